@@ -1,0 +1,2 @@
+//! Fishbanks coordination-experiment harness.
+pub mod engine;
