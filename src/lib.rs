@@ -1,2 +1,3 @@
 //! Fishbanks coordination-experiment harness.
+pub mod agents;
 pub mod engine;
