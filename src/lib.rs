@@ -1,3 +1,4 @@
 //! Fishbanks coordination-experiment harness.
 pub mod agents;
 pub mod engine;
+pub mod llm;
