@@ -6,10 +6,13 @@
 //! what that team may know, and it answers with plain data. Answers are applied in agent
 //! order after all agents of a phase have answered, so concurrency cannot change results.
 
+pub mod scripted;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Decision;
+pub use scripted::{ScriptedAgent, Strategy};
 
 /// What a team knows about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

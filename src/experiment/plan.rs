@@ -1,0 +1,146 @@
+//! From a validated experiment file to the list of runs: cells (the matrix's cross
+//! product), seeds, and run ids that depend only on what the run plays.
+
+use super::config::{AgentSpec, ExperimentFile};
+use crate::engine::GameParams;
+use crate::llm::ProviderConfig;
+use crate::protocol::ProtocolConfig;
+use crate::record::RunLabel;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Version of the run-id recipe; bump it when what a run plays changes meaning.
+const RUN_ID_VERSION: u32 = 1;
+
+/// One cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    /// `<protocol>/<population>`.
+    pub cell: String,
+    pub protocol: String,
+    pub population: String,
+}
+
+/// One run of the sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// Position in the plan; results are written in this order.
+    pub index: usize,
+    pub label: RunLabel,
+    pub protocol: ProtocolConfig,
+    /// One spec per team.
+    pub agents: Vec<AgentSpec>,
+    /// Digest of everything the run plays; every RNG of the run derives from it.
+    pub key: [u8; 32],
+}
+
+impl RunSpec {
+    /// An independent RNG stream of this run, named by `label` (e.g. `agent/3`).
+    pub fn rng(&self, label: &str) -> ChaCha8Rng {
+        let mut hasher = Sha256::new();
+        hasher.update(self.key);
+        hasher.update(label.as_bytes());
+        ChaCha8Rng::from_seed(hasher.finalize().into())
+    }
+}
+
+/// What identifies a run: the resolved cell and the seed. Serialized canonically (struct
+/// field order, sorted maps) and hashed into the run id.
+#[derive(Serialize)]
+struct RunIdentity<'a> {
+    version: u32,
+    /// Names too, so two cells that happen to play the same thing stay distinct.
+    cell: &'a str,
+    years: u32,
+    game: &'a GameParams,
+    protocol: &'a ProtocolConfig,
+    agents: &'a [AgentSpec],
+    /// Providers the population uses (model, sampling, prices), so a change of model
+    /// changes the id.
+    providers: BTreeMap<&'a str, &'a ProviderConfig>,
+    personas: BTreeMap<&'a str, &'a str>,
+    seed: u64,
+}
+
+/// The experiment resolved into cells and runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub cells: Vec<Cell>,
+    pub runs: Vec<RunSpec>,
+}
+
+/// Expand the matrix: protocols outermost, then populations, then seeds.
+pub fn plan(exp: &ExperimentFile) -> Plan {
+    let mut cells = Vec::new();
+    let mut runs = Vec::new();
+    for protocol_name in &exp.matrix.protocol {
+        // Validation guarantees every name resolves.
+        let Some(Ok(protocol)) = exp
+            .protocols
+            .get(protocol_name)
+            .map(|p| p.resolve(protocol_name))
+        else {
+            continue;
+        };
+        for population_name in &exp.matrix.population {
+            let Some(population) = exp.populations.get(population_name) else {
+                continue;
+            };
+            let cell = format!("{protocol_name}/{population_name}");
+            cells.push(Cell {
+                cell: cell.clone(),
+                protocol: protocol_name.clone(),
+                population: population_name.clone(),
+            });
+            let agents = population.expanded();
+            let providers = agents
+                .iter()
+                .filter_map(|a| a.provider.as_deref())
+                .filter_map(|p| exp.providers.get_key_value(p))
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            let personas = agents
+                .iter()
+                .filter_map(|a| a.persona.as_deref())
+                .filter_map(|p| exp.llm.personas.get_key_value(p))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            for k in 0..exp.seeds as u64 {
+                let seed = exp.first_seed + k;
+                let identity = RunIdentity {
+                    version: RUN_ID_VERSION,
+                    cell: &cell,
+                    years: exp.years,
+                    game: &exp.game.0,
+                    protocol: &protocol,
+                    agents: &agents,
+                    providers: BTreeMap::clone(&providers),
+                    personas: BTreeMap::clone(&personas),
+                    seed,
+                };
+                // Serializing plain data structs to JSON cannot fail.
+                let json = serde_json::to_vec(&identity).unwrap_or_default();
+                let key: [u8; 32] = Sha256::digest(&json).into();
+                let run_id: String = key[..6].iter().map(|b| format!("{b:02x}")).collect();
+                runs.push(RunSpec {
+                    index: runs.len(),
+                    label: RunLabel {
+                        run_id,
+                        cell: cell.clone(),
+                        protocol: protocol_name.clone(),
+                        population: population_name.clone(),
+                        seed,
+                        years: exp.years,
+                    },
+                    protocol: protocol.clone(),
+                    agents: agents.clone(),
+                    key,
+                });
+            }
+        }
+    }
+    Plan { cells, runs }
+}

@@ -1,0 +1,172 @@
+//! Preparing an output directory: a new one gets its manifest; one that already holds
+//! this experiment is resumed (completed runs kept, anything half-written cut off); one
+//! that holds a different experiment is refused, unless the user asks for a fresh start.
+
+use super::runner::RunnerError;
+use super::Experiment;
+use crate::record::{write_atomic, RecordError, RunFiles, RunRow, RUNS_HEADER};
+use std::collections::HashSet;
+use std::fs::{self, OpenOptions};
+use std::path::Path;
+
+/// What an output directory already holds.
+#[derive(Debug, Default)]
+pub struct Existing {
+    /// Ids of runs whose rows are all on disk.
+    pub completed: HashSet<String>,
+    /// Their `runs.csv` rows, in file order.
+    pub rows: Vec<RunRow>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
+    move |source| {
+        RunnerError::Record(RecordError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Make `dir` ready for `exp`. See the module doc.
+pub fn prepare(exp: &Experiment, dir: &Path, force_new: bool) -> Result<Existing, RunnerError> {
+    let manifest_path = dir.join(RunFiles::MANIFEST);
+    let manifest = exp.manifest();
+    let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|source| {
+        RunnerError::Record(RecordError::Json {
+            what: "the manifest".into(),
+            source,
+        })
+    })?;
+    if manifest_path.exists() {
+        let old = fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
+        let old: serde_json::Value = serde_json::from_str(&old).unwrap_or(serde_json::Value::Null);
+        let same = old.get("config_sha256").and_then(|v| v.as_str())
+            == Some(manifest.config_sha256.as_str());
+        if same {
+            return resume(dir);
+        }
+        if !force_new {
+            return Err(RunnerError::Setup(format!(
+                "{} holds results of a different experiment ({}); refusing to mix them. \
+                 Use another --out directory, or --force-new to discard the old results.",
+                dir.display(),
+                describe_changes(&old, &exp.config_json())
+            )));
+        }
+        clear(dir)?;
+    }
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    write_atomic(&manifest_path, &manifest_json, true)?;
+    Ok(Existing::default())
+}
+
+/// Which top-level settings differ between the recorded and the current experiment.
+fn describe_changes(old: &serde_json::Value, new: &serde_json::Value) -> String {
+    let Some(old) = old.get("config").and_then(|c| c.as_object()) else {
+        return "its manifest is unreadable".into();
+    };
+    let Some(new) = new.as_object() else {
+        return "unknown change".into();
+    };
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let changed: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| k.as_str())
+        .collect();
+    if changed.is_empty() {
+        "a different harness version".into()
+    } else {
+        format!("changed: {}", changed.join(", "))
+    }
+}
+
+/// Remove what a previous experiment wrote (only the files the harness writes).
+fn clear(dir: &Path) -> Result<(), RunnerError> {
+    for name in [
+        RunFiles::MANIFEST,
+        RunFiles::RUNS,
+        RunFiles::YEARS,
+        RunFiles::AGENTS,
+        RunFiles::SUMMARY,
+    ] {
+        let path = dir.join(name);
+        if path.exists() {
+            fs::remove_file(&path).map_err(io(&path))?;
+        }
+    }
+    let runs = dir.join(RunFiles::RUNS_DIR);
+    if runs.exists() {
+        fs::remove_dir_all(&runs).map_err(io(&runs))?;
+    }
+    Ok(())
+}
+
+/// Keep the complete runs of `dir` and cut off anything written after the last one.
+fn resume(dir: &Path) -> Result<Existing, RunnerError> {
+    let runs_path = dir.join(RunFiles::RUNS);
+    let mut existing = Existing::default();
+    if !runs_path.exists() {
+        return Ok(existing);
+    }
+    let text = fs::read_to_string(&runs_path).map_err(io(&runs_path))?;
+    // Complete lines only: a row without its newline was torn by a crash.
+    let mut keep = 0;
+    let mut lines = text.split_inclusive('\n');
+    if let Some(header) = lines.next() {
+        if header.trim_end() != RUNS_HEADER {
+            return Err(RunnerError::Setup(format!(
+                "{} does not have the runs.csv header of this harness version",
+                runs_path.display()
+            )));
+        }
+        keep = header.len();
+    }
+    for line in lines {
+        if !line.ends_with('\n') {
+            break;
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes());
+        let Some(Ok(row)) = reader.deserialize::<RunRow>().next() else {
+            break;
+        };
+        existing.completed.insert(row.run_id.clone());
+        existing.rows.push(row);
+        keep += line.len();
+    }
+    truncate(&runs_path, keep as u64)?;
+    for name in [RunFiles::YEARS, RunFiles::AGENTS] {
+        keep_completed_rows(&dir.join(name), &existing.completed)?;
+    }
+    Ok(existing)
+}
+
+/// Cut a CSV file after the longest prefix of complete rows that belong to completed runs.
+fn keep_completed_rows(path: &Path, completed: &HashSet<String>) -> Result<(), RunnerError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let mut keep = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let complete = line.ends_with('\n');
+        let run_id = line.split(',').next().unwrap_or("");
+        if !complete || (i > 0 && !completed.contains(run_id)) {
+            break;
+        }
+        keep += line.len();
+    }
+    truncate(path, keep as u64)
+}
+
+fn truncate(path: &Path, len: u64) -> Result<(), RunnerError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io(path))?;
+    file.set_len(len).map_err(io(path))
+}

@@ -1,0 +1,174 @@
+//! The runner: plays every run of a plan on tokio, `jobs` at a time, and hands finished
+//! runs to the writer in plan order, so the files are byte-identical whatever the
+//! concurrency.
+
+use super::config::{AgentKind, AgentSpec};
+use super::plan::RunSpec;
+use super::summary::Summary;
+use super::Experiment;
+use crate::agents::{Agent, ScriptedAgent};
+use crate::engine::GameParams;
+use crate::protocol::{self, GameRecord};
+use crate::record::{Event, EventLevel, RecordError, ResultsWriter, RunRow};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// How to run a sweep.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Results go to `<out_root>/<experiment name>/`.
+    pub out_root: PathBuf,
+    /// Runs played at once.
+    pub jobs: usize,
+    pub events: EventLevel,
+    /// Discard results of a different experiment found in the output directory.
+    pub force_new: bool,
+}
+
+/// Errors that stop a sweep (a failing run does not: it is recorded as failed).
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("{0}")]
+    Setup(String),
+    #[error("a run task panicked: {0}")]
+    Panic(String),
+}
+
+/// What a finished sweep reports.
+#[derive(Debug, Clone)]
+pub struct SweepOutcome {
+    pub dir: PathBuf,
+    pub runs_played: usize,
+    pub runs_skipped: usize,
+    pub summary: Summary,
+}
+
+/// Build the agents of a run, one per team, each with its own RNG stream.
+fn build_agents(spec: &RunSpec, params: &Arc<GameParams>) -> Result<Vec<Box<dyn Agent>>, String> {
+    spec.agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| build_agent(spec, i, a, params))
+        .collect()
+}
+
+fn build_agent(
+    spec: &RunSpec,
+    i: usize,
+    a: &AgentSpec,
+    params: &Arc<GameParams>,
+) -> Result<Box<dyn Agent>, String> {
+    match (a.kind, a.strategy) {
+        (AgentKind::Scripted, Some(strategy)) => Ok(Box::new(ScriptedAgent::new(
+            strategy,
+            Arc::clone(params),
+            spec.rng(&format!("agent/{i}")),
+            a.tremble,
+        ))),
+        (AgentKind::Scripted, None) => Err(format!(
+            "agent {i} of {} has no strategy",
+            spec.label.population
+        )),
+        (AgentKind::Llm, _) => Err("LLM agents are not wired into the runner in this build".into()),
+    }
+}
+
+fn agent_names(spec: &RunSpec) -> Vec<String> {
+    spec.agents
+        .iter()
+        .map(|a| match a.kind {
+            AgentKind::Scripted => a.strategy.map_or("scripted", |s| s.as_str()).to_string(),
+            AgentKind::Llm => format!(
+                "llm:{}:{}",
+                a.provider.as_deref().unwrap_or("?"),
+                a.persona.as_deref().unwrap_or("greedy")
+            ),
+        })
+        .collect()
+}
+
+/// Play one run to the end.
+pub async fn play_run(spec: RunSpec, params: Arc<GameParams>) -> GameRecord {
+    let start = Event::RunStart {
+        run_id: spec.label.run_id.clone(),
+        protocol: spec.label.protocol.clone(),
+        population: spec.label.population.clone(),
+        seed: spec.label.seed,
+        agents: agent_names(&spec),
+    };
+    let protocol = protocol::build(&spec.protocol, spec.rng("protocol"));
+    let mut record = match build_agents(&spec, &params) {
+        Ok(agents) => {
+            protocol::play(&params, spec.label.years, agents, protocol, vec![start]).await
+        }
+        Err(e) => GameRecord::failed(&params, spec.agents.len(), vec![start], e),
+    };
+    let (status, error) = record.status.describe();
+    record.events.push(Event::RunEnd {
+        status: status.to_string(),
+        years_played: record.years.len() as u32,
+        collapse_year: record.final_state.collapse_year,
+        error,
+    });
+    record
+}
+
+/// Run every run of the experiment that is not already complete in the output
+/// directory, writing results as runs finish.
+pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, RunnerError> {
+    let dir = exp.out_dir(&opts.out_root);
+    let existing = super::resume::prepare(exp, &dir, opts.force_new)?;
+    let mut writer = ResultsWriter::open(&dir, opts.events)?;
+    let mut summary = Summary::new(&exp.plan.cells);
+    for row in &existing.rows {
+        summary.add(row);
+    }
+
+    let params = Arc::new(exp.file.game.0.clone());
+    let todo: Vec<&RunSpec> = exp
+        .plan
+        .runs
+        .iter()
+        .filter(|r| !existing.completed.contains(&r.label.run_id))
+        .collect();
+    let jobs = opts.jobs.max(1);
+    // How far ahead of the write cursor runs may start: bounds memory held by finished
+    // runs that wait for a slow predecessor.
+    let window = jobs * 4;
+
+    let mut tasks: JoinSet<(usize, GameRecord)> = JoinSet::new();
+    let mut pending: BTreeMap<usize, GameRecord> = BTreeMap::new();
+    let mut next_spawn = 0;
+    let mut next_write = 0;
+    while next_write < todo.len() {
+        while tasks.len() < jobs && next_spawn < todo.len() && next_spawn < next_write + window {
+            let spec = todo[next_spawn].clone();
+            let params = Arc::clone(&params);
+            let position = next_spawn;
+            tasks.spawn(async move { (position, play_run(spec, params).await) });
+            next_spawn += 1;
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (position, record) = joined.map_err(|e| RunnerError::Panic(e.to_string()))?;
+        pending.insert(position, record);
+        while let Some(record) = pending.remove(&next_write) {
+            let row: RunRow = writer.write_run(&todo[next_write].label, &record)?;
+            summary.add(&row);
+            next_write += 1;
+        }
+    }
+    writer.sync()?;
+    summary.write(&dir)?;
+    Ok(SweepOutcome {
+        dir,
+        runs_played: todo.len(),
+        runs_skipped: existing.completed.len(),
+        summary,
+    })
+}
