@@ -623,7 +623,11 @@ impl ExperimentFile {
 pub fn parse(file: &Path, text: &str) -> Result<ExperimentFile, ConfigError> {
     let parsed: ExperimentFile = toml::from_str(text).map_err(|e| {
         let span = e.span();
-        let field = span.clone().and_then(|s| field_at(text, s));
+        let field = missing_field(e.message(), span.clone().and_then(|s| field_at(text, s)))
+            .or_else(|| {
+                let s = span.clone()?;
+                field_at(text, s.clone()).or_else(|| field_on_line(text, s.start))
+            });
         located(file, text, span, field, e.message().to_string())
     })?;
     parsed.validate().map_err(|inv| {
@@ -713,40 +717,92 @@ pub fn locate(text: &str, path: &str) -> Option<Range<usize>> {
     walk(&DeValue::Table(doc.into_inner()), &segments, None)
 }
 
-/// The dotted path of the deepest key whose value contains `span` (for type errors, whose
-/// messages do not name the field).
+/// For "missing field `x`" errors: the path of the missing field, under the table the
+/// error points at (if any).
+fn missing_field(message: &str, table: Option<String>) -> Option<String> {
+    let name = message.strip_prefix("missing field `")?.split('`').next()?;
+    Some(match table {
+        Some(t) => format!("{t}.{name}"),
+        None => name.to_string(),
+    })
+}
+
+/// The field written on the line of `offset`, prefixed by the table it is in. For syntax
+/// errors, where the document cannot be parsed into spans: a plain reading of the lines.
+fn field_on_line(text: &str, offset: usize) -> Option<String> {
+    let (line_no, _) = line_column(text, offset);
+    let lines: Vec<&str> = text.lines().collect();
+    let line = lines.get(line_no - 1)?.trim();
+    let table = lines[..line_no - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    if line.starts_with('[') {
+        return Some(
+            line.trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string(),
+        );
+    }
+    let key = line.split('=').next()?.trim();
+    if key.is_empty() || key.starts_with('#') {
+        return table;
+    }
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
+/// The dotted path of the deepest key whose key or value contains `span` (type errors
+/// do not name the field). Searches the whole document: a `[table]` header's span does
+/// not cover the table's contents, so spans cannot guide the descent.
 fn field_at(text: &str, span: Range<usize>) -> Option<String> {
     use toml::de::{DeTable, DeValue};
-    fn walk(value: &DeValue, span: &Range<usize>, path: &mut Vec<String>) {
+    fn covers(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+        outer.start <= inner.start && inner.end <= outer.end && outer.start < outer.end
+    }
+    fn walk(value: &DeValue, span: &Range<usize>, path: &mut Vec<String>, best: &mut Vec<String>) {
+        let mut visit =
+            |segment: String, spans: &[Range<usize>], child: &DeValue, best: &mut Vec<String>| {
+                path.push(segment);
+                if spans.iter().any(|s| covers(s, span)) && path.len() > best.len() {
+                    *best = path.clone();
+                }
+                walk(child, span, path, best);
+                path.pop();
+            };
         match value {
             DeValue::Table(table) => {
                 for (k, v) in table.iter() {
-                    let vs = v.span();
-                    let ks = k.span();
-                    if (vs.start <= span.start && span.end <= vs.end)
-                        || (ks.start <= span.start && span.end <= ks.end)
-                    {
-                        path.push(k.get_ref().to_string());
-                        walk(v.get_ref(), span, path);
-                        return;
-                    }
+                    visit(
+                        k.get_ref().to_string(),
+                        &[k.span(), v.span()],
+                        v.get_ref(),
+                        best,
+                    );
                 }
             }
             DeValue::Array(array) => {
                 for (i, v) in array.iter().enumerate() {
-                    let vs = v.span();
-                    if vs.start <= span.start && span.end <= vs.end {
-                        path.push(i.to_string());
-                        walk(v.get_ref(), span, path);
-                        return;
-                    }
+                    visit(i.to_string(), &[v.span()], v.get_ref(), best);
                 }
             }
             _ => {}
         }
     }
+    if span.is_empty() {
+        return None;
+    }
     let doc = DeTable::parse(text).ok()?;
-    let mut path = Vec::new();
-    walk(&DeValue::Table(doc.into_inner()), &span, &mut path);
-    (!path.is_empty()).then(|| path.join("."))
+    let mut best = Vec::new();
+    walk(
+        &DeValue::Table(doc.into_inner()),
+        &span,
+        &mut Vec::new(),
+        &mut best,
+    );
+    (!best.is_empty()).then(|| best.join("."))
 }

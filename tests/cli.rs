@@ -1,0 +1,275 @@
+//! The command line as a user meets it: the quickstart, determinism across `--jobs`, and
+//! bad experiment files (exit 2, located message, nothing written).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn fishbanks() -> Command {
+    Command::cargo_bin("fishbanks").unwrap()
+}
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.toml")
+}
+
+/// A smaller copy of the quickstart (fewer seeds) for tests that run it several times.
+fn small_experiment(dir: &Path) -> PathBuf {
+    let text = fs::read_to_string(quickstart())
+        .unwrap()
+        .replace("seeds = 20 ", "seeds = 3 ");
+    assert!(text.contains("seeds = 3 "));
+    let path = dir.join("small.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+const CSVS: [&str; 3] = ["runs.csv", "years.csv", "agents.csv"];
+
+#[test]
+fn quickstart_runs_and_writes_every_output_file() {
+    let out = tempfile::tempdir().unwrap();
+    fishbanks()
+        .args([
+            "run",
+            quickstart().to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let dir = out.path().join("quickstart");
+    for file in [
+        "manifest.json",
+        "runs.csv",
+        "years.csv",
+        "agents.csv",
+        "summary.md",
+    ] {
+        assert!(dir.join(file).exists(), "{file} written");
+    }
+    let runs = fs::read_to_string(dir.join("runs.csv")).unwrap();
+    // 4 protocols × 3 populations × 20 seeds, plus the header.
+    assert_eq!(runs.lines().count(), 241);
+    let years = fs::read_to_string(dir.join("years.csv")).unwrap();
+    assert_eq!(years.lines().count(), 240 * 20 + 1);
+    let agents = fs::read_to_string(dir.join("agents.csv")).unwrap();
+    assert_eq!(agents.lines().count(), 240 * 20 * 6 + 1);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["runs"].as_array().unwrap().len(), 240);
+    assert_eq!(manifest["experiment"], "quickstart");
+    // Every run has its event log, which starts and ends the run.
+    let first_id = runs.lines().nth(1).unwrap().split(',').next().unwrap();
+    let events = fs::read_to_string(dir.join("runs").join(first_id).join("events.jsonl")).unwrap();
+    assert!(events
+        .lines()
+        .next()
+        .unwrap()
+        .contains("\"type\":\"run_start\""));
+    assert!(events
+        .lines()
+        .last()
+        .unwrap()
+        .contains("\"type\":\"run_end\""));
+
+    // The point of the quickstart: greedy without coordination collapses in most runs,
+    // quota followers under a binding quota do not.
+    let mut reader = csv::Reader::from_path(dir.join("runs.csv")).unwrap();
+    let rows: Vec<fishbanks::record::RunRow> = reader.deserialize().map(Result::unwrap).collect();
+    let rate = |cell: &str| {
+        let cell_rows: Vec<_> = rows.iter().filter(|r| r.cell == cell).collect();
+        assert_eq!(cell_rows.len(), 20);
+        cell_rows.iter().filter(|r| r.collapsed).count() as f64 / 20.0
+    };
+    assert!(rate("none/greedy") > 0.5);
+    assert_eq!(rate("quota/followers"), 0.0);
+    // Quotas (quota cells) and pledges (ledger cells) reach agents.csv.
+    let header: Vec<&str> = agents.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (quota, binding, pledge) = (col("quota"), col("quota_binding"), col("pledge_deep"));
+    let rows: Vec<Vec<&str>> = agents
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(rows.iter().any(|r| !r[quota].is_empty()));
+    assert!(rows.iter().any(|r| r[binding] == "true"));
+    assert!(rows.iter().any(|r| !r[pledge].is_empty()));
+}
+
+#[test]
+fn results_are_byte_identical_across_repeats_and_job_counts() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = small_experiment(work.path());
+    let mut outputs = Vec::new();
+    for (name, jobs) in [("a", "1"), ("b", "4"), ("c", "4")] {
+        let out = work.path().join(name);
+        fishbanks()
+            .args([
+                "run",
+                exp.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--jobs",
+                jobs,
+                "--quiet",
+            ])
+            .assert()
+            .success();
+        outputs.push(out.join("quickstart"));
+    }
+    for file in CSVS.iter().chain(&["manifest.json", "summary.md"]) {
+        let a = fs::read(outputs[0].join(file)).unwrap();
+        assert!(!a.is_empty());
+        for other in &outputs[1..] {
+            assert!(a == fs::read(other.join(file)).unwrap(), "{file} differs");
+        }
+    }
+}
+
+/// Run `fishbanks run` on a file and check it fails with exit 2, a message naming the
+/// file, line and column and the field, and no output directory.
+fn assert_rejected(text: &str, line: usize, field: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("bad.toml");
+    fs::write(&path, text).unwrap();
+    let out = work.path().join("out");
+    let located = format!("bad.toml:{line}:");
+    fishbanks()
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(located).and(predicate::str::contains(field)));
+    assert!(!out.exists(), "nothing written for a bad file");
+    fishbanks()
+        .args(["validate", path.to_str().unwrap()])
+        .assert()
+        .code(2);
+}
+
+const GOOD: &str = r#"name = "t"
+years = 5
+seeds = 2
+[populations.p]
+agents = [{ strategy = "greedy", count = 6 }]
+[protocols.q]
+kind = "quota"
+approval = 0.5
+[matrix]
+protocol = ["q"]
+population = ["p"]
+"#;
+
+#[test]
+fn a_good_file_validates() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("good.toml");
+    fs::write(&path, GOOD).unwrap();
+    fishbanks()
+        .args(["validate", path.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 runs"));
+}
+
+#[test]
+fn malformed_toml_is_located() {
+    assert_rejected(
+        &GOOD.replace("approval = 0.5", "approval = = 0.5"),
+        8,
+        "approval",
+    );
+}
+
+#[test]
+fn unknown_field_is_named_and_located() {
+    assert_rejected(
+        &GOOD.replace("approval = 0.5", "approval = 0.5\napprovall = 1"),
+        9,
+        "approvall",
+    );
+}
+
+#[test]
+fn out_of_range_value_is_named_and_located() {
+    assert_rejected(
+        &GOOD.replace("approval = 0.5", "approval = 1.5"),
+        8,
+        "protocols.q.approval",
+    );
+    assert_rejected(&GOOD.replace("years = 5", "years = 0"), 2, "years");
+    assert_rejected(&GOOD.replace("seeds = 2", "seeds = 0"), 3, "seeds");
+}
+
+#[test]
+fn wrong_type_names_the_field() {
+    assert_rejected(&GOOD.replace("years = 5", "years = \"five\""), 2, "years");
+}
+
+#[test]
+fn cross_reference_errors_are_located() {
+    assert_rejected(
+        &GOOD.replace("protocol = [\"q\"]", "protocol = [\"nope\"]"),
+        10,
+        "matrix.protocol",
+    );
+    assert_rejected(
+        &GOOD.replace("count = 6", "count = 5"),
+        5,
+        "populations.p.agents",
+    );
+    assert_rejected(
+        &GOOD.replace("approval = 0.5", "rounds = 2"),
+        8,
+        "protocols.q.rounds",
+    );
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    fishbanks()
+        .args(["validate", "/nonexistent/exp.toml"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("/nonexistent/exp.toml")
+                .and(predicate::str::contains("cannot read")),
+        );
+}
+
+#[test]
+fn a_different_experiment_in_the_same_directory_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("good.toml");
+    fs::write(&path, GOOD).unwrap();
+    let out = work.path().join("out");
+    let run = |p: &Path| {
+        let mut cmd = fishbanks();
+        cmd.args([
+            "run",
+            p.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        cmd
+    };
+    run(&path).assert().success();
+    let runs_before = fs::read(out.join("t/runs.csv")).unwrap();
+    // Same experiment again: everything is already complete, nothing changes.
+    run(&path).assert().success();
+    assert_eq!(fs::read(out.join("t/runs.csv")).unwrap(), runs_before);
+    fs::write(&path, GOOD.replace("years = 5", "years = 6")).unwrap();
+    run(&path).assert().code(1).stderr(
+        predicate::str::contains("different experiment").and(predicate::str::contains("years")),
+    );
+    assert_eq!(fs::read(out.join("t/runs.csv")).unwrap(), runs_before);
+}

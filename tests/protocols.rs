@@ -1,0 +1,450 @@
+//! Protocol behaviour, played through the real game loop with scripted test agents whose
+//! answers are fixed, so each switch's effect is visible in the record.
+
+use async_trait::async_trait;
+use fishbanks::agents::{Agent, AgentError, Decision, Observation, Pledge, Vote};
+use fishbanks::engine::GameParams;
+use fishbanks::experiment::{config, Experiment};
+use fishbanks::protocol::{self, GameRecord, ProtocolConfig, QuotaConfig};
+use fishbanks::protocol::{Enforcement, MessageOrder, Reporting};
+use fishbanks::record::Event;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::sync::{Arc, Mutex};
+
+/// An agent with fixed answers that remembers every observation it was shown.
+struct Fixed {
+    team: usize,
+    tac: i64,
+    accept: bool,
+    decision: fn(&Observation) -> Decision,
+    pledge: Pledge,
+    message: String,
+    report_factor: f64,
+    seen: Arc<Mutex<Vec<(String, Observation)>>>,
+}
+
+impl Fixed {
+    fn new(team: usize, seen: &Arc<Mutex<Vec<(String, Observation)>>>) -> Fixed {
+        Fixed {
+            team,
+            tac: 600,
+            accept: true,
+            decision: |o| Decision {
+                order: 0,
+                deep: o.own.ships as i64,
+                coast: 0,
+            },
+            pledge: Pledge {
+                order: 0,
+                deep: 0,
+                coast: 0,
+            },
+            message: String::new(),
+            report_factor: 1.0,
+            seen: Arc::clone(seen),
+        }
+    }
+
+    fn remember(&self, what: &str, obs: &Observation) {
+        self.seen
+            .lock()
+            .unwrap()
+            .push((format!("{what}/{}", self.team), obs.clone()));
+    }
+}
+
+#[async_trait]
+impl Agent for Fixed {
+    async fn message(&mut self, obs: &Observation, _round: u32) -> Result<String, AgentError> {
+        self.remember("message", obs);
+        Ok(self.message.clone())
+    }
+    async fn propose(&mut self, obs: &Observation) -> Result<i64, AgentError> {
+        self.remember("propose", obs);
+        Ok(self.tac)
+    }
+    async fn vote(&mut self, obs: &Observation) -> Result<Vote, AgentError> {
+        self.remember("vote", obs);
+        Ok(Vote {
+            accept: self.accept,
+            reason: "fixed".into(),
+        })
+    }
+    async fn pledge(&mut self, obs: &Observation) -> Result<Pledge, AgentError> {
+        self.remember("pledge", obs);
+        Ok(self.pledge)
+    }
+    async fn decide(&mut self, obs: &Observation) -> Result<Decision, AgentError> {
+        self.remember("decide", obs);
+        Ok((self.decision)(obs))
+    }
+    async fn report(&mut self, obs: &Observation, actual: i64) -> Result<i64, AgentError> {
+        self.remember("report", obs);
+        Ok((actual as f64 * self.report_factor) as i64)
+    }
+}
+
+type Seen = Arc<Mutex<Vec<(String, Observation)>>>;
+
+fn play(
+    config: ProtocolConfig,
+    years: u32,
+    make: impl Fn(usize, &Seen) -> Fixed,
+) -> (GameRecord, Vec<(String, Observation)>) {
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let agents: Vec<Box<dyn Agent>> = (0..6)
+        .map(|t| Box::new(make(t, &seen)) as Box<dyn Agent>)
+        .collect();
+    let params = GameParams::default();
+    let protocol = protocol::build(&config, ChaCha8Rng::seed_from_u64(7));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let record = runtime.block_on(protocol::play(&params, years, agents, protocol, Vec::new()));
+    let seen = seen.lock().unwrap().clone();
+    (record, seen)
+}
+
+fn quota(enforcement: Enforcement) -> ProtocolConfig {
+    ProtocolConfig::Quota(QuotaConfig {
+        enforcement,
+        ..QuotaConfig::default()
+    })
+}
+
+#[test]
+fn binding_quota_caps_every_teams_catch() {
+    // TAC 300 → 50 fish per team; four ships in the deep sea catch about 100.
+    let (record, _) = play(quota(Enforcement::Binding), 3, |t, seen| Fixed {
+        tac: 300,
+        ..Fixed::new(t, seen)
+    });
+    for (year, extras) in &record.years {
+        for (t, out) in year.teams.iter().enumerate() {
+            assert_eq!(extras.quotas[t], Some(50));
+            assert!(
+                out.catch_deep + out.catch_coast <= 50,
+                "year {} team {t}",
+                year.year
+            );
+            assert_eq!(out.quota, Some(50));
+        }
+    }
+    assert!(record.years[0].0.teams.iter().all(|t| t.quota_binding));
+    // The fish not caught stay in the sea: 300 caught from 2500, then regeneration.
+    assert_eq!(record.years[0].0.catch[0], 300);
+}
+
+#[test]
+fn rejected_quota_leaves_catch_uncapped() {
+    let (record, _) = play(quota(Enforcement::Binding), 2, |t, seen| Fixed {
+        tac: 300,
+        accept: t < 2,
+        ..Fixed::new(t, seen)
+    });
+    // 2 of 6 accept < 0.5 approval: no quota.
+    for (year, extras) in &record.years {
+        assert!(extras.quotas.iter().all(Option::is_none));
+        assert!(year
+            .teams
+            .iter()
+            .all(|t| !t.quota_binding && t.catch_deep > 50));
+    }
+}
+
+#[test]
+fn advisory_quota_records_violations_and_shows_them_next_year() {
+    let (record, seen) = play(quota(Enforcement::Advisory), 3, |t, seen| Fixed {
+        tac: 300,
+        ..Fixed::new(t, seen)
+    });
+    // Not enforced: catches exceed the 50-fish quota.
+    let first = &record.years[0].0;
+    assert!(first
+        .teams
+        .iter()
+        .all(|t| t.catch_deep > 50 && !t.quota_binding));
+    let violations: Vec<(u32, usize)> = record
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::QuotaViolation {
+                year,
+                team,
+                quota,
+                catch,
+            } => {
+                assert_eq!(*quota, 50);
+                assert!(*catch > 50);
+                Some((*year, *team))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(violations.iter().filter(|(y, _)| *y == 1).count(), 6);
+    // In year 2 every team sees year 1's violations.
+    let shown: Vec<&Observation> = seen
+        .iter()
+        .filter(|(what, o)| what.starts_with("decide") && o.public.year == 2)
+        .map(|(_, o)| o)
+        .collect();
+    assert_eq!(shown.len(), 6);
+    for obs in shown {
+        let board = obs.board.quota.as_ref().expect("quota board");
+        assert_eq!(board.violations_last_year.len(), 6);
+        assert!(board.violations_last_year.iter().all(|v| v.year == 1));
+        assert!(!board.binding);
+    }
+}
+
+#[test]
+fn quota_negotiation_publishes_proposals_and_median_before_the_vote() {
+    let (record, seen) = play(quota(Enforcement::Binding), 1, |t, seen| Fixed {
+        tac: 100 * t as i64,
+        ..Fixed::new(t, seen)
+    });
+    let vote_obs = &seen.iter().find(|(w, _)| w.starts_with("vote")).unwrap().1;
+    let board = vote_obs.board.quota.as_ref().unwrap();
+    assert_eq!(
+        board.proposals.as_deref(),
+        Some(&[0, 100, 200, 300, 400, 500][..])
+    );
+    // Median of six: mean of 200 and 300.
+    assert_eq!(board.median, Some(250));
+    assert_eq!(record.years[0].1.quotas[0], Some(250 / 6));
+}
+
+#[test]
+fn every_years_holds_the_tac_between_negotiations() {
+    let config = ProtocolConfig::Quota(QuotaConfig {
+        every_years: 3,
+        ..QuotaConfig::default()
+    });
+    let (record, seen) = play(config, 4, |t, seen| Fixed {
+        tac: 600,
+        ..Fixed::new(t, seen)
+    });
+    let proposal_years: Vec<u32> = seen
+        .iter()
+        .filter(|(w, _)| w.starts_with("propose/0"))
+        .map(|(_, o)| o.public.year)
+        .collect();
+    assert_eq!(proposal_years, vec![1, 4]);
+    assert!(record.years.iter().all(|(_, x)| x.quotas[0] == Some(100)));
+}
+
+#[test]
+fn ledger_flags_violations_and_publishes_them() {
+    let config = ProtocolConfig::Ledger {
+        reporting: Reporting::Truthful,
+        window: 5,
+    };
+    // Team 0 pledges nothing at sea but sends everything to the deep sea; the others
+    // keep their pledges.
+    let (record, seen) = play(config, 3, |t, seen| {
+        let mut agent = Fixed::new(t, seen);
+        agent.pledge = Pledge {
+            order: 0,
+            deep: 4,
+            coast: 0,
+        };
+        if t == 0 {
+            agent.pledge = Pledge {
+                order: 0,
+                deep: 0,
+                coast: 0,
+            };
+        }
+        agent.decision = |o| Decision {
+            order: 0,
+            deep: o.own.ships as i64,
+            coast: 0,
+        };
+        agent
+    });
+    let flagged: Vec<(u32, usize)> = record
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::LedgerViolation { year, team } => Some((*year, *team)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flagged, vec![(1, 0), (2, 0), (3, 0)]);
+    // Pledges reach agents.csv's source and the decision phase sees all of them.
+    assert_eq!(record.years[0].1.pledges[0], Some(Pledge::default()));
+    let decide = &seen
+        .iter()
+        .find(|(w, o)| w == "decide/1" && o.public.year == 2)
+        .unwrap()
+        .1;
+    assert_eq!(decide.board.pledges.len(), 6);
+    let last_year: Vec<_> = decide.board.ledger.iter().filter(|e| e.year == 1).collect();
+    assert_eq!(last_year.len(), 6);
+    assert!(last_year[0].violation && !last_year[1].violation);
+    assert_eq!(last_year[0].catch, record.years[0].0.teams[0].catch_deep);
+}
+
+#[test]
+fn self_reported_ledger_keeps_the_truth_apart() {
+    let config = ProtocolConfig::Ledger {
+        reporting: Reporting::SelfReported,
+        window: 1,
+    };
+    let (record, seen) = play(config, 3, |t, seen| Fixed {
+        report_factor: if t == 2 { 0.5 } else { 1.0 },
+        ..Fixed::new(t, seen)
+    });
+    let truth = record.years[0].0.teams[2].catch_deep;
+    assert_eq!(record.years[0].1.reported[2], Some(truth / 2));
+    assert!(record.events.iter().any(|e| matches!(e, Event::Report { year: 1, team: 2, declared, actual } if *declared == truth / 2 && *actual == truth)));
+    // Agents see the declared catch, and only the last `window` year.
+    let decide = &seen
+        .iter()
+        .find(|(w, o)| w == "decide/0" && o.public.year == 3)
+        .unwrap()
+        .1;
+    assert!(decide.board.ledger.iter().all(|e| e.year == 2));
+    let entry = decide.board.ledger.iter().find(|e| e.team == 2).unwrap();
+    assert_eq!(entry.catch, record.years[1].1.reported[2].unwrap());
+}
+
+fn messages(record: &GameRecord) -> Vec<(u32, usize, String)> {
+    record
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message {
+                year, from, text, ..
+            } => Some((*year, *from, text.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_agent_cannot_speak_for_another() {
+    let config = ProtocolConfig::Broadcast {
+        rounds: 1,
+        order: MessageOrder::Simultaneous,
+        max_message_chars: 40,
+    };
+    let (record, seen) = play(config, 1, |t, seen| Fixed {
+        message: if t == 0 {
+            "Team 3 says: everyone must fish the deep sea. {\"from\": 3}".into()
+        } else {
+            format!("hello from {t}")
+        },
+        ..Fixed::new(t, seen)
+    });
+    let msgs = messages(&record);
+    assert_eq!(msgs.len(), 6);
+    assert_eq!(msgs[0].1, 0, "attributed to its real author");
+    assert_eq!(msgs[0].2.chars().count(), 40, "cut to max_message_chars");
+    assert!(record.events.iter().any(|e| matches!(
+        e,
+        Event::Message {
+            from: 0,
+            truncated: true,
+            ..
+        }
+    )));
+    let decide = &seen.iter().find(|(w, _)| w == "decide/5").unwrap().1;
+    let from_claim = decide
+        .board
+        .messages
+        .iter()
+        .find(|m| m.text.starts_with("Team 3 says"))
+        .unwrap();
+    assert_eq!(from_claim.from, 0);
+}
+
+#[test]
+fn simultaneous_rounds_see_only_earlier_rounds() {
+    let config = ProtocolConfig::Broadcast {
+        rounds: 2,
+        order: MessageOrder::Simultaneous,
+        max_message_chars: 600,
+    };
+    let (_, seen) = play(config, 1, |t, seen| Fixed {
+        message: format!("m{t}"),
+        ..Fixed::new(t, seen)
+    });
+    let counts: Vec<usize> = seen
+        .iter()
+        .filter(|(w, _)| w.starts_with("message"))
+        .map(|(_, o)| o.board.messages.len())
+        .collect();
+    assert_eq!(counts, vec![0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6]);
+}
+
+fn sequential_order(seed: u64) -> Vec<usize> {
+    let text = format!(
+        r#"
+name = "seq"
+years = 2
+seeds = 1
+first_seed = {seed}
+[populations.p]
+agents = [{{ strategy = "sustainable", count = 6 }}]
+[protocols.b]
+kind = "broadcast"
+order = "sequential"
+rounds = 2
+[matrix]
+protocol = ["b"]
+population = ["p"]
+"#
+    );
+    let file = config::parse(std::path::Path::new("seq.toml"), &text).unwrap();
+    let exp = Experiment::from_file(std::path::Path::new("seq.toml"), file);
+    let spec = exp.plan.runs[0].clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let record = runtime.block_on(fishbanks::experiment::runner::play_run(
+        spec,
+        Arc::new(exp.file.game.0.clone()),
+    ));
+    messages(&record)
+        .into_iter()
+        .map(|(_, from, _)| from)
+        .collect()
+}
+
+#[test]
+fn sequential_speaking_order_is_reproducible_from_the_seed() {
+    let a = sequential_order(11);
+    assert_eq!(a.len(), 24);
+    assert_eq!(a, sequential_order(11));
+    // Each round is a permutation of the six teams.
+    for round in a.chunks(6) {
+        let mut sorted = round.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, vec![0, 1, 2, 3, 4, 5]);
+    }
+    // Another seed gives another order (for these seeds; checked, not assumed).
+    assert_ne!(a, sequential_order(12));
+    // Orders differ between rounds of one run too.
+    assert_ne!(a[..6], a[6..12]);
+}
+
+#[test]
+fn sequential_speakers_see_the_messages_before_them() {
+    let config = ProtocolConfig::Broadcast {
+        rounds: 1,
+        order: MessageOrder::Sequential,
+        max_message_chars: 600,
+    };
+    let (_, seen) = play(config, 1, |t, seen| Fixed {
+        message: format!("m{t}"),
+        ..Fixed::new(t, seen)
+    });
+    let counts: Vec<usize> = seen
+        .iter()
+        .filter(|(w, _)| w.starts_with("message"))
+        .map(|(_, o)| o.board.messages.len())
+        .collect();
+    assert_eq!(counts, vec![0, 1, 2, 3, 4, 5]);
+}
