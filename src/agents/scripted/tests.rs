@@ -1,1 +1,273 @@
+use super::*;
+use crate::agents::{LedgerEntry, QuotaBoard};
+use crate::engine::{State, Team};
+use crate::protocol::observe;
+use rand::SeedableRng;
 
+fn agent(strategy: Strategy, seed: u64) -> ScriptedAgent {
+    ScriptedAgent::new(
+        strategy,
+        Arc::new(GameParams::default()),
+        ChaCha8Rng::seed_from_u64(seed),
+        0.0,
+    )
+}
+
+fn first_obs() -> Observation {
+    let params = GameParams::default();
+    observe(&params, &State::initial(&params, 6), None, 0, 1, 20)
+}
+
+fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+    futures::executor::block_on(f)
+}
+
+#[test]
+fn greedy_orders_the_limit_and_fishes_the_richer_deep_sea() {
+    let d = block(agent(Strategy::Greedy, 1).decide(&first_obs())).unwrap();
+    assert_eq!(
+        d,
+        Decision {
+            order: 2,
+            deep: 4,
+            coast: 0
+        }
+    );
+}
+
+#[test]
+fn greedy_moves_to_the_coast_and_then_the_harbor_as_stocks_fall() {
+    let mut obs = first_obs();
+    obs.public.density = Some([0.2, 0.8]);
+    // Deep: 10 fish · $20 − $250 < 0; coast: 15 · 20 − 150 = 150.
+    let d = block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap();
+    assert_eq!(
+        d,
+        Decision {
+            order: 2,
+            deep: 0,
+            coast: 4
+        }
+    );
+    obs.public.density = Some([0.05, 0.05]);
+    // Deep: 2.5 · 20 − 250 = −200; coast 1.5 · 20 − 150 = −120: both lose more than the
+    // harbor's $50, and nothing is profitable enough to order.
+    let d = block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap();
+    assert_eq!(
+        d,
+        Decision {
+            order: 0,
+            deep: 0,
+            coast: 0
+        }
+    );
+}
+
+#[test]
+fn fixed_keeps_the_initial_deployment() {
+    let d = block(agent(Strategy::Fixed, 1).decide(&first_obs())).unwrap();
+    assert_eq!(
+        d,
+        Decision {
+            order: 0,
+            deep: 3,
+            coast: 1
+        }
+    );
+}
+
+#[test]
+fn sustainable_aims_at_an_equal_share_of_the_sustainable_fleet() {
+    let mut obs = first_obs();
+    // 22 ships per area / 6 teams = 3.67 → 3 each, 6 in all: order 2 of 4 ships.
+    let d = block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap();
+    assert_eq!(
+        d,
+        Decision {
+            order: 2,
+            deep: 3,
+            coast: 1
+        }
+    );
+    obs.own.ships = 6;
+    let d = block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap();
+    assert_eq!(
+        d,
+        Decision {
+            order: 0,
+            deep: 3,
+            coast: 3
+        }
+    );
+    // Below the most productive density it fishes less, so the area can recover.
+    obs.public.density = Some([0.3, 0.6]);
+    let d = block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap();
+    assert_eq!(d.deep, 0);
+    assert_eq!(d.coast, 3);
+}
+
+#[test]
+fn random_is_valid_and_reproducible_from_its_seed() {
+    let obs = first_obs();
+    let play = |seed| {
+        let mut a = agent(Strategy::Random, seed);
+        (0..20)
+            .map(|_| block(a.decide(&obs)).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let a = play(5);
+    assert_eq!(a, play(5));
+    assert_ne!(a, play(6));
+    for d in a {
+        assert!(
+            d.order >= 0 && d.order <= 2 && d.deep >= 0 && d.coast >= 0 && d.deep + d.coast <= 4
+        );
+    }
+}
+
+#[test]
+fn tremble_replaces_some_decisions_by_random_ones() {
+    let obs = first_obs();
+    let mut a = ScriptedAgent::new(
+        Strategy::Fixed,
+        Arc::new(GameParams::default()),
+        ChaCha8Rng::seed_from_u64(3),
+        0.5,
+    );
+    let decisions: Vec<Decision> = (0..40).map(|_| block(a.decide(&obs)).unwrap()).collect();
+    let planned = Decision {
+        order: 0,
+        deep: 3,
+        coast: 1,
+    };
+    let off = decisions.iter().filter(|d| **d != planned).count();
+    assert!(off > 5 && off < 35, "{off} of 40 trembled");
+}
+
+#[test]
+fn quota_follower_deploys_just_enough_ships_for_its_quota() {
+    let mut obs = first_obs();
+    obs.board.quota = Some(QuotaBoard {
+        my_quota: Some(60),
+        tac: Some(360),
+        binding: true,
+        ..QuotaBoard::default()
+    });
+    let d = block(agent(Strategy::QuotaFollower, 1).decide(&obs)).unwrap();
+    // 25 fish per deep ship at density 0.83: two ships catch 50 ≤ 60; the coast adds
+    // nothing whole (15 > 10 left).
+    assert_eq!(
+        d,
+        Decision {
+            order: 0,
+            deep: 2,
+            coast: 0
+        }
+    );
+}
+
+#[test]
+fn quota_follower_keeps_its_pledge() {
+    let obs = first_obs();
+    let mut a = agent(Strategy::QuotaFollower, 1);
+    let p = block(a.pledge(&obs)).unwrap();
+    let d = block(a.decide(&obs)).unwrap();
+    assert_eq!((d.order, d.deep, d.coast), (p.order, p.deep, p.coast));
+}
+
+#[test]
+fn reciprocal_turns_greedy_when_others_break_pledges() {
+    let mut obs = first_obs();
+    let calm = block(agent(Strategy::Reciprocal, 1).decide(&obs)).unwrap();
+    assert_eq!(
+        calm,
+        block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap()
+    );
+    obs.public.year = 2;
+    obs.board.ledger.push(LedgerEntry {
+        year: 1,
+        team: 4,
+        pledge: Pledge::default(),
+        order: 2,
+        deep: 4,
+        coast: 0,
+        catch: 100,
+        violation: true,
+    });
+    let angry = block(agent(Strategy::Reciprocal, 1).decide(&obs)).unwrap();
+    assert_eq!(
+        angry,
+        block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap()
+    );
+}
+
+#[test]
+fn reciprocal_turns_greedy_when_the_others_fleet_is_too_large() {
+    let params = GameParams::default();
+    let mut state = State::initial(&params, 6);
+    state.teams = vec![Team { ships: 12, bank: 0 }; 6];
+    let mut obs = observe(&params, &state, None, 0, 2, 20);
+    // Others: 5 teams · 12 ships at sea = 60 > 44 · 5/6 · 1.1.
+    obs.public.fleet = [60 + 3, 1, 0];
+    let d = block(agent(Strategy::Reciprocal, 1).decide(&obs)).unwrap();
+    assert_eq!(d, block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap());
+}
+
+#[test]
+fn every_strategy_answers_every_request() {
+    let mut obs = first_obs();
+    obs.board.quota = Some(QuotaBoard {
+        median: Some(900),
+        ..QuotaBoard::default()
+    });
+    for strategy in [
+        Strategy::Greedy,
+        Strategy::Fixed,
+        Strategy::Sustainable,
+        Strategy::Random,
+        Strategy::Reciprocal,
+        Strategy::QuotaFollower,
+    ] {
+        let mut a = agent(strategy, 9);
+        let message = block(a.message(&obs, 0)).unwrap();
+        assert!(message.starts_with("Team 0"), "{strategy:?}: {message}");
+        assert!(block(a.propose(&obs)).unwrap() >= 0);
+        let vote = block(a.vote(&obs)).unwrap();
+        assert!(!vote.reason.is_empty());
+        let p = block(a.pledge(&obs)).unwrap();
+        assert!(p.deep + p.coast <= 4);
+        block(a.decide(&obs)).unwrap();
+        assert!(block(a.report(&obs, 80)).unwrap() <= 80);
+    }
+}
+
+#[test]
+fn votes_follow_each_strategys_interest() {
+    let mut obs = first_obs();
+    // A TAC of 300 gives 50 fish each, below the 100 a greedy fleet of 4 can catch.
+    obs.board.quota = Some(QuotaBoard {
+        median: Some(300),
+        ..QuotaBoard::default()
+    });
+    assert!(!block(agent(Strategy::Greedy, 1).vote(&obs)).unwrap().accept);
+    assert!(
+        block(agent(Strategy::Sustainable, 1).vote(&obs))
+            .unwrap()
+            .accept
+    );
+    assert!(
+        block(agent(Strategy::QuotaFollower, 1).vote(&obs))
+            .unwrap()
+            .accept
+    );
+    obs.board.quota = Some(QuotaBoard {
+        median: Some(5000),
+        ..QuotaBoard::default()
+    });
+    assert!(block(agent(Strategy::Greedy, 1).vote(&obs)).unwrap().accept);
+    assert!(
+        !block(agent(Strategy::Sustainable, 1).vote(&obs))
+            .unwrap()
+            .accept
+    );
+}
