@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub enum Strategy {
     /// Order the limit while ships are profitable; all ships to the most profitable area.
     Greedy,
-    /// Keep the initial fleet and deployment.
+    /// Keep the initial fleet and deployment (order nothing; extra ships stay in port).
     Fixed,
     /// Aim at an equal share of the maximum sustainable fleet, fishing less when an area is
     /// below its most productive density.
@@ -102,7 +102,16 @@ impl ScriptedAgent {
     fn greedy_decision(&self, obs: &Observation) -> Decision {
         let ships = obs.own.ships as i64;
         let (area, profit) = self.best_area(obs);
-        let order = if profit > 0.0 {
+        // More ships pay only while they are profitable and, under a binding quota, while
+        // the fleet cannot yet catch the whole quota.
+        let quota_filled = obs
+            .board
+            .quota
+            .as_ref()
+            .filter(|q| q.binding)
+            .and_then(|q| q.my_quota)
+            .is_some_and(|q| self.own_capacity(obs) >= q);
+        let order = if profit > 0.0 && !quota_filled {
             obs.own.order_limit as i64
         } else {
             0
@@ -127,12 +136,16 @@ impl ScriptedAgent {
         }
     }
 
+    /// The initial deployment (all initial ships but one in the deep sea, one on the
+    /// coast), whatever the fleet has become; extra ships stay in the harbor.
     fn fixed_decision(&self, obs: &Observation) -> Decision {
         let ships = obs.own.ships as i64;
-        let coast = ships.min(1);
+        let initial = crate::engine::initial_deployment(self.params.initial_ships);
+        let deep = (initial.deep as i64).min(ships);
+        let coast = (initial.coast as i64).min(ships - deep);
         Decision {
             order: 0,
-            deep: ships - coast,
+            deep,
             coast,
         }
     }
@@ -170,28 +183,27 @@ impl ScriptedAgent {
         Decision { order, deep, coast }
     }
 
-    /// Ships needed to catch `quota` fish, best area first.
+    /// Ships needed to catch `quota` fish, the quota split between the areas in
+    /// proportion to their sustainable yields (so that no area carries the whole TAC).
     fn quota_decision(&self, obs: &Observation, quota: i64) -> Decision {
         let ships = obs.own.ships as i64;
         let densities = self.densities(obs);
-        let (first, _) = self.best_area(obs);
-        let second = if first == Area::Deep {
-            Area::Coast
-        } else {
-            Area::Deep
-        };
-        let mut left = quota.max(0) as f64;
+        let msy_total: f64 = Area::ALL.iter().map(|&a| self.params.msy(a)).sum();
         let mut free = ships;
         let mut deployed = [0i64; 2];
-        for area in [first, second] {
+        for area in Area::ALL {
+            let share = if msy_total > 0.0 {
+                self.params.msy(area) / msy_total
+            } else {
+                0.5
+            };
             let per_ship = self.params.catch_per_ship(area, densities[area.index()]);
-            if per_ship <= 0.0 || left <= 0.0 {
+            if per_ship <= 0.0 {
                 continue;
             }
-            let n = ((left / per_ship).floor() as i64).min(free);
+            let n = ((quota.max(0) as f64 * share / per_ship).floor() as i64).min(free);
             deployed[area.index()] = n;
             free -= n;
-            left -= n as f64 * per_ship;
         }
         Decision {
             order: 0,

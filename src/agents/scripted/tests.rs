@@ -154,14 +154,14 @@ fn quota_follower_deploys_just_enough_ships_for_its_quota() {
         ..QuotaBoard::default()
     });
     let d = block(agent(Strategy::QuotaFollower, 1).decide(&obs)).unwrap();
-    // 25 fish per deep ship at density 0.83: two ships catch 50 ≤ 60; the coast adds
-    // nothing whole (15 > 10 left).
+    // The quota is split by sustainable yield, 550 : 330: 37.5 fish in the deep sea at 25
+    // per ship → 1 ship; 22.5 on the coast at 15 per ship → 1 ship.
     assert_eq!(
         d,
         Decision {
             order: 0,
-            deep: 2,
-            coast: 0
+            deep: 1,
+            coast: 1
         }
     );
 }
