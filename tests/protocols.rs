@@ -17,6 +17,8 @@ struct Fixed {
     team: usize,
     tac: i64,
     accept: bool,
+    /// Last year in which the agent accepts (it rejects afterwards).
+    accept_until: u32,
     decision: fn(&Observation) -> Decision,
     pledge: Pledge,
     message: String,
@@ -30,6 +32,7 @@ impl Fixed {
             team,
             tac: 600,
             accept: true,
+            accept_until: u32::MAX,
             decision: |o| Decision {
                 order: 0,
                 deep: o.own.ships as i64,
@@ -66,8 +69,9 @@ impl Agent for Fixed {
     }
     async fn vote(&mut self, obs: &Observation) -> Result<Vote, AgentError> {
         self.remember("vote", obs);
+        let accept = self.accept && obs.public.year <= self.accept_until;
         Ok(Vote {
-            accept: self.accept,
+            accept,
             reason: "fixed".into(),
         })
     }
@@ -447,4 +451,80 @@ fn sequential_speakers_see_the_messages_before_them() {
         .map(|(_, o)| o.board.messages.len())
         .collect();
     assert_eq!(counts, vec![0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn fleet_allocation_splits_the_tac_by_ships() {
+    use fishbanks::protocol::Allocation;
+    let config = ProtocolConfig::Quota(QuotaConfig {
+        allocation: Allocation::Fleet,
+        ..QuotaConfig::default()
+    });
+    // Team 0 orders two ships in year 1, so in year 2 it has 6 of 26 ships.
+    let (record, _) = play(config, 2, |t, seen| Fixed {
+        tac: 260,
+        decision: if t == 0 {
+            |o| Decision {
+                order: if o.public.year == 1 { 2 } else { 0 },
+                deep: 0,
+                coast: 0,
+            }
+        } else {
+            |_| Decision {
+                order: 0,
+                deep: 0,
+                coast: 0,
+            }
+        },
+        ..Fixed::new(t, seen)
+    });
+    assert_eq!(record.years[0].1.quotas, vec![Some(43); 6]);
+    assert_eq!(record.years[1].1.quotas[0], Some(260 * 6 / 26));
+    assert_eq!(record.years[1].1.quotas[1], Some(260 * 4 / 26));
+}
+
+#[test]
+fn on_reject_decides_what_holds_after_a_failed_negotiation() {
+    use fishbanks::protocol::OnReject;
+    let run = |on_reject| {
+        let config = ProtocolConfig::Quota(QuotaConfig {
+            on_reject,
+            ..QuotaConfig::default()
+        });
+        // Adopted in year 1, rejected in years 2 and 3.
+        let (record, _) = play(config, 3, |t, seen| Fixed {
+            tac: 600,
+            accept_until: 1,
+            ..Fixed::new(t, seen)
+        });
+        record
+            .years
+            .iter()
+            .map(|(_, x)| x.quotas[0])
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run(OnReject::Previous),
+        vec![Some(100), Some(100), Some(100)]
+    );
+    assert_eq!(run(OnReject::None), vec![Some(100), None, None]);
+}
+
+#[test]
+fn quota_talk_rounds_precede_the_proposals() {
+    let config = ProtocolConfig::Quota(QuotaConfig {
+        talk_rounds: 1,
+        ..QuotaConfig::default()
+    });
+    let (_, seen) = play(config, 1, |t, seen| Fixed {
+        message: format!("I propose {}", 100 + t),
+        ..Fixed::new(t, seen)
+    });
+    let propose = &seen
+        .iter()
+        .find(|(w, _)| w.starts_with("propose"))
+        .unwrap()
+        .1;
+    assert_eq!(propose.board.messages.len(), 6);
+    assert_eq!(propose.board.messages[3].text, "I propose 103");
 }
