@@ -528,3 +528,103 @@ fn quota_talk_rounds_precede_the_proposals() {
     assert_eq!(propose.board.messages.len(), 6);
     assert_eq!(propose.board.messages[3].text, "I propose 103");
 }
+
+#[test]
+fn invalid_decisions_are_repaired_and_counted() {
+    let (record, _) = play(ProtocolConfig::None, 2, |t, seen| Fixed {
+        decision: if t == 0 {
+            |_| Decision {
+                order: 99,
+                deep: -3,
+                coast: 10,
+            }
+        } else {
+            |o| Decision {
+                order: 0,
+                deep: o.own.ships as i64,
+                coast: 0,
+            }
+        },
+        ..Fixed::new(t, seen)
+    });
+    for (year, _) in &record.years {
+        assert_eq!(year.invalid_decisions, 1);
+        let t0 = &year.teams[0];
+        assert!(t0.repaired);
+        assert_eq!(
+            (t0.applied.deep, t0.applied.coast),
+            (0, t0.ships - t0.applied.order)
+        );
+        assert!(year.teams[1..].iter().all(|t| !t.repaired));
+    }
+    let decisions: Vec<_> = record
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Decision {
+                    team: 0,
+                    repaired: true,
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert_eq!(decisions.len(), 2);
+}
+
+#[test]
+fn stop_on_collapse_ends_the_run_in_the_collapse_year() {
+    let params = GameParams {
+        stop_on_collapse: true,
+        ..GameParams::default()
+    };
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let agents: Vec<Box<dyn Agent>> = (0..6)
+        .map(|t| {
+            Box::new(Fixed {
+                decision: |o| Decision {
+                    order: o.own.order_limit as i64,
+                    deep: o.own.ships as i64,
+                    coast: 0,
+                },
+                ..Fixed::new(t, &seen)
+            }) as Box<dyn Agent>
+        })
+        .collect();
+    let protocol = protocol::build(&ProtocolConfig::None, ChaCha8Rng::seed_from_u64(1));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let record = runtime.block_on(protocol::play(&params, 20, agents, protocol, Vec::new()));
+    let collapse = record
+        .final_state
+        .collapse_year
+        .expect("all-out deep fishing collapses");
+    assert_eq!(record.years.len() as u32, collapse);
+    assert!(record.years.last().unwrap().0.collapsed_now);
+}
+
+#[test]
+fn hidden_stock_is_not_revealed() {
+    let params = GameParams {
+        reveal_stock: false,
+        ..GameParams::default()
+    };
+    let state = fishbanks::engine::State::initial(&params, 6);
+    let obs = protocol::observe(&params, &state, None, 2, 1, 20);
+    assert_eq!(obs.public.density, None);
+    let shown = protocol::observe(&GameParams::default(), &state, None, 2, 1, 20);
+    assert_eq!(shown.public.density, Some([0.83, 0.8]));
+    assert_eq!(shown.public.fleet, [18, 6, 0]);
+    assert_eq!(
+        shown.own.last_decision,
+        Decision {
+            order: 0,
+            deep: 3,
+            coast: 1
+        }
+    );
+    assert_eq!(shown.public.years_left, 20);
+}
