@@ -254,7 +254,9 @@ impl ChatModel for MockModel {
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
-        let text = mock_text(self.policy, self.seed, self.noise, &request.messages);
+        // The run id varies answers between replicates whose prompts are identical.
+        let seed = self.seed ^ hash64(request.context.run_id.as_bytes());
+        let text = mock_text(self.policy, seed, self.noise, &request.messages);
         let mut usage = Usage::estimate(&request.messages, &text);
         usage.estimated = false; // the mock's own count is exact by definition
         Ok(ChatResponse {

@@ -2,9 +2,15 @@
 //!
 //! Only this module talks HTTP.
 
+pub mod agent;
+pub mod budget;
+pub mod cache;
 pub mod config;
 pub mod error;
+pub mod factory;
+pub mod limits;
 pub mod mock;
+pub mod mock_server;
 pub mod model;
 pub mod openai;
 pub mod parse;
@@ -16,3 +22,8 @@ pub use config::{
 };
 pub use error::LlmError;
 pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
+pub use agent::LlmAgent;
+pub use budget::Budget;
+pub use cache::CacheMode;
+pub use factory::{AgentFactory, AgentSpec, Estimate};
+pub use prompt::GameFacts;
