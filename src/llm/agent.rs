@@ -14,7 +14,9 @@ use serde_json::json;
 
 use super::cache::cost_micro;
 use super::config::Fallback;
-use super::model::{AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, SamplingParams};
+use super::model::{
+    AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, SamplingParams,
+};
 use super::parse::{parse_answer, Answer, Limits};
 use super::prompt::{render_observation, render_request, schema, MemoryEntry, RequestExtra};
 use super::LlmError;
@@ -104,7 +106,12 @@ impl LlmAgent {
     }
 
     /// The first prompt of a request.
-    pub fn prompt(&self, kind: RequestKind, obs: &Observation, extra: RequestExtra) -> Vec<ChatMessage> {
+    pub fn prompt(
+        &self,
+        kind: RequestKind,
+        obs: &Observation,
+        extra: RequestExtra,
+    ) -> Vec<ChatMessage> {
         let memory: Vec<MemoryEntry> = self.memory.iter().cloned().collect();
         let user = format!(
             "{}\n{}\n{}",
@@ -112,10 +119,19 @@ impl LlmAgent {
             render_observation(obs, &memory),
             render_request(kind, obs, extra)
         );
-        vec![ChatMessage::system(self.p.system.clone()), ChatMessage::user(user)]
+        vec![
+            ChatMessage::system(self.p.system.clone()),
+            ChatMessage::user(user),
+        ]
     }
 
-    fn context(&self, kind: RequestKind, obs: &Observation, round: u32, repair: u32) -> CallContext {
+    fn context(
+        &self,
+        kind: RequestKind,
+        obs: &Observation,
+        round: u32,
+        repair: u32,
+    ) -> CallContext {
         CallContext {
             run_id: self.p.run_id.clone(),
             agent: self.p.agent_index,
@@ -127,7 +143,12 @@ impl LlmAgent {
     }
 
     fn no_answer(&self, kind: RequestKind, obs: &Observation, reason: String) -> AgentError {
-        AgentError::NoAnswer { agent: self.p.agent_index, kind, year: obs.public.year, reason }
+        AgentError::NoAnswer {
+            agent: self.p.agent_index,
+            kind,
+            year: obs.public.year,
+            reason,
+        }
     }
 
     fn record_call(&mut self, ctx: &CallContext, r: &super::ChatResponse) {
@@ -157,10 +178,10 @@ impl LlmAgent {
     ) -> Result<Answer, AgentError> {
         self.remember(obs);
         let mut messages = self.prompt(kind, obs, extra);
-        let schema = self
-            .p
-            .send_schema
-            .then(|| AnswerSchema { name: kind.as_str().to_string(), schema: schema(kind) });
+        let schema = self.p.send_schema.then(|| AnswerSchema {
+            name: kind.as_str().to_string(),
+            schema: schema(kind),
+        });
         let mut reason = String::new();
         for repair in 0..=self.p.max_repairs {
             let ctx = self.context(kind, obs, extra.round, repair);
@@ -178,7 +199,8 @@ impl LlmAgent {
                     return Err(self.no_answer(kind, obs, e.to_string()))
                 }
                 Err(e) => {
-                    self.events.push(json!({"type": "llm_error", "agent": ctx.agent,
+                    self.events
+                        .push(json!({"type": "llm_error", "agent": ctx.agent,
                         "year": ctx.year, "kind": kind, "repair": repair, "error": e.to_string()}));
                     reason = e.to_string();
                     break;
@@ -217,7 +239,8 @@ impl LlmAgent {
             return Err(self.no_answer(kind, obs, reason));
         }
         self.stats.llm_fallbacks += 1;
-        self.events.push(json!({"type": "llm_fallback", "agent": self.p.agent_index,
+        self.events
+            .push(json!({"type": "llm_fallback", "agent": self.p.agent_index,
             "year": obs.public.year, "kind": kind, "fallback": fb, "reason": reason}));
         let hold = fb == Fallback::Hold;
         let d = obs.own.last_decision;
@@ -226,12 +249,22 @@ impl LlmAgent {
             RequestKind::Message => Answer::Message(String::new()),
             RequestKind::Proposal => {
                 let q = obs.board.quota.as_ref();
-                let prev = self.last_proposal.or(q.and_then(|q| q.tac)).or(q.and_then(|q| q.median));
+                let prev = self
+                    .last_proposal
+                    .or(q.and_then(|q| q.tac))
+                    .or(q.and_then(|q| q.median));
                 Answer::Proposal(if hold { 0 } else { prev.unwrap_or(0) })
             }
-            RequestKind::Vote => Answer::Vote(Vote { accept: false, reason: "no valid answer (fallback)".into() }),
+            RequestKind::Vote => Answer::Vote(Vote {
+                accept: false,
+                reason: "no valid answer (fallback)".into(),
+            }),
             RequestKind::Pledge if hold => Answer::Pledge(Pledge::default()),
-            RequestKind::Pledge => Answer::Pledge(Pledge { order: d.order, deep: d.deep, coast: d.coast }),
+            RequestKind::Pledge => Answer::Pledge(Pledge {
+                order: d.order,
+                deep: d.deep,
+                coast: d.coast,
+            }),
             RequestKind::Decision if hold => Answer::Decision(Decision::default()),
             RequestKind::Decision => Answer::Decision(previous),
             RequestKind::Report => Answer::Report(extra.actual_catch.unwrap_or(0)),
@@ -246,7 +279,11 @@ impl LlmAgent {
 #[async_trait]
 impl Agent for LlmAgent {
     async fn message(&mut self, obs: &Observation, round: u32) -> Result<String, AgentError> {
-        let extra = RequestExtra { round, max_message_chars: self.p.limits.max_message_chars, ..Default::default() };
+        let extra = RequestExtra {
+            round,
+            max_message_chars: self.p.limits.max_message_chars,
+            ..Default::default()
+        };
         match self.ask(RequestKind::Message, obs, extra).await? {
             Answer::Message(m) => Ok(m),
             _ => Err(self.wrong(RequestKind::Message, obs)),
@@ -254,7 +291,10 @@ impl Agent for LlmAgent {
     }
 
     async fn propose(&mut self, obs: &Observation) -> Result<i64, AgentError> {
-        match self.ask(RequestKind::Proposal, obs, RequestExtra::default()).await? {
+        match self
+            .ask(RequestKind::Proposal, obs, RequestExtra::default())
+            .await?
+        {
             Answer::Proposal(t) => {
                 self.last_proposal = Some(t);
                 Ok(t)
@@ -264,28 +304,40 @@ impl Agent for LlmAgent {
     }
 
     async fn vote(&mut self, obs: &Observation) -> Result<Vote, AgentError> {
-        match self.ask(RequestKind::Vote, obs, RequestExtra::default()).await? {
+        match self
+            .ask(RequestKind::Vote, obs, RequestExtra::default())
+            .await?
+        {
             Answer::Vote(v) => Ok(v),
             _ => Err(self.wrong(RequestKind::Vote, obs)),
         }
     }
 
     async fn pledge(&mut self, obs: &Observation) -> Result<Pledge, AgentError> {
-        match self.ask(RequestKind::Pledge, obs, RequestExtra::default()).await? {
+        match self
+            .ask(RequestKind::Pledge, obs, RequestExtra::default())
+            .await?
+        {
             Answer::Pledge(p) => Ok(p),
             _ => Err(self.wrong(RequestKind::Pledge, obs)),
         }
     }
 
     async fn decide(&mut self, obs: &Observation) -> Result<Decision, AgentError> {
-        match self.ask(RequestKind::Decision, obs, RequestExtra::default()).await? {
+        match self
+            .ask(RequestKind::Decision, obs, RequestExtra::default())
+            .await?
+        {
             Answer::Decision(d) => Ok(d),
             _ => Err(self.wrong(RequestKind::Decision, obs)),
         }
     }
 
     async fn report(&mut self, obs: &Observation, actual: i64) -> Result<i64, AgentError> {
-        let extra = RequestExtra { actual_catch: Some(actual), ..Default::default() };
+        let extra = RequestExtra {
+            actual_catch: Some(actual),
+            ..Default::default()
+        };
         match self.ask(RequestKind::Report, obs, extra).await? {
             Answer::Report(c) => Ok(c),
             _ => Err(self.wrong(RequestKind::Report, obs)),

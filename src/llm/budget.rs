@@ -43,12 +43,17 @@ impl Budget {
     /// Why the budget is exhausted, if it is.
     pub fn exhausted(&self) -> Option<String> {
         let i = &self.inner;
-        let over = |used: &AtomicU64, max: Option<u64>| max.is_some_and(|m| used.load(Ordering::SeqCst) >= m);
+        let over = |used: &AtomicU64, max: Option<u64>| {
+            max.is_some_and(|m| used.load(Ordering::SeqCst) >= m)
+        };
         if over(&i.calls, i.max_calls) {
             return Some(format!("max_calls = {} reached", i.max_calls.unwrap_or(0)));
         }
         if over(&i.tokens, i.max_tokens) {
-            return Some(format!("max_tokens = {} reached", i.max_tokens.unwrap_or(0)));
+            return Some(format!(
+                "max_tokens = {} reached",
+                i.max_tokens.unwrap_or(0)
+            ));
         }
         if over(&i.cost_micro, i.max_cost_micro) {
             return Some(format!(
@@ -71,12 +76,18 @@ impl Budget {
     pub fn charge(&self, tokens: u64, cost_micro: u64) {
         self.inner.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.tokens.fetch_add(tokens, Ordering::SeqCst);
-        self.inner.cost_micro.fetch_add(cost_micro, Ordering::SeqCst);
+        self.inner
+            .cost_micro
+            .fetch_add(cost_micro, Ordering::SeqCst);
     }
 
     /// (calls, tokens, cost in micro-USD) spent so far.
     pub fn spent(&self) -> (u64, u64, u64) {
         let i = &self.inner;
-        (i.calls.load(Ordering::SeqCst), i.tokens.load(Ordering::SeqCst), i.cost_micro.load(Ordering::SeqCst))
+        (
+            i.calls.load(Ordering::SeqCst),
+            i.tokens.load(Ordering::SeqCst),
+            i.cost_micro.load(Ordering::SeqCst),
+        )
     }
 }

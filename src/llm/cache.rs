@@ -60,7 +60,10 @@ pub struct CacheStore {
 
 impl std::fmt::Debug for CacheStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CacheStore").field("dir", &self.dir).field("mode", &self.mode).finish()
+        f.debug_struct("CacheStore")
+            .field("dir", &self.dir)
+            .field("mode", &self.mode)
+            .finish()
     }
 }
 
@@ -68,14 +71,24 @@ impl std::fmt::Debug for CacheStore {
 fn file_name(run_id: &str) -> String {
     let safe: String = run_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{safe}.jsonl")
 }
 
 impl CacheStore {
     pub fn new(dir: impl Into<PathBuf>, mode: CacheMode) -> CacheStore {
-        CacheStore { dir: dir.into(), mode, runs: Mutex::new(HashMap::new()) }
+        CacheStore {
+            dir: dir.into(),
+            mode,
+            runs: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn mode(&self) -> CacheMode {
@@ -87,7 +100,10 @@ impl CacheStore {
     }
 
     fn err(&self, path: &Path, e: impl std::fmt::Display) -> LlmError {
-        LlmError::Cache { path: path.display().to_string(), detail: e.to_string() }
+        LlmError::Cache {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        }
     }
 
     fn load(&self, run_id: &str) -> Result<RunCache, LlmError> {
@@ -95,7 +111,8 @@ impl CacheStore {
         let mut text = String::new();
         match File::open(&path) {
             Ok(mut f) => {
-                f.read_to_string(&mut text).map_err(|e| self.err(&path, e))?;
+                f.read_to_string(&mut text)
+                    .map_err(|e| self.err(&path, e))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(self.err(&path, e)),
@@ -115,17 +132,20 @@ impl CacheStore {
         run_id: &str,
         f: impl FnOnce(&mut RunCache) -> Result<T, LlmError>,
     ) -> Result<T, LlmError> {
-        let mut runs = self
-            .runs
-            .lock()
-            .map_err(|_| LlmError::Cache { path: self.dir.display().to_string(), detail: "lock poisoned".into() })?;
+        let mut runs = self.runs.lock().map_err(|_| LlmError::Cache {
+            path: self.dir.display().to_string(),
+            detail: "lock poisoned".into(),
+        })?;
         if !runs.contains_key(run_id) {
             let loaded = self.load(run_id)?;
             runs.insert(run_id.to_string(), loaded);
         }
         match runs.get_mut(run_id) {
             Some(run) => f(run),
-            None => Err(LlmError::Cache { path: self.dir.display().to_string(), detail: "run vanished".into() }),
+            None => Err(LlmError::Cache {
+                path: self.dir.display().to_string(),
+                detail: "run vanished".into(),
+            }),
         }
     }
 
@@ -135,9 +155,18 @@ impl CacheStore {
     }
 
     /// Appends an answer.
-    pub fn put(&self, context: &CallContext, key: &str, response: &ChatResponse) -> Result<(), LlmError> {
+    pub fn put(
+        &self,
+        context: &CallContext,
+        key: &str,
+        response: &ChatResponse,
+    ) -> Result<(), LlmError> {
         let path = self.dir.join(file_name(&context.run_id));
-        let entry = Entry { key: key.to_string(), context: context.clone(), response: response.clone() };
+        let entry = Entry {
+            key: key.to_string(),
+            context: context.clone(),
+            response: response.clone(),
+        };
         let mut line = serde_json::to_string(&entry).map_err(|e| self.err(&path, e))?;
         line.push('\n');
         self.with_run(&context.run_id, |run| {
@@ -153,7 +182,8 @@ impl CacheStore {
                 run.file = Some(f);
             }
             if let Some(f) = run.file.as_mut() {
-                f.write_all(line.as_bytes()).map_err(|e| self.err(&path, e))?;
+                f.write_all(line.as_bytes())
+                    .map_err(|e| self.err(&path, e))?;
             }
             run.index.insert(entry.key.clone(), entry.response.clone());
             Ok(())
@@ -180,7 +210,7 @@ fn fence_torn_line(f: &mut File) -> std::io::Result<()> {
 pub struct CachedModel {
     inner: Arc<dyn ChatModel>,
     store: Arc<CacheStore>,
-    /// Provider name, kind, base URL and answer format: never the key.
+    /// Provider name, kind, answer format and mock policy: never the key.
     identity: String,
     model: String,
     budget: Budget,
@@ -196,7 +226,14 @@ impl CachedModel {
         budget: Budget,
         prices: (f64, f64),
     ) -> CachedModel {
-        CachedModel { inner, store, identity, model, budget, prices }
+        CachedModel {
+            inner,
+            store,
+            identity,
+            model,
+            budget,
+            prices,
+        }
     }
 
     /// The cache key of a request.
@@ -216,14 +253,19 @@ impl CachedModel {
         self.budget.check().map_err(LlmError::Budget)?;
         let response = self.inner.complete(request).await?;
         let u = response.usage;
-        self.budget.charge(u.tokens_in + u.tokens_out, cost_micro(u.tokens_in, u.tokens_out, self.prices));
+        self.budget.charge(
+            u.tokens_in + u.tokens_out,
+            cost_micro(u.tokens_in, u.tokens_out, self.prices),
+        );
         Ok(response)
     }
 }
 
 /// Cost in micro-USD: tokens × USD per million tokens = micro-USD.
 pub fn cost_micro(tokens_in: u64, tokens_out: u64, (p_in, p_out): (f64, f64)) -> u64 {
-    (tokens_in as f64 * p_in + tokens_out as f64 * p_out).round().max(0.0) as u64
+    (tokens_in as f64 * p_in + tokens_out as f64 * p_out)
+        .round()
+        .max(0.0) as u64
 }
 
 #[async_trait]
@@ -243,7 +285,12 @@ impl ChatModel for CachedModel {
             }
             if mode == CacheMode::Replay {
                 return Err(LlmError::CacheMiss {
-                    call: format!("{} (provider {}, key {})", request.context, self.identity, &key[..16]),
+                    call: format!(
+                        "{} (provider {}, key {})",
+                        request.context,
+                        self.identity,
+                        &key[..16]
+                    ),
                 });
             }
         }

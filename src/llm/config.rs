@@ -155,15 +155,19 @@ impl ProviderConfig {
         use crate::llm::LlmError;
         let bad = |msg: String| Err(LlmError::Config(format!("[providers.{name}]: {msg}")));
         if self.api_key.is_some() {
-            return bad("`api_key` is not allowed: put the key in an environment variable and \
+            return bad(
+                "`api_key` is not allowed: put the key in an environment variable and \
                  name that variable in `api_key_env`"
-                .into());
+                    .into(),
+            );
         }
         if let Some(env) = &self.api_key_env {
             if looks_like_key(env) {
-                return bad("`api_key_env` looks like a literal API key; it must be the NAME of \
+                return bad(
+                    "`api_key_env` looks like a literal API key; it must be the NAME of \
                      an environment variable holding the key (e.g. OPENAI_API_KEY)"
-                    .into());
+                        .into(),
+                );
             }
         }
         if self.kind == ProviderKind::Openai && self.base_url.is_none() {

@@ -10,7 +10,9 @@ use std::time::Duration;
 pub enum LlmError {
     #[error("LLM configuration: {0}")]
     Config(String),
-    #[error("environment variable `{var}` (named by api_key_env of provider `{provider}`) is not set")]
+    #[error(
+        "environment variable `{var}` (named by api_key_env of provider `{provider}`) is not set"
+    )]
     KeyMissing { provider: String, var: String },
     #[error("unknown provider `{0}`")]
     UnknownProvider(String),

@@ -97,7 +97,9 @@ impl AgentFactory {
             cfg.validate(name)?;
             let inner: Arc<dyn ChatModel> = match cfg.kind {
                 // Replay needs no server and no key.
-                ProviderKind::Openai if mode == CacheMode::Replay => Arc::new(Unreachable(name.clone())),
+                ProviderKind::Openai if mode == CacheMode::Replay => {
+                    Arc::new(Unreachable(name.clone()))
+                }
                 ProviderKind::Openai => Arc::new(OpenAiModel::new(name, cfg)?),
                 ProviderKind::Mock => Arc::new(MockModel {
                     policy: Policy::parse(cfg.policy.as_deref().unwrap_or("greedy"))?,
@@ -106,7 +108,13 @@ impl AgentFactory {
                     latency: Duration::from_millis(cfg.latency_ms),
                 }),
             };
-            built.insert(name.clone(), Provider { cfg: cfg.clone(), model: inner });
+            built.insert(
+                name.clone(),
+                Provider {
+                    cfg: cfg.clone(),
+                    model: inner,
+                },
+            );
         }
         let templates = Templates::new(&settings.prompts);
         let rules = templates.render_rules(&game);
@@ -127,13 +135,17 @@ impl AgentFactory {
 
     /// Wraps a raw model in the provider's limits, cache and budget.
     fn install(&mut self, name: &str, cfg: ProviderConfig, raw: Arc<dyn ChatModel>) {
-        let limited: Arc<dyn ChatModel> =
-            Arc::new(Limited::new(raw, cfg.max_concurrency, cfg.requests_per_minute));
+        let limited: Arc<dyn ChatModel> = Arc::new(Limited::new(
+            raw,
+            cfg.max_concurrency,
+            cfg.requests_per_minute,
+        ));
+        // The base URL is left out on purpose: a server that moved (a new port, a copied
+        // results directory) must still replay; the provider name and model identify it.
         let identity = format!(
-            "{}|{:?}|{}|{:?}|{}",
+            "{}|{:?}|{:?}|{}",
             name,
             cfg.kind,
-            cfg.base_url.as_deref().unwrap_or(""),
             cfg.structured_output,
             cfg.policy.as_deref().unwrap_or("")
         );
@@ -145,7 +157,8 @@ impl AgentFactory {
             self.budget.clone(),
             (cfg.price_in_per_mtok, cfg.price_out_per_mtok),
         ));
-        self.providers.insert(name.to_string(), Provider { cfg, model });
+        self.providers
+            .insert(name.to_string(), Provider { cfg, model });
     }
 
     /// Replaces the raw model of a provider (tests, benchmarks), keeping its limits,
@@ -176,7 +189,11 @@ impl AgentFactory {
         protocol: &str,
         switches: &BTreeMap<String, String>,
     ) -> Result<String, LlmError> {
-        Ok(sha256_hex(self.templates.render_protocol(protocol, switches)?.as_bytes()))
+        Ok(sha256_hex(
+            self.templates
+                .render_protocol(protocol, switches)?
+                .as_bytes(),
+        ))
     }
 
     fn persona(&self, name: &str) -> Result<String, LlmError> {
@@ -199,7 +216,9 @@ impl AgentFactory {
             .get(spec.provider)
             .ok_or_else(|| LlmError::UnknownProvider(spec.provider.to_string()))?;
         let cfg = &provider.cfg;
-        let protocol = self.templates.render_protocol(spec.protocol, spec.switches)?;
+        let protocol = self
+            .templates
+            .render_protocol(spec.protocol, spec.switches)?;
         let max_message_chars = spec
             .switches
             .get("max_message_chars")
@@ -252,7 +271,11 @@ impl AgentFactory {
         if spec.protocol != "none" {
             let chars = agent_limits(&agent).max_message_chars;
             obs.board.messages = (1..teams)
-                .map(|t| crate::agents::Message { from: t, round: 1, text: "x".repeat(chars) })
+                .map(|t| crate::agents::Message {
+                    from: t,
+                    round: 1,
+                    text: "x".repeat(chars),
+                })
                 .collect();
         }
         let prompt = agent.prompt(RequestKind::Decision, &obs, Default::default());
@@ -263,7 +286,9 @@ impl AgentFactory {
             .providers
             .get(spec.provider)
             .and_then(|p| p.cfg.max_tokens)
-            .map_or(ESTIMATED_ANSWER_TOKENS, |m| (m as u64).min(ESTIMATED_ANSWER_TOKENS));
+            .map_or(ESTIMATED_ANSWER_TOKENS, |m| {
+                (m as u64).min(ESTIMATED_ANSWER_TOKENS)
+            });
         let tokens_out = calls * out_per_call;
         let prices = self
             .providers
@@ -294,7 +319,11 @@ pub fn sample_observation(game: &GameFacts, year: u32) -> Observation {
             bank: p.initial_bank,
             assets: p.initial_bank + ships as i64 * p.initial_ship_value,
             last_catch: [100, 15],
-            last_decision: Decision { order: 2, deep: ships as i64 - 1, coast: 1 },
+            last_decision: Decision {
+                order: 2,
+                deep: ships as i64 - 1,
+                coast: 1,
+            },
             order_limit: p.order_limit(ships),
         },
         public: PublicView {
@@ -320,7 +349,12 @@ struct Unreachable(String);
 
 #[async_trait::async_trait]
 impl ChatModel for Unreachable {
-    async fn complete(&self, request: &super::ChatRequest) -> Result<super::ChatResponse, LlmError> {
-        Err(LlmError::CacheMiss { call: format!("{} (provider {})", request.context, self.0) })
+    async fn complete(
+        &self,
+        request: &super::ChatRequest,
+    ) -> Result<super::ChatResponse, LlmError> {
+        Err(LlmError::CacheMiss {
+            call: format!("{} (provider {})", request.context, self.0),
+        })
     }
 }

@@ -21,7 +21,10 @@ pub struct TokenBucket {
 impl TokenBucket {
     pub fn new(per_minute: u32) -> TokenBucket {
         let cap = per_minute.max(1) as f64;
-        TokenBucket { per_minute: cap, state: Mutex::new((cap, Instant::now())) }
+        TokenBucket {
+            per_minute: cap,
+            state: Mutex::new((cap, Instant::now())),
+        }
     }
 
     /// Waits until a token is available and takes it.

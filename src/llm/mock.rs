@@ -70,7 +70,10 @@ pub struct PromptFacts {
 
 fn number_after(line: &str, label: &str) -> Option<i64> {
     let rest = line.strip_prefix(label)?.trim_start_matches([' ', '$']);
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect();
+    let digits: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
     digits.parse().ok()
 }
 
@@ -218,7 +221,11 @@ pub fn request_rng(seed: u64, request_hash: u64) -> ChaCha8Rng {
 
 /// Hash of the parts of a request that determine the mock's answer.
 pub fn messages_hash(messages: &[ChatMessage]) -> u64 {
-    hash64(serde_json::to_string(messages).unwrap_or_default().as_bytes())
+    hash64(
+        serde_json::to_string(messages)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
 }
 
 /// The mock's full answer text for a request.

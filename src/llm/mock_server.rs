@@ -70,7 +70,10 @@ impl Fault {
     ];
 
     fn is_content(self) -> bool {
-        matches!(self, Fault::Prose | Fault::TruncatedJson | Fault::OutOfRange | Fault::Refusal)
+        matches!(
+            self,
+            Fault::Prose | Fault::TruncatedJson | Fault::OutOfRange | Fault::Refusal
+        )
     }
 }
 
@@ -128,7 +131,10 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let shared = Arc::new(Shared { opts: options, attempts: Mutex::new(HashMap::new()) });
+    let shared = Arc::new(Shared {
+        opts: options,
+        attempts: Mutex::new(HashMap::new()),
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
@@ -273,29 +279,50 @@ async fn chat(
         }
     };
     let messages: Vec<ChatMessage> =
-        serde_json::from_value(parsed.get("messages").cloned().unwrap_or(Value::Null)).unwrap_or_default();
+        serde_json::from_value(parsed.get("messages").cloned().unwrap_or(Value::Null))
+            .unwrap_or_default();
     let hash = hash64(body);
     let attempt = next_attempt(shared, hash);
 
     let mut rng = request_rng(opts.seed ^ 0x5EED_FA17, hash.wrapping_add(attempt as u64));
     let jitter_ms = opts.jitter.as_millis() as u64;
-    let delay = opts.latency + Duration::from_millis(if jitter_ms > 0 { rng.random_range(0..=jitter_ms) } else { 0 });
+    let delay = opts.latency
+        + Duration::from_millis(if jitter_ms > 0 {
+            rng.random_range(0..=jitter_ms)
+        } else {
+            0
+        });
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
 
-    let transport: Vec<Fault> = opts.faults.iter().copied().filter(|f| !f.is_content()).collect();
-    if attempt < opts.max_faults_per_request && !transport.is_empty() && rng.random_bool(opts.fault_rate.clamp(0.0, 1.0)) {
+    let transport: Vec<Fault> = opts
+        .faults
+        .iter()
+        .copied()
+        .filter(|f| !f.is_content())
+        .collect();
+    if attempt < opts.max_faults_per_request
+        && !transport.is_empty()
+        && rng.random_bool(opts.fault_rate.clamp(0.0, 1.0))
+    {
         let fault = transport[rng.random_range(0..transport.len())];
         opts.stats.faults.fetch_add(1, Ordering::SeqCst);
         return transport_fault(stream, stop, fault).await;
     }
 
     let facts = read_prompt(&messages);
-    let content: Vec<Fault> = opts.faults.iter().copied().filter(|f| f.is_content()).collect();
+    let content: Vec<Fault> = opts
+        .faults
+        .iter()
+        .copied()
+        .filter(|f| f.is_content())
+        .collect();
     let mut content_rng = request_rng(opts.seed ^ 0xC0_27E7, hash);
-    let content_fault = (!facts.repair && !content.is_empty() && content_rng.random_bool(opts.fault_rate.clamp(0.0, 1.0)))
-        .then(|| content[content_rng.random_range(0..content.len())]);
+    let content_fault = (!facts.repair
+        && !content.is_empty()
+        && content_rng.random_bool(opts.fault_rate.clamp(0.0, 1.0)))
+    .then(|| content[content_rng.random_range(0..content.len())]);
     let mut message = json!({"role": "assistant"});
     match content_fault {
         Some(Fault::Refusal) => {
@@ -310,7 +337,9 @@ async fn chat(
             };
             message["content"] = json!(bad_answer(bad, &facts));
         }
-        None => message["content"] = json!(mock_text(opts.policy, opts.seed, opts.noise, &messages)),
+        None => {
+            message["content"] = json!(mock_text(opts.policy, opts.seed, opts.noise, &messages))
+        }
     }
     if content_fault.is_some() {
         opts.stats.faults.fetch_add(1, Ordering::SeqCst);
@@ -327,7 +356,8 @@ async fn chat(
     });
     if !opts.omit_usage {
         let (i, o) = (estimate_tokens(chars_in), estimate_tokens(text_len));
-        answer["usage"] = json!({"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o});
+        answer["usage"] =
+            json!({"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o});
     }
     respond(stream, "200 OK", &[], &answer.to_string()).await
 }
@@ -337,18 +367,54 @@ async fn transport_fault(
     stop: &mut watch::Receiver<bool>,
     fault: Fault,
 ) -> std::io::Result<()> {
-    let api_error = |msg: &str, kind: &str| json!({"error": {"message": msg, "type": kind, "param": null, "code": null}}).to_string();
+    let api_error = |msg: &str, kind: &str| {
+        json!({"error": {"message": msg, "type": kind, "param": null, "code": null}}).to_string()
+    };
     match fault {
         Fault::RateLimit => {
-            respond(stream, "429 Too Many Requests", &[("retry-after", "1".into())], &api_error("rate limited", "rate_limit_error")).await
+            respond(
+                stream,
+                "429 Too Many Requests",
+                &[("retry-after", "1".into())],
+                &api_error("rate limited", "rate_limit_error"),
+            )
+            .await
         }
         Fault::RateLimitBare => {
-            respond(stream, "429 Too Many Requests", &[], &api_error("rate limited", "rate_limit_error")).await
+            respond(
+                stream,
+                "429 Too Many Requests",
+                &[],
+                &api_error("rate limited", "rate_limit_error"),
+            )
+            .await
         }
-        Fault::Http500 => respond(stream, "500 Internal Server Error", &[], &api_error("internal error", "server_error")).await,
-        Fault::Http503 => respond(stream, "503 Service Unavailable", &[], "upstream unavailable").await,
+        Fault::Http500 => {
+            respond(
+                stream,
+                "500 Internal Server Error",
+                &[],
+                &api_error("internal error", "server_error"),
+            )
+            .await
+        }
+        Fault::Http503 => {
+            respond(
+                stream,
+                "503 Service Unavailable",
+                &[],
+                "upstream unavailable",
+            )
+            .await
+        }
         Fault::NonOpenai => {
-            respond(stream, "503 Service Unavailable", &[], r#"{"error": "model backend overloaded, try again"}"#).await
+            respond(
+                stream,
+                "503 Service Unavailable",
+                &[],
+                r#"{"error": "model backend overloaded, try again"}"#,
+            )
+            .await
         }
         Fault::Hang => {
             // Wait for the client to give up (EOF) or the server to stop.
@@ -408,13 +474,20 @@ pub async fn run_cli(args: MockServerArgs) -> anyhow::Result<()> {
         latency: Duration::from_millis(args.latency_ms),
         jitter: Duration::from_millis(args.jitter_ms),
         fault_rate: args.fault_rate,
-        faults: if args.faults.is_empty() { Fault::ALL.to_vec() } else { args.faults.clone() },
+        faults: if args.faults.is_empty() {
+            Fault::ALL.to_vec()
+        } else {
+            args.faults.clone()
+        },
         max_faults_per_request: args.max_faults_per_request,
         omit_usage: args.omit_usage,
         stats: Arc::new(ServerStats::default()),
     };
     let listener = TcpListener::bind(&args.addr).await?;
-    println!("mock-server listening on http://{}/v1", listener.local_addr()?);
+    println!(
+        "mock-server listening on http://{}/v1",
+        listener.local_addr()?
+    );
     serve(listener, options, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -16,14 +16,17 @@ pub mod openai;
 pub mod parse;
 pub mod prompt;
 
+pub use agent::LlmAgent;
+pub use budget::Budget;
+pub use cache::CacheMode;
 pub use config::{
     BudgetConfig, Fallback, LlmSettings, PromptOverrides, ProviderConfig, ProviderKind,
     StructuredOutput,
 };
 pub use error::LlmError;
-pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
-pub use agent::LlmAgent;
-pub use budget::Budget;
-pub use cache::CacheMode;
 pub use factory::{AgentFactory, AgentSpec, Estimate};
+pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
 pub use prompt::GameFacts;
+
+#[cfg(test)]
+mod tests;

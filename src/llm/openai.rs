@@ -36,7 +36,12 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// Delay before retry number `retry` (1-based): `Retry-After` when the server sent
     /// one (capped at `max`), else full jitter in `[0, min(max, base · 2^(retry-1))]`.
-    pub fn delay(&self, retry: u32, retry_after: Option<Duration>, rng: &mut ChaCha8Rng) -> Duration {
+    pub fn delay(
+        &self,
+        retry: u32,
+        retry_after: Option<Duration>,
+        rng: &mut ChaCha8Rng,
+    ) -> Duration {
         if let Some(after) = retry_after {
             return after.min(self.max);
         }
@@ -118,7 +123,11 @@ impl tower::Service<HttpRequestFactory> for OneShot {
                 Ok(b) => String::from_utf8_lossy(&b).into_owned(),
                 Err(e) => format!("<body unreadable: {e}>"),
             };
-            Err(OpenAIError::Boxed(Box::new(HttpFailure { status, body, retry_after })))
+            Err(OpenAIError::Boxed(Box::new(HttpFailure {
+                status,
+                body,
+                retry_after,
+            })))
         })
     }
 }
@@ -201,10 +210,9 @@ pub fn read_key(name: &str, cfg: &ProviderConfig) -> Result<String, LlmError> {
 impl OpenAiModel {
     /// Builds the client of one `[providers.NAME]` block of kind `openai`.
     pub fn new(name: &str, cfg: &ProviderConfig) -> Result<OpenAiModel, LlmError> {
-        let base = cfg
-            .base_url
-            .clone()
-            .ok_or_else(|| LlmError::Config(format!("[providers.{name}]: `base_url` is required")))?;
+        let base = cfg.base_url.clone().ok_or_else(|| {
+            LlmError::Config(format!("[providers.{name}]: `base_url` is required"))
+        })?;
         let key = read_key(name, cfg)?;
         let timeout = Duration::from_secs_f64(cfg.timeout_s);
         let http = reqwest::Client::builder()
@@ -270,7 +278,10 @@ impl OpenAiModel {
         let chat = self.client.chat();
         let call = chat.create_byot::<_, LenientCompletion>(body);
         match tokio::time::timeout(self.timeout, call).await {
-            Err(_) => Err(LlmError::Timeout { provider: self.name.clone(), after: self.timeout }),
+            Err(_) => Err(LlmError::Timeout {
+                provider: self.name.clone(),
+                after: self.timeout,
+            }),
             Ok(Ok(c)) => Ok(c),
             Ok(Err(e)) => Err(self.map_error(e)),
         }
@@ -280,16 +291,26 @@ impl OpenAiModel {
         let provider = self.name.clone();
         match e {
             OpenAIError::Boxed(b) => match b.downcast::<HttpFailure>() {
-                Ok(h) => LlmError::Http { provider, status: h.status, body: h.body, retry_after: h.retry_after },
-                Err(other) => LlmError::Connection { provider, detail: other.to_string() },
+                Ok(h) => LlmError::Http {
+                    provider,
+                    status: h.status,
+                    body: h.body,
+                    retry_after: h.retry_after,
+                },
+                Err(other) => LlmError::Connection {
+                    provider,
+                    detail: other.to_string(),
+                },
             },
-            OpenAIError::Reqwest(r) if r.is_timeout() => {
-                LlmError::Timeout { provider, after: self.timeout }
-            }
-            OpenAIError::Reqwest(r) if r.is_decode() => {
-                LlmError::BadResponse { provider, detail: r.to_string() }
-            }
-            OpenAIError::Reqwest(r) => LlmError::Connection { provider, detail: error_chain(&r) },
+            OpenAIError::Reqwest(r) if r.is_timeout() => LlmError::Timeout {
+                provider,
+                after: self.timeout,
+            },
+            // Includes bodies cut off mid-transfer: a transport failure, worth a retry.
+            OpenAIError::Reqwest(r) => LlmError::Connection {
+                provider,
+                detail: error_chain(&r),
+            },
             OpenAIError::JSONDeserialize(err, content) => LlmError::BadResponse {
                 provider,
                 detail: format!("{err}; body: {}", truncate(&content, 500)),
@@ -300,12 +321,22 @@ impl OpenAiModel {
                 body: api.api_error.message,
                 retry_after: None,
             },
-            other => LlmError::BadResponse { provider, detail: other.to_string() },
+            other => LlmError::BadResponse {
+                provider,
+                detail: other.to_string(),
+            },
         }
     }
 
-    fn to_response(&self, request: &ChatRequest, c: LenientCompletion) -> Result<ChatResponse, LlmError> {
-        let bad = |detail: String| LlmError::BadResponse { provider: self.name.clone(), detail };
+    fn to_response(
+        &self,
+        request: &ChatRequest,
+        c: LenientCompletion,
+    ) -> Result<ChatResponse, LlmError> {
+        let bad = |detail: String| LlmError::BadResponse {
+            provider: self.name.clone(),
+            detail,
+        };
         if let Some(err) = c.error {
             return Err(bad(format!("server error object: {err}")));
         }
@@ -318,12 +349,23 @@ impl OpenAiModel {
         // A refusal is an answer (the validator will reject it and the agent re-asks).
         let text = msg.content.or(msg.refusal).unwrap_or_default();
         let usage = match c.usage {
-            Some(LenientUsage { prompt_tokens: Some(i), completion_tokens: Some(o) }) => {
-                Usage { tokens_in: i, tokens_out: o, estimated: false }
-            }
+            Some(LenientUsage {
+                prompt_tokens: Some(i),
+                completion_tokens: Some(o),
+            }) => Usage {
+                tokens_in: i,
+                tokens_out: o,
+                estimated: false,
+            },
             _ => Usage::estimate(&request.messages, &text),
         };
-        Ok(ChatResponse { text, usage, cache_hit: false, retries: 0, latency_ms: 0 })
+        Ok(ChatResponse {
+            text,
+            usage,
+            cache_hit: false,
+            retries: 0,
+            latency_ms: 0,
+        })
     }
 }
 

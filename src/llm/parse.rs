@@ -40,7 +40,10 @@ pub fn extract_json(text: &str) -> Result<Map<String, Value>, String> {
     if text.trim().is_empty() {
         Err("the answer was empty; reply with a JSON object".into())
     } else if text.contains('{') {
-        Err("the answer contains no complete, valid JSON object (is it cut off or malformed?)".into())
+        Err(
+            "the answer contains no complete, valid JSON object (is it cut off or malformed?)"
+                .into(),
+        )
     } else {
         Err("the answer contains no JSON object".into())
     }
@@ -124,7 +127,9 @@ fn integer(map: &Map<String, Value>, name: &str, min: i64, max: i64) -> Result<i
         other => return Err(format!("field `{name}` must be an integer, got {other}")),
     };
     if n < min || n > max {
-        return Err(format!("field `{name}` must be between {min} and {max}, got {n}"));
+        return Err(format!(
+            "field `{name}` must be between {min} and {max}, got {n}"
+        ));
     }
     Ok(n)
 }

@@ -62,7 +62,10 @@ impl Templates {
             protocols.insert(k.clone(), v.clone());
         }
         Templates {
-            system: overrides.system.clone().unwrap_or_else(|| SYSTEM.to_string()),
+            system: overrides
+                .system
+                .clone()
+                .unwrap_or_else(|| SYSTEM.to_string()),
             rules: overrides.rules.clone().unwrap_or_else(|| RULES.to_string()),
             protocols,
         }
@@ -91,9 +94,10 @@ impl Templates {
         kind: &str,
         switches: &BTreeMap<String, String>,
     ) -> Result<String, LlmError> {
-        let template = self.protocols.get(kind).ok_or_else(|| {
-            LlmError::Config(format!("no prompt template for protocol `{kind}`"))
-        })?;
+        let template = self
+            .protocols
+            .get(kind)
+            .ok_or_else(|| LlmError::Config(format!("no prompt template for protocol `{kind}`")))?;
         Ok(substitute(template, &protocol_vars(switches)))
     }
 }
@@ -153,13 +157,19 @@ fn protocol_vars(switches: &BTreeMap<String, String>) -> BTreeMap<String, String
     let rounds = get("rounds", "1");
     v.insert(
         "rounds_phrase".into(),
-        if rounds == "1" { "is 1 round".to_string() } else { format!("are {rounds} rounds") },
+        if rounds == "1" {
+            "is 1 round".to_string()
+        } else {
+            format!("are {rounds} rounds")
+        },
     );
-    v.entry("max_message_chars".into()).or_insert_with(|| "600".into());
+    v.entry("max_message_chars".into())
+        .or_insert_with(|| "600".into());
     v.entry("every_years".into()).or_insert_with(|| "1".into());
     let approval: f64 = get("approval", "0.5").parse().unwrap_or(0.5);
     v.insert("approval_pct".into(), fmt_num(approval * 100.0));
-    v.entry("allocation".into()).or_insert_with(|| "equal".into());
+    v.entry("allocation".into())
+        .or_insert_with(|| "equal".into());
     let enforcement = get("enforcement", "binding");
     v.insert("enforcement".into(), enforcement.clone());
     v.insert(
@@ -234,7 +244,10 @@ pub fn render_observation(obs: &Observation, memory: &[MemoryEntry]) -> String {
     line(format!("Your ships: {}", own.ships));
     line(format!("Your bank: ${}", own.bank));
     line(format!("Your assets: ${}", own.assets));
-    line(format!("Most ships you may order this year: {}", own.order_limit));
+    line(format!(
+        "Most ships you may order this year: {}",
+        own.order_limit
+    ));
     let d = own.last_decision;
     line(format!(
         "Your decision last year: order {}, deep {}, coast {}",
@@ -249,7 +262,9 @@ pub fn render_observation(obs: &Observation, memory: &[MemoryEntry]) -> String {
         public.fleet[0], public.fleet[1], public.fleet[2]
     ));
     match public.catch_per_ship {
-        Some([a, b]) => line(format!("Catch per ship last year: deep {a:.1}, coast {b:.1}")),
+        Some([a, b]) => line(format!(
+            "Catch per ship last year: deep {a:.1}, coast {b:.1}"
+        )),
         None => line("Catch per ship last year: none yet".into()),
     }
     match public.density {
@@ -324,7 +339,9 @@ fn render_board(obs: &Observation) -> String {
             let items = q
                 .violations_last_year
                 .iter()
-                .map(|v| json!({"team": v.team, "year": v.year, "quota": v.quota, "catch": v.catch}))
+                .map(
+                    |v| json!({"team": v.team, "year": v.year, "quota": v.quota, "catch": v.catch}),
+                )
                 .collect();
             s.push_str(&data_block("Quotas exceeded last year:", items));
         }
@@ -362,9 +379,7 @@ pub struct RequestExtra {
 /// The JSON schema of each request's answer.
 pub fn schema(kind: RequestKind) -> serde_json::Value {
     let int = |min: i64| json!({"type": "integer", "minimum": min});
-    let obj = |props: serde_json::Value, req: &[&str]| {
-        json!({"type": "object", "properties": props, "required": req, "additionalProperties": false})
-    };
+    let obj = |props: serde_json::Value, req: &[&str]| json!({"type": "object", "properties": props, "required": req, "additionalProperties": false});
     match kind {
         RequestKind::Message => obj(json!({"message": {"type": "string"}}), &["message"]),
         RequestKind::Proposal => obj(json!({"tac": int(0)}), &["tac"]),
