@@ -70,6 +70,146 @@ pub struct ProviderConfig {
     /// Mock only: simulated latency per call in milliseconds.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Transport retries (429, 5xx, timeouts, connection errors) after the first attempt.
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// First backoff ceiling in milliseconds; doubles per retry (full jitter below it).
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    /// Largest backoff (and largest honoured `Retry-After`) in milliseconds.
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+    /// Never valid: present only so that a key pasted into the file is refused with a
+    /// clear message instead of "unknown field". It is never serialized nor printed.
+    #[serde(default, skip_serializing)]
+    pub api_key: Option<Redacted>,
+}
+
+/// A string that never shows itself in `Debug` output or serialized files.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+fn default_max_retries() -> u32 {
+    4
+}
+
+fn default_retry_base_ms() -> u64 {
+    500
+}
+
+fn default_retry_max_ms() -> u64 {
+    30_000
+}
+
+/// Whether a value looks like a secret rather than the name of an environment variable.
+/// Names are upper-case letters, digits and underscores; keys are long mixed-case tokens
+/// or carry a known prefix.
+fn looks_like_key(value: &str) -> bool {
+    let is_env_name = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let prefixed = ["sk-", "sk_", "pk-", "gsk_", "xai-", "Bearer "]
+        .iter()
+        .any(|p| value.starts_with(p));
+    prefixed || (!is_env_name && value.len() >= 20)
+}
+
+impl ProviderConfig {
+    /// A provider block of the given kind with every default (handy in tests).
+    pub fn new(kind: ProviderKind) -> ProviderConfig {
+        ProviderConfig {
+            kind,
+            base_url: None,
+            model: None,
+            api_key_env: None,
+            temperature: None,
+            seed: None,
+            max_tokens: None,
+            timeout_s: default_timeout_s(),
+            max_concurrency: default_max_concurrency(),
+            requests_per_minute: None,
+            structured_output: StructuredOutput::default(),
+            price_in_per_mtok: 0.0,
+            price_out_per_mtok: 0.0,
+            policy: None,
+            noise: 0.0,
+            latency_ms: 0,
+            max_retries: default_max_retries(),
+            retry_base_ms: default_retry_base_ms(),
+            retry_max_ms: default_retry_max_ms(),
+            api_key: None,
+        }
+    }
+
+    /// Checks what serde cannot: no literal key anywhere, an openai provider has a
+    /// `base_url`, numbers are in range. The error never repeats a secret.
+    pub fn validate(&self, name: &str) -> Result<(), crate::llm::LlmError> {
+        use crate::llm::LlmError;
+        let bad = |msg: String| Err(LlmError::Config(format!("[providers.{name}]: {msg}")));
+        if self.api_key.is_some() {
+            return bad(
+                "`api_key` is not allowed: put the key in an environment variable and \
+                 name that variable in `api_key_env`"
+                    .into(),
+            );
+        }
+        if let Some(env) = &self.api_key_env {
+            if looks_like_key(env) {
+                return bad(
+                    "`api_key_env` looks like a literal API key; it must be the NAME of \
+                     an environment variable holding the key (e.g. OPENAI_API_KEY)"
+                        .into(),
+                );
+            }
+        }
+        if self.kind == ProviderKind::Openai && self.base_url.is_none() {
+            return bad("`base_url` is required for kind = \"openai\"".into());
+        }
+        if !(self.timeout_s > 0.0 && self.timeout_s.is_finite()) {
+            return bad("`timeout_s` must be a positive number of seconds".into());
+        }
+        if self.max_concurrency == 0 {
+            return bad("`max_concurrency` must be at least 1".into());
+        }
+        if self.requests_per_minute == Some(0) {
+            return bad("`requests_per_minute` must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.noise) {
+            return bad("`noise` must be between 0 and 1".into());
+        }
+        if self.price_in_per_mtok < 0.0 || self.price_out_per_mtok < 0.0 {
+            return bad("prices must not be negative".into());
+        }
+        Ok(())
+    }
+}
+
+/// `[budget]`: limits for the whole sweep. Absent fields mean no limit.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetConfig {
+    pub max_cost_usd: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub max_calls: Option<u64>,
+}
+
+/// `[llm.prompts]`: replacement texts for the embedded templates (the config loader
+/// reads files; this holds their text). Any template left out keeps its built-in text.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromptOverrides {
+    pub system: Option<String>,
+    pub rules: Option<String>,
+    /// Protocol sections by protocol kind (`none`, `broadcast`, `quota`, `ledger`, …).
+    pub protocols: BTreeMap<String, String>,
 }
 
 fn default_timeout_s() -> f64 {
@@ -104,6 +244,8 @@ pub struct LlmSettings {
     pub memory_years: u32,
     /// Named persona texts; `greedy` is built in.
     pub personas: BTreeMap<String, String>,
+    /// Template overrides.
+    pub prompts: PromptOverrides,
 }
 
 impl Default for LlmSettings {
@@ -113,6 +255,7 @@ impl Default for LlmSettings {
             fallback: Fallback::Previous,
             memory_years: 5,
             personas: BTreeMap::new(),
+            prompts: PromptOverrides::default(),
         }
     }
 }

@@ -1,0 +1,60 @@
+//! The one error type of the LLM layer.
+
+use std::time::Duration;
+
+/// Why an LLM call, a cache operation or the setup of an LLM agent failed.
+///
+/// Messages carry what a researcher needs to act (status, body text, the call that
+/// missed the cache) and never an API key.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("LLM configuration: {0}")]
+    Config(String),
+    #[error(
+        "environment variable `{var}` (named by api_key_env of provider `{provider}`) is not set"
+    )]
+    KeyMissing { provider: String, var: String },
+    #[error("unknown provider `{0}`")]
+    UnknownProvider(String),
+    #[error("unknown persona `{0}` (define it under [llm.personas])")]
+    UnknownPersona(String),
+    /// A non-success HTTP status; `body` is the server's text (OpenAI-shaped or not).
+    #[error("HTTP {status} from {provider}: {body}")]
+    Http {
+        provider: String,
+        status: u16,
+        body: String,
+        /// `Retry-After` as sent by the server, when present and parseable.
+        retry_after: Option<Duration>,
+    },
+    #[error("request to {provider} timed out after {after:?}")]
+    Timeout { provider: String, after: Duration },
+    #[error("connection to {provider} failed: {detail}")]
+    Connection { provider: String, detail: String },
+    /// A 200 response whose body is not a chat completion we can read.
+    #[error("unreadable response from {provider}: {detail}")]
+    BadResponse { provider: String, detail: String },
+    #[error("giving up on {provider} after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        provider: String,
+        attempts: u32,
+        last: Box<LlmError>,
+    },
+    #[error("cache miss in replay mode for {call}")]
+    CacheMiss { call: String },
+    #[error("cache {path}: {detail}")]
+    Cache { path: String, detail: String },
+    #[error("budget exhausted: {0}")]
+    Budget(String),
+}
+
+impl LlmError {
+    /// Whether the transport should try the same request again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            LlmError::Http { status, .. } => *status == 429 || (500..600).contains(status),
+            LlmError::Timeout { .. } | LlmError::Connection { .. } => true,
+            _ => false,
+        }
+    }
+}

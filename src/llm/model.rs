@@ -1,0 +1,152 @@
+//! The [`ChatModel`] trait: one chat-completion call, whatever answers it (an HTTP
+//! server, the in-process mock, or the record/replay cache in front of either).
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::LlmError;
+use crate::agents::RequestKind;
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn system(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: "system".into(),
+            content: content.into(),
+        }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: "user".into(),
+            content: content.into(),
+        }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: "assistant".into(),
+            content: content.into(),
+        }
+    }
+}
+
+/// Sampling parameters sent with a request (and part of the cache key).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SamplingParams {
+    pub temperature: Option<f64>,
+    pub seed: Option<i64>,
+    pub max_tokens: Option<u32>,
+}
+
+/// A JSON schema the answer must follow (sent as structured output when supported).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerSchema {
+    pub name: String,
+    pub schema: serde_json::Value,
+}
+
+/// Where in the experiment a call happens: part of the cache key and of events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallContext {
+    pub run_id: String,
+    pub agent: usize,
+    pub year: u32,
+    pub kind: RequestKind,
+    /// Talk round for messages (0 otherwise).
+    pub round: u32,
+    /// 0 for the first ask, n for the n-th repair re-ask.
+    pub repair: u32,
+}
+
+impl std::fmt::Display for CallContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "run {} agent {} year {} {} round {} repair {}",
+            self.run_id,
+            self.agent,
+            self.year,
+            self.kind.as_str(),
+            self.round,
+            self.repair
+        )
+    }
+}
+
+/// Everything a model is asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub messages: Vec<ChatMessage>,
+    pub params: SamplingParams,
+    pub schema: Option<AnswerSchema>,
+    pub context: CallContext,
+}
+
+/// Token counts of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// The server sent no usage; the counts are chars / 4.
+    pub estimated: bool,
+}
+
+impl Usage {
+    /// The chars/4 estimate used when a server reports no usage.
+    pub fn estimate(messages: &[ChatMessage], answer: &str) -> Usage {
+        let chars_in: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+        Usage {
+            tokens_in: estimate_tokens(chars_in),
+            tokens_out: estimate_tokens(answer.chars().count()),
+            estimated: true,
+        }
+    }
+}
+
+/// chars / 4, rounded up.
+pub fn estimate_tokens(chars: usize) -> u64 {
+    (chars as u64).div_ceil(4)
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    pub text: String,
+    pub usage: Usage,
+    /// Served from the record/replay cache (no model was asked).
+    #[serde(default)]
+    pub cache_hit: bool,
+    /// Transport retries this call needed (0 when served from the cache).
+    #[serde(default)]
+    pub retries: u32,
+    /// Wall time of the call in milliseconds (0 for cache hits).
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+/// A chat-completion backend.
+#[async_trait]
+pub trait ChatModel: Send + Sync {
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError>;
+}
+
+/// Hex SHA-256 of the given bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// First 8 bytes of SHA-256 as a number: seeds for deterministic per-request randomness.
+pub fn hash64(bytes: &[u8]) -> u64 {
+    let digest = Sha256::digest(bytes);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
+}
