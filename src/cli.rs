@@ -1,7 +1,9 @@
 //! The command line: argument parsing and calls into the library. Errors become exit
 //! codes here: 2 for a bad experiment file (nothing was written), 1 for anything else.
 
-use crate::experiment::{self, ConfigError, Experiment, RunOptions};
+use crate::experiment::{self, AgentBuilder, ConfigError, Experiment, RunOptions};
+use crate::llm::mock_server::MockServerArgs;
+use crate::llm::CacheMode;
 use crate::record::EventLevel;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -45,7 +47,18 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// How LLM calls use the record/replay cache.
+        #[arg(long, value_enum, default_value_t = CacheMode::Record)]
+        cache_mode: CacheMode,
+        /// Cache directory (default: OUT/<experiment name>/cache).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+        /// Print the number of runs, LLM calls, estimated tokens and cost, then exit.
+        #[arg(long)]
+        dry_run: bool,
     },
+    /// Serve an OpenAI-compatible mock model on loopback, with injectable faults.
+    MockServer(MockServerArgs),
     /// Check an experiment file without running it.
     Validate {
         /// The experiment file (TOML).
@@ -81,6 +94,13 @@ fn init_tracing() {
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::MockServer(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(crate::llm::mock_server::run_cli(args))
+        }
         Command::Validate { experiment } => {
             let exp = Experiment::load(&experiment)?;
             println!(
@@ -101,6 +121,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             resume,
             force_new,
             quiet,
+            cache_mode,
+            cache_dir,
+            dry_run,
         } => {
             let exp = Experiment::load(&experiment)?;
             let dir = exp.out_dir(&out);
@@ -114,7 +137,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 jobs,
                 events,
                 force_new,
+                cache_mode,
+                cache_dir,
             };
+            if dry_run {
+                let builder = AgentBuilder::for_experiment(&exp, &dir, &options)?;
+                let cells = experiment::estimate::estimate(&exp, &builder)?;
+                println!(
+                    "{}: {} runs of {} years (estimate: prompts measured by rendering them, 40 output tokens per call, no repairs)\n",
+                    exp.file.name,
+                    exp.plan.runs.len(),
+                    exp.file.years
+                );
+                print!("{}", experiment::estimate::to_markdown(&cells));
+                return Ok(());
+            }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -105,7 +105,14 @@ fn play(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let record = runtime.block_on(protocol::play(&params, years, agents, protocol, Vec::new()));
+    let record = runtime.block_on(protocol::play(
+        &params,
+        years,
+        agents,
+        protocol,
+        Vec::new(),
+        &|| None,
+    ));
     let seen = seen.lock().unwrap().clone();
     (record, seen)
 }
@@ -410,6 +417,7 @@ population = ["p"]
     let record = runtime.block_on(fishbanks::experiment::runner::play_run(
         spec,
         Arc::new(exp.file.game.0.clone()),
+        Default::default(),
     ));
     messages(&record)
         .into_iter()
@@ -597,7 +605,14 @@ fn stop_on_collapse_ends_the_run_in_the_collapse_year() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let record = runtime.block_on(protocol::play(&params, 20, agents, protocol, Vec::new()));
+    let record = runtime.block_on(protocol::play(
+        &params,
+        20,
+        agents,
+        protocol,
+        Vec::new(),
+        &|| None,
+    ));
     let collapse = record
         .final_state
         .collapse_year

@@ -8,7 +8,7 @@
 
 use crate::agents::Strategy;
 use crate::engine::{AreaParams, GameParams};
-use crate::llm::{LlmSettings, ProviderConfig, ProviderKind};
+use crate::llm::{BudgetConfig, LlmSettings, ProviderConfig, ProviderKind};
 use crate::protocol::{
     Allocation, Enforcement, MessageOrder, OnReject, ProtocolConfig, QuotaConfig, Reporting,
 };
@@ -143,15 +143,6 @@ pub struct MatrixSpec {
     pub population: Vec<String>,
 }
 
-/// Sweep-wide limits on LLM use.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BudgetSpec {
-    pub max_cost_usd: Option<f64>,
-    pub max_tokens: Option<u64>,
-    pub max_calls: Option<u64>,
-}
-
 /// An experiment file as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,7 +172,7 @@ pub struct ExperimentFile {
     #[serde(default)]
     pub llm: LlmSettings,
     #[serde(default)]
-    pub budget: BudgetSpec,
+    pub budget: BudgetConfig,
 }
 
 fn default_years() -> u32 {
@@ -471,41 +462,30 @@ impl ExperimentFile {
 
     fn validate_provider(&self, name: &str, p: &ProviderConfig) -> Result<(), Invalid> {
         let base = format!("providers.{name}");
-        if p.kind == ProviderKind::Openai {
-            if p.base_url.is_none() {
-                return Err(invalid(
-                    format!("{base}.base_url"),
-                    "missing: the server's URL, e.g. http://localhost:11434/v1",
-                ));
-            }
-            if p.model.is_none() {
-                return Err(invalid(format!("{base}.model"), "missing: the model name"));
-            }
+        if p.kind == ProviderKind::Openai && p.model.is_none() {
+            return Err(invalid(format!("{base}.model"), "missing: the model name"));
         }
-        if let Some(var) = &p.api_key_env {
-            if var.starts_with("sk-")
-                || var.len() > 64
-                || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(invalid(
-                    format!("{base}.api_key_env"),
-                    "must name an environment variable (e.g. OPENAI_API_KEY), not hold a key: keys are read only from the environment",
-                ));
-            }
-        }
-        check_range(
-            &format!("{base}.max_concurrency"),
-            p.max_concurrency,
-            1,
-            10_000,
-        )?;
-        if !(p.timeout_s > 0.0 && p.timeout_s.is_finite()) {
-            return Err(invalid(
-                format!("{base}.timeout_s"),
-                "must be a positive number of seconds",
-            ));
-        }
-        Ok(())
+        // The provider's own checks (no literal keys, URL, ranges); their message names
+        // the offending setting.
+        p.validate(name).map_err(|e| {
+            let message = e.to_string();
+            let field = [
+                "api_key_env",
+                "api_key",
+                "base_url",
+                "timeout_s",
+                "max_concurrency",
+                "requests_per_minute",
+                "noise",
+                "price_in_per_mtok",
+            ]
+            .into_iter()
+            .find(|f| message.contains(&format!("`{f}`")));
+            invalid(
+                field.map_or(base.clone(), |f| format!("{base}.{f}")),
+                message,
+            )
+        })
     }
 
     fn validate_population(&self, name: &str, population: &PopulationSpec) -> Result<(), Invalid> {

@@ -2,6 +2,7 @@
 //! with deterministic ids), the runner, resuming, and the end-of-sweep summary.
 
 pub mod config;
+pub mod estimate;
 pub mod plan;
 mod resume;
 pub mod runner;
@@ -9,7 +10,7 @@ pub mod summary;
 
 pub use config::{ConfigError, ExperimentFile};
 pub use plan::{Cell, Plan, RunSpec};
-pub use runner::{run, RunOptions, RunnerError, SweepOutcome};
+pub use runner::{run, AgentBuilder, RunOptions, RunnerError, SweepOutcome};
 
 use crate::protocol::ProtocolConfig;
 use serde::Serialize;
@@ -55,8 +56,17 @@ impl Experiment {
         serde_json::to_value(&self.file).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The manifest of this experiment (DESIGN §8).
-    pub fn manifest(&self) -> Manifest<'_> {
+    /// The manifest of this experiment (DESIGN §8). `builder` supplies the hashes of
+    /// the LLM prompt templates (none without LLM agents).
+    pub fn manifest(&self, builder: &runner::AgentBuilder) -> Manifest<'_> {
+        let factory = builder.llm.as_deref();
+        let protocol_hash = |r: &RunSpec| {
+            let uses_llm = r.agents.iter().any(|a| a.kind == config::AgentKind::Llm);
+            factory.filter(|_| uses_llm).and_then(|f| {
+                f.protocol_hash(r.protocol.kind(), &runner::protocol_switches(&r.protocol))
+                    .ok()
+            })
+        };
         let config = self.config_json();
         let digest = Sha256::digest(config.to_string().as_bytes());
         Manifest {
@@ -95,9 +105,10 @@ impl Experiment {
                     protocol: &r.label.protocol,
                     population: &r.label.population,
                     seed: r.label.seed,
+                    protocol_prompt_sha256: protocol_hash(r),
                 })
                 .collect(),
-            prompt_hashes: BTreeMap::new(),
+            prompt_hashes: factory.map(|f| f.prompt_hashes()).unwrap_or_default(),
             config,
         }
     }
@@ -135,4 +146,7 @@ pub struct ManifestRun<'a> {
     pub protocol: &'a str,
     pub population: &'a str,
     pub seed: u64,
+    /// SHA-256 of the rendered protocol section of the LLM prompt (LLM runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol_prompt_sha256: Option<String>,
 }

@@ -58,11 +58,39 @@ struct RunIdentity<'a> {
     game: &'a GameParams,
     protocol: &'a ProtocolConfig,
     agents: &'a [AgentSpec],
-    /// Providers the population uses (model, sampling, prices), so a change of model
-    /// changes the id.
-    providers: BTreeMap<&'a str, &'a ProviderConfig>,
+    /// Providers the population uses, by what shapes their answers (model, sampling):
+    /// a change of model changes the id, a change of server address or timeout does not.
+    providers: BTreeMap<&'a str, ProviderIdentity<'a>>,
     personas: BTreeMap<&'a str, &'a str>,
     seed: u64,
+}
+
+/// The parts of a provider that decide what it answers.
+#[derive(Serialize, Clone)]
+struct ProviderIdentity<'a> {
+    kind: crate::llm::ProviderKind,
+    model: Option<&'a str>,
+    temperature: Option<f64>,
+    seed: Option<i64>,
+    max_tokens: Option<u32>,
+    structured_output: crate::llm::StructuredOutput,
+    policy: Option<&'a str>,
+    noise: f64,
+}
+
+impl<'a> From<&'a ProviderConfig> for ProviderIdentity<'a> {
+    fn from(p: &'a ProviderConfig) -> Self {
+        ProviderIdentity {
+            kind: p.kind,
+            model: p.model.as_deref(),
+            temperature: p.temperature,
+            seed: p.seed,
+            max_tokens: p.max_tokens,
+            structured_output: p.structured_output,
+            policy: p.policy.as_deref(),
+            noise: p.noise,
+        }
+    }
 }
 
 /// The experiment resolved into cells and runs.
@@ -100,7 +128,7 @@ pub fn plan(exp: &ExperimentFile) -> Plan {
                 .iter()
                 .filter_map(|a| a.provider.as_deref())
                 .filter_map(|p| exp.providers.get_key_value(p))
-                .map(|(k, v)| (k.as_str(), v))
+                .map(|(k, v)| (k.as_str(), ProviderIdentity::from(v)))
                 .collect();
             let personas = agents
                 .iter()

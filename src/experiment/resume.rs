@@ -2,7 +2,7 @@
 //! this experiment is resumed (completed runs kept, anything half-written cut off); one
 //! that holds a different experiment is refused, unless the user asks for a fresh start.
 
-use super::runner::RunnerError;
+use super::runner::{AgentBuilder, RunnerError};
 use super::Experiment;
 use crate::record::{write_atomic, RecordError, RunFiles, RunRow, RUNS_HEADER};
 use std::collections::HashSet;
@@ -28,9 +28,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
 }
 
 /// Make `dir` ready for `exp`. See the module doc.
-pub fn prepare(exp: &Experiment, dir: &Path, force_new: bool) -> Result<Existing, RunnerError> {
+pub fn prepare(
+    exp: &Experiment,
+    dir: &Path,
+    force_new: bool,
+    builder: &AgentBuilder,
+) -> Result<Existing, RunnerError> {
     let manifest_path = dir.join(RunFiles::MANIFEST);
-    let manifest = exp.manifest();
+    let manifest = exp.manifest(builder);
     let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|source| {
         RunnerError::Record(RecordError::Json {
             what: "the manifest".into(),

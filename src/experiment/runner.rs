@@ -8,7 +8,8 @@ use super::summary::Summary;
 use super::Experiment;
 use crate::agents::{Agent, ScriptedAgent};
 use crate::engine::GameParams;
-use crate::protocol::{self, GameRecord};
+use crate::llm::{self, AgentFactory, CacheMode, GameFacts};
+use crate::protocol::{self, GameRecord, ProtocolConfig};
 use crate::record::{Event, EventLevel, RecordError, ResultsWriter, RunRow};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,6 +26,24 @@ pub struct RunOptions {
     pub events: EventLevel,
     /// Discard results of a different experiment found in the output directory.
     pub force_new: bool,
+    /// How LLM calls use the record/replay cache.
+    pub cache_mode: CacheMode,
+    /// Where the cache lives (default: `<results>/<experiment>/cache/`).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// Options with every default: all CPUs, full event logs, recording cache.
+    pub fn new(out_root: impl Into<PathBuf>) -> RunOptions {
+        RunOptions {
+            out_root: out_root.into(),
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            events: EventLevel::Full,
+            force_new: false,
+            cache_mode: CacheMode::Record,
+            cache_dir: None,
+        }
+    }
 }
 
 /// Errors that stop a sweep (a failing run does not: it is recorded as failed).
@@ -36,6 +55,8 @@ pub enum RunnerError {
     Setup(String),
     #[error("a run task panicked: {0}")]
     Panic(String),
+    #[error(transparent)]
+    Llm(#[from] llm::LlmError),
 }
 
 /// What a finished sweep reports.
@@ -47,34 +68,115 @@ pub struct SweepOutcome {
     pub summary: Summary,
 }
 
-/// Build the agents of a run, one per team, each with its own RNG stream.
-fn build_agents(spec: &RunSpec, params: &Arc<GameParams>) -> Result<Vec<Box<dyn Agent>>, String> {
-    spec.agents
-        .iter()
-        .enumerate()
-        .map(|(i, a)| build_agent(spec, i, a, params))
-        .collect()
+/// Builds the agents of a run: scripted ones here, LLM ones through the sweep's factory
+/// (shared by all runs so that rate limits, the cache and the budget hold across them).
+#[derive(Clone, Default)]
+pub struct AgentBuilder {
+    pub llm: Option<Arc<AgentFactory>>,
 }
 
-fn build_agent(
-    spec: &RunSpec,
-    i: usize,
-    a: &AgentSpec,
-    params: &Arc<GameParams>,
-) -> Result<Box<dyn Agent>, String> {
-    match (a.kind, a.strategy) {
-        (AgentKind::Scripted, Some(strategy)) => Ok(Box::new(ScriptedAgent::new(
-            strategy,
-            Arc::clone(params),
-            spec.rng(&format!("agent/{i}")),
-            a.tremble,
-        ))),
-        (AgentKind::Scripted, None) => Err(format!(
-            "agent {i} of {} has no strategy",
-            spec.label.population
-        )),
-        (AgentKind::Llm, _) => Err("LLM agents are not wired into the runner in this build".into()),
+impl AgentBuilder {
+    /// The builder an experiment needs: with an LLM factory when a population has LLM
+    /// agents.
+    pub fn for_experiment(
+        exp: &Experiment,
+        dir: &std::path::Path,
+        opts: &RunOptions,
+    ) -> Result<AgentBuilder, RunnerError> {
+        let uses_llm = exp
+            .plan
+            .runs
+            .iter()
+            .any(|r| r.agents.iter().any(|a| a.kind == AgentKind::Llm));
+        if !uses_llm {
+            return Ok(AgentBuilder::default());
+        }
+        let facts = GameFacts {
+            params: exp.file.game.0.clone(),
+            teams: exp.file.agents,
+            years: exp.file.years,
+        };
+        let cache_dir = opts.cache_dir.clone().unwrap_or_else(|| dir.join("cache"));
+        let factory = AgentFactory::new(
+            &exp.file.providers,
+            &exp.file.llm,
+            facts,
+            &cache_dir,
+            opts.cache_mode,
+            &exp.file.budget,
+        )?;
+        Ok(AgentBuilder {
+            llm: Some(Arc::new(factory)),
+        })
     }
+
+    fn build_all(
+        &self,
+        spec: &RunSpec,
+        params: &Arc<GameParams>,
+    ) -> Result<Vec<Box<dyn Agent>>, String> {
+        let switches = protocol_switches(&spec.protocol);
+        spec.agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.build(spec, i, a, params, &switches))
+            .collect()
+    }
+
+    fn build(
+        &self,
+        spec: &RunSpec,
+        i: usize,
+        a: &AgentSpec,
+        params: &Arc<GameParams>,
+        switches: &BTreeMap<String, String>,
+    ) -> Result<Box<dyn Agent>, String> {
+        match (a.kind, a.strategy, &self.llm) {
+            (AgentKind::Scripted, Some(strategy), _) => Ok(Box::new(ScriptedAgent::new(
+                strategy,
+                Arc::clone(params),
+                spec.rng(&format!("agent/{i}")),
+                a.tremble,
+            ))),
+            (AgentKind::Scripted, None, _) => Err(format!(
+                "agent {i} of {} has no strategy",
+                spec.label.population
+            )),
+            (AgentKind::Llm, _, Some(factory)) => factory
+                .agent(&llm::AgentSpec {
+                    run_id: &spec.label.run_id,
+                    agent_index: i,
+                    provider: a.provider.as_deref().unwrap_or_default(),
+                    persona: a.persona.as_deref().unwrap_or("greedy"),
+                    protocol: spec.protocol.kind(),
+                    switches,
+                })
+                .map_err(|e| e.to_string()),
+            (AgentKind::Llm, _, None) => Err("no LLM factory was built for this sweep".into()),
+        }
+    }
+
+    /// Why no further year or run may start (the LLM budget is spent), if so.
+    pub fn budget_exhausted(&self) -> Option<String> {
+        self.llm.as_ref().and_then(|f| f.budget().exhausted())
+    }
+}
+
+/// A protocol's switches as strings, as the LLM prompt templates use them.
+pub fn protocol_switches(config: &ProtocolConfig) -> BTreeMap<String, String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(config) else {
+        return BTreeMap::new();
+    };
+    map.into_iter()
+        .filter(|(k, _)| k != "kind")
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect()
 }
 
 fn agent_names(spec: &RunSpec) -> Vec<String> {
@@ -92,7 +194,7 @@ fn agent_names(spec: &RunSpec) -> Vec<String> {
 }
 
 /// Play one run to the end.
-pub async fn play_run(spec: RunSpec, params: Arc<GameParams>) -> GameRecord {
+pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuilder) -> GameRecord {
     let start = Event::RunStart {
         run_id: spec.label.run_id.clone(),
         protocol: spec.label.protocol.clone(),
@@ -101,9 +203,21 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>) -> GameRecord {
         agents: agent_names(&spec),
     };
     let protocol = protocol::build(&spec.protocol, spec.rng("protocol"));
-    let mut record = match build_agents(&spec, &params) {
+    let stop = {
+        let builder = builder.clone();
+        move || builder.budget_exhausted()
+    };
+    let mut record = match builder.build_all(&spec, &params) {
         Ok(agents) => {
-            protocol::play(&params, spec.label.years, agents, protocol, vec![start]).await
+            protocol::play(
+                &params,
+                spec.label.years,
+                agents,
+                protocol,
+                vec![start],
+                &stop,
+            )
+            .await
         }
         Err(e) => GameRecord::failed(&params, spec.agents.len(), vec![start], e),
     };
@@ -121,7 +235,8 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>) -> GameRecord {
 /// directory, writing results as runs finish.
 pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, RunnerError> {
     let dir = exp.out_dir(&opts.out_root);
-    let existing = super::resume::prepare(exp, &dir, opts.force_new)?;
+    let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
+    let existing = super::resume::prepare(exp, &dir, opts.force_new, &builder)?;
     let mut writer = ResultsWriter::open(&dir, opts.events)?;
     let mut summary = Summary::new(&exp.plan.cells);
     for row in &existing.rows {
@@ -149,7 +264,8 @@ pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, Ru
             let spec = todo[next_spawn].clone();
             let params = Arc::clone(&params);
             let position = next_spawn;
-            tasks.spawn(async move { (position, play_run(spec, params).await) });
+            let builder = builder.clone();
+            tasks.spawn(async move { (position, play_run(spec, params, builder).await) });
             next_spawn += 1;
         }
         let Some(joined) = tasks.join_next().await else {

@@ -249,8 +249,9 @@ impl CachedModel {
         sha256_hex(material.to_string().as_bytes())
     }
 
+    /// Ask the model and charge the budget. The budget is not checked here: the game loop
+    /// checks it before each year, so that a running run finishes the year it is in.
     async fn live(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
-        self.budget.check().map_err(LlmError::Budget)?;
         let response = self.inner.complete(request).await?;
         let u = response.usage;
         self.budget.charge(

@@ -151,13 +151,19 @@ pub struct GameRecord {
     pub final_state: State,
 }
 
-/// Play one run: `years` years (fewer when the game stops on collapse or an agent fails).
+/// Asked before each year: `Some(reason)` stops the run there, as budget-exceeded (the
+/// sweep's LLM budget is spent; a year under way is always finished).
+pub type StopCheck = dyn Fn() -> Option<String> + Send + Sync;
+
+/// Play one run: `years` years (fewer when the game stops on collapse, an agent fails or
+/// `stop` says so).
 pub async fn play(
     params: &GameParams,
     years: u32,
     mut agents: Vec<Box<dyn Agent>>,
     mut protocol: Box<dyn Protocol>,
     mut events: Vec<Event>,
+    stop: &StopCheck,
 ) -> GameRecord {
     let teams = agents.len();
     let mut state = State::initial(params, teams);
@@ -167,6 +173,10 @@ pub async fn play(
     let mut status = RunStatus::Ok;
 
     for year in 1..=years {
+        if let Some(reason) = stop() {
+            status = RunStatus::BudgetExceeded(reason);
+            break;
+        }
         let base = (0..teams)
             .map(|t| observe(params, &state, last.as_ref(), t, year, years))
             .collect();

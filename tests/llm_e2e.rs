@@ -1,0 +1,369 @@
+//! LLM sweeps end to end through the binary: over real loopback HTTP against the
+//! fault-injecting mock server, replay from the cache with the server gone, budget stops,
+//! dry-run numbers, and keys that never reach a file.
+
+use fishbanks::llm::mock_server::{serve, Fault, ServerOptions, ServerStats};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+/// A mock server on 127.0.0.1:0 in its own runtime; stops when dropped.
+struct Server {
+    url: String,
+    stats: Arc<ServerStats>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(fault_rate: f64) -> Server {
+        let stats = Arc::new(ServerStats::default());
+        let options = ServerOptions {
+            fault_rate,
+            // Every fault that does not make the test wait for a real clock (Retry-After
+            // and hangs are covered with paused time in the llm module's tests).
+            faults: vec![
+                Fault::RateLimitBare,
+                Fault::Http500,
+                Fault::Http503,
+                Fault::Reset,
+                Fault::NonOpenai,
+                Fault::TruncatedBody,
+                Fault::Prose,
+                Fault::TruncatedJson,
+                Fault::OutOfRange,
+                Fault::Refusal,
+            ],
+            stats: Arc::clone(&stats),
+            ..ServerOptions::default()
+        };
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                serve(listener, options, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Server {
+            url: format!("http://{addr}/v1"),
+            stats,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn requests(&self) -> u64 {
+        self.stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn experiment(base_url: &str, extra: &str) -> String {
+    format!(
+        r#"
+name = "e2e"
+years = 4
+seeds = 2
+[providers.local]
+kind = "openai"
+base_url = "{base_url}"
+model = "mock-greedy"
+api_key_env = "FISHBANKS_TEST_KEY"
+timeout_s = 5
+retry_base_ms = 1
+retry_max_ms = 5
+max_retries = 6
+price_in_per_mtok = 1.0
+price_out_per_mtok = 2.0
+[populations.llm]
+agents = [{{ kind = "llm", provider = "local", count = 6 }}]
+[protocols.none]
+kind = "none"
+[protocols.broadcast]
+kind = "broadcast"
+[matrix]
+protocol = ["none", "broadcast"]
+population = ["llm"]
+{extra}
+"#
+    )
+}
+
+const SECRET: &str = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz";
+
+fn run(exp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args([
+            "run",
+            exp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .args(args)
+        .env("FISHBANKS_TEST_KEY", SECRET)
+        .output()
+        .unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn csv_without(path: &Path, drop: &[&str]) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|i| !drop.contains(&header[*i].as_str()))
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            keep.iter().map(|&i| r[i].to_string()).collect()
+        })
+        .collect()
+}
+
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(all_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn faults_over_http_do_not_change_results_and_the_cache_replays_without_a_server() {
+    let work = tempfile::tempdir().unwrap();
+    let clean_dir = work.path().join("clean");
+    let faulty_dir = work.path().join("faulty");
+
+    let clean = Server::start(0.0);
+    let exp = write(work.path(), "clean.toml", &experiment(&clean.url, ""));
+    let out = run(&exp, &clean_dir, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(clean.requests() > 0);
+    drop(clean);
+
+    let faulty = Server::start(0.3);
+    let exp = write(work.path(), "faulty.toml", &experiment(&faulty.url, ""));
+    let out = run(&exp, &faulty_dir, &["--jobs", "4"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(faulty);
+
+    let (a, b) = (clean_dir.join("e2e"), faulty_dir.join("e2e"));
+    // The games are identical; only the retry and repair counters (and what they cost)
+    // show the faults.
+    for file in ["years.csv", "agents.csv"] {
+        assert_eq!(
+            fs::read_to_string(a.join(file)).unwrap(),
+            fs::read_to_string(b.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let llm_noise = [
+        "llm_calls",
+        "llm_retries",
+        "llm_repairs",
+        "tokens_in",
+        "tokens_out",
+        "cost_usd",
+    ];
+    assert_eq!(
+        csv_without(&a.join("runs.csv"), &llm_noise),
+        csv_without(&b.join("runs.csv"), &llm_noise)
+    );
+    let retries: u64 = csv_without(&b.join("runs.csv"), &[])
+        .iter()
+        .map(|r| r[18].parse::<u64>().unwrap() + r[19].parse::<u64>().unwrap())
+        .sum();
+    assert!(retries > 0, "the faults were seen and counted");
+    let clean_rows = csv_without(&a.join("runs.csv"), &[]);
+    assert!(
+        clean_rows.iter().all(|r| r[17].parse::<u64>().unwrap() > 0),
+        "LLM calls counted"
+    );
+    assert!(
+        clean_rows
+            .iter()
+            .all(|r| r[23].parse::<f64>().unwrap() > 0.0),
+        "cost counted"
+    );
+
+    // Replay: only the cache, copied into an empty directory, and no server at all (the
+    // URL points at a closed port).
+    let replay_dir = work.path().join("replay");
+    copy_dir(&a.join("cache"), &replay_dir.join("e2e").join("cache"));
+    let exp = write(
+        work.path(),
+        "clean.toml",
+        &experiment(&clean_url_closed(), ""),
+    );
+    // The experiment must be the same one that recorded: same provider identity and model.
+    let out = run(&exp, &replay_dir, &["--cache-mode", "replay"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["runs.csv", "years.csv", "agents.csv"] {
+        assert_eq!(
+            fs::read_to_string(a.join(file)).unwrap(),
+            fs::read_to_string(replay_dir.join("e2e").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+
+    // The key was sent to the server but is written nowhere.
+    for dir in [&a, &b, &replay_dir.join("e2e")] {
+        for file in all_files(dir) {
+            let bytes = fs::read(&file).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(SECRET),
+                "key leaked into {}",
+                file.display()
+            );
+        }
+    }
+}
+
+/// A loopback URL nobody listens on.
+fn clean_url_closed() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/v1")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn a_replay_miss_fails_the_run_and_names_the_call() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = write(work.path(), "e.toml", &experiment(&clean_url_closed(), ""));
+    let out = run(&exp, work.path(), &["--cache-mode", "replay"]);
+    assert!(out.status.success());
+    let runs = fs::read_to_string(work.path().join("e2e/runs.csv")).unwrap();
+    let rows: Vec<&str> = runs.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows.iter()
+            .all(|r| r.contains(",failed,") && r.contains("cache")),
+        "{runs}"
+    );
+}
+
+#[test]
+fn the_budget_stops_the_sweep_and_loses_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(0.0);
+    // 6 agents × 4 years × 1 call = 24 calls per `none` run; stop after 30.
+    let exp = write(
+        work.path(),
+        "e.toml",
+        &experiment(&server.url, "[budget]\nmax_calls = 30\n"),
+    );
+    let out = run(&exp, work.path(), &["--jobs", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = csv_without(&work.path().join("e2e/runs.csv"), &[]);
+    assert_eq!(rows.len(), 4, "every run has its row");
+    let status: Vec<&str> = rows.iter().map(|r| r[5].as_str()).collect();
+    assert_eq!(status[0], "ok");
+    // The second run finishes the year it is in when the budget runs out, then stops.
+    assert_eq!(status[1], "budget_exceeded");
+    assert!(rows[1][24].parse::<u32>().unwrap() >= 1);
+    assert_eq!(&status[2..], ["budget_exceeded", "budget_exceeded"]);
+    assert_eq!(
+        rows[3][24], "0",
+        "a run that could not start played no year"
+    );
+    assert!(rows[1][25].contains("max_calls = 30"));
+    // No year row is torn: every run's years are whole.
+    let years = csv_without(&work.path().join("e2e/years.csv"), &[]);
+    assert_eq!(
+        years.len() as u32,
+        rows.iter()
+            .map(|r| r[24].parse::<u32>().unwrap())
+            .sum::<u32>()
+    );
+}
+
+#[test]
+fn dry_run_counts_calls_per_protocol_and_writes_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = write(work.path(), "e.toml", &experiment(&clean_url_closed(), ""));
+    let out = run(&exp, work.path(), &["--dry-run"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // none: 2 runs × 4 years × 6 agents × 1 call; broadcast: × 2 (one message round).
+    assert!(text.contains("| none/llm | 2 | 48 |"), "{text}");
+    assert!(text.contains("| broadcast/llm | 2 | 96 |"), "{text}");
+    assert!(text.contains("| **total** | 4 | 144 |"), "{text}");
+    assert!(!work.path().join("e2e").exists());
+}
+
+#[test]
+fn a_literal_key_in_the_file_is_refused_without_echoing_it() {
+    let work = tempfile::tempdir().unwrap();
+    let text = experiment("http://127.0.0.1:9/v1", "").replace("FISHBANKS_TEST_KEY", SECRET);
+    let exp = write(work.path(), "e.toml", &text);
+    let out = run(&exp, &work.path().join("out"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("api_key_env") && stderr.contains("e.toml:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(SECRET));
+    assert!(!work.path().join("out").exists());
+}
