@@ -56,6 +56,21 @@ enum Command {
         /// Print the number of runs, LLM calls, estimated tokens and cost, then exit.
         #[arg(long)]
         dry_run: bool,
+        /// Skip the report (`fishbanks report`) at the end of the sweep.
+        #[arg(long)]
+        no_report: bool,
+    },
+    /// Compare protocols from recorded results: statistics, tables, plots, a report.
+    Report {
+        /// One or more results directories (e.g. shards), merged.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write (default: the first directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Protocol the others are tested against (default: `none`).
+        #[arg(long)]
+        reference: Option<String>,
     },
     /// Serve an OpenAI-compatible mock model on loopback, with injectable faults.
     MockServer(MockServerArgs),
@@ -94,6 +109,23 @@ fn init_tracing() {
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Report {
+            dirs,
+            out,
+            reference,
+        } => {
+            let options = crate::analysis::ReportOptions { out, reference };
+            let summary = crate::analysis::report(&dirs, &options)?;
+            println!("{}", summary.headline);
+            eprintln!(
+                "{} runs in {} cells, reference `{}`; report in {}",
+                summary.runs,
+                summary.cells,
+                summary.reference,
+                summary.dir.join("report.md").display()
+            );
+            Ok(())
+        }
         Command::MockServer(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -124,6 +156,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             cache_mode,
             cache_dir,
             dry_run,
+            no_report,
         } => {
             let exp = Experiment::load(&experiment)?;
             let dir = exp.out_dir(&out);
@@ -186,6 +219,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     started.elapsed().as_secs_f64(),
                     outcome.dir.display()
                 );
+            }
+            if !no_report {
+                let summary = crate::analysis::report(
+                    &[outcome.dir.clone()],
+                    &crate::analysis::ReportOptions::default(),
+                )
+                .context("the sweep finished, but its report failed")?;
+                if !quiet {
+                    eprintln!("report: {}", summary.dir.join("report.md").display());
+                }
             }
             Ok(())
         }

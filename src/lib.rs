@@ -26,6 +26,7 @@
 //! The binary (`src/main.rs`, `src/cli.rs`) only parses arguments and calls these.
 
 pub mod agents;
+pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod experiment;

@@ -96,15 +96,21 @@ fn clear(dir: &Path) -> Result<(), RunnerError> {
         RunFiles::YEARS,
         RunFiles::AGENTS,
         RunFiles::SUMMARY,
+        "metrics.csv",
+        "comparison.csv",
+        "report.md",
+        "report.html",
     ] {
         let path = dir.join(name);
         if path.exists() {
             fs::remove_file(&path).map_err(io(&path))?;
         }
     }
-    let runs = dir.join(RunFiles::RUNS_DIR);
-    if runs.exists() {
-        fs::remove_dir_all(&runs).map_err(io(&runs))?;
+    for sub in [RunFiles::RUNS_DIR, "plots", "cache"] {
+        let path = dir.join(sub);
+        if path.exists() {
+            fs::remove_dir_all(&path).map_err(io(&path))?;
+        }
     }
     Ok(())
 }

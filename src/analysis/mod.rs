@@ -1,0 +1,172 @@
+//! The analysis stage (DESIGN §9): reads only what runs recorded (never calls a model,
+//! never re-plays a game) and answers "which protocol keeps the fish alive?".
+//!
+//! - [`load`]: results directories → per-run extras and per-cell year series, streamed.
+//! - [`compare`]: per-run metrics (`metrics.csv`) and per-cell statistics.
+//! - [`stats`]: Wilson, Kaplan–Meier, RMST, log-rank, bootstrap, Mann–Whitney, Holm,
+//!   Cliff's delta, Fisher; checked against scipy and lifelines.
+//! - [`render`] and [`plots`]: `comparison.csv`, `report.md`, `report.html`, `plots/*.svg`.
+
+pub mod compare;
+pub mod load;
+pub mod plots;
+pub mod render;
+pub mod stats;
+
+use crate::record::write_atomic;
+use std::path::{Path, PathBuf};
+
+/// Errors of the analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("no results directory given")]
+    NoInput,
+    #[error("{0} is not a results directory (it has no manifest.json and runs.csv written by `fishbanks run`)")]
+    NotResults(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{path} is not a valid manifest: {message}")]
+    Manifest { path: PathBuf, message: String },
+    #[error("reference protocol `{0}` is not in these results")]
+    UnknownReference(String),
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
+}
+
+/// How to report.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Where to write (default: the first input directory).
+    pub out: Option<PathBuf>,
+    /// Protocol the others are tested against (default: `none`, else the first protocol
+    /// of kind `none`, else the first protocol).
+    pub reference: Option<String>,
+}
+
+/// What a report produced.
+#[derive(Debug, Clone)]
+pub struct ReportSummary {
+    pub dir: PathBuf,
+    pub runs: usize,
+    pub cells: usize,
+    pub reference: String,
+    /// The headline table as Markdown.
+    pub headline: String,
+}
+
+fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<String, AnalysisError> {
+    let protocols: Vec<&str> = loaded.manifest.cells.iter().map(|c| c.1.as_str()).collect();
+    if let Some(name) = wanted {
+        return if protocols.contains(&name) {
+            Ok(name.to_string())
+        } else {
+            Err(AnalysisError::UnknownReference(name.to_string()))
+        };
+    }
+    if protocols.contains(&"none") {
+        return Ok("none".into());
+    }
+    let kinds = &loaded.manifest.protocol_kinds;
+    Ok(protocols
+        .iter()
+        .find(|p| kinds.get(**p).map(String::as_str) == Some("none"))
+        .or(protocols.first())
+        .map(|p| p.to_string())
+        .unwrap_or_default())
+}
+
+fn write_csv<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<(), AnalysisError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.serialize(row).map_err(|source| AnalysisError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let bytes = writer.into_inner().map_err(|e| AnalysisError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    Ok(write_atomic(path, &bytes, false)?)
+}
+
+/// Read the results directories and write `metrics.csv`, `comparison.csv`, `report.md`,
+/// `report.html` and `plots/*.svg`.
+pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
+    let loaded = load::load(inputs)?;
+    let reference = choose_reference(&loaded, options.reference.as_deref())?;
+    let msy = compare::combined_msy(&loaded.manifest.game);
+    let metrics: Vec<compare::RunMetrics> = loaded
+        .runs
+        .iter()
+        .map(|r| {
+            compare::RunMetrics::new(
+                r,
+                &loaded.extras.get(&r.run_id).cloned().unwrap_or_default(),
+                msy,
+            )
+        })
+        .collect();
+    let comparison = compare::compare(&loaded, &metrics, &reference);
+
+    let dir = options.out.clone().unwrap_or_else(|| inputs[0].clone());
+    let plots_dir = dir.join("plots");
+    std::fs::create_dir_all(&plots_dir).map_err(|source| AnalysisError::Io {
+        path: plots_dir.clone(),
+        source,
+    })?;
+    write_csv(&dir.join("metrics.csv"), &metrics)?;
+    write_csv(
+        &dir.join("comparison.csv"),
+        &render::comparison_rows(&comparison),
+    )?;
+    let game = &loaded.manifest.game;
+    let stock = plots::stock(
+        &loaded.series,
+        game.deep.max_stock as f64,
+        game.coast.max_stock as f64,
+    );
+    let survival = plots::survival(&comparison);
+    let catch = plots::catch(&loaded.series);
+    for (name, svg) in [
+        ("stock.svg", &stock),
+        ("survival.svg", &survival),
+        ("catch.svg", &catch),
+    ] {
+        write_atomic(&plots_dir.join(name), svg.as_bytes(), false)?;
+    }
+    let experiment = &loaded.manifest.experiment;
+    let markdown = render::markdown(&comparison, experiment, loaded.ignored_rows);
+    write_atomic(&dir.join("report.md"), markdown.as_bytes(), false)?;
+    let html = render::html(
+        &comparison,
+        experiment,
+        &[
+            ("Fish stock", &stock),
+            ("Survival", &survival),
+            ("Catch", &catch),
+        ],
+    );
+    write_atomic(&dir.join("report.html"), html.as_bytes(), false)?;
+    let (header, rows) = render::headline(&comparison);
+    let mut headline = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
+    for r in rows {
+        headline.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    Ok(ReportSummary {
+        dir,
+        runs: loaded.runs.len(),
+        cells: comparison.cells.len(),
+        reference,
+        headline,
+    })
+}

@@ -1,0 +1,216 @@
+//! `fishbanks report` on real sweeps: every output file, the headline result, and the
+//! edge cases (all survive / all collapse, one replicate, runs of different length,
+//! merged directories, half-written runs, a directory that is not a results directory).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn fishbanks() -> Command {
+    Command::cargo_bin("fishbanks").unwrap()
+}
+
+fn sweep(dir: &Path, name: &str, toml: &str) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{name}.toml"));
+    fs::write(&path, toml).unwrap();
+    let out = dir.join("out");
+    fishbanks()
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--no-report",
+        ])
+        .assert()
+        .success();
+    out.join(name)
+}
+
+fn experiment(name: &str, seeds: u32, extra_game: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
+years = 12
+seeds = {seeds}
+[game]
+{extra_game}
+[populations.greedy]
+agents = [{{ strategy = "greedy", count = 6, tremble = 0.1 }}]
+[populations.followers]
+agents = [{{ strategy = "quota_follower", count = 6, tremble = 0.1 }}]
+[protocols.none]
+kind = "none"
+[protocols.quota]
+kind = "quota"
+[matrix]
+protocol = ["none", "quota"]
+population = ["greedy", "followers"]
+"#
+    )
+}
+
+#[test]
+fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    fishbanks()
+        .args([
+            "run",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/quickstart.toml"),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let dir = out.join("quickstart");
+    for file in [
+        "metrics.csv",
+        "comparison.csv",
+        "report.md",
+        "report.html",
+        "plots/stock.svg",
+        "plots/survival.svg",
+        "plots/catch.svg",
+    ] {
+        assert!(dir.join(file).exists(), "{file}");
+    }
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    let line = |cell: &str| {
+        report
+            .lines()
+            .find(|l| l.starts_with(&format!("| {cell} |")))
+            .unwrap()
+            .to_string()
+    };
+    // All-greedy without a protocol collapses every time; followers under a binding quota never.
+    assert!(
+        line("none/greedy").contains("| 0.00 [0.00, 0.16] |"),
+        "{}",
+        line("none/greedy")
+    );
+    assert!(
+        line("quota/followers").contains("| 1.00 [0.84, 1.00] | > 20 | 20.00 |"),
+        "{}",
+        line("quota/followers")
+    );
+    assert!(
+        line("ledger/mixed").contains("<0.001"),
+        "a p-value against the reference: {}",
+        line("ledger/mixed")
+    );
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3, "the three plots inline");
+    for external in ["<script", "<link", "src=", "@import"] {
+        assert!(!html.contains(external), "self-contained: no {external}");
+    }
+    // comparison.csv is tidy: one row per cell and metric, tests with p-values.
+    let comparison = fs::read_to_string(dir.join("comparison.csv")).unwrap();
+    assert!(comparison.starts_with("cell,protocol,population,metric,n,estimate,ci_low,ci_high,comparison,test,statistic,p_value,p_adjusted,effect_size"));
+    assert!(comparison
+        .lines()
+        .any(|l| l.starts_with("quota/greedy,") && l.contains(",rmst,") && l.contains("logrank")));
+    assert!(comparison.lines().any(|l| l.contains("mann_whitney")));
+    let metrics = fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 241);
+    // Report twice, same bytes.
+    let before = fs::read(dir.join("comparison.csv")).unwrap();
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(before, fs::read(dir.join("comparison.csv")).unwrap());
+}
+
+#[test]
+fn one_replicate_and_runs_of_different_length() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = sweep(
+        work.path(),
+        "short",
+        &experiment("short", 1, "stop_on_collapse = true"),
+    );
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let years = fs::read_to_string(dir.join("years.csv")).unwrap();
+    // Greedy runs stop early: fewer year rows than 4 runs × 12 years.
+    assert!(years.lines().count() - 1 < 48);
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("| none/greedy | 1 (0, 0) |"), "{report}");
+}
+
+#[test]
+fn merged_directories_count_each_run_once_and_half_written_runs_are_ignored() {
+    let work = tempfile::tempdir().unwrap();
+    let a = sweep(&work.path().join("a"), "m", &experiment("m", 3, ""));
+    let b = sweep(
+        &work.path().join("b"),
+        "m",
+        &experiment("m", 3, "").replace("seeds = 3", "seeds = 3\nfirst_seed = 4"),
+    );
+    // A crash left rows of a run that never reached runs.csv.
+    let mut years = fs::read_to_string(b.join("years.csv")).unwrap();
+    years.push_str("deadbeef0000,1,24,0,0,618,0,2411,1365,529,165,250,1.03,1882,1200\n");
+    fs::write(b.join("years.csv"), years).unwrap();
+    let merged = work.path().join("merged");
+    fishbanks()
+        .args([
+            "report",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("24 runs in 4 cells"));
+    let report = fs::read_to_string(merged.join("report.md")).unwrap();
+    assert!(report.contains("| none/greedy | 6 (0, 0) |"), "{report}");
+    assert!(report.contains("Ignored 1 rows"), "{report}");
+    // The same directory twice: runs counted once.
+    fishbanks()
+        .args([
+            "report",
+            a.to_str().unwrap(),
+            a.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("12 runs in 4 cells"));
+}
+
+#[test]
+fn reference_protocol_can_be_chosen_and_must_exist() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = sweep(work.path(), "r", &experiment("r", 2, ""));
+    fishbanks()
+        .args(["report", dir.to_str().unwrap(), "--reference", "quota"])
+        .assert()
+        .success();
+    assert!(fs::read_to_string(dir.join("report.md"))
+        .unwrap()
+        .contains("Reference protocol: `quota`"));
+    fishbanks()
+        .args(["report", dir.to_str().unwrap(), "--reference", "nope"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("reference protocol `nope`"));
+}
+
+#[test]
+fn a_directory_that_is_not_a_results_directory_is_a_clear_error() {
+    let work = tempfile::tempdir().unwrap();
+    fishbanks()
+        .args(["report", work.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not a results directory"));
+}
