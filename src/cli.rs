@@ -222,7 +222,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             if !no_report {
                 let summary = crate::analysis::report(
-                    &[outcome.dir.clone()],
+                    std::slice::from_ref(&outcome.dir),
                     &crate::analysis::ReportOptions::default(),
                 )
                 .context("the sweep finished, but its report failed")?;
