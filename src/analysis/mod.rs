@@ -126,13 +126,15 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
         &render::comparison_rows(&comparison),
     )?;
     let game = &loaded.manifest.game;
+    let cells: Vec<String> = comparison.cells.iter().map(|c| c.cell.clone()).collect();
     let stock = plots::stock(
         &loaded.series,
+        &cells,
         game.deep.max_stock as f64,
         game.coast.max_stock as f64,
     );
     let survival = plots::survival(&comparison);
-    let catch = plots::catch(&loaded.series);
+    let catch = plots::catch(&loaded.series, &cells);
     for (name, svg) in [
         ("stock.svg", &stock),
         ("survival.svg", &survival),

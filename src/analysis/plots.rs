@@ -11,10 +11,20 @@ const LEFT: f64 = 60.0;
 const RIGHT: f64 = 170.0;
 const TOP: f64 = 30.0;
 const BOTTOM: f64 = 40.0;
-const COLORS: [&str; 10] = [
+const COLORS: [&str; 12] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf",
+    "#bcbd22", "#17becf", "#393b79", "#637939",
 ];
+
+/// Dash pattern of the n-th line: solid for the first dozen, then dashed, so that more
+/// cells than colours stay distinguishable.
+fn dash(i: usize) -> &'static str {
+    if i < COLORS.len() {
+        ""
+    } else {
+        r#" stroke-dasharray="6 3""#
+    }
+}
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -127,6 +137,7 @@ fn svg(height: f64, body: &str) -> String {
 fn series_panel(
     out: &mut String,
     series: &YearSeries,
+    cells: &[String],
     slot: usize,
     y0: f64,
     title: &str,
@@ -154,8 +165,13 @@ fn series_panel(
     };
     panel.axes(out, title, "year", y_label);
     let mut names = Vec::new();
-    for (i, (cell, years)) in series.iter().enumerate() {
+    // Plan order, so a cell has the same colour in every plot.
+    for (i, cell) in cells.iter().enumerate() {
+        let Some(years) = series.get(cell) else {
+            continue;
+        };
         let color = COLORS[i % COLORS.len()];
+        let dash = dash(i);
         let upper: Vec<(f64, f64)> = years
             .iter()
             .map(|(y, m)| (*y as f64, m[slot].mean() + m[slot].half_width()))
@@ -174,7 +190,7 @@ fn series_panel(
             .collect();
         let _ = write!(
             out,
-            r##"<polygon points="{band}" fill="{color}" fill-opacity="0.15" stroke="none"/><polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>"##
+            r##"<polygon points="{band}" fill="{color}" fill-opacity="0.15" stroke="none"/><polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"{dash}/>"##
         );
         names.push(cell.clone());
     }
@@ -183,11 +199,12 @@ fn series_panel(
 }
 
 /// `stock.svg`: mean stock per year and cell, deep sea and coast, with 95% bands.
-pub fn stock(series: &YearSeries, max_deep: f64, max_coast: f64) -> String {
+pub fn stock(series: &YearSeries, cells: &[String], max_deep: f64, max_coast: f64) -> String {
     let mut body = String::new();
     series_panel(
         &mut body,
         series,
+        cells,
         0,
         TOP,
         "Deep sea: mean fish stock (95% band)",
@@ -197,6 +214,7 @@ pub fn stock(series: &YearSeries, max_deep: f64, max_coast: f64) -> String {
     series_panel(
         &mut body,
         series,
+        cells,
         1,
         TOP + H,
         "Coast: mean fish stock (95% band)",
@@ -207,11 +225,12 @@ pub fn stock(series: &YearSeries, max_deep: f64, max_coast: f64) -> String {
 }
 
 /// `catch.svg`: mean total catch per year and cell.
-pub fn catch(series: &YearSeries) -> String {
+pub fn catch(series: &YearSeries, cells: &[String]) -> String {
     let mut body = String::new();
     series_panel(
         &mut body,
         series,
+        cells,
         2,
         TOP,
         "Mean total catch per year (95% band)",
@@ -242,6 +261,7 @@ pub fn survival(comparison: &Comparison) -> String {
     let mut names = Vec::new();
     for (i, cell) in comparison.cells.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
+        let dash = dash(i);
         let mut points = format!("{:.1},{:.1} ", panel.x(0.0), panel.y(1.0));
         let mut survival = 1.0;
         for step in &cell.km {
@@ -262,7 +282,7 @@ pub fn survival(comparison: &Comparison) -> String {
         let _ = write!(points, "{:.1},{:.1}", panel.x(x_max), panel.y(survival));
         let _ = write!(
             body,
-            r##"<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>"##
+            r##"<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"{dash}/>"##
         );
         names.push(cell.cell.clone());
     }

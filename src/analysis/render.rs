@@ -310,7 +310,8 @@ figure{{margin:1.5em 0}}p.note{{font-size:13px;color:#555}}</style></head><body>
     );
     let (header, rows) = headline(cmp);
     html_table(&mut out, &header, &rows);
-    let _ = write!(out, "<p class=\"note\">{}</p>", html_escape(NOTES));
+    let plain = NOTES.replace(['*', '`'], "");
+    let _ = write!(out, "<p class=\"note\">{}</p>", html_escape(&plain));
     for (title, svg) in plots {
         let _ = write!(
             out,
