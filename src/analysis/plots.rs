@@ -140,8 +140,7 @@ fn series_panel(
     cells: &[String],
     slot: usize,
     y0: f64,
-    title: &str,
-    y_label: &str,
+    (title, y_label): (&str, &str),
     y_max: f64,
 ) -> Vec<String> {
     let x_max = series
@@ -207,8 +206,7 @@ pub fn stock(series: &YearSeries, cells: &[String], max_deep: f64, max_coast: f6
         cells,
         0,
         TOP,
-        "Deep sea: mean fish stock (95% band)",
-        "fish",
+        ("Deep sea: mean fish stock (95% band)", "fish"),
         max_deep,
     );
     series_panel(
@@ -217,8 +215,7 @@ pub fn stock(series: &YearSeries, cells: &[String], max_deep: f64, max_coast: f6
         cells,
         1,
         TOP + H,
-        "Coast: mean fish stock (95% band)",
-        "fish",
+        ("Coast: mean fish stock (95% band)", "fish"),
         max_coast,
     );
     svg(2.0 * H + 10.0, &body)
@@ -233,8 +230,7 @@ pub fn catch(series: &YearSeries, cells: &[String]) -> String {
         cells,
         2,
         TOP,
-        "Mean total catch per year (95% band)",
-        "fish",
+        ("Mean total catch per year (95% band)", "fish"),
         1.0,
     );
     svg(H + 10.0, &body)
