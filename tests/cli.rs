@@ -273,3 +273,17 @@ fn a_different_experiment_in_the_same_directory_is_refused() {
     );
     assert_eq!(fs::read(out.join("t/runs.csv")).unwrap(), runs_before);
 }
+
+#[test]
+fn every_shipped_experiment_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut seen = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            fishbanks().args(["validate", path.to_str().unwrap()]).assert().success();
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6);
+}
