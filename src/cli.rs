@@ -174,7 +174,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 cache_dir,
             };
             if dry_run {
-                let builder = AgentBuilder::for_experiment(&exp, &dir, &options)?;
+                // Estimating renders prompts only: build the agents as for a replay, which
+                // needs neither a server nor a key.
+                let estimating = RunOptions {
+                    cache_mode: CacheMode::Replay,
+                    ..options.clone()
+                };
+                let builder = AgentBuilder::for_experiment(&exp, &dir, &estimating)?;
                 let cells = experiment::estimate::estimate(&exp, &builder)?;
                 println!(
                     "{}: {} runs of {} years (estimate: prompts measured by rendering them, 40 output tokens per call, no repairs)\n",
