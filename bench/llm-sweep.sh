@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# LLM sweep benchmark (issue 3): 40 runs × 10 years × 6 LLM agents under `broadcast`
+# against `fishbanks mock-server` with 100 ms latency, over real loopback HTTP.
+# Prints wall time next to the critical-path bound and the harness CPU time per call.
+#
+#   bash bench/llm-sweep.sh            # LATENCY_MS, RUNS, YEARS, JOBS, CONCURRENCY to vary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LATENCY_MS=${LATENCY_MS:-100}
+RUNS=${RUNS:-40}
+YEARS=${YEARS:-10}
+JOBS=${JOBS:-40}
+CONCURRENCY=${CONCURRENCY:-256}
+AGENTS=6
+ROUNDS=1
+
+cargo build --release --quiet
+bin=./target/release/fishbanks
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+$bin mock-server --addr 127.0.0.1:0 --latency-ms "$LATENCY_MS" > "$work/server.log" &
+server=$!
+for _ in $(seq 50); do grep -q listening "$work/server.log" && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*/v1' "$work/server.log")
+
+cat > "$work/bench.toml" <<TOML
+name = "bench-llm"
+years = $YEARS
+seeds = $RUNS
+[providers.mock]
+kind = "openai"
+base_url = "$url"
+model = "mock-greedy"
+max_concurrency = $CONCURRENCY
+timeout_s = 30
+[populations.llm]
+agents = [{ kind = "llm", provider = "mock", count = $AGENTS }]
+[protocols.broadcast]
+kind = "broadcast"
+rounds = $ROUNDS
+[matrix]
+protocol = ["broadcast"]
+population = ["llm"]
+TOML
+
+/usr/bin/time -f "%e %U %S %M" -o "$work/time" \
+  $bin run "$work/bench.toml" --out "$work/out" --jobs "$JOBS" --cache-mode live --events summary --no-report --quiet
+read -r wall user sys rss < "$work/time"
+calls=$(awk -F, 'NR > 1 { s += $18 } END { print s }' "$work/out/bench-llm/runs.csv")
+
+python3 - "$wall" "$user" "$sys" "$rss" "$calls" <<PY
+import math, sys
+wall, user, sys_, rss, calls = map(float, sys.argv[1:])
+latency = $LATENCY_MS / 1000
+phases = $ROUNDS + 1                       # message rounds + decision, every year
+per_run = $YEARS * phases * latency        # one run's critical path
+waves = math.ceil($RUNS / $JOBS)           # runs scheduled $JOBS at a time
+calls_total = $RUNS * $YEARS * phases * $AGENTS
+bound = max(waves * per_run, calls_total * latency / $CONCURRENCY)
+cpu = user + sys_
+print(f"runs {int($RUNS)} x years {int($YEARS)} x agents {$AGENTS}, broadcast, latency {latency*1000:.0f} ms, jobs {$JOBS}, max_concurrency {$CONCURRENCY}")
+print(f"LLM calls        {int(calls)}")
+print(f"wall             {wall:.2f} s")
+print(f"critical path    {bound:.2f} s   (wall / bound = {wall / bound:.3f}; target <= 1.15)")
+print(f"harness CPU      {cpu:.2f} s = {cpu / calls * 1000:.3f} ms per call (target < 1 ms; includes the TLS-free HTTP client, JSON and CSV work)")
+print(f"peak RSS         {rss / 1024:.0f} MB")
+PY
