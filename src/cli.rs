@@ -1,15 +1,48 @@
 //! The command line: argument parsing and calls into the library. Errors become exit
 //! codes here: 2 for a bad experiment file (nothing was written), 1 for anything else.
 
-use crate::experiment::{self, AgentBuilder, ConfigError, Experiment, RunOptions};
+use crate::experiment::{
+    self, AgentBuilder, ConfigError, Experiment, Hooks, RunOptions, StopLevel,
+};
 use crate::llm::mock_server::MockServerArgs;
 use crate::llm::CacheMode;
 use crate::record::EventLevel;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The next Ctrl-C or SIGTERM.
+async fn next_signal(term: &mut Option<tokio::signal::unix::Signal>) {
+    match term.as_mut() {
+        Some(t) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = t.recv() => {}
+            }
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Turn Ctrl-C / SIGTERM into stop levels: the first lets running runs finish (for at
+/// most `grace`), the second abandons them.
+async fn watch_signals(stop: tokio::sync::watch::Sender<StopLevel>, grace: Duration) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    next_signal(&mut term).await;
+    eprintln!("\nstopping: no new runs; running runs finish (Ctrl-C again to abandon them)");
+    let _ = stop.send(StopLevel::Finish);
+    tokio::select! {
+        _ = next_signal(&mut term) => eprintln!("abandoning running runs"),
+        _ = tokio::time::sleep(grace) => eprintln!("grace period over: abandoning running runs"),
+    }
+    let _ = stop.send(StopLevel::Abandon);
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,6 +92,31 @@ enum Command {
         /// Skip the report (`fishbanks report`) at the end of the sweep.
         #[arg(long)]
         no_report: bool,
+        /// Play only shard K of N (e.g. `--shard 2/8`); give each shard its own --out and
+        /// combine them with `fishbanks merge`.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(u32, u32)>,
+        /// Print one JSON line per finished run on stderr (for schedulers) instead of a bar.
+        #[arg(long)]
+        json_progress: bool,
+        /// After Ctrl-C, how long running runs may take to finish before they are abandoned.
+        #[arg(long, default_value_t = 60)]
+        grace_secs: u64,
+    },
+    /// Combine the directories of a sharded sweep into one.
+    Merge {
+        /// Shard result directories (each `OUT/<experiment name>`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged directory (must not hold results yet).
+        #[arg(long)]
+        out: PathBuf,
+        /// Merge even when runs of the plan are in no directory (they are listed).
+        #[arg(long)]
+        allow_missing: bool,
+        /// Skip the report on the merged directory.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Compare protocols from recorded results: statistics, tables, plots, a report.
     Report {
@@ -81,12 +139,32 @@ enum Command {
     },
 }
 
+/// `K/N` with 1 ≤ K ≤ N.
+fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let (k, n) = text.split_once('/').ok_or("expected K/N, e.g. 2/8")?;
+    let k: u32 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{k}` is not a shard number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a shard count"))?;
+    if k == 0 || n == 0 || k > n {
+        return Err(format!("shard {k}/{n}: need 1 ≤ K ≤ N"));
+    }
+    Ok((k, n))
+}
+
+/// Exit code of a sweep stopped by Ctrl-C or SIGTERM (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     match dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             if let Some(config) = err.downcast_ref::<ConfigError>() {
                 eprintln!("error: {config}");
@@ -103,11 +181,11 @@ fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::progress::LogWriter)
         .try_init();
 }
 
-fn dispatch(cli: Cli) -> anyhow::Result<()> {
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Report {
             dirs,
@@ -124,14 +202,43 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 summary.reference,
                 summary.dir.join("report.md").display()
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::MockServer(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(crate::llm::mock_server::run_cli(args))
+            runtime.block_on(crate::llm::mock_server::run_cli(args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge {
+            dirs,
+            out,
+            allow_missing,
+            no_report,
+        } => {
+            let merged = experiment::merge::merge(&dirs, &out, allow_missing)?;
+            eprintln!(
+                "merged {} runs from {} directories into {}",
+                merged.runs,
+                dirs.len(),
+                merged.dir.display()
+            );
+            if !merged.missing.is_empty() {
+                eprintln!(
+                    "missing {} runs: {}",
+                    merged.missing.len(),
+                    merged.missing.join(", ")
+                );
+            }
+            if !no_report {
+                crate::analysis::report(
+                    std::slice::from_ref(&merged.dir),
+                    &crate::analysis::ReportOptions::default(),
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Validate { experiment } => {
             let exp = Experiment::load(&experiment)?;
@@ -143,7 +250,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 exp.plan.runs.len(),
                 exp.file.years
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Run {
             experiment,
@@ -157,6 +264,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             cache_dir,
             dry_run,
             no_report,
+            shard,
+            json_progress,
+            grace_secs,
         } => {
             let exp = Experiment::load(&experiment)?;
             let dir = exp.out_dir(&out);
@@ -172,6 +282,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 force_new,
                 cache_mode,
                 cache_dir,
+                shard,
             };
             if dry_run {
                 // Estimating renders prompts only: build the agents as for a replay, which
@@ -189,7 +300,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     exp.file.years
                 );
                 print!("{}", experiment::estimate::to_markdown(&cells));
-                return Ok(());
+                return Ok(ExitCode::SUCCESS);
             }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -208,9 +319,37 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let started = Instant::now();
+            let progress: Option<Arc<dyn experiment::Progress>> = if json_progress {
+                Some(crate::progress::JsonLines::new())
+            } else if !quiet && std::io::stderr().is_terminal() {
+                Some(crate::progress::Bar::new())
+            } else {
+                None
+            };
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(StopLevel::Run);
+            let hooks = Hooks {
+                stop: Some(stop_rx),
+                progress,
+                ..Hooks::from_env()
+            };
             let outcome = runtime
-                .block_on(experiment::run(&exp, &options))
+                .block_on(async {
+                    tokio::spawn(watch_signals(stop_tx, Duration::from_secs(grace_secs)));
+                    experiment::run_with(&exp, &options, hooks).await
+                })
                 .with_context(|| format!("sweep {} failed", exp.file.name))?;
+            if outcome.runs_left > 0 {
+                let shard_arg = shard.map_or(String::new(), |(k, n)| format!(" --shard {k}/{n}"));
+                eprintln!(
+                    "stopped: {} runs complete, {} not played. Resume with:\n  fishbanks run {} --out {}{}",
+                    outcome.runs_played + outcome.runs_skipped,
+                    outcome.runs_left,
+                    experiment.display(),
+                    options.out_root.display(),
+                    shard_arg
+                );
+                return Ok(ExitCode::from(INTERRUPTED));
+            }
             if !quiet {
                 if outcome.runs_skipped > 0 {
                     eprintln!(
@@ -236,7 +375,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     eprintln!("report: {}", summary.dir.join("report.md").display());
                 }
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

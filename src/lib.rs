@@ -23,6 +23,9 @@
 //!   Knows nothing of agents, protocols or files.
 //! - [`record`]: the CSV rows, the event log and crash-safe writing.
 //!
+//! - [`analysis`]: reads recorded files only; statistics, tables, plots, reports.
+//! - [`progress`]: the progress bar and JSON progress lines of the command line.
+//!
 //! The binary (`src/main.rs`, `src/cli.rs`) only parses arguments and calls these.
 
 pub mod agents;
@@ -31,5 +34,6 @@ pub mod cli;
 pub mod engine;
 pub mod experiment;
 pub mod llm;
+pub mod progress;
 pub mod protocol;
 pub mod record;

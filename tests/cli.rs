@@ -281,7 +281,10 @@ fn every_shipped_experiment_validates() {
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            fishbanks().args(["validate", path.to_str().unwrap()]).assert().success();
+            fishbanks()
+                .args(["validate", path.to_str().unwrap()])
+                .assert()
+                .success();
             seen += 1;
         }
     }

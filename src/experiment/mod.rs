@@ -3,14 +3,17 @@
 
 pub mod config;
 pub mod estimate;
+pub mod merge;
 pub mod plan;
-mod resume;
+pub mod resume;
 pub mod runner;
 pub mod summary;
 
 pub use config::{ConfigError, ExperimentFile};
 pub use plan::{Cell, Plan, RunSpec};
-pub use runner::{run, AgentBuilder, RunOptions, RunnerError, SweepOutcome};
+pub use runner::{
+    run, run_with, AgentBuilder, Hooks, Progress, RunOptions, RunnerError, StopLevel, SweepOutcome,
+};
 
 use crate::protocol::ProtocolConfig;
 use serde::Serialize;

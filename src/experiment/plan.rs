@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 const RUN_ID_VERSION: u32 = 1;
 
 /// One cell of the matrix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Cell {
     /// `<protocol>/<population>`.
     pub cell: String,
@@ -98,6 +98,31 @@ impl<'a> From<&'a ProviderConfig> for ProviderIdentity<'a> {
 pub struct Plan {
     pub cells: Vec<Cell>,
     pub runs: Vec<RunSpec>,
+}
+
+impl Plan {
+    /// The runs of shard `k` of `n` (all runs without a shard), in plan order. Within each
+    /// cell, runs are dealt round-robin in the order of their ids, starting one shard
+    /// further for each cell so that remainders spread: every shard gets a near-equal
+    /// share of every cell (and so of its expected cost), and the split depends only on
+    /// the plan.
+    pub fn shard(&self, shard: Option<(u32, u32)>) -> impl Iterator<Item = &RunSpec> {
+        let mut keep = vec![true; self.runs.len()];
+        if let Some((k, n)) = shard {
+            for (c, cell) in self.cells.iter().enumerate() {
+                let mut ids: Vec<&RunSpec> = self
+                    .runs
+                    .iter()
+                    .filter(|r| r.label.cell == cell.cell)
+                    .collect();
+                ids.sort_by(|a, b| a.label.run_id.cmp(&b.label.run_id));
+                for (i, r) in ids.iter().enumerate() {
+                    keep[r.index] = (i + c) as u32 % n.max(1) == k.saturating_sub(1);
+                }
+            }
+        }
+        self.runs.iter().filter(move |r| keep[r.index])
+    }
 }
 
 /// Expand the matrix: protocols outermost, then populations, then seeds.

@@ -32,22 +32,41 @@ pub fn prepare(
     exp: &Experiment,
     dir: &Path,
     force_new: bool,
+    shard: Option<(u32, u32)>,
     builder: &AgentBuilder,
 ) -> Result<Existing, RunnerError> {
     let manifest_path = dir.join(RunFiles::MANIFEST);
     let manifest = exp.manifest(builder);
-    let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|source| {
+    let json_error = |source| {
         RunnerError::Record(RecordError::Json {
             what: "the manifest".into(),
             source,
         })
-    })?;
+    };
+    // Through a `Value`, so that `merge` can rebuild a shard's manifest byte for byte.
+    let mut value = serde_json::to_value(&manifest).map_err(json_error)?;
+    if let (Some((k, n)), Some(map)) = (shard, value.as_object_mut()) {
+        map.insert(
+            "shard".into(),
+            serde_json::Value::String(format!("{k}/{n}")),
+        );
+    }
+    let manifest_json = manifest_bytes(&value).map_err(json_error)?;
     if manifest_path.exists() {
         let old = fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
         let old: serde_json::Value = serde_json::from_str(&old).unwrap_or(serde_json::Value::Null);
         let same = old.get("config_sha256").and_then(|v| v.as_str())
             == Some(manifest.config_sha256.as_str());
-        if same {
+        let same_shard = old.get("shard") == value.get("shard");
+        if same && !same_shard && !force_new {
+            return Err(RunnerError::Setup(format!(
+                "{} holds shard {} of this experiment, not {}; give each shard its own --out directory",
+                dir.display(),
+                old.get("shard").and_then(|s| s.as_str()).unwrap_or("(all runs)"),
+                value.get("shard").and_then(|s| s.as_str()).unwrap_or("all runs"),
+            )));
+        }
+        if same && same_shard {
             return resume(dir);
         }
         if !force_new {
@@ -63,6 +82,13 @@ pub fn prepare(
     fs::create_dir_all(dir).map_err(io(dir))?;
     write_atomic(&manifest_path, &manifest_json, true)?;
     Ok(Existing::default())
+}
+
+/// The manifest as written: pretty JSON with a final newline.
+pub fn manifest_bytes(value: &serde_json::Value) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// Which top-level settings differ between the recorded and the current experiment.

@@ -30,6 +30,8 @@ pub struct RunOptions {
     pub cache_mode: CacheMode,
     /// Where the cache lives (default: `<results>/<experiment>/cache/`).
     pub cache_dir: Option<PathBuf>,
+    /// Play only shard `k` of `n` (1-based `k`).
+    pub shard: Option<(u32, u32)>,
 }
 
 impl RunOptions {
@@ -42,6 +44,7 @@ impl RunOptions {
             force_new: false,
             cache_mode: CacheMode::Record,
             cache_dir: None,
+            shard: None,
         }
     }
 }
@@ -63,8 +66,12 @@ pub enum RunnerError {
 #[derive(Debug, Clone)]
 pub struct SweepOutcome {
     pub dir: PathBuf,
+    /// Runs played and written by this invocation.
     pub runs_played: usize,
+    /// Runs that were already complete.
     pub runs_skipped: usize,
+    /// Runs not played because the sweep was stopped (0 when it finished).
+    pub runs_left: usize,
     pub summary: Summary,
 }
 
@@ -231,12 +238,71 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
     record
 }
 
+/// How far a stop request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum StopLevel {
+    /// Keep going.
+    #[default]
+    Run,
+    /// Start no new run; finish the running ones and write them (first Ctrl-C).
+    Finish,
+    /// Drop the running runs now; write what is complete (second Ctrl-C or the grace
+    /// period ran out).
+    Abandon,
+}
+
+/// Told about every run as it is written (progress bars, JSON progress lines).
+pub trait Progress: Send + Sync {
+    /// The sweep starts: `total` runs in this invocation's share, `done` already complete.
+    fn start(&self, _total: usize, _done: usize) {}
+    /// A run's rows are on disk.
+    fn run_written(&self, _row: &RunRow) {}
+    /// The sweep ended (completely or not).
+    fn finish(&self) {}
+}
+
+/// What the runner is handed besides the options: a stop signal and a progress sink.
+/// Injected, so tests can stop a sweep without sending signals.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    pub stop: Option<tokio::sync::watch::Receiver<StopLevel>>,
+    pub progress: Option<Arc<dyn Progress>>,
+    /// For crash tests: abort the process after writing this many runs
+    /// (`FISHBANKS_ABORT_AFTER_RUNS`).
+    pub abort_after: Option<usize>,
+}
+
+impl Hooks {
+    /// The crash-test hook from the environment, if set.
+    pub fn from_env() -> Hooks {
+        Hooks {
+            abort_after: std::env::var("FISHBANKS_ABORT_AFTER_RUNS")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            ..Hooks::default()
+        }
+    }
+
+    fn level(&self) -> StopLevel {
+        self.stop.as_ref().map_or(StopLevel::Run, |rx| *rx.borrow())
+    }
+}
+
 /// Run every run of the experiment that is not already complete in the output
 /// directory, writing results as runs finish.
 pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, RunnerError> {
+    run_with(exp, opts, Hooks::default()).await
+}
+
+/// [`run`] with a stop signal and progress reporting.
+pub async fn run_with(
+    exp: &Experiment,
+    opts: &RunOptions,
+    mut hooks: Hooks,
+) -> Result<SweepOutcome, RunnerError> {
     let dir = exp.out_dir(&opts.out_root);
     let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
-    let existing = super::resume::prepare(exp, &dir, opts.force_new, &builder)?;
+    let existing = super::resume::prepare(exp, &dir, opts.force_new, opts.shard, &builder)?;
     let mut writer = ResultsWriter::open(&dir, opts.events)?;
     let mut summary = Summary::new(&exp.plan.cells);
     for row in &existing.rows {
@@ -246,10 +312,15 @@ pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, Ru
     let params = Arc::new(exp.file.game.0.clone());
     let todo: Vec<&RunSpec> = exp
         .plan
-        .runs
-        .iter()
+        .shard(opts.shard)
         .filter(|r| !existing.completed.contains(&r.label.run_id))
         .collect();
+    if let Some(progress) = &hooks.progress {
+        progress.start(
+            todo.len() + existing.completed.len(),
+            existing.completed.len(),
+        );
+    }
     let jobs = opts.jobs.max(1);
     // How far ahead of the write cursor runs may start: bounds memory held by finished
     // runs that wait for a slow predecessor.
@@ -259,8 +330,21 @@ pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, Ru
     let mut pending: BTreeMap<usize, GameRecord> = BTreeMap::new();
     let mut next_spawn = 0;
     let mut next_write = 0;
+    let mut stopped = false;
     while next_write < todo.len() {
-        while tasks.len() < jobs && next_spawn < todo.len() && next_spawn < next_write + window {
+        let level = hooks.level();
+        if level == StopLevel::Abandon {
+            tasks.abort_all();
+            break;
+        }
+        if level == StopLevel::Finish {
+            stopped = true;
+        }
+        while !stopped
+            && tasks.len() < jobs
+            && next_spawn < todo.len()
+            && next_spawn < next_write + window
+        {
             let spec = todo[next_spawn].clone();
             let params = Arc::clone(&params);
             let position = next_spawn;
@@ -268,7 +352,26 @@ pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, Ru
             tasks.spawn(async move { (position, play_run(spec, params, builder).await) });
             next_spawn += 1;
         }
-        let Some(joined) = tasks.join_next().await else {
+        let mut signal_gone = false;
+        let joined = match hooks.stop.as_mut() {
+            Some(rx) => tokio::select! {
+                joined = tasks.join_next() => Some(joined),
+                // A change of stop level: go round the loop to act on it.
+                changed = rx.changed() => {
+                    signal_gone = changed.is_err();
+                    None
+                }
+            },
+            None => Some(tasks.join_next().await),
+        };
+        if signal_gone {
+            // Nobody can ask to stop any more.
+            hooks.stop = None;
+        }
+        let Some(joined) = joined else {
+            continue;
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (position, record) = joined.map_err(|e| RunnerError::Panic(e.to_string()))?;
@@ -276,15 +379,25 @@ pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, Ru
         while let Some(record) = pending.remove(&next_write) {
             let row: RunRow = writer.write_run(&todo[next_write].label, &record)?;
             summary.add(&row);
+            if let Some(progress) = &hooks.progress {
+                progress.run_written(&row);
+            }
             next_write += 1;
+            if hooks.abort_after == Some(next_write) {
+                std::process::abort();
+            }
         }
     }
     writer.sync()?;
     summary.write(&dir)?;
+    if let Some(progress) = &hooks.progress {
+        progress.finish();
+    }
     Ok(SweepOutcome {
         dir,
-        runs_played: todo.len(),
+        runs_played: next_write,
         runs_skipped: existing.completed.len(),
+        runs_left: todo.len() - next_write,
         summary,
     })
 }
