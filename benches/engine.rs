@@ -14,12 +14,23 @@ use std::sync::Arc;
 fn engine_step(c: &mut Criterion) {
     let params = GameParams::default();
     let state = State::initial(&params, 6);
-    let decisions = [Decision { order: 1, deep: 3, coast: 1 }; 6];
+    let decisions = [Decision {
+        order: 1,
+        deep: 3,
+        coast: 1,
+    }; 6];
     let quotas = [None, Some(60), None, None, Some(40), None];
     let mut group = c.benchmark_group("engine_step");
     group.throughput(Throughput::Elements(6));
     group.bench_function("6_teams", |b| {
-        b.iter(|| step(black_box(&params), black_box(&state), black_box(&decisions), black_box(&quotas)))
+        b.iter(|| {
+            step(
+                black_box(&params),
+                black_box(&state),
+                black_box(&decisions),
+                black_box(&quotas),
+            )
+        })
     });
     group.finish();
 }
@@ -52,12 +63,20 @@ fn scripted_run(c: &mut Criterion) {
     let file = config::parse(path, EXPERIMENT).expect("the benchmark experiment is valid");
     let exp = Experiment::from_file(path, file);
     let params = Arc::new(exp.file.game.0.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let mut group = c.benchmark_group("scripted_run");
     group.throughput(Throughput::Elements(20 * 6));
     for spec in &exp.plan.runs {
         group.bench_function(spec.label.protocol.as_str(), |b| {
-            b.iter(|| runtime.block_on(runner::play_run(spec.clone(), Arc::clone(&params), Default::default())))
+            b.iter(|| {
+                runtime.block_on(runner::play_run(
+                    spec.clone(),
+                    Arc::clone(&params),
+                    Default::default(),
+                ))
+            })
         });
     }
     group.finish();

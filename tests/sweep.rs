@@ -404,9 +404,11 @@ fn a_stop_request_finishes_running_runs_and_leaves_a_resumable_directory() {
     let outcome = runtime
         .block_on(experiment::run_with(&exp, &options, hooks))
         .unwrap();
-    // The two runs in flight when the stop came are finished and written, nothing more.
+    // Runs already started when the stop came are finished and written; nothing new
+    // starts. Started runs are at most the runner's look-ahead window (4 × jobs) past the
+    // write cursor.
     assert!(
-        (3..=4).contains(&outcome.runs_played),
+        (3..=3 + 8).contains(&outcome.runs_played),
         "{}",
         outcome.runs_played
     );

@@ -303,7 +303,7 @@ pub async fn run_with(
     let dir = exp.out_dir(&opts.out_root);
     let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
     let existing = super::resume::prepare(exp, &dir, opts.force_new, opts.shard, &builder)?;
-    let mut writer = ResultsWriter::open(&dir, opts.events)?;
+    let mut writer = ResultsWriter::open(&dir)?;
     let mut summary = Summary::new(&exp.plan.cells);
     for row in &existing.rows {
         summary.add(row);
@@ -326,7 +326,7 @@ pub async fn run_with(
     // runs that wait for a slow predecessor.
     let window = jobs * 4;
 
-    let mut tasks: JoinSet<(usize, GameRecord)> = JoinSet::new();
+    let mut tasks: JoinSet<(usize, Result<GameRecord, RecordError>)> = JoinSet::new();
     let mut pending: BTreeMap<usize, GameRecord> = BTreeMap::new();
     let mut next_spawn = 0;
     let mut next_write = 0;
@@ -349,7 +349,15 @@ pub async fn run_with(
             let params = Arc::clone(&params);
             let position = next_spawn;
             let builder = builder.clone();
-            tasks.spawn(async move { (position, play_run(spec, params, builder).await) });
+            let (dir, level) = (dir.clone(), opts.events);
+            tasks.spawn(async move {
+                let mut record = play_run(spec.clone(), params, builder).await;
+                let written =
+                    crate::record::write_event_log(&dir, level, &spec.label.run_id, &record.events);
+                // The log is on disk; the rows need only the outcome.
+                record.events = Vec::new();
+                (position, written.map(|()| record))
+            });
             next_spawn += 1;
         }
         let mut signal_gone = false;
@@ -375,7 +383,7 @@ pub async fn run_with(
             break;
         };
         let (position, record) = joined.map_err(|e| RunnerError::Panic(e.to_string()))?;
-        pending.insert(position, record);
+        pending.insert(position, record?);
         while let Some(record) = pending.remove(&next_write) {
             let row: RunRow = writer.write_run(&todo[next_write].label, &record)?;
             summary.add(&row);

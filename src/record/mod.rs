@@ -12,7 +12,7 @@ mod writer;
 
 pub use event::Event;
 pub use rows::{agent_rows, gini, year_rows, AgentRow, RunRow, YearRow, RUNS_HEADER};
-pub use writer::{write_atomic, EventLevel, ResultsWriter, RunFiles};
+pub use writer::{write_atomic, write_event_log, EventLevel, ResultsWriter, RunFiles};
 
 /// Errors while writing results.
 #[derive(Debug, thiserror::Error)]

@@ -172,8 +172,6 @@ const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Appends finished runs to a results directory.
 pub struct ResultsWriter {
-    dir: PathBuf,
-    events: EventLevel,
     last_sync: std::time::Instant,
     runs: CsvAppender,
     years: CsvAppender,
@@ -182,15 +180,13 @@ pub struct ResultsWriter {
 
 impl ResultsWriter {
     /// Open (or create) the CSV files of `dir`.
-    pub fn open(dir: &Path, events: EventLevel) -> Result<ResultsWriter, RecordError> {
+    pub fn open(dir: &Path) -> Result<ResultsWriter, RecordError> {
         fs::create_dir_all(dir).map_err(|source| RecordError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
         let runs_header: Vec<&str> = super::RUNS_HEADER.split(',').collect();
         Ok(ResultsWriter {
-            dir: dir.to_path_buf(),
-            events,
             last_sync: std::time::Instant::now(),
             runs: CsvAppender::open(dir.join(RunFiles::RUNS), &runs_header)?,
             years: CsvAppender::open(dir.join(RunFiles::YEARS), YEARS_HEADER)?,
@@ -198,14 +194,13 @@ impl ResultsWriter {
         })
     }
 
-    /// Record a finished run: its event log, then its year and agent rows, then (last) its
-    /// `runs.csv` row. Returns the run row.
+    /// Record a finished run: its year and agent rows, then (last) its `runs.csv` row.
+    /// Its event log must already be written ([`write_event_log`]). Returns the run row.
     pub fn write_run(
         &mut self,
         label: &RunLabel,
         record: &GameRecord,
     ) -> Result<RunRow, RecordError> {
-        self.write_events(&label.run_id, &record.events)?;
         let row = RunRow::new(label, record);
         self.years.push(&year_rows(label, record))?;
         self.agents.push(&agent_rows(label, record))?;
@@ -219,29 +214,6 @@ impl ResultsWriter {
         Ok(row)
     }
 
-    fn write_events(&self, run_id: &str, events: &[Event]) -> Result<(), RecordError> {
-        if self.events == EventLevel::None {
-            return Ok(());
-        }
-        let dir = self.dir.join(RunFiles::RUNS_DIR).join(run_id);
-        fs::create_dir_all(&dir).map_err(|source| RecordError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        let mut bytes = Vec::new();
-        for event in events {
-            if self.events == EventLevel::Summary && !event.is_summary() {
-                continue;
-            }
-            serde_json::to_writer(&mut bytes, event).map_err(|source| RecordError::Json {
-                what: "an event".into(),
-                source,
-            })?;
-            bytes.push(b'\n');
-        }
-        write_atomic(&dir.join("events.jsonl"), &bytes, false)
-    }
-
     /// Flush everything to disk (the run rows in order: a synced `runs.csv` row implies
     /// synced year and agent rows).
     pub fn sync(&mut self) -> Result<(), RecordError> {
@@ -251,4 +223,36 @@ impl ResultsWriter {
         self.last_sync = std::time::Instant::now();
         Ok(())
     }
+}
+
+/// Write a run's event log, `<results>/runs/<run_id>/events.jsonl`, atomically. Called by
+/// each run's task as soon as it ends (so the file work of many runs proceeds in
+/// parallel), always before the run's rows are appended: a `runs.csv` row therefore
+/// implies a complete event log.
+pub fn write_event_log(
+    results: &Path,
+    level: EventLevel,
+    run_id: &str,
+    events: &[Event],
+) -> Result<(), RecordError> {
+    if level == EventLevel::None {
+        return Ok(());
+    }
+    let dir = results.join(RunFiles::RUNS_DIR).join(run_id);
+    fs::create_dir_all(&dir).map_err(|source| RecordError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut bytes = Vec::new();
+    for event in events {
+        if level == EventLevel::Summary && !event.is_summary() {
+            continue;
+        }
+        serde_json::to_writer(&mut bytes, event).map_err(|source| RecordError::Json {
+            what: "an event".into(),
+            source,
+        })?;
+        bytes.push(b'\n');
+    }
+    write_atomic(&dir.join("events.jsonl"), &bytes, false)
 }
