@@ -1,8 +1,7 @@
 //! `broadcast`: rounds of free-text messages before the decision.
 
 use super::{ask_all, MessageOrder, Protocol, YearContext};
-use crate::agents::{Agent, AgentError, Message, Observation};
-use crate::engine::YearOutcome;
+use crate::agents::{Agent, AgentError, Message};
 use crate::record::Event;
 use async_trait::async_trait;
 use rand::seq::SliceRandom;
@@ -44,16 +43,6 @@ impl Protocol for Broadcast {
             &mut self.rng,
         )
         .await
-    }
-
-    async fn after_year(
-        &mut self,
-        _year: &mut YearContext,
-        _outcome: &YearOutcome,
-        _after: &[Observation],
-        _agents: &mut [Box<dyn Agent>],
-    ) -> Result<(), AgentError> {
-        Ok(())
     }
 }
 

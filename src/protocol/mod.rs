@@ -93,15 +93,18 @@ pub trait Protocol: Send {
         agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError>;
 
-    /// After the engine step: what the protocol publishes for the next year.
-    /// `after` holds each team's observation after the year (for report requests).
+    /// After the engine step: what the protocol publishes for the next year (nothing by
+    /// default). `after` holds each team's observation after the year (for report
+    /// requests).
     async fn after_year(
         &mut self,
-        year: &mut YearContext,
-        outcome: &YearOutcome,
-        after: &[Observation],
-        agents: &mut [Box<dyn Agent>],
-    ) -> Result<(), AgentError>;
+        _year: &mut YearContext,
+        _outcome: &YearOutcome,
+        _after: &[Observation],
+        _agents: &mut [Box<dyn Agent>],
+    ) -> Result<(), AgentError> {
+        Ok(())
+    }
 }
 
 /// Build the protocol of a configuration. `rng` is the protocol's own stream (used for

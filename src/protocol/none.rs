@@ -1,8 +1,7 @@
 //! `none`: decisions only, no communication. The control condition.
 
 use super::{Protocol, YearContext};
-use crate::agents::{Agent, AgentError, Observation};
-use crate::engine::YearOutcome;
+use crate::agents::{Agent, AgentError};
 use async_trait::async_trait;
 
 pub struct NoProtocol;
@@ -12,16 +11,6 @@ impl Protocol for NoProtocol {
     async fn before_decision(
         &mut self,
         _year: &mut YearContext,
-        _agents: &mut [Box<dyn Agent>],
-    ) -> Result<(), AgentError> {
-        Ok(())
-    }
-
-    async fn after_year(
-        &mut self,
-        _year: &mut YearContext,
-        _outcome: &YearOutcome,
-        _after: &[Observation],
         _agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
         Ok(())
