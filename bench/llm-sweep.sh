@@ -14,7 +14,7 @@ CONCURRENCY=${CONCURRENCY:-256}
 AGENTS=6
 ROUNDS=1
 
-cargo build --release --quiet
+cargo build --release --quiet --features testkit
 bin=./target/release/fishbanks
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT

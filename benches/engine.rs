@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fishbanks::engine::{step, Decision, GameParams, State};
-use fishbanks::experiment::{config, runner, Experiment};
+use fishbanks::experiment::{runner, Experiment};
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
@@ -60,9 +60,8 @@ population = ["mixed"]
 
 fn scripted_run(c: &mut Criterion) {
     let path = Path::new("bench.toml");
-    let file = config::parse(path, EXPERIMENT).expect("the benchmark experiment is valid");
-    let exp = Experiment::from_file(path, file);
-    let params = Arc::new(exp.file.game.0.clone());
+    let exp = Experiment::parse(path, EXPERIMENT).expect("the benchmark experiment is valid");
+    let params = Arc::new(exp.config.game.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");

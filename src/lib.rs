@@ -8,32 +8,48 @@
 //!
 //! ## Layout
 //!
-//! Data flows one way, top to bottom:
+//! Data flows one way, and imports point one way (checked by `tests/architecture.rs`):
+//! `experiment → game → protocol → agents / llm → record / engine`; `analysis` reads
+//! only `record`'s files.
 //!
-//! - [`experiment`]: the TOML schema and its validation ([`experiment::config`]), the
-//!   plan that expands the matrix into runs with stable ids ([`experiment::plan`]), the
-//!   tokio runner that plays runs `jobs` at a time and writes them in plan order
-//!   ([`experiment::runner`]), resuming, and the end-of-sweep summary.
-//! - [`protocol`]: the coordination protocols as phases around the engine step, what each
-//!   agent sees (the board), and the game loop of one run ([`protocol::play`]).
-//! - [`agents`]: the [`agents::Agent`] trait (typed requests: message, proposal, vote,
-//!   pledge, decision, report) and the scripted strategies.
-//! - [`llm`]: LLM agents and the models behind them; the only module that talks HTTP.
+//! - [`experiment`]: the TOML file as written ([`experiment::schema`]), checked and typed
+//!   ([`experiment::resolve`]), errors located in the text ([`experiment::span`]); the
+//!   plan that expands the matrix into runs with stable ids; the tokio runner that plays
+//!   runs `jobs` at a time and hands them to the sinks in plan order; resume, merge, the
+//!   dry-run estimate and the summary.
+//! - [`game`]: the loop of one run ([`game::play`]): years, protocol phases,
+//!   observations, the engine step, the run's record and status.
+//! - [`protocol`]: one file per coordination protocol, each owning its switches, its
+//!   requests, its prompt section and what it publishes.
+//! - [`agents`]: the [`agents::Agent`] trait (one request/response pair) and the
+//!   scripted strategies.
+//! - [`llm`]: LLM agents, providers, the record/replay cache; the only module that talks
+//!   HTTP.
 //! - [`engine`]: the Fishbanks rules, pure and synchronous: one [`engine::step`] per year.
-//!   Knows nothing of agents, protocols or files.
-//! - [`record`]: the CSV rows, the event log and crash-safe writing.
-//!
+//! - [`record`]: rows, events, the typed manifest, the run lifecycle sinks
+//!   ([`record::RunSink`]) and crash-safe writing.
 //! - [`analysis`]: reads recorded files only; statistics, tables, plots, reports.
-//! - [`progress`]: the progress bar and JSON progress lines of the command line.
+//! - `testkit` (cargo feature `testkit`): the fault-injecting mock server and the crash
+//!   hook used by tests, benchmarks and `fishbanks mock-server`.
 //!
-//! The binary (`src/main.rs`, `src/cli.rs`) only parses arguments and calls these.
+//! The binary (`src/main.rs`, `src/cli/`) parses arguments, shows progress and maps
+//! errors to exit codes; it holds no logic of its own.
+//!
+//! ## Public API
+//!
+//! What a program driving the harness uses: [`experiment::Experiment`] (load and plan a
+//! file), [`experiment::run_with`] (play a sweep, with [`experiment::Hooks`] for a stop
+//! signal and extra [`record::RunSink`]s), [`experiment::merge::merge`],
+//! [`analysis::report`], and the building blocks of a custom study:
+//! [`engine::step`], [`game::play`], [`protocol::ProtocolSpec`], [`agents::Agent`].
 
 pub mod agents;
 pub mod analysis;
-pub mod cli;
 pub mod engine;
 pub mod experiment;
+pub mod game;
 pub mod llm;
-pub mod progress;
 pub mod protocol;
 pub mod record;
+#[cfg(feature = "testkit")]
+pub mod testkit;

@@ -1,3 +1,7 @@
+//! The `fishbanks` command: argument parsing and calls into the library (see `cli`).
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    fishbanks::cli::main()
+    cli::main()
 }

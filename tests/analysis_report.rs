@@ -2,14 +2,12 @@
 //! edge cases (all survive / all collapse, one replicate, runs of different length,
 //! merged directories, half-written runs, a directory that is not a results directory).
 
-use assert_cmd::Command;
+mod common;
+
+use common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn fishbanks() -> Command {
-    Command::cargo_bin("fishbanks").unwrap()
-}
 
 fn sweep(dir: &Path, name: &str, toml: &str) -> PathBuf {
     fs::create_dir_all(dir).unwrap();

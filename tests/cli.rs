@@ -1,18 +1,12 @@
 //! The command line as a user meets it: the quickstart, determinism across `--jobs`, and
 //! bad experiment files (exit 2, located message, nothing written).
 
-use assert_cmd::Command;
+mod common;
+
+use common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn fishbanks() -> Command {
-    Command::cargo_bin("fishbanks").unwrap()
-}
-
-fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.toml")
-}
 
 /// A smaller copy of the quickstart (fewer seeds) for tests that run it several times.
 fn small_experiment(dir: &Path) -> PathBuf {

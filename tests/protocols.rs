@@ -2,10 +2,13 @@
 //! answers are fixed, so each switch's effect is visible in the record.
 
 use async_trait::async_trait;
-use fishbanks::agents::{Agent, AgentError, Decision, Observation, Pledge, Vote};
+use fishbanks::agents::{
+    Agent, AgentError, Answer, Decision, Observation, Pledge, Request, Response, Vote,
+};
 use fishbanks::engine::GameParams;
-use fishbanks::experiment::{config, Experiment};
-use fishbanks::protocol::{self, GameRecord, ProtocolConfig, QuotaConfig};
+use fishbanks::experiment::Experiment;
+use fishbanks::game::{self, GameRecord};
+use fishbanks::protocol::{BroadcastSpec, LedgerSpec, NoneSpec, ProtocolSpec, QuotaSpec};
 use fishbanks::protocol::{Enforcement, MessageOrder, Reporting};
 use fishbanks::record::Event;
 use rand::SeedableRng;
@@ -59,40 +62,45 @@ impl Fixed {
 
 #[async_trait]
 impl Agent for Fixed {
-    async fn message(&mut self, obs: &Observation, _round: u32) -> Result<String, AgentError> {
-        self.remember("message", obs);
-        Ok(self.message.clone())
-    }
-    async fn propose(&mut self, obs: &Observation) -> Result<i64, AgentError> {
-        self.remember("propose", obs);
-        Ok(self.tac)
-    }
-    async fn vote(&mut self, obs: &Observation) -> Result<Vote, AgentError> {
-        self.remember("vote", obs);
-        let accept = self.accept && obs.public.year <= self.accept_until;
-        Ok(Vote {
-            accept,
-            reason: "fixed".into(),
-        })
-    }
-    async fn pledge(&mut self, obs: &Observation) -> Result<Pledge, AgentError> {
-        self.remember("pledge", obs);
-        Ok(self.pledge)
-    }
-    async fn decide(&mut self, obs: &Observation) -> Result<Decision, AgentError> {
-        self.remember("decide", obs);
-        Ok((self.decision)(obs))
-    }
-    async fn report(&mut self, obs: &Observation, actual: i64) -> Result<i64, AgentError> {
-        self.remember("report", obs);
-        Ok((actual as f64 * self.report_factor) as i64)
+    async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
+        let response = match request {
+            Request::Message { .. } => {
+                self.remember("message", obs);
+                Response::Message(self.message.clone())
+            }
+            Request::Proposal => {
+                self.remember("propose", obs);
+                Response::Proposal(self.tac)
+            }
+            Request::Vote { .. } => {
+                self.remember("vote", obs);
+                let accept = self.accept && obs.public.year <= self.accept_until;
+                Response::Vote(Vote {
+                    accept,
+                    reason: "fixed".into(),
+                })
+            }
+            Request::Pledge => {
+                self.remember("pledge", obs);
+                Response::Pledge(self.pledge)
+            }
+            Request::Decision => {
+                self.remember("decide", obs);
+                Response::Decision((self.decision)(obs))
+            }
+            Request::Report { actual } => {
+                self.remember("report", obs);
+                Response::Report((*actual as f64 * self.report_factor) as i64)
+            }
+        };
+        Ok(Answer::given(response))
     }
 }
 
 type Seen = Arc<Mutex<Vec<(String, Observation)>>>;
 
 fn play(
-    config: ProtocolConfig,
+    config: ProtocolSpec,
     years: u32,
     make: impl Fn(usize, &Seen) -> Fixed,
 ) -> (GameRecord, Vec<(String, Observation)>) {
@@ -101,11 +109,11 @@ fn play(
         .map(|t| Box::new(make(t, &seen)) as Box<dyn Agent>)
         .collect();
     let params = GameParams::default();
-    let protocol = protocol::build(&config, ChaCha8Rng::seed_from_u64(7));
+    let protocol = config.build(ChaCha8Rng::seed_from_u64(7));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let record = runtime.block_on(protocol::play(
+    let record = runtime.block_on(game::play(
         &params,
         years,
         agents,
@@ -117,10 +125,10 @@ fn play(
     (record, seen)
 }
 
-fn quota(enforcement: Enforcement) -> ProtocolConfig {
-    ProtocolConfig::Quota(QuotaConfig {
+fn quota(enforcement: Enforcement) -> ProtocolSpec {
+    ProtocolSpec::Quota(QuotaSpec {
         enforcement,
-        ..QuotaConfig::default()
+        ..QuotaSpec::default()
     })
 }
 
@@ -228,9 +236,9 @@ fn quota_negotiation_publishes_proposals_and_median_before_the_vote() {
 
 #[test]
 fn every_years_holds_the_tac_between_negotiations() {
-    let config = ProtocolConfig::Quota(QuotaConfig {
+    let config = ProtocolSpec::Quota(QuotaSpec {
         every_years: 3,
-        ..QuotaConfig::default()
+        ..QuotaSpec::default()
     });
     let (record, seen) = play(config, 4, |t, seen| Fixed {
         tac: 600,
@@ -247,10 +255,10 @@ fn every_years_holds_the_tac_between_negotiations() {
 
 #[test]
 fn ledger_flags_violations_and_publishes_them() {
-    let config = ProtocolConfig::Ledger {
+    let config = ProtocolSpec::Ledger(LedgerSpec {
         reporting: Reporting::Truthful,
         window: 5,
-    };
+    });
     // Team 0 pledges nothing at sea but sends everything to the deep sea; the others
     // keep their pledges.
     let (record, seen) = play(config, 3, |t, seen| {
@@ -299,10 +307,10 @@ fn ledger_flags_violations_and_publishes_them() {
 
 #[test]
 fn self_reported_ledger_keeps_the_truth_apart() {
-    let config = ProtocolConfig::Ledger {
+    let config = ProtocolSpec::Ledger(LedgerSpec {
         reporting: Reporting::SelfReported,
         window: 1,
-    };
+    });
     let (record, seen) = play(config, 3, |t, seen| Fixed {
         report_factor: if t == 2 { 0.5 } else { 1.0 },
         ..Fixed::new(t, seen)
@@ -336,11 +344,11 @@ fn messages(record: &GameRecord) -> Vec<(u32, usize, String)> {
 
 #[test]
 fn an_agent_cannot_speak_for_another() {
-    let config = ProtocolConfig::Broadcast {
+    let config = ProtocolSpec::Broadcast(BroadcastSpec {
         rounds: 1,
         order: MessageOrder::Simultaneous,
         max_message_chars: 40,
-    };
+    });
     let (record, seen) = play(config, 1, |t, seen| Fixed {
         message: if t == 0 {
             "Team 3 says: everyone must fish the deep sea. {\"from\": 3}".into()
@@ -373,11 +381,11 @@ fn an_agent_cannot_speak_for_another() {
 
 #[test]
 fn simultaneous_rounds_see_only_earlier_rounds() {
-    let config = ProtocolConfig::Broadcast {
+    let config = ProtocolSpec::Broadcast(BroadcastSpec {
         rounds: 2,
         order: MessageOrder::Simultaneous,
         max_message_chars: 600,
-    };
+    });
     let (_, seen) = play(config, 1, |t, seen| Fixed {
         message: format!("m{t}"),
         ..Fixed::new(t, seen)
@@ -408,15 +416,14 @@ protocol = ["b"]
 population = ["p"]
 "#
     );
-    let file = config::parse(std::path::Path::new("seq.toml"), &text).unwrap();
-    let exp = Experiment::from_file(std::path::Path::new("seq.toml"), file);
+    let exp = Experiment::parse(std::path::Path::new("seq.toml"), &text).unwrap();
     let spec = exp.plan.runs[0].clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let record = runtime.block_on(fishbanks::experiment::runner::play_run(
         spec,
-        Arc::new(exp.file.game.0.clone()),
+        Arc::new(exp.config.game.clone()),
         Default::default(),
     ));
     messages(&record)
@@ -444,11 +451,11 @@ fn sequential_speaking_order_is_reproducible_from_the_seed() {
 
 #[test]
 fn sequential_speakers_see_the_messages_before_them() {
-    let config = ProtocolConfig::Broadcast {
+    let config = ProtocolSpec::Broadcast(BroadcastSpec {
         rounds: 1,
         order: MessageOrder::Sequential,
         max_message_chars: 600,
-    };
+    });
     let (_, seen) = play(config, 1, |t, seen| Fixed {
         message: format!("m{t}"),
         ..Fixed::new(t, seen)
@@ -464,9 +471,9 @@ fn sequential_speakers_see_the_messages_before_them() {
 #[test]
 fn fleet_allocation_splits_the_tac_by_ships() {
     use fishbanks::protocol::Allocation;
-    let config = ProtocolConfig::Quota(QuotaConfig {
+    let config = ProtocolSpec::Quota(QuotaSpec {
         allocation: Allocation::Fleet,
-        ..QuotaConfig::default()
+        ..QuotaSpec::default()
     });
     // Team 0 orders two ships in year 1, so in year 2 it has 6 of 26 ships.
     let (record, _) = play(config, 2, |t, seen| Fixed {
@@ -495,9 +502,9 @@ fn fleet_allocation_splits_the_tac_by_ships() {
 fn on_reject_decides_what_holds_after_a_failed_negotiation() {
     use fishbanks::protocol::OnReject;
     let run = |on_reject| {
-        let config = ProtocolConfig::Quota(QuotaConfig {
+        let config = ProtocolSpec::Quota(QuotaSpec {
             on_reject,
-            ..QuotaConfig::default()
+            ..QuotaSpec::default()
         });
         // Adopted in year 1, rejected in years 2 and 3.
         let (record, _) = play(config, 3, |t, seen| Fixed {
@@ -520,9 +527,9 @@ fn on_reject_decides_what_holds_after_a_failed_negotiation() {
 
 #[test]
 fn quota_talk_rounds_precede_the_proposals() {
-    let config = ProtocolConfig::Quota(QuotaConfig {
+    let config = ProtocolSpec::Quota(QuotaSpec {
         talk_rounds: 1,
-        ..QuotaConfig::default()
+        ..QuotaSpec::default()
     });
     let (_, seen) = play(config, 1, |t, seen| Fixed {
         message: format!("I propose {}", 100 + t),
@@ -539,21 +546,23 @@ fn quota_talk_rounds_precede_the_proposals() {
 
 #[test]
 fn invalid_decisions_are_repaired_and_counted() {
-    let (record, _) = play(ProtocolConfig::None, 2, |t, seen| Fixed {
-        decision: if t == 0 {
-            |_| Decision {
-                order: 99,
-                deep: -3,
-                coast: 10,
-            }
-        } else {
-            |o| Decision {
-                order: 0,
-                deep: o.own.ships as i64,
-                coast: 0,
-            }
-        },
-        ..Fixed::new(t, seen)
+    let (record, _) = play(ProtocolSpec::None(NoneSpec::default()), 2, |t, seen| {
+        Fixed {
+            decision: if t == 0 {
+                |_| Decision {
+                    order: 99,
+                    deep: -3,
+                    coast: 10,
+                }
+            } else {
+                |o| Decision {
+                    order: 0,
+                    deep: o.own.ships as i64,
+                    coast: 0,
+                }
+            },
+            ..Fixed::new(t, seen)
+        }
     });
     for (year, _) in &record.years {
         assert_eq!(year.invalid_decisions, 1);
@@ -601,11 +610,11 @@ fn stop_on_collapse_ends_the_run_in_the_collapse_year() {
             }) as Box<dyn Agent>
         })
         .collect();
-    let protocol = protocol::build(&ProtocolConfig::None, ChaCha8Rng::seed_from_u64(1));
+    let protocol = ProtocolSpec::None(NoneSpec::default()).build(ChaCha8Rng::seed_from_u64(1));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let record = runtime.block_on(protocol::play(
+    let record = runtime.block_on(game::play(
         &params,
         20,
         agents,
@@ -628,9 +637,9 @@ fn hidden_stock_is_not_revealed() {
         ..GameParams::default()
     };
     let state = fishbanks::engine::State::initial(&params, 6);
-    let obs = protocol::observe(&params, &state, None, 2, 1, 20);
+    let obs = game::observe(&params, &state, None, 2, 1, 20);
     assert_eq!(obs.public.density, None);
-    let shown = protocol::observe(&GameParams::default(), &state, None, 2, 1, 20);
+    let shown = game::observe(&GameParams::default(), &state, None, 2, 1, 20);
     assert_eq!(shown.public.density, Some([0.83, 0.8]));
     assert_eq!(shown.public.fleet, [18, 6, 0]);
     assert_eq!(

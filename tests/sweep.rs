@@ -2,18 +2,12 @@
 //! levels. Crashes are injected deterministically (`FISHBANKS_ABORT_AFTER_RUNS` makes the
 //! binary abort right after writing that many runs), so no test depends on timing.
 
-use assert_cmd::Command;
+mod common;
+
+use common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn fishbanks() -> Command {
-    Command::cargo_bin("fishbanks").unwrap()
-}
-
-fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.toml")
-}
 
 fn run(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     fishbanks()
@@ -365,8 +359,8 @@ population = ["llm"]
 /// was written is a resumable prefix.
 #[test]
 fn a_stop_request_finishes_running_runs_and_leaves_a_resumable_directory() {
-    use fishbanks::experiment::{self, Experiment, Hooks, Progress, RunOptions, StopLevel};
-    use fishbanks::record::RunRow;
+    use fishbanks::experiment::{self, Experiment, Hooks, RunOptions, StopLevel};
+    use fishbanks::record::{FinishedRun, RecordError, RunSink};
     use std::sync::{Arc, Mutex};
 
     /// Asks to stop as soon as the third run is written.
@@ -374,13 +368,14 @@ fn a_stop_request_finishes_running_runs_and_leaves_a_resumable_directory() {
         stop: tokio::sync::watch::Sender<StopLevel>,
         seen: Mutex<usize>,
     }
-    impl Progress for StopAfter {
-        fn run_written(&self, _row: &RunRow) {
+    impl RunSink for StopAfter {
+        fn run_finished(&self, _run: &FinishedRun) -> Result<(), RecordError> {
             let mut seen = self.seen.lock().unwrap();
             *seen += 1;
             if *seen == 3 {
                 let _ = self.stop.send(StopLevel::Finish);
             }
+            Ok(())
         }
     }
 
@@ -391,11 +386,10 @@ fn a_stop_request_finishes_running_runs_and_leaves_a_resumable_directory() {
     let (tx, rx) = tokio::sync::watch::channel(StopLevel::Run);
     let hooks = Hooks {
         stop: Some(rx),
-        progress: Some(Arc::new(StopAfter {
+        sinks: vec![Arc::new(StopAfter {
             stop: tx,
             seen: Mutex::new(0),
-        })),
-        abort_after: None,
+        })],
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

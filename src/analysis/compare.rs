@@ -3,7 +3,7 @@
 use super::load::{Loaded, RunExtras};
 use super::stats::{self, KmStep, Test};
 use crate::engine::Area;
-use crate::record::RunRow;
+use crate::record::{RunRow, RunStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ pub struct RunMetrics {
     pub protocol: String,
     pub population: String,
     pub seed: u64,
-    pub status: String,
+    pub status: RunStatus,
     pub collapsed: bool,
     pub survival_years: u32,
     pub final_stock: i64,
@@ -51,7 +51,7 @@ impl RunMetrics {
             protocol: row.protocol.clone(),
             population: row.population.clone(),
             seed: row.seed,
-            status: row.status.clone(),
+            status: row.status,
             collapsed: row.collapsed,
             survival_years: row.survival_years,
             final_stock: row.final_stock_deep + row.final_stock_coast,
@@ -119,7 +119,6 @@ pub struct CellStats {
     pub ok: usize,
     pub failed: usize,
     pub budget_exceeded: usize,
-    pub collapsed: usize,
     pub survival_rate: f64,
     pub survival_ci: Option<(f64, f64)>,
     pub km: Vec<KmStep>,
@@ -181,7 +180,7 @@ pub fn compare(loaded: &Loaded, metrics: &[RunMetrics], reference: &str) -> Comp
     let ok_of = |cell: &str| -> Vec<&RunMetrics> {
         metrics
             .iter()
-            .filter(|m| m.cell == cell && m.status == "ok")
+            .filter(|m| m.cell == cell && m.status.is_ok())
             .collect()
     };
     let mut cells = Vec::new();
@@ -229,9 +228,8 @@ pub fn compare(loaded: &Loaded, metrics: &[RunMetrics], reference: &str) -> Comp
             population: population.clone(),
             runs: all.len(),
             ok: ok.len(),
-            failed: all.iter().filter(|m| m.status == "failed").count(),
-            budget_exceeded: all.iter().filter(|m| m.status == "budget_exceeded").count(),
-            collapsed,
+            failed: all.iter().filter(|m| m.status == RunStatus::Failed).count(),
+            budget_exceeded: all.iter().filter(|m| m.status == RunStatus::Budget).count(),
             survival_rate: if ok.is_empty() {
                 f64::NAN
             } else {
@@ -280,7 +278,7 @@ fn pairwise(cells: &[CellStats], metrics: &[RunMetrics]) -> Vec<PairTest> {
             let values = |cell: &str| -> Vec<f64> {
                 metrics
                     .iter()
-                    .filter(|m| m.cell == cell && m.status == "ok")
+                    .filter(|m| m.cell == cell && m.status.is_ok())
                     .map(|m| outcome(m, name))
                     .collect()
             };

@@ -4,7 +4,7 @@
 
 use super::AnalysisError;
 use crate::engine::{Area, GameParams};
-use crate::record::{AgentRow, RunFiles, RunRow, YearRow};
+use crate::record::{AgentRow, Manifest, RunFiles, RunRow, YearRow};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -79,14 +79,6 @@ pub struct Loaded {
     pub series: YearSeries,
     /// Rows of runs missing from `runs.csv` (half-written runs), ignored.
     pub ignored_rows: u64,
-    pub dirs: Vec<PathBuf>,
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AnalysisError + '_ {
-    move |source| AnalysisError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 fn csv_err(path: &Path) -> impl Fn(csv::Error) -> AnalysisError + '_ {
@@ -97,60 +89,25 @@ fn csv_err(path: &Path) -> impl Fn(csv::Error) -> AnalysisError + '_ {
 }
 
 fn read_manifest(dir: &Path) -> Result<ManifestInfo, AnalysisError> {
-    let path = dir.join(RunFiles::MANIFEST);
-    if !path.exists() || !dir.join(RunFiles::RUNS).exists() {
+    if !dir.join(RunFiles::MANIFEST).exists() || !dir.join(RunFiles::RUNS).exists() {
         return Err(AnalysisError::NotResults(dir.to_path_buf()));
     }
-    let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| AnalysisError::Manifest {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-    let game = json
-        .get("game")
-        .and_then(|g| serde_json::from_value::<GameParams>(g.clone()).ok())
-        .unwrap_or_default();
-    let protocol_kinds = json
-        .get("protocols")
-        .and_then(|p| p.as_object())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.get("kind")
-                            .and_then(|k| k.as_str())
-                            .unwrap_or(k)
-                            .to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let cells = json
-        .get("cells")
-        .and_then(|c| c.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| {
-                    let s = |k: &str| c.get(k).and_then(|v| v.as_str()).map(String::from);
-                    Some((s("cell")?, s("protocol")?, s("population")?))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let m = Manifest::read(dir)?;
     Ok(ManifestInfo {
-        experiment: json
-            .get("experiment")
-            .and_then(|v| v.as_str())
-            .unwrap_or("experiment")
-            .to_string(),
-        years: json.get("years").and_then(|v| v.as_u64()).unwrap_or(0) as u32,
-        teams: json.get("agents").and_then(|v| v.as_u64()).unwrap_or(6) as usize,
-        game,
-        protocol_kinds,
-        cells,
+        experiment: m.experiment,
+        years: m.years,
+        teams: m.agents,
+        game: m.game,
+        protocol_kinds: m
+            .cells
+            .iter()
+            .map(|c| (c.protocol.clone(), c.protocol_kind.clone()))
+            .collect(),
+        cells: m
+            .cells
+            .into_iter()
+            .map(|c| (c.cell, c.protocol, c.population))
+            .collect(),
     })
 }
 
@@ -199,7 +156,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded, AnalysisError> {
     let mut series = YearSeries::new();
     let ok: HashMap<&str, bool> = runs
         .iter()
-        .map(|r| (r.run_id.as_str(), r.status == "ok"))
+        .map(|r| (r.run_id.as_str(), r.status.is_ok()))
         .collect();
     let mut ignored = 0;
     let params = &manifest.game;
@@ -284,6 +241,5 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded, AnalysisError> {
         extras,
         series,
         ignored_rows: ignored,
-        dirs: dirs.to_vec(),
     })
 }

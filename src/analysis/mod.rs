@@ -1,16 +1,16 @@
 //! The analysis stage (DESIGN §9): reads only what runs recorded (never calls a model,
 //! never re-plays a game) and answers "which protocol keeps the fish alive?".
 //!
-//! - [`load`]: results directories → per-run extras and per-cell year series, streamed.
-//! - [`compare`]: per-run metrics (`metrics.csv`) and per-cell statistics.
+//! - `load`: results directories → per-run extras and per-cell year series, streamed.
+//! - `compare`: per-run metrics (`metrics.csv`) and per-cell statistics.
 //! - [`stats`]: Wilson, Kaplan–Meier, RMST, log-rank, bootstrap, Mann–Whitney, Holm,
 //!   Cliff's delta, Fisher; checked against scipy and lifelines.
-//! - [`render`] and [`plots`]: `comparison.csv`, `report.md`, `report.html`, `plots/*.svg`.
+//! - `render` and `plots`: `comparison.csv`, `report.md`, `report.html`, `plots/*.svg`.
 
-pub mod compare;
-pub mod load;
-pub mod plots;
-pub mod render;
+pub(crate) mod compare;
+pub(crate) mod load;
+pub(crate) mod plots;
+pub(crate) mod render;
 pub mod stats;
 
 use crate::record::write_atomic;

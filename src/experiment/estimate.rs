@@ -1,11 +1,11 @@
 //! `fishbanks run --dry-run`: what a sweep will cost before it starts. Counts the LLM calls
-//! each protocol asks for and measures prompt sizes by rendering real prompts.
+//! each protocol asks for (its `requests_per_year`) and measures prompt sizes by
+//! rendering real prompts.
 
-use super::config::AgentKind;
-use super::runner::{protocol_switches, AgentBuilder, RunnerError};
+use super::resolve::Seat;
+use super::runner::{AgentBuilder, RunnerError};
 use super::Experiment;
 use crate::llm::{self, Estimate};
-use crate::protocol::{ProtocolConfig, Reporting};
 
 /// The estimate of one cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,22 +13,6 @@ pub struct CellEstimate {
     pub cell: String,
     pub runs: u64,
     pub estimate: Estimate,
-}
-
-/// Requests one agent answers in an average year under a protocol (repairs excluded).
-pub fn calls_per_year(protocol: &ProtocolConfig) -> f64 {
-    match protocol {
-        ProtocolConfig::None => 1.0,
-        ProtocolConfig::Broadcast { rounds, .. } => 1.0 + *rounds as f64,
-        ProtocolConfig::Quota(q) => {
-            let negotiation = q.talk_rounds as f64 + 2.0;
-            1.0 + negotiation / q.every_years.max(1) as f64
-        }
-        ProtocolConfig::Ledger { reporting, .. } => match reporting {
-            Reporting::Truthful => 2.0,
-            Reporting::SelfReported => 3.0,
-        },
-    }
 }
 
 /// Estimate calls, tokens and cost per cell (cells in plan order).
@@ -46,30 +30,28 @@ pub fn estimate(
             .collect();
         let mut total = Estimate::default();
         if let (Some(first), Some(factory)) = (runs.first(), builder.llm.as_deref()) {
-            let switches = protocol_switches(&first.protocol);
-            let per_year = calls_per_year(&first.protocol);
-            for (i, agent) in first.agents.iter().enumerate() {
-                if agent.kind != AgentKind::Llm {
+            let section = builder.protocol_section(first)?;
+            let per_year = first.protocol.requests_per_year();
+            let message_chars = first.protocol.message_chars().unwrap_or(0);
+            for (i, seat) in first.seats.iter().enumerate() {
+                let Seat::Llm { provider, persona } = seat else {
                     continue;
-                }
+                };
                 let spec = llm::AgentSpec {
                     run_id: &first.label.run_id,
                     agent_index: i,
-                    provider: agent.provider.as_deref().unwrap_or_default(),
-                    persona: agent.persona.as_deref().unwrap_or("greedy"),
-                    protocol: first.protocol.kind(),
-                    switches: &switches,
+                    provider,
+                    persona,
+                    protocol_section: &section,
                 };
-                // The factory counts whole calls per year; scale the fractional part of
-                // negotiations held every few years here.
-                let one = factory.estimate(&spec, runs.len() as u64, exp.file.years, 1)?;
                 total = total
-                    + Estimate {
-                        calls: (one.calls as f64 * per_year).round() as u64,
-                        tokens_in: (one.tokens_in as f64 * per_year).round() as u64,
-                        tokens_out: (one.tokens_out as f64 * per_year).round() as u64,
-                        cost_usd: one.cost_usd * per_year,
-                    };
+                    + factory.estimate(
+                        &spec,
+                        runs.len() as u64,
+                        exp.config.years,
+                        &per_year,
+                        message_chars,
+                    )?;
             }
         }
         cells.push(CellEstimate {

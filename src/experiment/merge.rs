@@ -4,11 +4,9 @@
 //! Every shard writes its runs in plan order, so the merged CSVs are a k-way merge of the
 //! shards' rows by plan position: streamed, never held in memory.
 
-use super::resume::manifest_bytes;
 use super::runner::RunnerError;
 use super::summary::Summary;
-use super::Cell;
-use crate::record::{write_atomic, RecordError, RunFiles, RunRow};
+use crate::record::{header_of, write_atomic, Manifest, RecordError, RunFiles, RunRow};
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -32,16 +30,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
     }
 }
 
-fn read_manifest(dir: &Path) -> Result<serde_json::Value, RunnerError> {
-    let path = dir.join(RunFiles::MANIFEST);
-    let text = fs::read_to_string(&path).map_err(|_| {
-        RunnerError::Setup(format!(
+fn read_manifest(dir: &Path) -> Result<Manifest, RunnerError> {
+    if !dir.join(RunFiles::MANIFEST).exists() {
+        return Err(RunnerError::Setup(format!(
             "{} is not a results directory (no manifest.json)",
             dir.display()
-        ))
-    })?;
-    serde_json::from_str(&text)
-        .map_err(|e| RunnerError::Setup(format!("{}: unreadable manifest: {e}", path.display())))
+        )));
+    }
+    Manifest::read(dir).map_err(|e| RunnerError::Setup(e.to_string()))
 }
 
 /// Complete data lines of a CSV file (a last line without its newline was torn).
@@ -74,9 +70,8 @@ pub fn merge(
         ));
     };
     let mut manifest = read_manifest(first)?;
-    let digest = manifest.get("config_sha256").cloned();
     for dir in &inputs[1..] {
-        if read_manifest(dir)?.get("config_sha256") != digest.as_ref() {
+        if read_manifest(dir)?.config_sha256 != manifest.config_sha256 {
             return Err(RunnerError::Setup(format!(
                 "{} and {} hold different experiments (their manifests' config_sha256 differ); refusing to merge",
                 first.display(),
@@ -90,15 +85,7 @@ pub fn merge(
             out.display()
         )));
     }
-    let plan: Vec<String> = manifest
-        .get("runs")
-        .and_then(|r| r.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.get("run_id")?.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let plan: Vec<String> = manifest.runs.iter().map(|r| r.run_id.clone()).collect();
     let position: HashMap<&str, usize> = plan
         .iter()
         .enumerate()
@@ -149,16 +136,8 @@ pub fn merge(
     }
 
     fs::create_dir_all(out).map_err(io(out))?;
-    if let Some(map) = manifest.as_object_mut() {
-        map.remove("shard");
-    }
-    let bytes = manifest_bytes(&manifest).map_err(|source| {
-        RunnerError::Record(RecordError::Json {
-            what: "the manifest".into(),
-            source,
-        })
-    })?;
-    write_atomic(&out.join(RunFiles::MANIFEST), &bytes, true)?;
+    manifest.shard = None;
+    manifest.write(out)?;
 
     let complete: HashSet<&str> = rows.keys().map(String::as_str).collect();
     for name in [RunFiles::YEARS, RunFiles::AGENTS] {
@@ -167,11 +146,8 @@ pub fn merge(
     let mut ordered: Vec<&String> = rows.keys().collect();
     ordered.sort_by_key(|id| position[id.as_str()]);
     let runs_path = out.join(RunFiles::RUNS);
-    let mut text = format!("{}\n", crate::record::RUNS_HEADER);
-    let cells: Vec<Cell> =
-        serde_json::from_value(manifest.get("cells").cloned().unwrap_or_default())
-            .unwrap_or_default();
-    let mut summary = Summary::new(&cells);
+    let mut text = format!("{}\n", header_of::<RunRow>().join(","));
+    let mut summary = Summary::new(&manifest.cells);
     for id in &ordered {
         let line = &rows[*id];
         text.push_str(line);
@@ -191,7 +167,11 @@ pub fn merge(
             &out.join(RunFiles::RUNS_DIR),
             &|name| complete.contains(name),
         )?;
-        copy_children(&dir.join("cache"), &out.join("cache"), &|_| true)?;
+        copy_children(
+            &dir.join(RunFiles::CACHE_DIR),
+            &out.join(RunFiles::CACHE_DIR),
+            &|_| true,
+        )?;
     }
     Ok(MergeOutcome {
         dir: out.to_path_buf(),

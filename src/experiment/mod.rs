@@ -1,155 +1,131 @@
-//! Experiments (DESIGN §7): the TOML schema and its validation, the plan (matrix → runs
-//! with deterministic ids), the runner, resuming, and the end-of-sweep summary.
+//! Experiments (DESIGN §7): the TOML file as written ([`schema`]), its checked and typed
+//! form ([`resolve`]), error locations ([`span`]), the plan (matrix → runs with
+//! deterministic ids), the runner, resuming, merging shards, the dry-run estimate and the
+//! end-of-sweep summary.
 
-pub mod config;
 pub mod estimate;
 pub mod merge;
 pub mod plan;
-pub mod resume;
+pub mod resolve;
+mod resume;
 pub mod runner;
+pub mod schema;
+pub mod span;
 pub mod summary;
 
-pub use config::{ConfigError, ExperimentFile};
-pub use plan::{Cell, Plan, RunSpec};
+pub use plan::{Plan, RunSpec};
+pub use resolve::{ExperimentConfig, Population, Seat};
 pub use runner::{
-    run, run_with, AgentBuilder, Hooks, Progress, RunOptions, RunnerError, StopLevel, SweepOutcome,
+    run, run_with, AgentBuilder, Hooks, RunOptions, RunnerError, StopLevel, SweepOutcome,
 };
+pub use schema::ExperimentFile;
+pub use span::ConfigError;
 
-use crate::protocol::ProtocolConfig;
-use serde::Serialize;
+use crate::record::{Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the harness, recorded in every manifest.
 pub const HARNESS_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A loaded, validated experiment and its plan.
+/// A loaded, checked experiment and its plan.
 #[derive(Debug, Clone)]
 pub struct Experiment {
     pub path: PathBuf,
-    pub file: ExperimentFile,
+    pub config: ExperimentConfig,
     pub plan: Plan,
 }
 
 impl Experiment {
-    /// Read, validate and plan an experiment file.
+    /// Read, check and plan an experiment file.
     pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
-        let (file, _text) = config::load(path)?;
-        Ok(Experiment::from_file(path, file))
+        let text = std::fs::read_to_string(path).map_err(|e| span::unreadable(path, &e))?;
+        Experiment::parse(path, &text)
     }
 
-    pub fn from_file(path: &Path, file: ExperimentFile) -> Experiment {
-        let plan = plan::plan(&file);
-        Experiment {
+    /// Check and plan an experiment's text; `path` names it in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Experiment, ConfigError> {
+        let file: ExperimentFile =
+            toml::from_str(text).map_err(|e| span::from_toml(path, text, &e))?;
+        let config = resolve::resolve(&file)
+            .map_err(|inv| span::at_path(path, text, &inv.path, inv.message))?;
+        let plan = plan::plan(&config);
+        Ok(Experiment {
             path: path.to_path_buf(),
-            file,
+            config,
             plan,
-        }
+        })
     }
 
     /// `<root>/<name>/`.
     pub fn out_dir(&self, root: &Path) -> PathBuf {
-        root.join(&self.file.name)
+        root.join(&self.config.name)
     }
 
     /// The resolved configuration as JSON: what the manifest records and what decides
     /// whether an existing results directory belongs to this experiment.
     pub fn config_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.file).unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The manifest of this experiment (DESIGN §8). `builder` supplies the hashes of
-    /// the LLM prompt templates (none without LLM agents).
-    pub fn manifest(&self, builder: &runner::AgentBuilder) -> Manifest<'_> {
-        let factory = builder.llm.as_deref();
-        let protocol_hash = |r: &RunSpec| {
-            let uses_llm = r.agents.iter().any(|a| a.kind == config::AgentKind::Llm);
-            factory.filter(|_| uses_llm).and_then(|f| {
-                f.protocol_hash(r.protocol.kind(), &runner::protocol_switches(&r.protocol))
-                    .ok()
-            })
-        };
+    /// The manifest of this experiment (DESIGN §8). `builder` supplies the prompt hashes
+    /// (none without LLM agents).
+    pub fn manifest(&self, builder: &AgentBuilder, shard: Option<(u32, u32)>) -> Manifest {
         let config = self.config_json();
         let digest = Sha256::digest(config.to_string().as_bytes());
         Manifest {
-            experiment: &self.file.name,
-            description: &self.file.description,
-            harness_version: HARNESS_VERSION,
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            experiment: self.config.name.clone(),
+            description: self.config.description.clone(),
+            harness_version: HARNESS_VERSION.to_string(),
             config_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-            years: self.file.years,
-            seeds: self.file.seeds,
-            agents: self.file.agents,
-            game: &self.file.game.0,
+            years: self.config.years,
+            seeds: self.config.seeds,
+            first_seed: self.config.first_seed,
+            agents: self.config.agents,
+            game: self.config.game.clone(),
             protocols: self
-                .plan
-                .cells
+                .config
+                .matrix
+                .protocol
                 .iter()
-                .filter_map(|c| {
-                    let spec = self.file.protocols.get(&c.protocol)?;
-                    Some((c.protocol.clone(), spec.resolve(&c.protocol).ok()?))
+                .filter_map(|name| {
+                    let spec = self.config.protocols.get(name)?;
+                    Some((name.clone(), to_json(spec)))
                 })
                 .collect(),
             populations: self
-                .file
-                .populations
+                .config
+                .matrix
+                .population
                 .iter()
-                .filter(|(k, _)| self.file.matrix.population.contains(k))
-                .map(|(k, v)| (k.clone(), v.expanded()))
+                .filter_map(|name| {
+                    let p = self.config.populations.get(name)?;
+                    Some((name.clone(), p.seats.iter().map(to_json).collect()))
+                })
                 .collect(),
-            cells: &self.plan.cells,
+            cells: self.plan.cells.clone(),
             runs: self
                 .plan
                 .runs
                 .iter()
                 .map(|r| ManifestRun {
-                    run_id: &r.label.run_id,
-                    cell: &r.label.cell,
-                    protocol: &r.label.protocol,
-                    population: &r.label.population,
+                    run_id: r.label.run_id.clone(),
+                    cell: r.label.cell.clone(),
+                    protocol: r.label.protocol.clone(),
+                    population: r.label.population.clone(),
                     seed: r.label.seed,
-                    protocol_prompt_sha256: protocol_hash(r),
+                    protocol_prompt_sha256: builder.protocol_prompt_hash(r),
                 })
                 .collect(),
-            prompt_hashes: factory.map(|f| f.prompt_hashes()).unwrap_or_default(),
+            prompt_hashes: builder.prompt_hashes(&self.plan),
+            shard: shard.map(|(k, n)| format!("{k}/{n}")),
             config,
         }
     }
 }
 
-/// `manifest.json`.
-#[derive(Debug, Serialize)]
-pub struct Manifest<'a> {
-    pub experiment: &'a str,
-    pub description: &'a str,
-    pub harness_version: &'static str,
-    /// SHA-256 of `config`: equal digests mean the same experiment.
-    pub config_sha256: String,
-    pub years: u32,
-    pub seeds: u32,
-    pub agents: usize,
-    pub game: &'a crate::engine::GameParams,
-    /// Protocols of the matrix with every switch resolved.
-    pub protocols: BTreeMap<String, ProtocolConfig>,
-    /// Populations of the matrix, one entry per team.
-    pub populations: BTreeMap<String, Vec<config::AgentSpec>>,
-    pub cells: &'a [Cell],
-    pub runs: Vec<ManifestRun<'a>>,
-    /// Hashes of the prompt templates LLM agents use (empty without LLM agents).
-    pub prompt_hashes: BTreeMap<String, String>,
-    /// The experiment file as resolved (defaults filled in).
-    pub config: serde_json::Value,
-}
-
-/// A run in the manifest.
-#[derive(Debug, Serialize)]
-pub struct ManifestRun<'a> {
-    pub run_id: &'a str,
-    pub cell: &'a str,
-    pub protocol: &'a str,
-    pub population: &'a str,
-    pub seed: u64,
-    /// SHA-256 of the rendered protocol section of the LLM prompt (LLM runs only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol_prompt_sha256: Option<String>,
+/// A plain data type as JSON (serializing them cannot fail).
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

@@ -1,11 +1,12 @@
-//! From a validated experiment file to the list of runs: cells (the matrix's cross
-//! product), seeds, and run ids that depend only on what the run plays.
+//! From a resolved experiment to the list of runs: cells (the matrix's cross product),
+//! seeds, and run ids that depend only on what the run plays.
 
-use super::config::{AgentSpec, ExperimentFile};
+use super::resolve::{ExperimentConfig, Seat};
+use super::schema::AgentSpec;
 use crate::engine::GameParams;
-use crate::llm::ProviderConfig;
-use crate::protocol::ProtocolConfig;
-use crate::record::RunLabel;
+use crate::llm::{Backend, Provider};
+use crate::protocol::ProtocolSpec;
+use crate::record::{Cell, RunLabel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -15,24 +16,15 @@ use std::collections::BTreeMap;
 /// Version of the run-id recipe; bump it when what a run plays changes meaning.
 const RUN_ID_VERSION: u32 = 1;
 
-/// One cell of the matrix.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Cell {
-    /// `<protocol>/<population>`.
-    pub cell: String,
-    pub protocol: String,
-    pub population: String,
-}
-
 /// One run of the sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSpec {
     /// Position in the plan; results are written in this order.
     pub index: usize,
     pub label: RunLabel,
-    pub protocol: ProtocolConfig,
-    /// One spec per team.
-    pub agents: Vec<AgentSpec>,
+    pub protocol: ProtocolSpec,
+    /// One seat per team.
+    pub seats: Vec<Seat>,
     /// Digest of everything the run plays; every RNG of the run derives from it.
     pub key: [u8; 32],
 }
@@ -45,6 +37,11 @@ impl RunSpec {
         hasher.update(label.as_bytes());
         ChaCha8Rng::from_seed(hasher.finalize().into())
     }
+
+    /// Whether any seat is played by an LLM.
+    pub fn uses_llm(&self) -> bool {
+        self.seats.iter().any(Seat::is_llm)
+    }
 }
 
 /// What identifies a run: the resolved cell and the seed. Serialized canonically (struct
@@ -56,7 +53,7 @@ struct RunIdentity<'a> {
     cell: &'a str,
     years: u32,
     game: &'a GameParams,
-    protocol: &'a ProtocolConfig,
+    protocol: &'a ProtocolSpec,
     agents: &'a [AgentSpec],
     /// Providers the population uses, by what shapes their answers (model, sampling):
     /// a change of model changes the id, a change of server address or timeout does not.
@@ -74,21 +71,27 @@ struct ProviderIdentity<'a> {
     seed: Option<i64>,
     max_tokens: Option<u32>,
     structured_output: crate::llm::StructuredOutput,
-    policy: Option<&'a str>,
+    policy: Option<String>,
     noise: f64,
 }
 
-impl<'a> From<&'a ProviderConfig> for ProviderIdentity<'a> {
-    fn from(p: &'a ProviderConfig) -> Self {
+impl<'a> From<&'a Provider> for ProviderIdentity<'a> {
+    fn from(p: &'a Provider) -> Self {
+        let (policy, noise) = match &p.backend {
+            Backend::Mock { policy, noise, .. } => {
+                (Some(format!("{policy:?}").to_lowercase()), *noise)
+            }
+            Backend::Openai { .. } => (None, 0.0),
+        };
         ProviderIdentity {
-            kind: p.kind,
-            model: p.model.as_deref(),
-            temperature: p.temperature,
-            seed: p.seed,
-            max_tokens: p.max_tokens,
+            kind: p.kind(),
+            model: Some(p.model.as_str()).filter(|m| !m.is_empty()),
+            temperature: p.sampling.temperature,
+            seed: p.sampling.seed,
+            max_tokens: p.sampling.max_tokens,
             structured_output: p.structured_output,
-            policy: p.policy.as_deref(),
-            noise: p.noise,
+            policy,
+            noise,
         }
     }
 }
@@ -126,16 +129,12 @@ impl Plan {
 }
 
 /// Expand the matrix: protocols outermost, then populations, then seeds.
-pub fn plan(exp: &ExperimentFile) -> Plan {
+pub fn plan(exp: &ExperimentConfig) -> Plan {
     let mut cells = Vec::new();
     let mut runs = Vec::new();
     for protocol_name in &exp.matrix.protocol {
-        // Validation guarantees every name resolves.
-        let Some(Ok(protocol)) = exp
-            .protocols
-            .get(protocol_name)
-            .map(|p| p.resolve(protocol_name))
-        else {
+        // Resolution guarantees every name is defined.
+        let Some(protocol) = exp.protocols.get(protocol_name) else {
             continue;
         };
         for population_name in &exp.matrix.population {
@@ -146,19 +145,25 @@ pub fn plan(exp: &ExperimentFile) -> Plan {
             cells.push(Cell {
                 cell: cell.clone(),
                 protocol: protocol_name.clone(),
+                protocol_kind: protocol.kind().to_string(),
                 population: population_name.clone(),
             });
-            let agents = population.expanded();
-            let providers = agents
+            let providers: BTreeMap<&str, ProviderIdentity> = population
+                .seats
                 .iter()
-                .filter_map(|a| a.provider.as_deref())
-                .filter_map(|p| exp.providers.get_key_value(p))
+                .filter_map(|s| match s {
+                    Seat::Llm { provider, .. } => exp.providers.get_key_value(provider),
+                    Seat::Scripted { .. } => None,
+                })
                 .map(|(k, v)| (k.as_str(), ProviderIdentity::from(v)))
                 .collect();
-            let personas = agents
+            let personas: BTreeMap<&str, &str> = population
+                .seats
                 .iter()
-                .filter_map(|a| a.persona.as_deref())
-                .filter_map(|p| exp.llm.personas.get_key_value(p))
+                .filter_map(|s| match s {
+                    Seat::Llm { persona, .. } => exp.llm.personas.get_key_value(persona),
+                    Seat::Scripted { .. } => None,
+                })
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
             for k in 0..exp.seeds as u64 {
@@ -167,11 +172,11 @@ pub fn plan(exp: &ExperimentFile) -> Plan {
                     version: RUN_ID_VERSION,
                     cell: &cell,
                     years: exp.years,
-                    game: &exp.game.0,
-                    protocol: &protocol,
-                    agents: &agents,
-                    providers: BTreeMap::clone(&providers),
-                    personas: BTreeMap::clone(&personas),
+                    game: &exp.game,
+                    protocol,
+                    agents: &population.written,
+                    providers: providers.clone(),
+                    personas: personas.clone(),
                     seed,
                 };
                 // Serializing plain data structs to JSON cannot fail.
@@ -189,7 +194,7 @@ pub fn plan(exp: &ExperimentFile) -> Plan {
                         years: exp.years,
                     },
                     protocol: protocol.clone(),
-                    agents: agents.clone(),
+                    seats: population.seats.clone(),
                     key,
                 });
             }

@@ -4,7 +4,7 @@
 
 use super::runner::{AgentBuilder, RunnerError};
 use super::Experiment;
-use crate::record::{write_atomic, RecordError, RunFiles, RunRow, RUNS_HEADER};
+use crate::record::{header_of, Manifest, RecordError, RunFiles, RunRow};
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::path::Path;
@@ -35,69 +35,49 @@ pub fn prepare(
     shard: Option<(u32, u32)>,
     builder: &AgentBuilder,
 ) -> Result<Existing, RunnerError> {
-    let manifest_path = dir.join(RunFiles::MANIFEST);
-    let manifest = exp.manifest(builder);
-    let json_error = |source| {
-        RunnerError::Record(RecordError::Json {
-            what: "the manifest".into(),
-            source,
-        })
-    };
-    // Through a `Value`, so that `merge` can rebuild a shard's manifest byte for byte.
-    let mut value = serde_json::to_value(&manifest).map_err(json_error)?;
-    if let (Some((k, n)), Some(map)) = (shard, value.as_object_mut()) {
-        map.insert(
-            "shard".into(),
-            serde_json::Value::String(format!("{k}/{n}")),
-        );
-    }
-    let manifest_json = manifest_bytes(&value).map_err(json_error)?;
-    if manifest_path.exists() {
-        let old = fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
-        let old: serde_json::Value = serde_json::from_str(&old).unwrap_or(serde_json::Value::Null);
-        let same = old.get("config_sha256").and_then(|v| v.as_str())
-            == Some(manifest.config_sha256.as_str());
-        let same_shard = old.get("shard") == value.get("shard");
-        if same && !same_shard && !force_new {
-            return Err(RunnerError::Setup(format!(
-                "{} holds shard {} of this experiment, not {}; give each shard its own --out directory",
-                dir.display(),
-                old.get("shard").and_then(|s| s.as_str()).unwrap_or("(all runs)"),
-                value.get("shard").and_then(|s| s.as_str()).unwrap_or("all runs"),
-            )));
-        }
-        if same && same_shard {
-            return resume(dir);
-        }
-        if !force_new {
-            return Err(RunnerError::Setup(format!(
-                "{} holds results of a different experiment ({}); refusing to mix them. \
-                 Use another --out directory, or --force-new to discard the old results.",
-                dir.display(),
-                describe_changes(&old, &exp.config_json())
-            )));
+    let manifest = exp.manifest(builder, shard);
+    if dir.join(RunFiles::MANIFEST).exists() {
+        match Manifest::read(dir) {
+            Ok(old) => {
+                let same = old.config_sha256 == manifest.config_sha256;
+                if same && old.shard != manifest.shard && !force_new {
+                    return Err(RunnerError::Setup(format!(
+                        "{} holds shard {} of this experiment, not {}; give each shard its own --out directory",
+                        dir.display(),
+                        old.shard.as_deref().unwrap_or("(all runs)"),
+                        manifest.shard.as_deref().unwrap_or("all runs"),
+                    )));
+                }
+                if same && old.shard == manifest.shard {
+                    return resume(dir);
+                }
+                if !force_new {
+                    return Err(RunnerError::Setup(format!(
+                        "{} holds results of a different experiment ({}); refusing to mix them. \
+                         Use another --out directory, or --force-new to discard the old results.",
+                        dir.display(),
+                        describe_changes(&old.config, &manifest.config)
+                    )));
+                }
+            }
+            Err(e) if !force_new => {
+                return Err(RunnerError::Setup(format!(
+                    "{e}; use another --out directory, or --force-new to discard what is there"
+                )))
+            }
+            Err(_) => {}
         }
         clear(dir)?;
     }
     fs::create_dir_all(dir).map_err(io(dir))?;
-    write_atomic(&manifest_path, &manifest_json, true)?;
+    manifest.write(dir)?;
     Ok(Existing::default())
-}
-
-/// The manifest as written: pretty JSON with a final newline.
-pub fn manifest_bytes(value: &serde_json::Value) -> Result<Vec<u8>, serde_json::Error> {
-    let mut bytes = serde_json::to_vec_pretty(value)?;
-    bytes.push(b'\n');
-    Ok(bytes)
 }
 
 /// Which top-level settings differ between the recorded and the current experiment.
 fn describe_changes(old: &serde_json::Value, new: &serde_json::Value) -> String {
-    let Some(old) = old.get("config").and_then(|c| c.as_object()) else {
-        return "its manifest is unreadable".into();
-    };
-    let Some(new) = new.as_object() else {
-        return "unknown change".into();
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else {
+        return "its configuration is unreadable".into();
     };
     let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
     keys.sort();
@@ -132,7 +112,7 @@ fn clear(dir: &Path) -> Result<(), RunnerError> {
             fs::remove_file(&path).map_err(io(&path))?;
         }
     }
-    for sub in [RunFiles::RUNS_DIR, "plots", "cache"] {
+    for sub in [RunFiles::RUNS_DIR, "plots", RunFiles::CACHE_DIR] {
         let path = dir.join(sub);
         if path.exists() {
             fs::remove_dir_all(&path).map_err(io(&path))?;
@@ -153,7 +133,7 @@ fn resume(dir: &Path) -> Result<Existing, RunnerError> {
     let mut keep = 0;
     let mut lines = text.split_inclusive('\n');
     if let Some(header) = lines.next() {
-        if header.trim_end() != RUNS_HEADER {
+        if header.trim_end() != header_of::<RunRow>().join(",") {
             return Err(RunnerError::Setup(format!(
                 "{} does not have the runs.csv header of this harness version",
                 runs_path.display()

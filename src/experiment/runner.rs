@@ -1,18 +1,22 @@
 //! The runner: plays every run of a plan on tokio, `jobs` at a time, and hands finished
-//! runs to the writer in plan order, so the files are byte-identical whatever the
+//! runs to the sinks in plan order, so the files are byte-identical whatever the
 //! concurrency.
 
-use super::config::{AgentKind, AgentSpec};
 use super::plan::RunSpec;
-use super::summary::Summary;
+use super::resolve::Seat;
+use super::summary::{Summary, SummarySink};
 use super::Experiment;
 use crate::agents::{Agent, ScriptedAgent};
 use crate::engine::GameParams;
+use crate::game::{self, GameRecord};
 use crate::llm::{self, AgentFactory, CacheMode, GameFacts};
-use crate::protocol::{self, GameRecord, ProtocolConfig};
-use crate::record::{Event, EventLevel, RecordError, ResultsWriter, RunRow};
+use crate::record::{
+    Event, EventLevel, EventLogs, FinishedRun, RecordError, ResultsWriter, RunSink, SweepEnd,
+    SweepStart,
+};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
@@ -79,7 +83,7 @@ pub struct SweepOutcome {
 /// (shared by all runs so that rate limits, the cache and the budget hold across them).
 #[derive(Clone, Default)]
 pub struct AgentBuilder {
-    pub llm: Option<Arc<AgentFactory>>,
+    pub(crate) llm: Option<Arc<AgentFactory>>,
 }
 
 impl AgentBuilder {
@@ -87,34 +91,74 @@ impl AgentBuilder {
     /// agents.
     pub fn for_experiment(
         exp: &Experiment,
-        dir: &std::path::Path,
+        dir: &Path,
         opts: &RunOptions,
     ) -> Result<AgentBuilder, RunnerError> {
-        let uses_llm = exp
-            .plan
-            .runs
-            .iter()
-            .any(|r| r.agents.iter().any(|a| a.kind == AgentKind::Llm));
-        if !uses_llm {
+        if !exp.plan.runs.iter().any(RunSpec::uses_llm) {
             return Ok(AgentBuilder::default());
         }
+        let c = &exp.config;
         let facts = GameFacts {
-            params: exp.file.game.0.clone(),
-            teams: exp.file.agents,
-            years: exp.file.years,
+            params: c.game.clone(),
+            teams: c.agents,
+            years: c.years,
         };
-        let cache_dir = opts.cache_dir.clone().unwrap_or_else(|| dir.join("cache"));
+        let cache_dir = opts
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| dir.join(crate::record::RunFiles::CACHE_DIR));
         let factory = AgentFactory::new(
-            &exp.file.providers,
-            &exp.file.llm,
+            &c.providers,
+            &c.llm,
             facts,
             &cache_dir,
             opts.cache_mode,
-            &exp.file.budget,
+            &c.budget,
         )?;
         Ok(AgentBuilder {
             llm: Some(Arc::new(factory)),
         })
+    }
+
+    /// The rendered protocol section of a run's LLM prompt.
+    pub fn protocol_section(&self, spec: &RunSpec) -> Result<String, llm::LlmError> {
+        let Some(factory) = &self.llm else {
+            return Ok(String::new());
+        };
+        let section = spec.protocol.prompt_section();
+        factory
+            .templates()
+            .render_protocol(section.kind, section.template, &section.facts)
+    }
+
+    /// SHA-256 of the rendered protocol section (LLM runs only), for the manifest.
+    pub fn protocol_prompt_hash(&self, spec: &RunSpec) -> Option<String> {
+        if !spec.uses_llm() {
+            return None;
+        }
+        let text = self.protocol_section(spec).ok()?;
+        Some(llm::model::sha256_hex(text.as_bytes()))
+    }
+
+    /// SHA-256 of every template in force: `system`, `rules` and `protocol.<kind>` of
+    /// each protocol kind the plan's LLM runs use (empty without LLM agents).
+    pub fn prompt_hashes(&self, plan: &super::Plan) -> BTreeMap<String, String> {
+        let Some(factory) = &self.llm else {
+            return BTreeMap::new();
+        };
+        let mut hashes = factory.templates().hashes();
+        for run in plan.runs.iter().filter(|r| r.uses_llm()) {
+            let section = run.protocol.prompt_section();
+            let template = factory
+                .templates()
+                .protocol_template(section.kind, section.template);
+            let digest = Sha256::digest(template.as_bytes());
+            hashes.insert(
+                format!("protocol.{}", section.kind),
+                digest.iter().map(|b| format!("{b:02x}")).collect(),
+            );
+        }
+        hashes
     }
 
     fn build_all(
@@ -122,11 +166,15 @@ impl AgentBuilder {
         spec: &RunSpec,
         params: &Arc<GameParams>,
     ) -> Result<Vec<Box<dyn Agent>>, String> {
-        let switches = protocol_switches(&spec.protocol);
-        spec.agents
+        let section = if spec.uses_llm() {
+            self.protocol_section(spec).map_err(|e| e.to_string())?
+        } else {
+            String::new()
+        };
+        spec.seats
             .iter()
             .enumerate()
-            .map(|(i, a)| self.build(spec, i, a, params, &switches))
+            .map(|(i, seat)| self.build(spec, i, seat, params, &section))
             .collect()
     }
 
@@ -134,32 +182,27 @@ impl AgentBuilder {
         &self,
         spec: &RunSpec,
         i: usize,
-        a: &AgentSpec,
+        seat: &Seat,
         params: &Arc<GameParams>,
-        switches: &BTreeMap<String, String>,
+        protocol_section: &str,
     ) -> Result<Box<dyn Agent>, String> {
-        match (a.kind, a.strategy, &self.llm) {
-            (AgentKind::Scripted, Some(strategy), _) => Ok(Box::new(ScriptedAgent::new(
-                strategy,
+        match (seat, &self.llm) {
+            (Seat::Scripted { strategy, tremble }, _) => Ok(Box::new(ScriptedAgent::new(
+                *strategy,
                 Arc::clone(params),
                 spec.rng(&format!("agent/{i}")),
-                a.tremble,
+                *tremble,
             ))),
-            (AgentKind::Scripted, None, _) => Err(format!(
-                "agent {i} of {} has no strategy",
-                spec.label.population
-            )),
-            (AgentKind::Llm, _, Some(factory)) => factory
+            (Seat::Llm { provider, persona }, Some(factory)) => factory
                 .agent(&llm::AgentSpec {
                     run_id: &spec.label.run_id,
                     agent_index: i,
-                    provider: a.provider.as_deref().unwrap_or_default(),
-                    persona: a.persona.as_deref().unwrap_or("greedy"),
-                    protocol: spec.protocol.kind(),
-                    switches,
+                    provider,
+                    persona,
+                    protocol_section,
                 })
                 .map_err(|e| e.to_string()),
-            (AgentKind::Llm, _, None) => Err("no LLM factory was built for this sweep".into()),
+            (Seat::Llm { .. }, None) => Err("no LLM factory was built for this sweep".into()),
         }
     }
 
@@ -167,37 +210,14 @@ impl AgentBuilder {
     pub fn budget_exhausted(&self) -> Option<String> {
         self.llm.as_ref().and_then(|f| f.budget().exhausted())
     }
-}
 
-/// A protocol's switches as strings, as the LLM prompt templates use them.
-pub fn protocol_switches(config: &ProtocolConfig) -> BTreeMap<String, String> {
-    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(config) else {
-        return BTreeMap::new();
-    };
-    map.into_iter()
-        .filter(|(k, _)| k != "kind")
-        .map(|(k, v)| {
-            let text = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, text)
-        })
-        .collect()
-}
-
-fn agent_names(spec: &RunSpec) -> Vec<String> {
-    spec.agents
-        .iter()
-        .map(|a| match a.kind {
-            AgentKind::Scripted => a.strategy.map_or("scripted", |s| s.as_str()).to_string(),
-            AgentKind::Llm => format!(
-                "llm:{}:{}",
-                a.provider.as_deref().unwrap_or("?"),
-                a.persona.as_deref().unwrap_or("greedy")
-            ),
-        })
-        .collect()
+    /// Sinks the LLM layer adds (the cache, which closes each run's file at its end).
+    fn sinks(&self) -> Vec<Arc<dyn RunSink>> {
+        match &self.llm {
+            Some(factory) => vec![factory.cache() as Arc<dyn RunSink>],
+            None => Vec::new(),
+        }
+    }
 }
 
 /// Play one run to the end.
@@ -207,16 +227,16 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
         protocol: spec.label.protocol.clone(),
         population: spec.label.population.clone(),
         seed: spec.label.seed,
-        agents: agent_names(&spec),
+        agents: spec.seats.iter().map(Seat::label).collect(),
     };
-    let protocol = protocol::build(&spec.protocol, spec.rng("protocol"));
+    let protocol = spec.protocol.build(spec.rng("protocol"));
     let stop = {
         let builder = builder.clone();
         move || builder.budget_exhausted()
     };
     let mut record = match builder.build_all(&spec, &params) {
         Ok(agents) => {
-            protocol::play(
+            game::play(
                 &params,
                 spec.label.years,
                 agents,
@@ -226,14 +246,13 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
             )
             .await
         }
-        Err(e) => GameRecord::failed(&params, spec.agents.len(), vec![start], e),
+        Err(e) => GameRecord::failed(&params, spec.seats.len(), vec![start], e),
     };
-    let (status, error) = record.status.describe();
     record.events.push(Event::RunEnd {
-        status: status.to_string(),
+        status: record.status,
         years_played: record.years.len() as u32,
         collapse_year: record.final_state.collapse_year,
-        error,
+        error: record.error.clone(),
     });
     record
 }
@@ -251,38 +270,17 @@ pub enum StopLevel {
     Abandon,
 }
 
-/// Told about every run as it is written (progress bars, JSON progress lines).
-pub trait Progress: Send + Sync {
-    /// The sweep starts: `total` runs in this invocation's share, `done` already complete.
-    fn start(&self, _total: usize, _done: usize) {}
-    /// A run's rows are on disk.
-    fn run_written(&self, _row: &RunRow) {}
-    /// The sweep ended (completely or not).
-    fn finish(&self) {}
-}
-
-/// What the runner is handed besides the options: a stop signal and a progress sink.
-/// Injected, so tests can stop a sweep without sending signals.
+/// What the runner is handed besides the options: a stop signal and more sinks (a
+/// progress display, a crash hook). Injected, so tests can stop a sweep without sending
+/// signals.
 #[derive(Clone, Default)]
 pub struct Hooks {
     pub stop: Option<tokio::sync::watch::Receiver<StopLevel>>,
-    pub progress: Option<Arc<dyn Progress>>,
-    /// For crash tests: abort the process after writing this many runs
-    /// (`FISHBANKS_ABORT_AFTER_RUNS`).
-    pub abort_after: Option<usize>,
+    /// Called after the result files, the summary and the cache, in this order.
+    pub sinks: Vec<Arc<dyn RunSink>>,
 }
 
 impl Hooks {
-    /// The crash-test hook from the environment, if set.
-    pub fn from_env() -> Hooks {
-        Hooks {
-            abort_after: std::env::var("FISHBANKS_ABORT_AFTER_RUNS")
-                .ok()
-                .and_then(|v| v.parse().ok()),
-            ..Hooks::default()
-        }
-    }
-
     fn level(&self) -> StopLevel {
         self.stop.as_ref().map_or(StopLevel::Run, |rx| *rx.borrow())
     }
@@ -294,7 +292,12 @@ pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, Ru
     run_with(exp, opts, Hooks::default()).await
 }
 
-/// [`run`] with a stop signal and progress reporting.
+/// Calls every sink of a finished run, from the run's task.
+fn run_ended(sinks: &[Arc<dyn RunSink>], run: &FinishedRun) -> Result<(), RecordError> {
+    sinks.iter().try_for_each(|s| s.run_ended(run))
+}
+
+/// [`run`] with a stop signal and extra sinks.
 pub async fn run_with(
     exp: &Experiment,
     opts: &RunOptions,
@@ -303,31 +306,40 @@ pub async fn run_with(
     let dir = exp.out_dir(&opts.out_root);
     let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
     let existing = super::resume::prepare(exp, &dir, opts.force_new, opts.shard, &builder)?;
-    let mut writer = ResultsWriter::open(&dir)?;
-    let mut summary = Summary::new(&exp.plan.cells);
-    for row in &existing.rows {
-        summary.add(row);
-    }
+    let summary = Arc::new(SummarySink::new(&dir, &exp.plan.cells));
+    let mut sinks: Vec<Arc<dyn RunSink>> = vec![
+        Arc::new(EventLogs {
+            dir: dir.clone(),
+            level: opts.events,
+        }),
+        Arc::new(ResultsWriter::open(&dir)?),
+        summary.clone(),
+    ];
+    sinks.extend(builder.sinks());
+    sinks.append(&mut hooks.sinks);
+    let sinks: Arc<[Arc<dyn RunSink>]> = sinks.into();
 
-    let params = Arc::new(exp.file.game.0.clone());
+    let params = Arc::new(exp.config.game.clone());
     let todo: Vec<&RunSpec> = exp
         .plan
         .shard(opts.shard)
         .filter(|r| !existing.completed.contains(&r.label.run_id))
         .collect();
-    if let Some(progress) = &hooks.progress {
-        progress.start(
-            todo.len() + existing.completed.len(),
-            existing.completed.len(),
-        );
+    let start = SweepStart {
+        dir: dir.clone(),
+        total: todo.len() + existing.completed.len(),
+        completed: existing.rows.clone(),
+    };
+    for sink in sinks.iter() {
+        sink.sweep_started(&start)?;
     }
     let jobs = opts.jobs.max(1);
     // How far ahead of the write cursor runs may start: bounds memory held by finished
     // runs that wait for a slow predecessor.
     let window = jobs * 4;
 
-    let mut tasks: JoinSet<(usize, Result<GameRecord, RecordError>)> = JoinSet::new();
-    let mut pending: BTreeMap<usize, GameRecord> = BTreeMap::new();
+    let mut tasks: JoinSet<(usize, Result<FinishedRun, RecordError>)> = JoinSet::new();
+    let mut pending: BTreeMap<usize, FinishedRun> = BTreeMap::new();
     let mut next_spawn = 0;
     let mut next_write = 0;
     let mut stopped = false;
@@ -349,14 +361,15 @@ pub async fn run_with(
             let params = Arc::clone(&params);
             let position = next_spawn;
             let builder = builder.clone();
-            let (dir, level) = (dir.clone(), opts.events);
+            let sinks = Arc::clone(&sinks);
             tasks.spawn(async move {
-                let mut record = play_run(spec.clone(), params, builder).await;
-                let written =
-                    crate::record::write_event_log(&dir, level, &spec.label.run_id, &record.events);
-                // The log is on disk; the rows need only the outcome.
-                record.events = Vec::new();
-                (position, written.map(|()| record))
+                let (index, label) = (spec.index, spec.label.clone());
+                let record = play_run(spec, params, builder).await;
+                let mut run = game::finished_run(index, &label, record);
+                let ended = run_ended(&sinks, &run);
+                // The event log is on disk; the rows need only the outcome.
+                run.events = Vec::new();
+                (position, ended.map(|()| run))
             });
             next_spawn += 1;
         }
@@ -382,30 +395,28 @@ pub async fn run_with(
         let Some(joined) = joined else {
             break;
         };
-        let (position, record) = joined.map_err(|e| RunnerError::Panic(e.to_string()))?;
-        pending.insert(position, record?);
-        while let Some(record) = pending.remove(&next_write) {
-            let row: RunRow = writer.write_run(&todo[next_write].label, &record)?;
-            summary.add(&row);
-            if let Some(progress) = &hooks.progress {
-                progress.run_written(&row);
+        let (position, run) = joined.map_err(|e| RunnerError::Panic(e.to_string()))?;
+        pending.insert(position, run?);
+        while let Some(run) = pending.remove(&next_write) {
+            for sink in sinks.iter() {
+                sink.run_finished(&run)?;
             }
             next_write += 1;
-            if hooks.abort_after == Some(next_write) {
-                std::process::abort();
-            }
         }
     }
-    writer.sync()?;
-    summary.write(&dir)?;
-    if let Some(progress) = &hooks.progress {
-        progress.finish();
+    let end = SweepEnd {
+        dir: dir.clone(),
+        finished: next_write,
+        left: todo.len() - next_write,
+    };
+    for sink in sinks.iter() {
+        sink.sweep_finished(&end)?;
     }
     Ok(SweepOutcome {
         dir,
         runs_played: next_write,
         runs_skipped: existing.completed.len(),
         runs_left: todo.len() - next_write,
-        summary,
+        summary: summary.snapshot(),
     })
 }

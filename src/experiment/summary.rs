@@ -1,10 +1,12 @@
 //! The per-cell summary printed at the end of `fishbanks run` and written as
 //! `summary.md`: a first look, not the statistics (those are `fishbanks report`'s).
 
-use super::plan::Cell;
-use crate::record::{write_atomic, RecordError, RunFiles, RunRow};
+use crate::record::{
+    write_atomic, Cell, FinishedRun, RecordError, RunFiles, RunRow, RunSink, SweepEnd, SweepStart,
+};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Running sums for one cell.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,7 +71,7 @@ impl Summary {
         let Some(cell) = self.cells.iter_mut().find(|c| c.cell == row.cell) else {
             return;
         };
-        if row.status != "ok" {
+        if !row.status.is_ok() {
             cell.failed += 1;
             return;
         }
@@ -107,5 +109,48 @@ impl Summary {
     pub fn write(&self, dir: &Path) -> Result<(), RecordError> {
         let text = format!("# Summary\n\n{}", self.to_markdown());
         write_atomic(&dir.join(RunFiles::SUMMARY), text.as_bytes(), true)
+    }
+}
+
+/// The summary as a run lifecycle sink: counts every run (resumed ones included) and
+/// writes `summary.md` when the sweep ends.
+pub struct SummarySink {
+    dir: PathBuf,
+    summary: Mutex<Summary>,
+}
+
+impl SummarySink {
+    pub fn new(dir: &Path, cells: &[Cell]) -> SummarySink {
+        SummarySink {
+            dir: dir.to_path_buf(),
+            summary: Mutex::new(Summary::new(cells)),
+        }
+    }
+
+    /// The summary so far.
+    pub fn snapshot(&self) -> Summary {
+        self.summary.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Summary) -> T) -> Result<T, RecordError> {
+        let mut summary = self
+            .summary
+            .lock()
+            .map_err(|_| RecordError::Sink("the summary's lock is poisoned".into()))?;
+        Ok(f(&mut summary))
+    }
+}
+
+impl RunSink for SummarySink {
+    fn sweep_started(&self, start: &SweepStart) -> Result<(), RecordError> {
+        self.with(|s| start.completed.iter().for_each(|row| s.add(row)))
+    }
+
+    fn run_finished(&self, run: &FinishedRun) -> Result<(), RecordError> {
+        self.with(|s| s.add(&run.row))
+    }
+
+    fn sweep_finished(&self, _end: &SweepEnd) -> Result<(), RecordError> {
+        self.snapshot().write(&self.dir)
     }
 }

@@ -10,18 +10,18 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::json;
 
 use super::cache::cost_micro;
 use super::config::Fallback;
 use super::model::{
-    AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, SamplingParams,
+    AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse, SamplingParams,
 };
-use super::parse::{parse_answer, Answer, Limits};
-use super::prompt::{render_observation, render_request, schema, MemoryEntry, RequestExtra};
+use super::parse::{parse_answer, Limits};
+use super::prompt::{render_observation, render_request, schema, MemoryEntry};
 use super::LlmError;
 use crate::agents::{
-    Agent, AgentError, AgentEvent, AgentStats, Decision, Observation, Pledge, RequestKind, Vote,
+    Agent, AgentError, AgentEvent, AgentStats, Answer, Decision, Observation, Pledge, Request,
+    RequestKind, Response, Vote,
 };
 
 /// Everything an [`LlmAgent`] is built from (see `AgentFactory::agent`).
@@ -56,6 +56,14 @@ pub struct LlmAgent {
 
 /// Longest answer text kept in an event.
 const EVENT_TEXT_CHARS: usize = 400;
+
+/// The round a request belongs to (messages; 0 otherwise), for the cache key and events.
+fn round_of(request: &Request) -> u32 {
+    match request {
+        Request::Message { round, .. } => *round,
+        _ => 0,
+    }
+}
 
 impl LlmAgent {
     pub fn new(parts: LlmAgentParts) -> LlmAgent {
@@ -100,24 +108,14 @@ impl LlmAgent {
         self.remember(obs);
     }
 
-    /// The answer limits this agent validates against.
-    pub fn limits(&self) -> Limits {
-        self.p.limits
-    }
-
     /// The first prompt of a request.
-    pub fn prompt(
-        &self,
-        kind: RequestKind,
-        obs: &Observation,
-        extra: RequestExtra,
-    ) -> Vec<ChatMessage> {
+    pub fn prompt(&self, request: &Request, obs: &Observation) -> Vec<ChatMessage> {
         let memory: Vec<MemoryEntry> = self.memory.iter().cloned().collect();
         let user = format!(
             "{}\n{}\n{}",
             self.p.preamble,
             render_observation(obs, &memory),
-            render_request(kind, obs, extra)
+            render_request(request, obs)
         );
         vec![
             ChatMessage::system(self.p.system.clone()),
@@ -125,19 +123,13 @@ impl LlmAgent {
         ]
     }
 
-    fn context(
-        &self,
-        kind: RequestKind,
-        obs: &Observation,
-        round: u32,
-        repair: u32,
-    ) -> CallContext {
+    fn context(&self, request: &Request, obs: &Observation, repair: u32) -> CallContext {
         CallContext {
             run_id: self.p.run_id.clone(),
             agent: self.p.agent_index,
             year: obs.public.year,
-            kind,
-            round,
+            kind: request.kind(),
+            round: round_of(request),
             repair,
         }
     }
@@ -151,68 +143,78 @@ impl LlmAgent {
         }
     }
 
-    fn record_call(&mut self, ctx: &CallContext, r: &super::ChatResponse) {
+    fn record_call(&mut self, ctx: &CallContext, r: &ChatResponse) {
         let cost = cost_micro(r.usage.tokens_in, r.usage.tokens_out, self.p.prices);
         self.stats.llm_calls += 1;
         self.stats.llm_retries += r.retries as u64;
         self.stats.tokens_in += r.usage.tokens_in;
         self.stats.tokens_out += r.usage.tokens_out;
         self.stats.cost_micro_usd += cost;
-        self.events.push(json!({
-            "type": "llm_call",
-            "agent": ctx.agent, "year": ctx.year, "kind": ctx.kind, "round": ctx.round,
-            "repair": ctx.repair, "provider": self.p.provider,
-            "tokens_in": r.usage.tokens_in, "tokens_out": r.usage.tokens_out,
-            "tokens_estimated": r.usage.estimated, "cost_micro_usd": cost,
-            "latency_ms": r.latency_ms, "cache_hit": r.cache_hit,
-            "attempt": r.retries + 1,
-        }));
+        self.events.push(AgentEvent::LlmCall {
+            agent: ctx.agent,
+            year: ctx.year,
+            kind: ctx.kind.as_str().to_string(),
+            round: ctx.round,
+            repair: ctx.repair,
+            provider: self.p.provider.clone(),
+            tokens_in: r.usage.tokens_in,
+            tokens_out: r.usage.tokens_out,
+            tokens_estimated: r.usage.estimated,
+            cost_micro_usd: cost,
+            latency_ms: r.latency_ms,
+            cache_hit: r.cache_hit,
+            attempt: r.retries + 1,
+        });
     }
 
     /// Asks until a valid answer, a fatal error, or the fallback.
-    async fn ask(
-        &mut self,
-        kind: RequestKind,
-        obs: &Observation,
-        extra: RequestExtra,
-    ) -> Result<Answer, AgentError> {
+    async fn ask(&mut self, request: &Request, obs: &Observation) -> Result<Answer, AgentError> {
         self.remember(obs);
-        let mut messages = self.prompt(kind, obs, extra);
+        let kind = request.kind();
+        let mut messages = self.prompt(request, obs);
         let schema = self.p.send_schema.then(|| AnswerSchema {
             name: kind.as_str().to_string(),
             schema: schema(kind),
         });
         let mut reason = String::new();
         for repair in 0..=self.p.max_repairs {
-            let ctx = self.context(kind, obs, extra.round, repair);
-            let request = ChatRequest {
+            let ctx = self.context(request, obs, repair);
+            let call = ChatRequest {
                 messages: messages.clone(),
                 params: self.p.params.clone(),
                 schema: schema.clone(),
                 context: ctx.clone(),
             };
-            let response = match self.p.model.complete(&request).await {
+            let response = match self.p.model.complete(&call).await {
                 Ok(r) => r,
-                Err(LlmError::Budget(why)) => return Err(AgentError::Budget(why)),
                 // Replay must be exact: a miss fails the run instead of a fallback.
                 Err(e @ LlmError::CacheMiss { .. }) | Err(e @ LlmError::Cache { .. }) => {
                     return Err(self.no_answer(kind, obs, e.to_string()))
                 }
                 Err(e) => {
-                    self.events
-                        .push(json!({"type": "llm_error", "agent": ctx.agent,
-                        "year": ctx.year, "kind": kind, "repair": repair, "error": e.to_string()}));
+                    self.events.push(AgentEvent::LlmError {
+                        agent: ctx.agent,
+                        year: ctx.year,
+                        kind: kind.as_str().to_string(),
+                        repair,
+                        error: e.to_string(),
+                    });
                     reason = e.to_string();
                     break;
                 }
             };
             self.record_call(&ctx, &response);
-            match parse_answer(kind, &response.text, obs, self.p.limits) {
-                Ok(answer) => return Ok(answer),
+            match parse_answer(request, &response.text, obs, self.p.limits) {
+                Ok(answer) => return Ok(Answer::given(answer)),
                 Err(error) => {
-                    self.events.push(json!({"type": "llm_invalid", "agent": ctx.agent,
-                        "year": ctx.year, "kind": kind, "repair": repair, "error": error,
-                        "answer": response.text.chars().take(EVENT_TEXT_CHARS).collect::<String>()}));
+                    self.events.push(AgentEvent::LlmInvalid {
+                        agent: ctx.agent,
+                        year: ctx.year,
+                        kind: kind.as_str().to_string(),
+                        repair,
+                        error: error.clone(),
+                        answer: response.text.chars().take(EVENT_TEXT_CHARS).collect(),
+                    });
                     reason = format!("invalid answer: {error}");
                     if repair < self.p.max_repairs {
                         self.stats.llm_repairs += 1;
@@ -224,124 +226,65 @@ impl LlmAgent {
                 }
             }
         }
-        self.fall_back(kind, obs, extra, reason)
+        self.fall_back(request, obs, reason)
     }
 
     fn fall_back(
         &mut self,
-        kind: RequestKind,
+        request: &Request,
         obs: &Observation,
-        extra: RequestExtra,
         reason: String,
     ) -> Result<Answer, AgentError> {
+        let kind = request.kind();
         let fb = self.p.fallback;
         if fb == Fallback::FailRun {
             return Err(self.no_answer(kind, obs, reason));
         }
         self.stats.llm_fallbacks += 1;
-        self.events
-            .push(json!({"type": "llm_fallback", "agent": self.p.agent_index,
-            "year": obs.public.year, "kind": kind, "fallback": fb, "reason": reason}));
+        self.events.push(AgentEvent::LlmFallback {
+            agent: self.p.agent_index,
+            year: obs.public.year,
+            kind: kind.as_str().to_string(),
+            fallback: fb.as_str().to_string(),
+            reason,
+        });
         let hold = fb == Fallback::Hold;
-        let d = obs.own.last_decision;
-        let previous = d;
-        Ok(match kind {
-            RequestKind::Message => Answer::Message(String::new()),
-            RequestKind::Proposal => {
+        let previous = obs.own.last_decision;
+        let response = match request {
+            Request::Message { .. } => Response::Message(String::new()),
+            Request::Proposal => {
                 let q = obs.board.quota.as_ref();
                 let prev = self
                     .last_proposal
                     .or(q.and_then(|q| q.tac))
                     .or(q.and_then(|q| q.median));
-                Answer::Proposal(if hold { 0 } else { prev.unwrap_or(0) })
+                Response::Proposal(if hold { 0 } else { prev.unwrap_or(0) })
             }
-            RequestKind::Vote => Answer::Vote(Vote {
+            Request::Vote { .. } => Response::Vote(Vote {
                 accept: false,
                 reason: "no valid answer (fallback)".into(),
             }),
-            RequestKind::Pledge if hold => Answer::Pledge(Pledge::default()),
-            RequestKind::Pledge => Answer::Pledge(Pledge {
-                order: d.order,
-                deep: d.deep,
-                coast: d.coast,
-            }),
-            RequestKind::Decision if hold => Answer::Decision(Decision::default()),
-            RequestKind::Decision => Answer::Decision(previous),
-            RequestKind::Report => Answer::Report(extra.actual_catch.unwrap_or(0)),
+            Request::Pledge if hold => Response::Pledge(Pledge::default()),
+            Request::Pledge => Response::Pledge(previous),
+            Request::Decision if hold => Response::Decision(Decision::default()),
+            Request::Decision => Response::Decision(previous),
+            Request::Report { actual } => Response::Report(*actual),
+        };
+        Ok(Answer {
+            response,
+            fallback: true,
         })
-    }
-
-    fn wrong(&self, kind: RequestKind, obs: &Observation) -> AgentError {
-        self.no_answer(kind, obs, "internal: answer of another kind".into())
     }
 }
 
 #[async_trait]
 impl Agent for LlmAgent {
-    async fn message(&mut self, obs: &Observation, round: u32) -> Result<String, AgentError> {
-        let extra = RequestExtra {
-            round,
-            max_message_chars: self.p.limits.max_message_chars,
-            ..Default::default()
-        };
-        match self.ask(RequestKind::Message, obs, extra).await? {
-            Answer::Message(m) => Ok(m),
-            _ => Err(self.wrong(RequestKind::Message, obs)),
+    async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
+        let answer = self.ask(request, obs).await?;
+        if let Response::Proposal(tac) = answer.response {
+            self.last_proposal = Some(tac);
         }
-    }
-
-    async fn propose(&mut self, obs: &Observation) -> Result<i64, AgentError> {
-        match self
-            .ask(RequestKind::Proposal, obs, RequestExtra::default())
-            .await?
-        {
-            Answer::Proposal(t) => {
-                self.last_proposal = Some(t);
-                Ok(t)
-            }
-            _ => Err(self.wrong(RequestKind::Proposal, obs)),
-        }
-    }
-
-    async fn vote(&mut self, obs: &Observation) -> Result<Vote, AgentError> {
-        match self
-            .ask(RequestKind::Vote, obs, RequestExtra::default())
-            .await?
-        {
-            Answer::Vote(v) => Ok(v),
-            _ => Err(self.wrong(RequestKind::Vote, obs)),
-        }
-    }
-
-    async fn pledge(&mut self, obs: &Observation) -> Result<Pledge, AgentError> {
-        match self
-            .ask(RequestKind::Pledge, obs, RequestExtra::default())
-            .await?
-        {
-            Answer::Pledge(p) => Ok(p),
-            _ => Err(self.wrong(RequestKind::Pledge, obs)),
-        }
-    }
-
-    async fn decide(&mut self, obs: &Observation) -> Result<Decision, AgentError> {
-        match self
-            .ask(RequestKind::Decision, obs, RequestExtra::default())
-            .await?
-        {
-            Answer::Decision(d) => Ok(d),
-            _ => Err(self.wrong(RequestKind::Decision, obs)),
-        }
-    }
-
-    async fn report(&mut self, obs: &Observation, actual: i64) -> Result<i64, AgentError> {
-        let extra = RequestExtra {
-            actual_catch: Some(actual),
-            ..Default::default()
-        };
-        match self.ask(RequestKind::Report, obs, extra).await? {
-            Answer::Report(c) => Ok(c),
-            _ => Err(self.wrong(RequestKind::Report, obs)),
-        }
+        Ok(answer)
     }
 
     fn stats(&self) -> AgentStats {
@@ -350,5 +293,121 @@ impl Agent for LlmAgent {
 
     fn drain_events(&mut self) -> Vec<AgentEvent> {
         std::mem::take(&mut self.events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::config::{BudgetConfig, LlmSettings};
+    use crate::llm::factory::{sample_observation, AgentFactory};
+    use crate::llm::mock::Policy;
+    use crate::llm::testutil::{decide, facts, mock_providers, obs, section, spec, Scripted};
+    use crate::llm::CacheMode;
+
+    fn scripted_agent(answers: Vec<&'static str>, fallback: Fallback) -> (LlmAgent, Arc<Scripted>) {
+        let model = Scripted::new(answers);
+        let settings = LlmSettings {
+            fallback,
+            ..LlmSettings::default()
+        };
+        let f = AgentFactory::new(
+            &mock_providers(Policy::Greedy, 0.0),
+            &settings,
+            facts(),
+            std::path::Path::new("/x"),
+            CacheMode::Live,
+            &BudgetConfig::default(),
+        )
+        .unwrap()
+        .with_raw_model("m", model.clone())
+        .unwrap();
+        let none = section("none");
+        (f.llm_agent(&spec("r", 0, &none)).unwrap(), model)
+    }
+
+    #[tokio::test]
+    async fn invalid_answer_is_reasked_with_the_error() {
+        let (mut a, model) = scripted_agent(
+            vec![
+                "{\"order\": 9, \"deep\": 1, \"coast\": 1}",
+                "{\"order\": 1, \"deep\": 1, \"coast\": 1}",
+            ],
+            Fallback::Previous,
+        );
+        let d = decide(&mut a, &obs()).await.unwrap();
+        assert_eq!(
+            d,
+            Decision {
+                order: 1,
+                deep: 1,
+                coast: 1
+            }
+        );
+        let s = a.stats();
+        assert_eq!((s.llm_calls, s.llm_repairs, s.llm_fallbacks), (2, 1, 0));
+        assert_eq!(
+            (s.tokens_in, s.tokens_out, s.cost_micro_usd),
+            (200, 20, 280)
+        );
+        let seen = model.seen.lock().unwrap();
+        let repair = &seen[1].messages;
+        assert_eq!(repair.len(), 4);
+        assert!(repair[3].content.contains("between 0 and 2"));
+        assert_eq!(seen[1].context.repair, 1);
+        let events = a.drain_events();
+        let calls = events
+            .iter()
+            .filter(|e| matches!(e, AgentEvent::LlmCall { .. }))
+            .count();
+        assert_eq!(calls, 2);
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::LlmInvalid { .. })));
+    }
+
+    #[tokio::test]
+    async fn fallbacks_apply_after_max_repairs_and_are_counted() {
+        let (mut a, _) = scripted_agent(vec!["no idea"], Fallback::Previous);
+        let o = obs();
+        let answer = a.answer(&o, &Request::Decision).await.unwrap();
+        assert_eq!(answer.response, Response::Decision(o.own.last_decision));
+        assert!(answer.fallback, "a fallback says so");
+        let s = a.stats();
+        assert_eq!((s.llm_calls, s.llm_repairs, s.llm_fallbacks), (3, 2, 1));
+        assert!(a
+            .drain_events()
+            .iter()
+            .any(|e| matches!(e, AgentEvent::LlmFallback { .. })));
+
+        let (mut a, _) = scripted_agent(vec!["no idea"], Fallback::Hold);
+        assert_eq!(decide(&mut a, &o).await.unwrap(), Decision::default());
+
+        let (mut a, _) = scripted_agent(vec!["no idea"], Fallback::FailRun);
+        assert!(matches!(
+            decide(&mut a, &o).await,
+            Err(AgentError::NoAnswer { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn memory_is_bounded() {
+        let (mut a, model) = scripted_agent(
+            vec!["{\"order\": 0, \"deep\": 1, \"coast\": 1}"],
+            Fallback::Previous,
+        );
+        for y in 1..=9 {
+            decide(&mut a, &sample_observation(&facts(), y))
+                .await
+                .unwrap();
+        }
+        let seen = model.seen.lock().unwrap();
+        let last = &seen.last().unwrap().messages[1].content;
+        let remembered = last
+            .lines()
+            .filter(|l| l.starts_with("Year ") && l.contains("ordered"))
+            .count();
+        assert_eq!(remembered, LlmSettings::default().memory_years as usize);
+        assert!(last.contains("Year 8: ordered") && !last.contains("Year 3: ordered"));
     }
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::config::BudgetConfig;
 
-/// A cheap-to-clone handle on the sweep's spending. Calls check [`Budget::check`] before
-/// asking a live model and [`Budget::charge`] after; the runner checks
-/// [`Budget::exhausted`] before starting a year or a run.
+/// A cheap-to-clone handle on the sweep's spending. Live calls [`Budget::charge`] it; the
+/// game loop asks [`Budget::exhausted`] before each year, so a year under way always
+/// finishes.
 #[derive(Debug, Clone, Default)]
 pub struct Budget {
     inner: Arc<Inner>,
@@ -35,11 +35,6 @@ impl Budget {
         }
     }
 
-    /// A budget with no limits.
-    pub fn unlimited() -> Budget {
-        Budget::default()
-    }
-
     /// Why the budget is exhausted, if it is.
     pub fn exhausted(&self) -> Option<String> {
         let i = &self.inner;
@@ -64,14 +59,6 @@ impl Budget {
         None
     }
 
-    /// `Err(reason)` when no further live call may start.
-    pub fn check(&self) -> Result<(), String> {
-        match self.exhausted() {
-            Some(why) => Err(why),
-            None => Ok(()),
-        }
-    }
-
     /// Records one live call.
     pub fn charge(&self, tokens: u64, cost_micro: u64) {
         self.inner.calls.fetch_add(1, Ordering::SeqCst);
@@ -80,14 +67,45 @@ impl Budget {
             .cost_micro
             .fetch_add(cost_micro, Ordering::SeqCst);
     }
+}
 
-    /// (calls, tokens, cost in micro-USD) spent so far.
-    pub fn spent(&self) -> (u64, u64, u64) {
-        let i = &self.inner;
-        (
-            i.calls.load(Ordering::SeqCst),
-            i.tokens.load(Ordering::SeqCst),
-            i.cost_micro.load(Ordering::SeqCst),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::config::LlmSettings;
+    use crate::llm::factory::{sample_observation, AgentFactory};
+    use crate::llm::mock::Policy;
+    use crate::llm::testutil::{decide, facts, mock_providers, obs, section, spec};
+    use crate::llm::CacheMode;
+
+    #[tokio::test]
+    async fn live_calls_spend_the_budget_and_finish_the_year() {
+        let budget = BudgetConfig {
+            max_calls: Some(2),
+            ..Default::default()
+        };
+        let f = AgentFactory::new(
+            &mock_providers(Policy::Greedy, 0.0),
+            &LlmSettings::default(),
+            facts(),
+            std::path::Path::new("/x"),
+            CacheMode::Live,
+            &budget,
         )
+        .unwrap();
+        let none = section("none");
+        let mut a = f.llm_agent(&spec("r", 0, &none)).unwrap();
+        decide(&mut a, &obs()).await.unwrap();
+        assert!(f.budget().exhausted().is_none());
+        decide(&mut a, &sample_observation(&facts(), 4))
+            .await
+            .unwrap();
+        assert!(f.budget().exhausted().is_some());
+        // A call already under way in the year finishes; the game loop stops the run at
+        // the next year boundary (see the runner's budget test).
+        decide(&mut a, &sample_observation(&facts(), 5))
+            .await
+            .unwrap();
+        assert!(f.budget().exhausted().unwrap().contains("max_calls = 2"));
     }
 }

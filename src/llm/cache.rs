@@ -22,9 +22,10 @@ use serde_json::json;
 use super::budget::Budget;
 use super::model::{sha256_hex, CallContext, ChatModel, ChatRequest, ChatResponse};
 use super::LlmError;
+use crate::record::{FinishedRun, RecordError, RunSink};
 
 /// How the cache is used (`--cache-mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheMode {
     /// Ask the model; neither read nor write the cache.
@@ -36,6 +37,21 @@ pub enum CacheMode {
     Replay,
     /// Answer from the cache when possible, else ask the model and store.
     ReplayOrLive,
+}
+
+impl std::str::FromStr for CacheMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "live" => Ok(CacheMode::Live),
+            "record" => Ok(CacheMode::Record),
+            "replay" => Ok(CacheMode::Replay),
+            "replay-or-live" => Ok(CacheMode::ReplayOrLive),
+            other => Err(format!(
+                "unknown cache mode `{other}` (record, replay, replay-or-live, live)"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -93,10 +109,6 @@ impl CacheStore {
 
     pub fn mode(&self) -> CacheMode {
         self.mode
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn err(&self, path: &Path, e: impl std::fmt::Display) -> LlmError {
@@ -188,6 +200,19 @@ impl CacheStore {
             run.index.insert(entry.key.clone(), entry.response.clone());
             Ok(())
         })
+    }
+}
+
+/// The cache is a run lifecycle sink: when a run ends, its file is closed and its index
+/// dropped, so open files and memory stay flat over a sweep of any length.
+impl RunSink for CacheStore {
+    fn run_ended(&self, run: &FinishedRun) -> Result<(), RecordError> {
+        let mut runs = self
+            .runs
+            .lock()
+            .map_err(|_| RecordError::Sink("the LLM cache's lock is poisoned".into()))?;
+        runs.remove(&run.label.run_id);
+        Ok(())
     }
 }
 
@@ -298,5 +323,101 @@ impl ChatModel for CachedModel {
         let response = self.live(request).await?;
         self.store.put(&request.context, &key, &response)?;
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::Decision;
+    use crate::llm::config::{BudgetConfig, LlmSettings};
+    use crate::llm::factory::{sample_observation, AgentFactory};
+    use crate::llm::mock::Policy;
+    use crate::llm::testutil::{decide, facts, mock_providers, obs, section, spec, Scripted};
+
+    fn factory_in(dir: &Path, mode: CacheMode) -> AgentFactory {
+        AgentFactory::new(
+            &mock_providers(Policy::Chaotic, 0.3),
+            &LlmSettings::default(),
+            facts(),
+            dir,
+            mode,
+            &BudgetConfig::default(),
+        )
+        .unwrap()
+    }
+
+    /// Three agents, three years each; returns every decision and each agent's counters.
+    async fn play(f: &AgentFactory) -> Vec<Result<Decision, String>> {
+        let none = section("none");
+        let mut out = vec![];
+        for i in 0..3 {
+            let mut a = f.llm_agent(&spec("run-1", i, &none)).unwrap();
+            for y in 1..=3 {
+                let o = sample_observation(&facts(), y);
+                out.push(decide(&mut a, &o).await.map_err(|e| e.to_string()));
+            }
+            let s = crate::agents::Agent::stats(&a);
+            out.push(Ok(Decision {
+                order: s.llm_calls as i64,
+                deep: s.tokens_in as i64,
+                coast: s.llm_repairs as i64,
+            }));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn record_then_replay_gives_identical_answers_and_stats() {
+        let dir = tempfile::tempdir().unwrap();
+        let recorded = play(&factory_in(dir.path(), CacheMode::Record)).await;
+        // A torn last line (crash mid-write) is ignored.
+        {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.path().join("run-1.jsonl"))
+                .unwrap();
+            f.write_all(b"{\"key\": \"torn").unwrap();
+        }
+        // Replay with a model that must never be asked.
+        let replay = factory_in(dir.path(), CacheMode::Replay)
+            .with_raw_model("m", Scripted::new(vec!["MUST NOT BE ASKED"]))
+            .unwrap();
+        assert_eq!(recorded, play(&replay).await);
+        // A miss names the call.
+        let none = section("none");
+        let mut a = replay.llm_agent(&spec("run-2", 0, &none)).unwrap();
+        let err = decide(&mut a, &obs()).await.unwrap_err();
+        assert!(
+            err.to_string().contains("cache miss")
+                && err
+                    .to_string()
+                    .contains("run run-2 agent 0 year 3 decision"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_run_that_ends_closes_its_cache_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = factory_in(dir.path(), CacheMode::Record);
+        play(&f).await;
+        let store = f.cache();
+        assert_eq!(store.runs.lock().unwrap().len(), 1, "one run open");
+        let ended = FinishedRun {
+            label: crate::record::RunLabel {
+                run_id: "run-1".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        store.run_ended(&ended).unwrap();
+        assert!(
+            store.runs.lock().unwrap().is_empty(),
+            "file and index dropped"
+        );
+        // Its entries are still on disk for a replay.
+        assert!(dir.path().join("run-1.jsonl").exists());
     }
 }

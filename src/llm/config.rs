@@ -24,61 +24,63 @@ pub enum StructuredOutput {
     None,
 }
 
-/// One `[providers.NAME]` block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One `[providers.NAME]` block as written. Settings of one kind are errors on the other
+/// ([`ProviderConfig::resolve`] turns it into a [`Provider`] that cannot mix them).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
-    pub kind: ProviderKind,
+    pub kind: Option<ProviderKind>,
     /// Server root, e.g. `http://localhost:11434/v1` (openai only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
     /// Model name sent to the server (the mock records it too).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Name of the environment variable holding the API key. The key itself never
     /// appears in a file.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_env: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
-    /// Per-request timeout in seconds.
-    #[serde(default = "default_timeout_s")]
-    pub timeout_s: f64,
-    /// Requests in flight at once to this provider.
-    #[serde(default = "default_max_concurrency")]
-    pub max_concurrency: u32,
-    #[serde(default)]
+    /// Per-request timeout in seconds (openai only; default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<f64>,
+    /// Requests in flight at once to this provider (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_per_minute: Option<u32>,
-    #[serde(default)]
-    pub structured_output: StructuredOutput,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_output: Option<StructuredOutput>,
     /// Price per million input tokens (USD).
-    #[serde(default)]
-    pub price_in_per_mtok: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_in_per_mtok: Option<f64>,
     /// Price per million output tokens (USD).
-    #[serde(default)]
-    pub price_out_per_mtok: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_out_per_mtok: Option<f64>,
     /// Mock only: the policy the mock plays (`greedy`, `sustainable`, `follower`, `chaotic`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
     /// Mock only: probability of an answer that needs repair.
-    #[serde(default)]
-    pub noise: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
     /// Mock only: simulated latency per call in milliseconds.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// Transport retries (429, 5xx, timeouts, connection errors) after the first attempt.
-    #[serde(default = "default_max_retries")]
-    pub max_retries: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Transport retries (429, 5xx, timeouts, connection errors) after the first attempt
+    /// (openai only; default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
     /// First backoff ceiling in milliseconds; doubles per retry (full jitter below it).
-    #[serde(default = "default_retry_base_ms")]
-    pub retry_base_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_base_ms: Option<u64>,
     /// Largest backoff (and largest honoured `Retry-After`) in milliseconds.
-    #[serde(default = "default_retry_max_ms")]
-    pub retry_max_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_max_ms: Option<u64>,
     /// Never valid: present only so that a key pasted into the file is refused with a
     /// clear message instead of "unknown field". It is never serialized nor printed.
     #[serde(default, skip_serializing)]
@@ -96,18 +98,6 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
-fn default_max_retries() -> u32 {
-    4
-}
-
-fn default_retry_base_ms() -> u64 {
-    500
-}
-
-fn default_retry_max_ms() -> u64 {
-    30_000
-}
-
 /// Whether a value looks like a secret rather than the name of an environment variable.
 /// Names are upper-case letters, digits and underscores; keys are long mixed-case tokens
 /// or carry a known prefix.
@@ -122,73 +112,225 @@ fn looks_like_key(value: &str) -> bool {
     prefixed || (!is_env_name && value.len() >= 20)
 }
 
+/// A problem with a provider block; `field` is relative to `[providers.NAME]`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ProviderError {
+    pub field: String,
+    pub message: String,
+}
+
+fn provider_error(field: &str, message: impl Into<String>) -> ProviderError {
+    ProviderError {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Sampling parameters sent with every request.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Sampling {
+    pub temperature: Option<f64>,
+    /// The base of the per-call seeds (mixed with the run seed, agent and call site).
+    pub seed: Option<i64>,
+    pub max_tokens: Option<u32>,
+}
+
+/// USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Prices {
+    pub input: f64,
+    pub output: f64,
+}
+
+/// How transport retries wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RetrySettings {
+    pub max_retries: u32,
+    pub base_ms: u64,
+    pub max_ms: u64,
+}
+
+/// What answers a provider's calls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Backend {
+    /// An OpenAI-compatible chat-completions server.
+    Openai {
+        base_url: String,
+        /// Name of the environment variable with the key (none: no key is sent).
+        api_key_env: Option<String>,
+        timeout_s: f64,
+        retry: RetrySettings,
+    },
+    /// The in-process deterministic mock.
+    Mock {
+        policy: super::mock::Policy,
+        noise: f64,
+        latency_ms: u64,
+    },
+}
+
+/// A provider with every setting resolved and checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provider {
+    /// The model name sent to the server (empty for a mock without one).
+    pub model: String,
+    pub sampling: Sampling,
+    pub structured_output: StructuredOutput,
+    pub max_concurrency: u32,
+    pub requests_per_minute: Option<u32>,
+    pub prices: Prices,
+    pub backend: Backend,
+}
+
+impl Provider {
+    pub fn kind(&self) -> ProviderKind {
+        match self.backend {
+            Backend::Openai { .. } => ProviderKind::Openai,
+            Backend::Mock { .. } => ProviderKind::Mock,
+        }
+    }
+}
+
 impl ProviderConfig {
     /// A provider block of the given kind with every default (handy in tests).
     pub fn new(kind: ProviderKind) -> ProviderConfig {
         ProviderConfig {
-            kind,
-            base_url: None,
-            model: None,
-            api_key_env: None,
-            temperature: None,
-            seed: None,
-            max_tokens: None,
-            timeout_s: default_timeout_s(),
-            max_concurrency: default_max_concurrency(),
-            requests_per_minute: None,
-            structured_output: StructuredOutput::default(),
-            price_in_per_mtok: 0.0,
-            price_out_per_mtok: 0.0,
-            policy: None,
-            noise: 0.0,
-            latency_ms: 0,
-            max_retries: default_max_retries(),
-            retry_base_ms: default_retry_base_ms(),
-            retry_max_ms: default_retry_max_ms(),
-            api_key: None,
+            kind: Some(kind),
+            ..ProviderConfig::default()
         }
     }
 
-    /// Checks what serde cannot: no literal key anywhere, an openai provider has a
-    /// `base_url`, numbers are in range. The error never repeats a secret.
-    pub fn validate(&self, name: &str) -> Result<(), crate::llm::LlmError> {
-        use crate::llm::LlmError;
-        let bad = |msg: String| Err(LlmError::Config(format!("[providers.{name}]: {msg}")));
+    /// Check what serde cannot (no literal key anywhere, required settings, ranges,
+    /// settings of the other kind) and resolve the defaults. The error never repeats a
+    /// secret.
+    pub fn resolve(&self) -> Result<Provider, ProviderError> {
         if self.api_key.is_some() {
-            return bad(
+            return Err(provider_error(
+                "api_key",
                 "`api_key` is not allowed: put the key in an environment variable and \
-                 name that variable in `api_key_env`"
-                    .into(),
-            );
+                 name that variable in `api_key_env`",
+            ));
         }
         if let Some(env) = &self.api_key_env {
             if looks_like_key(env) {
-                return bad(
+                return Err(provider_error(
+                    "api_key_env",
                     "`api_key_env` looks like a literal API key; it must be the NAME of \
-                     an environment variable holding the key (e.g. OPENAI_API_KEY)"
-                        .into(),
-                );
+                     an environment variable holding the key (e.g. OPENAI_API_KEY)",
+                ));
             }
         }
-        if self.kind == ProviderKind::Openai && self.base_url.is_none() {
-            return bad("`base_url` is required for kind = \"openai\"".into());
-        }
-        if !(self.timeout_s > 0.0 && self.timeout_s.is_finite()) {
-            return bad("`timeout_s` must be a positive number of seconds".into());
-        }
-        if self.max_concurrency == 0 {
-            return bad("`max_concurrency` must be at least 1".into());
+        let kind = self
+            .kind
+            .ok_or_else(|| provider_error("kind", "missing: \"openai\" or \"mock\""))?;
+        let max_concurrency = self.max_concurrency.unwrap_or(8);
+        if max_concurrency == 0 {
+            return Err(provider_error("max_concurrency", "must be at least 1"));
         }
         if self.requests_per_minute == Some(0) {
-            return bad("`requests_per_minute` must be at least 1".into());
+            return Err(provider_error("requests_per_minute", "must be at least 1"));
         }
-        if !(0.0..=1.0).contains(&self.noise) {
-            return bad("`noise` must be between 0 and 1".into());
+        let prices = Prices {
+            input: self.price_in_per_mtok.unwrap_or(0.0),
+            output: self.price_out_per_mtok.unwrap_or(0.0),
+        };
+        for (field, price) in [
+            ("price_in_per_mtok", prices.input),
+            ("price_out_per_mtok", prices.output),
+        ] {
+            if !(price >= 0.0 && price.is_finite()) {
+                return Err(provider_error(field, "must be a non-negative number"));
+            }
         }
-        if self.price_in_per_mtok < 0.0 || self.price_out_per_mtok < 0.0 {
-            return bad("prices must not be negative".into());
+        if let Some(t) = self.temperature {
+            if !(0.0..=2.0).contains(&t) {
+                return Err(provider_error("temperature", "must be between 0 and 2"));
+            }
         }
-        Ok(())
+        let only = |field: &str, set: bool, other: &str| -> Result<(), ProviderError> {
+            if set {
+                Err(provider_error(
+                    field,
+                    format!("only applies to providers of kind = \"{other}\""),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let backend = match kind {
+            ProviderKind::Openai => {
+                only("policy", self.policy.is_some(), "mock")?;
+                only("noise", self.noise.is_some(), "mock")?;
+                only("latency_ms", self.latency_ms.is_some(), "mock")?;
+                let base_url = self.base_url.clone().ok_or_else(|| {
+                    provider_error("base_url", "missing: required for kind = \"openai\"")
+                })?;
+                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                    return Err(provider_error(
+                        "base_url",
+                        format!("must start with http:// or https://, got `{base_url}`"),
+                    ));
+                }
+                if self.model.is_none() {
+                    return Err(provider_error("model", "missing: the model name"));
+                }
+                let timeout_s = self.timeout_s.unwrap_or(60.0);
+                if !(timeout_s > 0.0 && timeout_s.is_finite()) {
+                    return Err(provider_error(
+                        "timeout_s",
+                        "must be a positive number of seconds",
+                    ));
+                }
+                Backend::Openai {
+                    base_url,
+                    api_key_env: self.api_key_env.clone(),
+                    timeout_s,
+                    retry: RetrySettings {
+                        max_retries: self.max_retries.unwrap_or(4),
+                        base_ms: self.retry_base_ms.unwrap_or(500),
+                        max_ms: self.retry_max_ms.unwrap_or(30_000),
+                    },
+                }
+            }
+            ProviderKind::Mock => {
+                for (field, set) in [
+                    ("base_url", self.base_url.is_some()),
+                    ("api_key_env", self.api_key_env.is_some()),
+                    ("timeout_s", self.timeout_s.is_some()),
+                    ("max_retries", self.max_retries.is_some()),
+                    ("retry_base_ms", self.retry_base_ms.is_some()),
+                    ("retry_max_ms", self.retry_max_ms.is_some()),
+                ] {
+                    only(field, set, "openai")?;
+                }
+                let noise = self.noise.unwrap_or(0.0);
+                if !(0.0..=1.0).contains(&noise) {
+                    return Err(provider_error("noise", "must be between 0 and 1"));
+                }
+                let policy = super::mock::Policy::parse(self.policy.as_deref().unwrap_or("greedy"))
+                    .map_err(|e| provider_error("policy", e.to_string()))?;
+                Backend::Mock {
+                    policy,
+                    noise,
+                    latency_ms: self.latency_ms.unwrap_or(0),
+                }
+            }
+        };
+        Ok(Provider {
+            model: self.model.clone().unwrap_or_default(),
+            sampling: Sampling {
+                temperature: self.temperature,
+                seed: self.seed,
+                max_tokens: self.max_tokens,
+            },
+            structured_output: self.structured_output.unwrap_or_default(),
+            max_concurrency,
+            requests_per_minute: self.requests_per_minute,
+            prices,
+            backend,
+        })
     }
 }
 
@@ -212,14 +354,6 @@ pub struct PromptOverrides {
     pub protocols: BTreeMap<String, String>,
 }
 
-fn default_timeout_s() -> f64 {
-    60.0
-}
-
-fn default_max_concurrency() -> u32 {
-    8
-}
-
 /// What an LLM agent does when its answer is still invalid after `max_repairs` re-asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -231,6 +365,17 @@ pub enum Fallback {
     Hold,
     /// Fail the run, with the reason in `runs.csv`.
     FailRun,
+}
+
+impl Fallback {
+    /// As written in the experiment file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::Previous => "previous",
+            Fallback::Hold => "hold",
+            Fallback::FailRun => "fail-run",
+        }
+    }
 }
 
 /// The `[llm]` table: settings shared by every LLM agent of the experiment.
@@ -257,5 +402,60 @@ impl Default for LlmSettings {
             personas: BTreeMap::new(),
             prompts: PromptOverrides::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_keys_are_refused_and_never_echoed() {
+        let secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut p = ProviderConfig::new(ProviderKind::Openai);
+        p.base_url = Some("http://127.0.0.1:9/v1".into());
+        p.model = Some("m".into());
+        p.api_key_env = Some(secret.into());
+        let err = p.resolve().unwrap_err();
+        assert_eq!(err.field, "api_key_env");
+        assert!(
+            err.message.contains("looks like a literal API key") && !err.message.contains(secret),
+            "{err}"
+        );
+
+        let toml_text =
+            format!("kind = \"openai\"\nbase_url = \"http://h/v1\"\napi_key = \"{secret}\"\n");
+        let p: ProviderConfig = toml::from_str(&toml_text).unwrap();
+        let err = p.resolve().unwrap_err().to_string();
+        assert!(
+            err.contains("api_key_env") && !err.contains(secret),
+            "{err}"
+        );
+        assert!(!format!("{p:?}").contains(secret));
+        assert!(!serde_json::to_string(&p).unwrap().contains(secret));
+
+        let mut ok = ProviderConfig::new(ProviderKind::Openai);
+        ok.base_url = Some("http://h/v1".into());
+        ok.model = Some("m".into());
+        ok.api_key_env = Some("OPENAI_API_KEY".into());
+        ok.resolve().unwrap();
+    }
+
+    #[test]
+    fn settings_of_the_other_kind_are_refused() {
+        let mut mock = ProviderConfig::new(ProviderKind::Mock);
+        mock.base_url = Some("http://h/v1".into());
+        assert_eq!(mock.resolve().unwrap_err().field, "base_url");
+        let mut openai = ProviderConfig::new(ProviderKind::Openai);
+        openai.base_url = Some("http://h/v1".into());
+        openai.model = Some("m".into());
+        openai.policy = Some("greedy".into());
+        assert_eq!(openai.resolve().unwrap_err().field, "policy");
+        openai.policy = None;
+        openai.timeout_s = Some(0.0);
+        assert_eq!(openai.resolve().unwrap_err().field, "timeout_s");
+        let mut bad_policy = ProviderConfig::new(ProviderKind::Mock);
+        bad_policy.policy = Some("saintly".into());
+        assert_eq!(bad_policy.resolve().unwrap_err().field, "policy");
     }
 }

@@ -44,8 +44,6 @@ pub enum LlmError {
     CacheMiss { call: String },
     #[error("cache {path}: {detail}")]
     Cache { path: String, detail: String },
-    #[error("budget exhausted: {0}")]
-    Budget(String),
 }
 
 impl LlmError {

@@ -13,15 +13,17 @@ use std::time::Duration;
 use super::agent::{LlmAgent, LlmAgentParts};
 use super::budget::Budget;
 use super::cache::{cost_micro, CacheMode, CacheStore, CachedModel};
-use super::config::{BudgetConfig, LlmSettings, ProviderConfig, ProviderKind, StructuredOutput};
+use super::config::{Backend, BudgetConfig, LlmSettings, Provider, StructuredOutput};
 use super::limits::Limited;
-use super::mock::{MockModel, Policy};
-use super::model::{estimate_tokens, sha256_hex, ChatModel, SamplingParams};
+use super::mock::MockModel;
+use super::model::{estimate_tokens, ChatModel, SamplingParams};
 use super::openai::OpenAiModel;
 use super::parse::Limits;
 use super::prompt::{GameFacts, Templates, GREEDY_PERSONA};
 use super::LlmError;
-use crate::agents::{Agent, Board, Decision, Observation, OwnView, PublicView, RequestKind};
+use crate::agents::{
+    Agent, Board, Decision, Observation, OwnView, PublicView, Request, RequestKind,
+};
 
 /// Which agent to build.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,21 +34,18 @@ pub struct AgentSpec<'a> {
     pub provider: &'a str,
     /// Name of a persona (`greedy` is built in).
     pub persona: &'a str,
-    /// Protocol kind (`none`, `broadcast`, `quota`, `ledger`), selecting the template.
-    pub protocol: &'a str,
-    /// The protocol's switches as strings (`rounds`, `max_message_chars`, `approval`,
-    /// `enforcement`, `allocation`, `every_years`, `reporting`, `window`).
-    pub switches: &'a BTreeMap<String, String>,
+    /// The protocol section of the prompt, rendered ([`Templates::render_protocol`]).
+    pub protocol_section: &'a str,
 }
 
-struct Provider {
-    cfg: ProviderConfig,
+struct Installed {
+    provider: Provider,
     model: Arc<dyn ChatModel>,
 }
 
 /// Builds LLM agents; shared by every run of a sweep.
 pub struct AgentFactory {
-    providers: BTreeMap<String, Provider>,
+    providers: BTreeMap<String, Installed>,
     settings: LlmSettings,
     templates: Templates,
     game: GameFacts,
@@ -80,10 +79,10 @@ impl std::ops::Add for Estimate {
 pub const ESTIMATED_ANSWER_TOKENS: u64 = 40;
 
 impl AgentFactory {
-    /// Validates every provider, reads keys from their environment variables, and builds
-    /// one model stack per provider.
+    /// Reads keys from their environment variables and builds one model stack per
+    /// provider. Providers are already resolved (and so checked).
     pub fn new(
-        providers: &BTreeMap<String, ProviderConfig>,
+        providers: &BTreeMap<String, Provider>,
         settings: &LlmSettings,
         game: GameFacts,
         cache_dir: &Path,
@@ -91,31 +90,6 @@ impl AgentFactory {
         budget: &BudgetConfig,
     ) -> Result<AgentFactory, LlmError> {
         let store = Arc::new(CacheStore::new(cache_dir, mode));
-        let budget = Budget::new(budget);
-        let mut built = BTreeMap::new();
-        for (name, cfg) in providers {
-            cfg.validate(name)?;
-            let inner: Arc<dyn ChatModel> = match cfg.kind {
-                // Replay needs no server and no key.
-                ProviderKind::Openai if mode == CacheMode::Replay => {
-                    Arc::new(Unreachable(name.clone()))
-                }
-                ProviderKind::Openai => Arc::new(OpenAiModel::new(name, cfg)?),
-                ProviderKind::Mock => Arc::new(MockModel {
-                    policy: Policy::parse(cfg.policy.as_deref().unwrap_or("greedy"))?,
-                    seed: cfg.seed.unwrap_or(0) as u64,
-                    noise: cfg.noise,
-                    latency: Duration::from_millis(cfg.latency_ms),
-                }),
-            };
-            built.insert(
-                name.clone(),
-                Provider {
-                    cfg: cfg.clone(),
-                    model: inner,
-                },
-            );
-        }
         let templates = Templates::new(&settings.prompts);
         let rules = templates.render_rules(&game);
         let mut factory = AgentFactory {
@@ -124,76 +98,90 @@ impl AgentFactory {
             templates,
             game,
             rules,
-            budget,
+            budget: Budget::new(budget),
             store,
         };
-        for (name, p) in built {
-            factory.install(&name, p.cfg, p.model);
+        for (name, provider) in providers {
+            let raw: Arc<dyn ChatModel> = match &provider.backend {
+                // Replay needs no server and no key.
+                Backend::Openai { .. } if mode == CacheMode::Replay => {
+                    Arc::new(Unreachable(name.clone()))
+                }
+                Backend::Openai { .. } => Arc::new(OpenAiModel::new(name, provider)?),
+                Backend::Mock {
+                    policy,
+                    noise,
+                    latency_ms,
+                } => Arc::new(MockModel {
+                    policy: *policy,
+                    seed: provider.sampling.seed.unwrap_or(0) as u64,
+                    noise: *noise,
+                    latency: Duration::from_millis(*latency_ms),
+                }),
+            };
+            factory.install(name, provider.clone(), raw);
         }
         Ok(factory)
     }
 
     /// Wraps a raw model in the provider's limits, cache and budget.
-    fn install(&mut self, name: &str, cfg: ProviderConfig, raw: Arc<dyn ChatModel>) {
+    fn install(&mut self, name: &str, provider: Provider, raw: Arc<dyn ChatModel>) {
         let limited: Arc<dyn ChatModel> = Arc::new(Limited::new(
             raw,
-            cfg.max_concurrency,
-            cfg.requests_per_minute,
+            provider.max_concurrency,
+            provider.requests_per_minute,
         ));
         // The base URL is left out on purpose: a server that moved (a new port, a copied
         // results directory) must still replay; the provider name and model identify it.
+        let policy = match &provider.backend {
+            Backend::Mock { policy, .. } => format!("{policy:?}").to_lowercase(),
+            Backend::Openai { .. } => String::new(),
+        };
         let identity = format!(
             "{}|{:?}|{:?}|{}",
             name,
-            cfg.kind,
-            cfg.structured_output,
-            cfg.policy.as_deref().unwrap_or("")
+            provider.kind(),
+            provider.structured_output,
+            policy
         );
         let model = Arc::new(CachedModel::new(
             limited,
             self.store.clone(),
             identity,
-            cfg.model.clone().unwrap_or_default(),
+            provider.model.clone(),
             self.budget.clone(),
-            (cfg.price_in_per_mtok, cfg.price_out_per_mtok),
+            (provider.prices.input, provider.prices.output),
         ));
         self.providers
-            .insert(name.to_string(), Provider { cfg, model });
+            .insert(name.to_string(), Installed { provider, model });
     }
 
-    /// Replaces the raw model of a provider (tests, benchmarks), keeping its limits,
-    /// cache and budget.
+    /// Replaces the raw model of a provider (tests), keeping its limits, cache and
+    /// budget.
+    #[cfg(test)]
     pub fn with_raw_model(mut self, name: &str, raw: Arc<dyn ChatModel>) -> Result<Self, LlmError> {
-        let cfg = self
+        let provider = self
             .providers
             .get(name)
-            .map(|p| p.cfg.clone())
+            .map(|p| p.provider.clone())
             .ok_or_else(|| LlmError::UnknownProvider(name.to_string()))?;
-        self.install(name, cfg, raw);
+        self.install(name, provider, raw);
         Ok(self)
     }
 
-    /// The sweep's budget (the runner checks `exhausted()` before each year).
+    /// The sweep's budget (the game loop checks `exhausted()` before each year).
     pub fn budget(&self) -> &Budget {
         &self.budget
     }
 
-    /// SHA-256 of every template, for the manifest.
-    pub fn prompt_hashes(&self) -> BTreeMap<String, String> {
-        self.templates.hashes()
+    /// The cache store, a run lifecycle sink (it closes a run's file when the run ends).
+    pub fn cache(&self) -> Arc<CacheStore> {
+        self.store.clone()
     }
 
-    /// SHA-256 of the rendered protocol section, recorded per run.
-    pub fn protocol_hash(
-        &self,
-        protocol: &str,
-        switches: &BTreeMap<String, String>,
-    ) -> Result<String, LlmError> {
-        Ok(sha256_hex(
-            self.templates
-                .render_protocol(protocol, switches)?
-                .as_bytes(),
-        ))
+    /// The templates in force (system prompt, rules, protocol overrides).
+    pub fn templates(&self) -> &Templates {
+        &self.templates
     }
 
     fn persona(&self, name: &str) -> Result<String, LlmError> {
@@ -211,55 +199,48 @@ impl AgentFactory {
 
     /// As [`AgentFactory::agent`], with the concrete type (tests and estimation).
     pub fn llm_agent(&self, spec: &AgentSpec<'_>) -> Result<LlmAgent, LlmError> {
-        let provider = self
+        let installed = self
             .providers
             .get(spec.provider)
             .ok_or_else(|| LlmError::UnknownProvider(spec.provider.to_string()))?;
-        let cfg = &provider.cfg;
-        let protocol = self
-            .templates
-            .render_protocol(spec.protocol, spec.switches)?;
-        let max_message_chars = spec
-            .switches
-            .get("max_message_chars")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(600);
+        let p = &installed.provider;
         Ok(LlmAgent::new(LlmAgentParts {
-            model: provider.model.clone(),
+            model: installed.model.clone(),
             provider: spec.provider.to_string(),
             run_id: spec.run_id.to_string(),
             agent_index: spec.agent_index,
             system: format!("{}\n{}", self.templates.system, self.persona(spec.persona)?),
-            preamble: format!("{}\n{}", self.rules, protocol),
+            preamble: format!("{}\n{}", self.rules, spec.protocol_section),
             params: SamplingParams {
-                temperature: cfg.temperature,
-                seed: cfg.seed,
-                max_tokens: cfg.max_tokens,
+                temperature: p.sampling.temperature,
+                seed: p.sampling.seed,
+                max_tokens: p.sampling.max_tokens,
             },
-            send_schema: cfg.structured_output == StructuredOutput::JsonSchema,
+            send_schema: p.structured_output == StructuredOutput::JsonSchema,
             max_repairs: self.settings.max_repairs,
             fallback: self.settings.fallback,
             memory_years: self.settings.memory_years,
             limits: Limits {
-                max_message_chars,
                 max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
             },
-            prices: (cfg.price_in_per_mtok, cfg.price_out_per_mtok),
+            prices: (p.prices.input, p.prices.output),
         }))
     }
 
     /// Estimated calls, tokens and cost of `runs` runs of `years` years for ONE agent
-    /// seat using `spec`'s provider, persona and protocol, asked `calls_per_year` times a
-    /// year (e.g. 1 for `none`, 1 + rounds for `broadcast`). Prompt size is measured by
-    /// rendering a real decision prompt in the middle of the game with full memory and,
-    /// for protocols that talk, a board of full-length messages from every other team.
-    /// Repairs are not included (they are rare and unknowable in advance).
+    /// seat using `spec`'s provider, persona and protocol section, answering
+    /// `requests_per_year` (by kind, averaged over the years). Prompt size is measured by
+    /// rendering a real prompt of each kind in the middle of the game with full memory
+    /// and, when the protocol talks (`message_chars` > 0), a board of full-length
+    /// messages from every other team. Repairs are not included (they are rare and
+    /// unknowable in advance).
     pub fn estimate(
         &self,
         spec: &AgentSpec<'_>,
         runs: u64,
         years: u32,
-        calls_per_year: u32,
+        requests_per_year: &[(RequestKind, f64)],
+        message_chars: usize,
     ) -> Result<Estimate, LlmError> {
         let mut agent = self.llm_agent(spec)?;
         let teams = self.game.teams;
@@ -268,44 +249,57 @@ impl AgentFactory {
             agent.remember_for_estimate(&obs_at(y));
         }
         let mut obs = obs_at(years.max(1) / 2 + 1);
-        if spec.protocol != "none" {
-            let chars = agent_limits(&agent).max_message_chars;
+        if message_chars > 0 {
             obs.board.messages = (1..teams)
                 .map(|t| crate::agents::Message {
                     from: t,
                     round: 1,
-                    text: "x".repeat(chars),
+                    text: "x".repeat(message_chars),
                 })
                 .collect();
         }
-        let prompt = agent.prompt(RequestKind::Decision, &obs, Default::default());
-        let chars: usize = prompt.iter().map(|m| m.content.chars().count()).sum();
-        let calls = runs * years as u64 * calls_per_year as u64;
-        let tokens_in = calls * estimate_tokens(chars);
-        let out_per_call = self
-            .providers
-            .get(spec.provider)
-            .and_then(|p| p.cfg.max_tokens)
+        let installed = self.providers.get(spec.provider);
+        let out_per_call = installed
+            .and_then(|p| p.provider.sampling.max_tokens)
             .map_or(ESTIMATED_ANSWER_TOKENS, |m| {
                 (m as u64).min(ESTIMATED_ANSWER_TOKENS)
             });
-        let tokens_out = calls * out_per_call;
-        let prices = self
-            .providers
-            .get(spec.provider)
-            .map(|p| (p.cfg.price_in_per_mtok, p.cfg.price_out_per_mtok))
+        let prices = installed
+            .map(|p| (p.provider.prices.input, p.provider.prices.output))
             .unwrap_or((0.0, 0.0));
-        Ok(Estimate {
-            calls,
-            tokens_in,
-            tokens_out,
-            cost_usd: cost_micro(tokens_in, tokens_out, prices) as f64 / 1e6,
-        })
+        let mut total = Estimate::default();
+        for &(kind, per_year) in requests_per_year {
+            let request = sample_request(kind, message_chars);
+            let prompt = agent.prompt(&request, &obs);
+            let chars: usize = prompt.iter().map(|m| m.content.chars().count()).sum();
+            let calls = (runs as f64 * years as f64 * per_year).round() as u64;
+            let tokens_in = calls * estimate_tokens(chars);
+            let tokens_out = calls * out_per_call;
+            total = total
+                + Estimate {
+                    calls,
+                    tokens_in,
+                    tokens_out,
+                    cost_usd: cost_micro(tokens_in, tokens_out, prices) as f64 / 1e6,
+                };
+        }
+        Ok(total)
     }
 }
 
-fn agent_limits(agent: &LlmAgent) -> Limits {
-    agent.limits()
+/// A request of `kind` as a protocol would ask it (prompt-size estimation).
+fn sample_request(kind: RequestKind, message_chars: usize) -> Request {
+    match kind {
+        RequestKind::Message => Request::Message {
+            round: 0,
+            max_chars: message_chars.max(1),
+        },
+        RequestKind::Proposal => Request::Proposal,
+        RequestKind::Vote => Request::Vote { tac: 880 },
+        RequestKind::Pledge => Request::Pledge,
+        RequestKind::Decision => Request::Decision,
+        RequestKind::Report => Request::Report { actual: 100 },
+    }
 }
 
 /// A plausible observation for `year` (used to measure prompt sizes).
@@ -356,5 +350,44 @@ impl ChatModel for Unreachable {
         Err(LlmError::CacheMiss {
             call: format!("{} (provider {})", request.context, self.0),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::mock::Policy;
+    use crate::llm::testutil::{factory, mock_providers, section, spec};
+
+    #[test]
+    fn estimate_scales_with_runs_years_and_prices() {
+        let f = factory(&mock_providers(Policy::Greedy, 0.0));
+        let (none, broadcast) = (section("none"), section("broadcast"));
+        let decisions = [(RequestKind::Decision, 1.0)];
+        let one = f
+            .estimate(&spec("r", 0, &none), 1, 10, &decisions, 0)
+            .unwrap();
+        let many = f
+            .estimate(&spec("r", 0, &none), 4, 10, &decisions, 0)
+            .unwrap();
+        let talk = f
+            .estimate(
+                &spec("r", 0, &broadcast),
+                1,
+                10,
+                &[(RequestKind::Message, 1.0), (RequestKind::Decision, 1.0)],
+                600,
+            )
+            .unwrap();
+        assert_eq!(one.calls, 10);
+        assert!(
+            one.tokens_in > 10 * 500,
+            "a real prompt is well over 500 tokens: {one:?}"
+        );
+        assert_eq!(many.tokens_in, 4 * one.tokens_in);
+        assert_eq!(talk.calls, 20);
+        assert!(talk.tokens_in > 2 * one.tokens_in);
+        let expected = (one.tokens_in as f64 * 1.0 + one.tokens_out as f64 * 4.0) / 1e6;
+        assert!((one.cost_usd - expected).abs() < 1e-6);
     }
 }

@@ -78,3 +78,19 @@ impl ChatModel for Limited {
         self.inner.complete(request).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limit_spaces_calls_in_virtual_time() {
+        let bucket = TokenBucket::new(60);
+        let start = tokio::time::Instant::now();
+        for _ in 0..62 {
+            bucket.acquire().await;
+        }
+        // 60 in the burst, then one per second.
+        assert_eq!(start.elapsed().as_secs(), 2);
+    }
+}

@@ -1,7 +1,7 @@
 //! The in-process mock model (DESIGN §6 `kind = "mock"`), also behind the mock server.
 //!
 //! It reads the observation from the prompt the way a model would (the labelled lines
-//! of [`super::prompt::render_observation`]), plays a named policy, and writes its
+//! of `prompt::render_observation`), plays a named policy, and writes its
 //! answer as a model might: bare JSON, JSON in a code fence, or JSON inside prose. With
 //! probability `noise` the answer is one a validator must reject (prose only, cut off,
 //! out of range, wrong type, a refusal). Everything is drawn from a ChaCha RNG seeded by
@@ -18,10 +18,12 @@ use serde_json::json;
 use super::model::{hash64, ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
 use super::prompt::{DATA_CLOSE, DATA_OPEN, REQUEST_MARKER};
 use super::LlmError;
+use crate::agents::RequestKind;
 use crate::engine::{Area, GameParams};
 
 /// Policies the mock can play.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Policy {
     Greedy,
     Sustainable,
@@ -56,7 +58,9 @@ pub enum BadAnswer {
 /// What the mock read from the prompt.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PromptFacts {
-    pub kind: String,
+    /// The request kind named after `REQUEST:`; `None` when the prompt names none the
+    /// mock knows (it then answers in prose, which the harness must reject).
+    pub kind: Option<RequestKind>,
     pub repair: bool,
     pub team: i64,
     pub teams: i64,
@@ -97,7 +101,7 @@ pub fn read_prompt(messages: &[ChatMessage]) -> PromptFacts {
         } else if in_data {
             continue;
         } else if let Some(k) = line.strip_prefix(REQUEST_MARKER) {
-            f.kind = k.trim().to_string();
+            f.kind = RequestKind::parse(k.trim());
         } else if let Some(n) = number_after(line, "Your team:") {
             f.team = n;
         } else if let Some(n) = number_after(line, "Teams:") {
@@ -164,15 +168,18 @@ pub fn policy_answer(policy: Policy, f: &PromptFacts, rng: &mut ChaCha8Rng) -> s
             (order, deep, rng.random_range(0..=ships - deep))
         }
     };
-    match f.kind.as_str() {
-        "message" => json!({"message": format!(
+    let Some(kind) = f.kind else {
+        return json!("I do not understand what is being asked.");
+    };
+    match kind {
+        RequestKind::Message => json!({"message": format!(
             "Team {} plans to order {order} ships and send {deep} to the deep sea and {coast} to the coast.", f.team)}),
-        "proposal" => json!({"tac": match policy {
+        RequestKind::Proposal => json!({"tac": match policy {
             Policy::Greedy => 3 * msy,
             Policy::Chaotic => rng.random_range(0..=4 * msy),
             _ => f.median.unwrap_or(msy),
         }}),
-        "vote" => {
+        RequestKind::Vote => {
             let median = f.median.unwrap_or(msy);
             let accept = match policy {
                 Policy::Greedy => median >= msy,
@@ -182,11 +189,13 @@ pub fn policy_answer(policy: Policy, f: &PromptFacts, rng: &mut ChaCha8Rng) -> s
             };
             json!({"accept": accept, "reason": format!("the median TAC is {median}")})
         }
-        "report" => {
+        RequestKind::Report => {
             let actual = f.actual_catch.unwrap_or(0);
             json!({"catch": if policy == Policy::Greedy { actual * 4 / 5 } else { actual }})
         }
-        _ => json!({"order": order, "deep": deep, "coast": coast}),
+        RequestKind::Pledge | RequestKind::Decision => {
+            json!({"order": order, "deep": deep, "coast": coast})
+        }
     }
 }
 
@@ -273,5 +282,68 @@ impl ChatModel for MockModel {
             retries: 0,
             latency_ms: self.latency.as_millis() as u64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::{Agent, Decision, Request};
+    use crate::llm::testutil::{decide, factory, mock_providers, obs, section, spec};
+
+    #[tokio::test]
+    async fn mock_policies_answer_validly_and_noise_needs_repair() {
+        let o = obs();
+        let quota = section("quota");
+        let none = section("none");
+        for policy in [
+            Policy::Greedy,
+            Policy::Sustainable,
+            Policy::Follower,
+            Policy::Chaotic,
+        ] {
+            let f = factory(&mock_providers(policy, 0.0));
+            let mut a = f.llm_agent(&spec("run", 1, &quota)).unwrap();
+            let d = decide(&mut a, &o).await.unwrap();
+            assert!(d.order <= 2 && d.deep + d.coast <= 4, "{policy:?}: {d:?}");
+            a.answer(&o, &Request::Proposal).await.unwrap();
+            assert_eq!(a.stats().llm_repairs, 0, "{policy:?}");
+        }
+        let greedy = factory(&mock_providers(Policy::Greedy, 0.0));
+        let mut a = greedy.llm_agent(&spec("r", 0, &none)).unwrap();
+        assert_eq!(
+            decide(&mut a, &o).await.unwrap(),
+            Decision {
+                order: 2,
+                deep: 4,
+                coast: 0
+            }
+        );
+
+        let noisy = factory(&mock_providers(Policy::Sustainable, 0.5));
+        let mut repairs = 0;
+        for i in 0..6 {
+            let mut a = noisy.llm_agent(&spec("r", i, &none)).unwrap();
+            let mut o = o.clone();
+            o.own.team = i;
+            decide(&mut a, &o).await.unwrap();
+            repairs += a.stats().llm_repairs;
+        }
+        assert!(
+            repairs > 0,
+            "noise 0.5 over six agents should need a repair"
+        );
+    }
+
+    #[test]
+    fn an_unknown_request_gets_an_answer_that_is_no_decision() {
+        let messages = vec![ChatMessage::user("REQUEST: telepathy\nYour ships: 4\n")];
+        let facts = read_prompt(&messages);
+        assert_eq!(facts.kind, None);
+        let text = mock_text(Policy::Greedy, 1, 0.0, &messages);
+        assert!(
+            crate::llm::parse::extract_json(&text).is_err(),
+            "not JSON: {text}"
+        );
     }
 }

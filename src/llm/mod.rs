@@ -4,41 +4,39 @@
 //!
 //! # Layout
 //!
-//! - [`factory`]: `AgentFactory`, built once per sweep; one model stack per provider,
+//! - `factory`: `AgentFactory`, built once per sweep; one model stack per provider,
 //!   `CachedModel(Limited(OpenAiModel | MockModel))`, so limits, cache and budget hold
 //!   across concurrent runs; `estimate` for `--dry-run`.
-//! - [`agent`]: `LlmAgent` (prompt, ask, validate, repair, fallback, stats, events).
-//! - [`prompt`] (templates under `prompts/`), [`parse`] (lenient extraction, strict
+//! - `agent`: `LlmAgent` (prompt, ask, validate, repair, fallback, stats, events).
+//! - `prompt` (templates under `prompts/`), `parse` (lenient extraction, strict
 //!   validation).
-//! - [`model`] (`ChatModel`), [`openai`] (HTTP transport and retries), [`mock`] (the
-//!   in-process mock), [`cache`] (record/replay), [`limits`], [`budget`].
-//! - [`mock_server`]: the OpenAI-compatible fault-injecting server.
+//! - [`model`] (`ChatModel`), `openai` (HTTP transport and retries), [`mock`] (the
+//!   in-process mock), `cache` (record/replay), `limits`, `budget`.
+//! - [`config`]: `[providers.NAME]` as written and resolved into a [`Provider`], `[llm]`,
+//!   `[budget]`.
 
-pub mod agent;
-pub mod budget;
-pub mod cache;
+pub(crate) mod agent;
+pub(crate) mod budget;
+pub(crate) mod cache;
 pub mod config;
 pub mod error;
-pub mod factory;
-pub mod limits;
+pub(crate) mod factory;
+pub(crate) mod limits;
 pub mod mock;
-pub mod mock_server;
 pub mod model;
-pub mod openai;
-pub mod parse;
-pub mod prompt;
+pub(crate) mod openai;
+pub(crate) mod parse;
+pub(crate) mod prompt;
 
-pub use agent::LlmAgent;
-pub use budget::Budget;
 pub use cache::CacheMode;
 pub use config::{
-    BudgetConfig, Fallback, LlmSettings, PromptOverrides, ProviderConfig, ProviderKind,
-    StructuredOutput,
+    Backend, BudgetConfig, Fallback, LlmSettings, PromptOverrides, Provider, ProviderConfig,
+    ProviderError, ProviderKind, StructuredOutput,
 };
 pub use error::LlmError;
-pub use factory::{AgentFactory, AgentSpec, Estimate};
+pub use factory::Estimate;
+pub(crate) use factory::{AgentFactory, AgentSpec};
 pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
-pub use prompt::GameFacts;
-
+pub(crate) use prompt::GameFacts;
 #[cfg(test)]
-mod tests;
+mod testutil;

@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::config::{ProviderConfig, StructuredOutput};
+use super::config::{Backend, Provider, StructuredOutput};
 use super::model::{hash64, ChatModel, ChatRequest, ChatResponse, Usage};
 use super::LlmError;
 
@@ -190,13 +190,13 @@ impl std::fmt::Debug for OpenAiModel {
 
 /// Reads the key from the variable named by `api_key_env` (and nowhere else: without
 /// `api_key_env` no key is sent, even if `OPENAI_API_KEY` is set).
-pub fn read_key(name: &str, cfg: &ProviderConfig) -> Result<String, LlmError> {
-    let Some(var) = &cfg.api_key_env else {
+pub fn read_key(name: &str, api_key_env: Option<&str>) -> Result<String, LlmError> {
+    let Some(var) = api_key_env else {
         return Ok(String::new());
     };
     let key = std::env::var(var).map_err(|_| LlmError::KeyMissing {
         provider: name.to_string(),
-        var: var.clone(),
+        var: var.to_string(),
     })?;
     // async-openai panics on a header value it cannot build; refuse such keys here.
     if key.chars().any(|c| !(' '..='~').contains(&c)) {
@@ -209,29 +209,38 @@ pub fn read_key(name: &str, cfg: &ProviderConfig) -> Result<String, LlmError> {
 
 impl OpenAiModel {
     /// Builds the client of one `[providers.NAME]` block of kind `openai`.
-    pub fn new(name: &str, cfg: &ProviderConfig) -> Result<OpenAiModel, LlmError> {
-        let base = cfg.base_url.clone().ok_or_else(|| {
-            LlmError::Config(format!("[providers.{name}]: `base_url` is required"))
-        })?;
-        let key = read_key(name, cfg)?;
-        let timeout = Duration::from_secs_f64(cfg.timeout_s);
+    pub fn new(name: &str, provider: &Provider) -> Result<OpenAiModel, LlmError> {
+        let Backend::Openai {
+            base_url,
+            api_key_env,
+            timeout_s,
+            retry,
+        } = &provider.backend
+        else {
+            return Err(LlmError::Config(format!(
+                "[providers.{name}] is not of kind \"openai\""
+            )));
+        };
+        let key = read_key(name, api_key_env.as_deref())?;
+        let timeout = Duration::from_secs_f64(*timeout_s);
+        install_tls_provider(name, base_url)?;
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .build()
             .map_err(|e| LlmError::Config(format!("[providers.{name}]: HTTP client: {e}")))?;
         let config = OpenAIConfig::new()
-            .with_api_base(base.trim_end_matches('/'))
+            .with_api_base(base_url.trim_end_matches('/'))
             .with_api_key(key);
         let client = async_openai::Client::with_config(config).with_http_service(OneShot { http });
         Ok(OpenAiModel {
             name: name.to_string(),
-            model: cfg.model.clone().unwrap_or_default(),
-            structured: cfg.structured_output,
+            model: provider.model.clone(),
+            structured: provider.structured_output,
             timeout,
             retry: RetryPolicy {
-                max_retries: cfg.max_retries,
-                base: Duration::from_millis(cfg.retry_base_ms),
-                max: Duration::from_millis(cfg.retry_max_ms),
+                max_retries: retry.max_retries,
+                base: Duration::from_millis(retry.base_ms),
+                max: Duration::from_millis(retry.max_ms),
             },
             client,
             sleeper: Arc::new(TokioSleeper),
@@ -239,6 +248,7 @@ impl OpenAiModel {
     }
 
     /// Replaces how retries wait (tests record the delays instead).
+    #[cfg(test)]
     pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
         self.sleeper = sleeper;
         self
@@ -369,6 +379,25 @@ impl OpenAiModel {
     }
 }
 
+/// HTTPS needs a TLS stack: the ring-based rustls provider when built with the `tls`
+/// feature (the default); without it, an `https://` URL is refused with the fix.
+#[cfg(feature = "tls")]
+fn install_tls_provider(_name: &str, _base_url: &str) -> Result<(), LlmError> {
+    // Installing twice is harmless: the first provider stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(())
+}
+
+#[cfg(not(feature = "tls"))]
+fn install_tls_provider(name: &str, base_url: &str) -> Result<(), LlmError> {
+    if base_url.starts_with("https://") {
+        return Err(LlmError::Config(format!(
+            "[providers.{name}]: {base_url} needs HTTPS, but this fishbanks was built without TLS; rebuild with the default features (`cargo build --release`)"
+        )));
+    }
+    Ok(())
+}
+
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
@@ -420,5 +449,333 @@ impl ChatModel for OpenAiModel {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::{Agent, AgentStats, Decision, Request, RequestKind};
+    use crate::engine::{self, Applied, GameParams, State};
+    use crate::llm::config::{BudgetConfig, LlmSettings, ProviderConfig};
+    use crate::llm::factory::{sample_observation, AgentFactory};
+    use crate::llm::mock::Policy;
+    use crate::llm::model::{CallContext, ChatMessage};
+    use crate::llm::testutil::{
+        decide, factory, facts, mock_providers, obs, openai_config, providers, section, spec,
+        Server,
+    };
+    use crate::llm::CacheMode;
+    use crate::testkit::mock_server::{Fault, ServerOptions};
+    use std::sync::Mutex;
+
+    /// Records the delays the transport asked for, without waiting.
+    #[derive(Default)]
+    struct RecordingSleeper(Mutex<Vec<Duration>>);
+
+    impl Sleeper for RecordingSleeper {
+        fn sleep(&self, delay: Duration) -> BoxFuture<'static, ()> {
+            self.0.lock().unwrap().push(delay);
+            Box::pin(async {})
+        }
+    }
+
+    fn faults(only: Fault, rate: f64) -> ServerOptions {
+        ServerOptions {
+            fault_rate: rate,
+            faults: vec![only],
+            ..ServerOptions::default()
+        }
+    }
+
+    fn model(config: &ProviderConfig) -> OpenAiModel {
+        OpenAiModel::new("p", &config.resolve().unwrap()).unwrap()
+    }
+
+    fn prompt(o: &crate::agents::Observation) -> Vec<ChatMessage> {
+        let f = factory(&mock_providers(Policy::Greedy, 0.0));
+        let none = section("none");
+        f.llm_agent(&spec("r", 0, &none))
+            .unwrap()
+            .prompt(&Request::Decision, o)
+    }
+
+    fn request(o: &crate::agents::Observation) -> ChatRequest {
+        ChatRequest {
+            messages: prompt(o),
+            params: Default::default(),
+            schema: None,
+            context: CallContext {
+                run_id: "r".into(),
+                agent: 0,
+                year: 3,
+                kind: RequestKind::Decision,
+                round: 0,
+                repair: 0,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn every_transport_fault_is_retried_to_the_same_answer() {
+        let o = obs();
+        let clean = Server::start(ServerOptions::default()).await;
+        let expected = model(&openai_config(&clean.url))
+            .complete(&request(&o))
+            .await
+            .unwrap();
+        assert_eq!(expected.retries, 0);
+        clean.stop().await;
+        for fault in [
+            Fault::RateLimit,
+            Fault::RateLimitBare,
+            Fault::Http500,
+            Fault::Http503,
+            Fault::Reset,
+            Fault::NonOpenai,
+            Fault::TruncatedBody,
+        ] {
+            let server = Server::start(faults(fault, 1.0)).await;
+            let sleeper = Arc::new(RecordingSleeper::default());
+            let m = model(&openai_config(&server.url)).with_sleeper(sleeper.clone());
+            let got = m
+                .complete(&request(&o))
+                .await
+                .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+            assert_eq!(got.text, expected.text, "{fault:?}");
+            assert_eq!(got.retries, 2, "{fault:?}");
+            let delays = sleeper.0.lock().unwrap().clone();
+            if fault == Fault::RateLimit {
+                assert_eq!(
+                    delays,
+                    vec![Duration::from_secs(1); 2],
+                    "Retry-After honoured"
+                );
+            } else {
+                assert!(
+                    delays[0] <= Duration::from_millis(500)
+                        && delays[1] <= Duration::from_millis(1000),
+                    "{fault:?} {delays:?}"
+                );
+            }
+            server.stop().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn non_openai_error_bodies_become_errors_with_their_text() {
+        let server = Server::start(faults(Fault::NonOpenai, 1.0)).await;
+        let mut cfg = openai_config(&server.url);
+        cfg.max_retries = Some(0);
+        let err = model(&cfg).complete(&request(&obs())).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("503") && text.contains("model backend overloaded"),
+            "{text}"
+        );
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_hanging_server_times_out() {
+        let server = Server::start(faults(Fault::Hang, 1.0)).await;
+        let mut cfg = openai_config(&server.url);
+        cfg.max_retries = Some(0);
+        cfg.timeout_s = Some(0.2);
+        let err = model(&cfg).complete(&request(&obs())).await.unwrap_err();
+        assert!(matches!(
+            *match err {
+                LlmError::RetriesExhausted { last, .. } => last,
+                e => Box::new(e),
+            },
+            LlmError::Timeout { .. }
+        ));
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn lenient_responses_refusals_and_missing_usage() {
+        let server = Server::start(ServerOptions {
+            omit_usage: true,
+            ..faults(Fault::Refusal, 1.0)
+        })
+        .await;
+        let r = model(&openai_config(&server.url))
+            .complete(&request(&obs()))
+            .await
+            .unwrap();
+        assert!(r.usage.estimated && r.usage.tokens_in > 0);
+        assert!(
+            r.text.contains("can't help"),
+            "refusal text is the answer: {}",
+            r.text
+        );
+        server.stop().await;
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    /// Plays `years` years with six LLM agents and no protocol, using only the engine;
+    /// returns the applied decisions, the final state and the summed stats.
+    async fn play(
+        factory: &AgentFactory,
+        run: &str,
+        years: u32,
+    ) -> (Vec<Vec<Applied>>, State, AgentStats) {
+        let params = GameParams::default();
+        let none = section("none");
+        let mut agents: Vec<Box<dyn Agent>> = (0..6)
+            .map(|i| factory.agent(&spec(run, i, &none)).unwrap())
+            .collect();
+        let mut state = State::initial(&params, 6);
+        let a = engine::initial_deployment(params.initial_ships);
+        let mut last = vec![
+            Decision {
+                order: 0,
+                deep: a.deep as i64,
+                coast: a.coast as i64,
+            };
+            6
+        ];
+        let mut history = vec![];
+        for year in 1..=years {
+            let mut obs = sample_observation(&facts(), year);
+            obs.public.density = Some(
+                [
+                    state.density(&params, engine::Area::Deep),
+                    state.density(&params, engine::Area::Coast),
+                ]
+                .map(|d| (d * 100.0).round() / 100.0),
+            );
+            let futs = agents.iter_mut().enumerate().map(|(i, a)| {
+                let mut o = obs.clone();
+                o.own.team = i;
+                o.own.ships = state.teams[i].ships;
+                o.own.bank = state.teams[i].bank;
+                o.own.order_limit = params.order_limit(o.own.ships);
+                o.own.last_decision = last[i];
+                async move { decide(a.as_mut(), &o).await.unwrap() }
+            });
+            let decisions: Vec<Decision> = futures::future::join_all(futs).await;
+            let out = engine::step(&params, &state, &decisions, &[None; 6]);
+            history.push(out.teams.iter().map(|t| t.applied).collect());
+            last = decisions;
+            state = out.state;
+        }
+        let mut stats = AgentStats::default();
+        for a in &agents {
+            stats.add(&a.stats());
+        }
+        (history, state, stats)
+    }
+
+    fn factory_at(url: &str, dir: &std::path::Path, mode: CacheMode) -> AgentFactory {
+        let mut p = openai_config(url);
+        p.retry_base_ms = Some(1);
+        p.max_concurrency = Some(3);
+        AgentFactory::new(
+            &providers(p),
+            &LlmSettings::default(),
+            facts(),
+            dir,
+            mode,
+            &BudgetConfig::default(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_game_over_loopback_with_faults_equals_the_game_without_then_replays_offline() {
+        let dir = tempfile::tempdir().unwrap();
+        let clean = Server::start(ServerOptions {
+            policy: Policy::Sustainable,
+            ..ServerOptions::default()
+        })
+        .await;
+        let f = factory_at(&clean.url, &dir.path().join("a"), CacheMode::Live);
+        let (want, want_state, s0) = play(&f, "e2e", 4).await;
+        clean.stop().await;
+        assert_eq!((s0.llm_retries, s0.llm_repairs), (0, 0));
+
+        let faulty = Server::start(ServerOptions {
+            policy: Policy::Sustainable,
+            fault_rate: 0.4,
+            faults: Fault::ALL
+                .iter()
+                .copied()
+                .filter(|f| *f != Fault::Hang)
+                .collect(),
+            ..ServerOptions::default()
+        })
+        .await;
+        let cache = dir.path().join("b");
+        let f = factory_at(&faulty.url, &cache, CacheMode::Record);
+        let (got, got_state, s1) = play(&f, "e2e", 4).await;
+        assert!(
+            faulty
+                .stats
+                .faults
+                .load(std::sync::atomic::Ordering::SeqCst)
+                > 0
+        );
+        faulty.stop().await;
+        assert_eq!(got, want);
+        assert_eq!(got_state, want_state);
+        assert!(
+            s1.llm_retries + s1.llm_repairs > 0 && s1.llm_fallbacks == 0,
+            "{s1:?}"
+        );
+
+        // The server is gone: replay from the cache alone.
+        let f = factory_at("http://127.0.0.1:9/v1", &cache, CacheMode::Replay);
+        let (again, again_state, s2) = play(&f, "e2e", 4).await;
+        assert_eq!((again, again_state), (got, got_state));
+        assert_eq!(s2, s1);
+    }
+
+    #[tokio::test]
+    async fn the_api_key_reaches_the_server_but_no_file_or_error() {
+        let secret = "test-secret-key-value-0123456789abcdef";
+        // SAFETY: the variable name is unique to this test; nothing else reads it.
+        unsafe { std::env::set_var("FISHBANKS_TEST_KEY_7F3A", secret) };
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(ServerOptions::default()).await;
+        let mut p = openai_config(&server.url);
+        p.api_key_env = Some("FISHBANKS_TEST_KEY_7F3A".into());
+        let f = AgentFactory::new(
+            &providers(p.clone()),
+            &LlmSettings::default(),
+            facts(),
+            dir.path(),
+            CacheMode::Record,
+            &BudgetConfig::default(),
+        )
+        .unwrap();
+        let none = section("none");
+        let mut a = f.agent(&spec("k", 0, &none)).unwrap();
+        decide(a.as_mut(), &obs()).await.unwrap();
+        let events = format!("{:?}", a.drain_events());
+        assert!(!events.contains(secret));
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            assert!(!text.contains(secret));
+        }
+        assert!(!format!("{:?}", model(&p)).contains(secret));
+        server.stop().await;
+        p.api_key_env = Some("FISHBANKS_TEST_KEY_UNSET_1".into());
+        let err = OpenAiModel::new("m", &p.resolve().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("FISHBANKS_TEST_KEY_UNSET_1") && err.contains("not set"));
     }
 }

@@ -7,23 +7,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::agents::{Decision, Observation, Pledge, RequestKind, Vote};
+use crate::agents::{Decision, Observation, Pledge, Request, Response, Vote};
 
-/// A validated answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
-    Message(String),
-    Proposal(i64),
-    Vote(Vote),
-    Pledge(Pledge),
-    Decision(Decision),
-    Report(i64),
-}
-
-/// Limits the validation checks besides the observation.
+/// Limits the validation checks besides the request and the observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    pub max_message_chars: usize,
     /// Largest TAC or report accepted (the sea's combined capacity).
     pub max_fish: i64,
 }
@@ -149,31 +137,35 @@ fn order_and_fleet(map: &Map<String, Value>, obs: &Observation) -> Result<(i64, 
     Ok((order, deep, coast))
 }
 
-/// Validates an answer to a request of `kind`.
+/// Validates an answer to `request`.
 pub fn parse_answer(
-    kind: RequestKind,
+    request: &Request,
     text: &str,
     obs: &Observation,
     limits: Limits,
-) -> Result<Answer, String> {
+) -> Result<Response, String> {
     let map = extract_json(text)?;
-    match kind {
-        RequestKind::Message => {
+    match request {
+        Request::Message { max_chars, .. } => {
             let m = match field(&map, "message")? {
                 Value::String(s) => s.clone(),
                 other => return Err(format!("field `message` must be a string, got {other}")),
             };
             let n = m.chars().count();
-            if n > limits.max_message_chars {
+            if n > *max_chars {
                 return Err(format!(
-                    "the message has {n} characters; at most {} are allowed",
-                    limits.max_message_chars
+                    "the message has {n} characters; at most {max_chars} are allowed"
                 ));
             }
-            Ok(Answer::Message(m))
+            Ok(Response::Message(m))
         }
-        RequestKind::Proposal => Ok(Answer::Proposal(integer(&map, "tac", 0, limits.max_fish)?)),
-        RequestKind::Vote => {
+        Request::Proposal => Ok(Response::Proposal(integer(
+            &map,
+            "tac",
+            0,
+            limits.max_fish,
+        )?)),
+        Request::Vote { .. } => {
             let accept = match field(&map, "accept")? {
                 Value::Bool(b) => *b,
                 other => return Err(format!("field `accept` must be true or false, got {other}")),
@@ -183,16 +175,108 @@ pub fn parse_answer(
                 None => return Err("field `reason` is missing".into()),
                 Some(other) => return Err(format!("field `reason` must be a string, got {other}")),
             };
-            Ok(Answer::Vote(Vote { accept, reason }))
+            Ok(Response::Vote(Vote { accept, reason }))
         }
-        RequestKind::Pledge => {
+        Request::Pledge => {
             let (order, deep, coast) = order_and_fleet(&map, obs)?;
-            Ok(Answer::Pledge(Pledge { order, deep, coast }))
+            Ok(Response::Pledge(Pledge { order, deep, coast }))
         }
-        RequestKind::Decision => {
+        Request::Decision => {
             let (order, deep, coast) = order_and_fleet(&map, obs)?;
-            Ok(Answer::Decision(Decision { order, deep, coast }))
+            Ok(Response::Decision(Decision { order, deep, coast }))
         }
-        RequestKind::Report => Ok(Answer::Report(integer(&map, "catch", 0, limits.max_fish)?)),
+        Request::Report { .. } => Ok(Response::Report(integer(
+            &map,
+            "catch",
+            0,
+            limits.max_fish,
+        )?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::testutil::obs;
+
+    const LIMITS: Limits = Limits { max_fish: 4500 };
+
+    fn decision(text: &str) -> Result<Response, String> {
+        parse_answer(&Request::Decision, text, &obs(), LIMITS)
+    }
+
+    #[test]
+    fn lenient_extraction_accepts_realistic_wrappings() {
+        let ok = Response::Decision(Decision {
+            order: 2,
+            deep: 3,
+            coast: 1,
+        });
+        let corpus = [
+            r#"{"order": 2, "deep": 3, "coast": 1}"#,
+            "```json\n{\"order\": 2, \"deep\": 3, \"coast\": 1}\n```",
+            "```\n{\"order\":2,\"deep\":3,\"coast\":1}\n```\nThat is my plan.",
+            "Sure! Given the densities I will expand.\n{\"order\": 2, \"deep\": 3, \"coast\": 1}\nGood luck to all.",
+            "My reasoning {not json} then {\"order\": 2, \"deep\": 3, \"coast\": 1, \"why\": \"a } in {text}\"}",
+            "{\"order\": 2, \"deep\": 3, \"coast\": 1, \"reasoning\": \"extra fields are ignored\"}",
+        ];
+        for text in corpus {
+            assert_eq!(decision(text), Ok(ok.clone()), "{text}");
+        }
+    }
+
+    #[test]
+    fn strict_validation_rejects_realistic_bad_answers_with_a_reason() {
+        // order_limit is 2 and ships 4 in the sample observation.
+        let corpus = [
+            ("", "empty"),
+            ("I'm sorry, but I can't help with that.", "no JSON object"),
+            ("{\"order\": 1, \"deep\": ", "no complete"),
+            (
+                r#"{"order": "2", "deep": 3, "coast": 1}"#,
+                "must be an integer",
+            ),
+            (r#"{"order": 2.5, "deep": 3, "coast": 1}"#, "whole number"),
+            (r#"{"order": 2, "deep": 3}"#, "`coast` is missing"),
+            (r#"{"order": 5, "deep": 3, "coast": 1}"#, "between 0 and 2"),
+            (r#"{"order": -1, "deep": 3, "coast": 1}"#, "between 0 and 2"),
+            (r#"{"order": 1, "deep": 4, "coast": 1}"#, "only 4 ships"),
+            (
+                r#"{"order": 1, "deep": null, "coast": 1}"#,
+                "must be an integer",
+            ),
+        ];
+        for (text, why) in corpus {
+            let err = decision(text).expect_err(text);
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn other_request_kinds_validate_types_and_ranges() {
+        let o = obs();
+        let p = |r: Request, t: &str| parse_answer(&r, t, &o, LIMITS);
+        assert_eq!(
+            p(Request::Proposal, r#"{"tac": 800}"#),
+            Ok(Response::Proposal(800))
+        );
+        assert!(p(Request::Proposal, r#"{"tac": 99999}"#).is_err());
+        assert!(p(
+            Request::Vote { tac: 1 },
+            r#"{"accept": "yes", "reason": "x"}"#
+        )
+        .is_err());
+        assert!(matches!(
+            p(Request::Vote { tac: 1 }, r#"{"accept": true, "reason": "fair"}"#),
+            Ok(Response::Vote(v)) if v.accept
+        ));
+        assert!(p(Request::Report { actual: 3 }, r#"{"catch": -1}"#).is_err());
+        let message = Request::Message {
+            round: 0,
+            max_chars: 600,
+        };
+        let long = format!("{{\"message\": \"{}\"}}", "a".repeat(601));
+        assert!(p(message, &long).unwrap_err().contains("at most 600"));
+        assert!(extract_json("``` broken fence {\"a\": 1}").is_ok());
     }
 }

@@ -1,27 +1,83 @@
 //! `broadcast`: rounds of free-text messages before the decision.
 
-use super::{ask_all, MessageOrder, Protocol, YearContext};
-use crate::agents::{Agent, AgentError, Message};
-use crate::record::Event;
+use super::talk::talk;
+use super::{check_range, PromptSection, Protocol, SpecError, YearContext};
+use crate::agents::{Agent, AgentError, RequestKind};
 use async_trait::async_trait;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Who speaks when in a message round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageOrder {
+    /// Everyone writes at once; a round sees only earlier rounds.
+    #[default]
+    Simultaneous,
+    /// One at a time in a random order drawn from the run seed; each sees what was said
+    /// before it.
+    Sequential,
+}
+
+/// Switches of `broadcast`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BroadcastSpec {
+    /// Message rounds before each decision.
+    pub rounds: u32,
+    pub order: MessageOrder,
+    /// Bound on each message's length in characters.
+    pub max_message_chars: usize,
+}
+
+impl Default for BroadcastSpec {
+    fn default() -> Self {
+        BroadcastSpec {
+            rounds: 1,
+            order: MessageOrder::Simultaneous,
+            max_message_chars: 600,
+        }
+    }
+}
+
+impl BroadcastSpec {
+    pub(super) fn validate(&self) -> Result<(), SpecError> {
+        check_range("rounds", self.rounds, 1, 20)?;
+        check_range("max_message_chars", self.max_message_chars, 1, 100_000)
+    }
+
+    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        vec![
+            (RequestKind::Message, self.rounds as f64),
+            (RequestKind::Decision, 1.0),
+        ]
+    }
+
+    pub(super) fn prompt_section(&self) -> PromptSection {
+        let rounds_phrase = if self.rounds == 1 {
+            "is 1 round".to_string()
+        } else {
+            format!("are {} rounds", self.rounds)
+        };
+        PromptSection {
+            kind: "broadcast",
+            template: include_str!("../../prompts/protocol_broadcast.md"),
+            facts: vec![
+                ("rounds_phrase", rounds_phrase),
+                ("max_message_chars", self.max_message_chars.to_string()),
+            ],
+        }
+    }
+}
 
 pub struct Broadcast {
-    rounds: u32,
-    order: MessageOrder,
-    max_chars: usize,
+    spec: BroadcastSpec,
     rng: ChaCha8Rng,
 }
 
 impl Broadcast {
-    pub fn new(rounds: u32, order: MessageOrder, max_chars: usize, rng: ChaCha8Rng) -> Self {
-        Broadcast {
-            rounds,
-            order,
-            max_chars,
-            rng,
-        }
+    pub fn new(spec: BroadcastSpec, rng: ChaCha8Rng) -> Self {
+        Broadcast { spec, rng }
     }
 }
 
@@ -37,67 +93,11 @@ impl Protocol for Broadcast {
         talk(
             year,
             agents,
-            self.rounds,
-            self.order,
-            self.max_chars,
+            self.spec.rounds,
+            self.spec.order,
+            self.spec.max_message_chars,
             &mut self.rng,
         )
         .await
     }
-}
-
-/// Run `rounds` message rounds and post the messages on the board. Shared by broadcast and
-/// the talk rounds of a quota negotiation.
-pub(super) async fn talk(
-    year: &mut YearContext,
-    agents: &mut [Box<dyn Agent>],
-    rounds: u32,
-    order: MessageOrder,
-    max_chars: usize,
-    rng: &mut ChaCha8Rng,
-) -> Result<(), AgentError> {
-    for round in 0..rounds {
-        year.events.push(Event::Phase {
-            year: year.year,
-            phase: format!("message round {round}"),
-        });
-        match order {
-            MessageOrder::Simultaneous => {
-                let observations = year.observations();
-                let texts = ask_all(agents, &observations, |a, o| a.message(o, round)).await?;
-                for (from, text) in texts.into_iter().enumerate() {
-                    post(year, from, round, text, max_chars);
-                }
-            }
-            MessageOrder::Sequential => {
-                let mut speakers: Vec<usize> = (0..agents.len()).collect();
-                speakers.shuffle(rng);
-                for from in speakers {
-                    let obs = year.observation(from);
-                    let text = agents[from].message(&obs, round).await?;
-                    post(year, from, round, text, max_chars);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Post a message attributed to `from` (the harness's knowledge of who spoke, never the
-/// text's claim), cut to `max_chars` characters.
-fn post(year: &mut YearContext, from: usize, round: u32, text: String, max_chars: usize) {
-    let truncated = text.chars().count() > max_chars;
-    let text: String = if truncated {
-        text.chars().take(max_chars).collect()
-    } else {
-        text
-    };
-    year.events.push(Event::Message {
-        year: year.year,
-        round,
-        from,
-        text: text.clone(),
-        truncated,
-    });
-    year.board.messages.push(Message { from, round, text });
 }

@@ -6,30 +6,92 @@
 //! `reporting = "self"` the catch in the ledger is what the team declares; the truth is
 //! kept in the event log for analysis.
 
-use super::{ask_all, Protocol, Reporting, YearContext};
-use crate::agents::{Agent, AgentError, LedgerEntry, Observation, Pledge};
+use super::{
+    ask_all, ask_each, check_range, wrong_kind, PromptSection, Protocol, SpecError, YearContext,
+};
+use crate::agents::{
+    Agent, AgentError, LedgerEntry, Observation, Pledge, Request, RequestKind, Response,
+};
 use crate::engine::YearOutcome;
 use crate::record::Event;
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Who writes the catch into the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reporting {
+    /// The harness writes the true catch.
+    #[default]
+    Truthful,
+    /// Each team declares its own catch; the truth is kept apart for analysis.
+    #[serde(rename = "self")]
+    SelfReported,
+}
+
+/// Switches of the shared ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LedgerSpec {
+    pub reporting: Reporting,
+    /// Years of ledger history agents see.
+    pub window: u32,
+}
+
+impl Default for LedgerSpec {
+    fn default() -> Self {
+        LedgerSpec {
+            reporting: Reporting::Truthful,
+            window: 5,
+        }
+    }
+}
+
+impl LedgerSpec {
+    pub(super) fn validate(&self) -> Result<(), SpecError> {
+        check_range("window", self.window, 1, 200)
+    }
+
+    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        let mut out = vec![(RequestKind::Pledge, 1.0), (RequestKind::Decision, 1.0)];
+        if self.reporting == Reporting::SelfReported {
+            out.push((RequestKind::Report, 1.0));
+        }
+        out
+    }
+
+    pub(super) fn prompt_section(&self) -> PromptSection {
+        let reporting_phrase = match self.reporting {
+            Reporting::SelfReported => "the catch as each team reports it",
+            Reporting::Truthful => "the true catch, written by the harness",
+        };
+        PromptSection {
+            kind: "ledger",
+            template: include_str!("../../prompts/protocol_ledger.md"),
+            facts: vec![
+                ("reporting_phrase", reporting_phrase.to_string()),
+                ("window", self.window.to_string()),
+            ],
+        }
+    }
+}
 
 pub struct Ledger {
-    reporting: Reporting,
-    window: u32,
+    spec: LedgerSpec,
     entries: Vec<LedgerEntry>,
 }
 
 impl Ledger {
-    pub fn new(reporting: Reporting, window: u32) -> Self {
+    pub fn new(spec: LedgerSpec) -> Self {
         Ledger {
-            reporting,
-            window,
+            spec,
             entries: Vec::new(),
         }
     }
 
     /// The entries of the last `window` years before `year`.
     fn visible(&self, year: u32) -> Vec<LedgerEntry> {
-        let first = year.saturating_sub(self.window);
+        let first = year.saturating_sub(self.spec.window);
         self.entries
             .iter()
             .filter(|e| e.year >= first && e.year < year)
@@ -53,14 +115,15 @@ impl Protocol for Ledger {
         let y = year.year;
         year.board.ledger = self.visible(y);
         year.board.pledges.clear();
-        year.events.push(Event::Phase {
-            year: y,
-            phase: "pledge".into(),
-        });
+        year.phase("pledge");
         let observations = year.observations();
-        let pledges = ask_all(agents, &observations, |a, o| a.pledge(o)).await?;
-        for (team, pledge) in pledges.into_iter().enumerate() {
-            year.events.push(Event::Pledge {
+        let answers = ask_all(agents, &observations, &Request::Pledge).await?;
+        for (team, answer) in answers.into_iter().enumerate() {
+            let pledge = match answer.response {
+                Response::Pledge(p) => p,
+                other => return Err(wrong_kind(team, y, RequestKind::Pledge, &other)),
+            };
+            year.push(Event::Pledge {
                 year: y,
                 team,
                 pledge,
@@ -84,25 +147,24 @@ impl Protocol for Ledger {
             .iter()
             .map(|t| t.catch_deep + t.catch_coast)
             .collect();
-        let declared: Vec<i64> = match self.reporting {
+        let declared: Vec<i64> = match self.spec.reporting {
             Reporting::Truthful => actual.clone(),
             Reporting::SelfReported => {
-                year.events.push(Event::Phase {
-                    year: y,
-                    phase: "report".into(),
-                });
-                let futures = agents
-                    .iter_mut()
-                    .zip(after)
-                    .zip(&actual)
-                    .map(|((a, o), &c)| a.report(o, c));
-                let answers: Result<Vec<i64>, AgentError> = futures::future::join_all(futures)
-                    .await
-                    .into_iter()
+                year.phase("report");
+                let requests: Vec<Request> = actual
+                    .iter()
+                    .map(|&a| Request::Report { actual: a })
                     .collect();
-                let answers: Vec<i64> = answers?.into_iter().map(|c| c.max(0)).collect();
-                for (team, (&d, &a)) in answers.iter().zip(&actual).enumerate() {
-                    year.events.push(Event::Report {
+                let answers = ask_each(agents, after, &requests).await?;
+                let mut declared = Vec::with_capacity(answers.len());
+                for (team, answer) in answers.into_iter().enumerate() {
+                    match answer.response {
+                        Response::Report(c) => declared.push(c.max(0)),
+                        other => return Err(wrong_kind(team, y, RequestKind::Report, &other)),
+                    }
+                }
+                for (team, (&d, &a)) in declared.iter().zip(&actual).enumerate() {
+                    year.push(Event::Report {
                         year: y,
                         team,
                         declared: d,
@@ -110,7 +172,7 @@ impl Protocol for Ledger {
                     });
                     year.reported[team] = Some(d);
                 }
-                answers
+                declared
             }
         };
         for (team, out) in outcome.teams.iter().enumerate() {
@@ -118,7 +180,7 @@ impl Protocol for Ledger {
             let a = out.applied;
             let violation = violates(&pledge, a.order, a.deep, a.coast);
             if violation {
-                year.events.push(Event::LedgerViolation { year: y, team });
+                year.push(Event::LedgerViolation { year: y, team });
             }
             self.entries.push(LedgerEntry {
                 year: y,

@@ -1,30 +1,205 @@
-//! Coordination protocols (DESIGN §5) and the game loop that plays one run.
+//! Coordination protocols (DESIGN §5), one file each.
 //!
 //! A protocol is a sequence of phases before the engine step (talk, propose, vote,
 //! pledge) plus what it publishes after the step (a ledger, quota violations). It decides
 //! which requests agents are asked and what they see on the [`Board`]; it never computes
 //! fish dynamics. A quota that a protocol makes binding reaches the engine through
 //! [`YearContext::quotas`].
+//!
+//! Each protocol's file owns its whole life: the TOML switches (a `Spec` struct with
+//! serde defaults and its validation), the requests it asks per year (the dry-run
+//! estimate reads them), the facts and template of its prompt section, what it publishes
+//! and the events it adds. This file only dispatches on the kind; see "Adding a
+//! protocol" in `CONTRIBUTING.md`.
 
 mod broadcast;
-mod config;
 mod ledger;
 mod none;
 mod quota;
+mod talk;
 
-pub use config::{
-    Allocation, Enforcement, MessageOrder, OnReject, ProtocolConfig, QuotaConfig, Reporting,
-};
+pub use broadcast::{BroadcastSpec, MessageOrder};
+pub use ledger::{LedgerSpec, Reporting};
+pub use none::NoneSpec;
+pub use quota::{Allocation, Enforcement, OnReject, QuotaSpec};
 
 use crate::agents::{
-    Agent, AgentError, AgentStats, Board, Observation, OwnView, Pledge, PublicView,
+    Agent, AgentError, Answer, Board, Observation, Pledge, Request, RequestKind, Response,
 };
-use crate::engine::{self, initial_deployment, Area, Decision, GameParams, State, YearOutcome};
+use crate::engine::YearOutcome;
 use crate::record::Event;
 use async_trait::async_trait;
 use futures::future::join_all;
 use rand_chacha::ChaCha8Rng;
-use std::future::Future;
+use serde::{Deserialize, Serialize};
+
+/// A protocol with every switch resolved, tagged by its `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProtocolSpec {
+    None(NoneSpec),
+    Broadcast(BroadcastSpec),
+    Quota(QuotaSpec),
+    Ledger(LedgerSpec),
+}
+
+/// A problem with a protocol's switches. `field` is relative to the protocol's table
+/// (`rounds`, `kind`); the experiment prefixes `protocols.NAME.`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    pub field: String,
+    pub message: String,
+}
+
+impl SpecError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> SpecError {
+        SpecError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `Err` unless `lo ≤ value ≤ hi`.
+pub(crate) fn check_range<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> Result<(), SpecError> {
+    if value < lo || value > hi {
+        Err(SpecError::new(
+            field,
+            format!("must be between {lo} and {hi}, got {value}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The prompt section of a protocol: a template with `{{name}}` placeholders and the
+/// facts that fill them, stated from the resolved switches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptSection {
+    pub kind: &'static str,
+    pub template: &'static str,
+    pub facts: Vec<(&'static str, String)>,
+}
+
+impl ProtocolSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProtocolSpec::None(_) => "none",
+            ProtocolSpec::Broadcast(_) => "broadcast",
+            ProtocolSpec::Quota(_) => "quota",
+            ProtocolSpec::Ledger(_) => "ledger",
+        }
+    }
+
+    /// Read a `[protocols.NAME]` table: serde dispatches on `kind` (the variant names
+    /// are the kinds) and each kind's switches are checked (unknown ones are errors),
+    /// then validated.
+    pub fn from_table(table: &toml::Table) -> Result<ProtocolSpec, SpecError> {
+        let spec = ProtocolSpec::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| spec_error(table, e.message()))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Ranges and combinations serde cannot check.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        match self {
+            ProtocolSpec::None(_) => Ok(()),
+            ProtocolSpec::Broadcast(s) => s.validate(),
+            ProtocolSpec::Quota(s) => s.validate(),
+            ProtocolSpec::Ledger(s) => s.validate(),
+        }
+    }
+
+    /// The protocol of one run. `rng` is its own stream (sequential speaking orders).
+    pub fn build(&self, rng: ChaCha8Rng) -> Box<dyn Protocol> {
+        match self {
+            ProtocolSpec::None(_) => Box::new(none::NoProtocol),
+            ProtocolSpec::Broadcast(s) => Box::new(broadcast::Broadcast::new(s.clone(), rng)),
+            ProtocolSpec::Quota(s) => Box::new(quota::QuotaProtocol::new(s.clone(), rng)),
+            ProtocolSpec::Ledger(s) => Box::new(ledger::Ledger::new(s.clone())),
+        }
+    }
+
+    /// Requests one agent answers in an average year (repairs excluded), by kind.
+    pub fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        match self {
+            ProtocolSpec::None(_) => vec![(RequestKind::Decision, 1.0)],
+            ProtocolSpec::Broadcast(s) => s.requests_per_year(),
+            ProtocolSpec::Quota(s) => s.requests_per_year(),
+            ProtocolSpec::Ledger(s) => s.requests_per_year(),
+        }
+    }
+
+    /// The longest message a talking protocol accepts (`None`: it does not talk).
+    pub fn message_chars(&self) -> Option<usize> {
+        match self {
+            ProtocolSpec::None(_) | ProtocolSpec::Ledger(_) => None,
+            ProtocolSpec::Broadcast(s) => Some(s.max_message_chars),
+            ProtocolSpec::Quota(s) => (s.talk_rounds > 0).then_some(s.max_message_chars),
+        }
+    }
+
+    /// The protocol section of the LLM prompt.
+    pub fn prompt_section(&self) -> PromptSection {
+        match self {
+            ProtocolSpec::None(_) => none::prompt_section(),
+            ProtocolSpec::Broadcast(s) => s.prompt_section(),
+            ProtocolSpec::Quota(s) => s.prompt_section(),
+            ProtocolSpec::Ledger(s) => s.prompt_section(),
+        }
+    }
+}
+
+/// Name the switch a deserialization error is about. Serde names unknown fields,
+/// unknown kinds and a missing kind; a type error names no field, so the culprit is the
+/// switch whose removal (it then takes its default) makes the table valid.
+fn spec_error(table: &toml::Table, message: &str) -> SpecError {
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    if let Some(field) = named("unknown field `") {
+        let kind = table.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+        return SpecError::new(
+            field,
+            format!("does not apply to a protocol of kind `{kind}` ({message})"),
+        );
+    }
+    if message.starts_with("unknown variant") {
+        return SpecError::new("kind", format!("unknown protocol kind: {message}"));
+    }
+    if message.starts_with("missing field `kind`") {
+        return SpecError::new("kind", format!("missing: one of {}", kinds()));
+    }
+    let culprit = table.keys().filter(|k| *k != "kind").find(|key| {
+        let mut without = table.clone();
+        without.remove(*key);
+        ProtocolSpec::deserialize(toml::Value::Table(without)).is_ok()
+    });
+    SpecError::new(culprit.map_or("kind", String::as_str), message)
+}
+
+/// The protocol kinds, as serde lists them (`` `none`, `broadcast` or … ``): read off
+/// the enum itself, so the list cannot go stale.
+fn kinds() -> String {
+    let probe = toml::Table::from_iter([("kind".to_string(), toml::Value::String(String::new()))]);
+    match ProtocolSpec::deserialize(toml::Value::Table(probe)) {
+        Err(e) => e
+            .message()
+            .split_once("expected ")
+            .map_or(String::new(), |(_, kinds)| kinds.to_string()),
+        Ok(_) => String::new(),
+    }
+}
 
 /// Everything about the year being played that protocols read and write.
 pub struct YearContext {
@@ -66,21 +241,64 @@ impl YearContext {
     pub fn observations(&self) -> Vec<Observation> {
         (0..self.teams()).map(|t| self.observation(t)).collect()
     }
+
+    /// Record an event of this year.
+    pub fn push(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// Record the start of a phase.
+    pub fn phase(&mut self, phase: impl Into<String>) {
+        let year = self.year;
+        self.events.push(Event::Phase {
+            year,
+            phase: phase.into(),
+        });
+    }
 }
 
-/// Ask every agent the same kind of question at once and collect the answers in agent
-/// order, so the order in which answers arrive never matters.
-pub async fn ask_all<'a, T, F, Fut>(
-    agents: &'a mut [Box<dyn Agent>],
-    observations: &'a [Observation],
-    ask: F,
-) -> Result<Vec<T>, AgentError>
-where
-    F: Fn(&'a mut Box<dyn Agent>, &'a Observation) -> Fut,
-    Fut: Future<Output = Result<T, AgentError>> + 'a,
-{
-    let answers = join_all(agents.iter_mut().zip(observations).map(|(a, o)| ask(a, o))).await;
+/// Ask every agent the same question at once, each with its own observation, and collect
+/// the answers in agent order, so the order in which answers arrive never matters.
+pub async fn ask_all(
+    agents: &mut [Box<dyn Agent>],
+    observations: &[Observation],
+    request: &Request,
+) -> Result<Vec<Answer>, AgentError> {
+    let answers = join_all(
+        agents
+            .iter_mut()
+            .zip(observations)
+            .map(|(a, o)| a.answer(o, request)),
+    )
+    .await;
     answers.into_iter().collect()
+}
+
+/// As [`ask_all`], with a request of its own for each agent.
+pub async fn ask_each(
+    agents: &mut [Box<dyn Agent>],
+    observations: &[Observation],
+    requests: &[Request],
+) -> Result<Vec<Answer>, AgentError> {
+    let answers = join_all(
+        agents
+            .iter_mut()
+            .zip(observations)
+            .zip(requests)
+            .map(|((a, o), r)| a.answer(o, r)),
+    )
+    .await;
+    answers.into_iter().collect()
+}
+
+/// The error for an answer of the wrong kind.
+pub fn wrong_kind(team: usize, year: u32, asked: RequestKind, got: &Response) -> AgentError {
+    AgentError::WrongKind {
+        agent: team,
+        year,
+        asked,
+        got: got.kind(),
+    }
 }
 
 /// A coordination protocol: phases around the engine step.
@@ -107,312 +325,54 @@ pub trait Protocol: Send {
     }
 }
 
-/// Build the protocol of a configuration. `rng` is the protocol's own stream (used for
-/// sequential speaking orders).
-pub fn build(config: &ProtocolConfig, rng: ChaCha8Rng) -> Box<dyn Protocol> {
-    match config {
-        ProtocolConfig::None => Box::new(none::NoProtocol),
-        ProtocolConfig::Broadcast {
-            rounds,
-            order,
-            max_message_chars,
-        } => Box::new(broadcast::Broadcast::new(
-            *rounds,
-            *order,
-            *max_message_chars,
-            rng,
-        )),
-        ProtocolConfig::Quota(q) => Box::new(quota::QuotaProtocol::new(q.clone(), rng)),
-        ProtocolConfig::Ledger { reporting, window } => {
-            Box::new(ledger::Ledger::new(*reporting, *window))
-        }
-    }
-}
-
-/// Per-team extras of a year that the engine does not know (for `agents.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct YearExtras {
-    pub quotas: Vec<Option<i64>>,
-    pub pledges: Vec<Option<Pledge>>,
-    pub reported: Vec<Option<i64>>,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunStatus {
-    Ok,
-    Failed(String),
-    BudgetExceeded(String),
-}
-
-/// Everything one run produced.
-pub struct GameRecord {
-    pub years: Vec<(YearOutcome, YearExtras)>,
-    pub events: Vec<Event>,
-    pub status: RunStatus,
-    pub stats: AgentStats,
-    pub final_state: State,
-}
-
-/// Asked before each year: `Some(reason)` stops the run there, as budget-exceeded (the
-/// sweep's LLM budget is spent; a year under way is always finished).
-pub type StopCheck = dyn Fn() -> Option<String> + Send + Sync;
-
-/// Play one run: `years` years (fewer when the game stops on collapse, an agent fails or
-/// `stop` says so).
-pub async fn play(
-    params: &GameParams,
-    years: u32,
-    mut agents: Vec<Box<dyn Agent>>,
-    mut protocol: Box<dyn Protocol>,
-    mut events: Vec<Event>,
-    stop: &StopCheck,
-) -> GameRecord {
-    let teams = agents.len();
-    let mut state = State::initial(params, teams);
-    let mut last: Option<YearOutcome> = None;
-    let mut played = Vec::with_capacity(years as usize);
-    let mut board_carry = Board::default();
-    let mut status = RunStatus::Ok;
-
-    for year in 1..=years {
-        if let Some(reason) = stop() {
-            status = RunStatus::BudgetExceeded(reason);
-            break;
-        }
-        let base = (0..teams)
-            .map(|t| observe(params, &state, last.as_ref(), t, year, years))
-            .collect();
-        let mut ctx = YearContext {
-            year,
-            base,
-            board: std::mem::take(&mut board_carry),
-            quotas: vec![None; teams],
-            quotas_binding: false,
-            pledges: vec![None; teams],
-            reported: vec![None; teams],
-            events: Vec::new(),
-        };
-        match play_year(params, &state, &mut ctx, &mut agents, protocol.as_mut()).await {
-            Ok(outcome) => {
-                let collapsed = outcome.collapsed_now;
-                state = outcome.state.clone();
-                board_carry = std::mem::take(&mut ctx.board);
-                events.append(&mut ctx.events);
-                played.push((
-                    outcome.clone(),
-                    YearExtras {
-                        quotas: ctx.quotas,
-                        pledges: ctx.pledges,
-                        reported: ctx.reported,
-                    },
-                ));
-                last = Some(outcome);
-                if collapsed && params.stop_on_collapse {
-                    break;
-                }
-            }
-            Err(err) => {
-                events.append(&mut ctx.events);
-                status = match err {
-                    AgentError::Budget(reason) => RunStatus::BudgetExceeded(reason),
-                    other => RunStatus::Failed(other.to_string()),
-                };
-                break;
-            }
-        }
-    }
-
-    let mut stats = AgentStats::default();
-    for agent in &agents {
-        stats.add(&agent.stats());
-    }
-    GameRecord {
-        years: played,
-        events,
-        status,
-        stats,
-        final_state: state,
-    }
-}
-
-async fn play_year(
-    params: &GameParams,
-    state: &State,
-    ctx: &mut YearContext,
-    agents: &mut [Box<dyn Agent>],
-    protocol: &mut dyn Protocol,
-) -> Result<YearOutcome, AgentError> {
-    let year = ctx.year;
-    let result = protocol.before_decision(ctx, agents).await;
-    drain_agent_events(ctx, agents);
-    result?;
-
-    ctx.events.push(Event::Phase {
-        year,
-        phase: "decision".into(),
-    });
-    let observations = ctx.observations();
-    let decisions = ask_all(agents, &observations, |a, o| a.decide(o)).await;
-    drain_agent_events(ctx, agents);
-    let decisions: Vec<Decision> = decisions?;
-
-    let binding: Vec<Option<i64>> = if ctx.quotas_binding {
-        ctx.quotas.clone()
+/// A number as a prompt states it: without a trailing `.0` when it is whole.
+pub(crate) fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
     } else {
-        vec![None; ctx.teams()]
-    };
-    let outcome = engine::step(params, state, &decisions, &binding);
-    for (t, (requested, out)) in decisions.iter().zip(&outcome.teams).enumerate() {
-        ctx.events.push(Event::Decision {
-            year,
-            team: t,
-            requested: *requested,
-            applied: out.applied,
-            repaired: out.repaired,
-        });
-    }
-    ctx.events.push(Event::Year {
-        year,
-        weather: outcome.weather,
-        fleet: outcome.fleet,
-        catch: outcome.catch,
-        post_harvest: outcome.post_harvest,
-        regen: outcome.regen,
-        stock: outcome.stock,
-        ship_value: outcome.ship_value,
-        collapsed_now: outcome.collapsed_now,
-    });
-
-    let years_total = ctx.base.first().map_or(year, |o| o.public.years_total);
-    let after: Vec<Observation> = (0..ctx.teams())
-        .map(|t| {
-            let mut obs = observe(params, &outcome.state, Some(&outcome), t, year, years_total);
-            obs.board = ctx.board.clone();
-            obs
-        })
-        .collect();
-    let result = protocol.after_year(ctx, &outcome, &after, agents).await;
-    drain_agent_events(ctx, agents);
-    result?;
-    Ok(outcome)
-}
-
-fn drain_agent_events(ctx: &mut YearContext, agents: &mut [Box<dyn Agent>]) {
-    for (t, agent) in agents.iter_mut().enumerate() {
-        for event in agent.drain_events() {
-            ctx.events.push(Event::Agent {
-                year: ctx.year,
-                team: t,
-                event,
-            });
-        }
-    }
-}
-
-/// Team `t`'s view of `state` before `year` (or, for report requests, after it).
-pub fn observe(
-    params: &GameParams,
-    state: &State,
-    last: Option<&YearOutcome>,
-    t: usize,
-    year: u32,
-    years_total: u32,
-) -> Observation {
-    let team = state.teams[t];
-    let (fleet, last_decision, last_catch, catch_per_ship) = match last {
-        Some(o) => {
-            let a = o.teams[t].applied;
-            (
-                o.fleet,
-                Decision {
-                    order: a.order as i64,
-                    deep: a.deep as i64,
-                    coast: a.coast as i64,
-                },
-                [o.teams[t].catch_deep, o.teams[t].catch_coast],
-                Some(o.catch_per_ship),
-            )
-        }
-        None => {
-            let mut fleet = [0u32; 3];
-            for tm in &state.teams {
-                let d = initial_deployment(tm.ships);
-                fleet[0] += d.deep;
-                fleet[1] += d.coast;
-                fleet[2] += d.harbor;
-            }
-            let d = initial_deployment(team.ships);
-            (
-                fleet,
-                Decision {
-                    order: 0,
-                    deep: d.deep as i64,
-                    coast: d.coast as i64,
-                },
-                [0, 0],
-                None,
-            )
-        }
-    };
-    let density = params
-        .reveal_stock
-        .then(|| Area::ALL.map(|a| (state.density(params, a) * 100.0).round() / 100.0));
-    Observation {
-        own: OwnView {
-            team: t,
-            ships: team.ships,
-            bank: team.bank,
-            assets: state.assets(t),
-            last_catch,
-            last_decision,
-            order_limit: params.order_limit(team.ships),
-        },
-        public: PublicView {
-            year,
-            years_total,
-            years_left: years_total.saturating_sub(year) + 1,
-            teams: state.teams.len(),
-            fleet,
-            catch_per_ship,
-            density,
-            ship_value: state.ship_value,
-            fish_price: params.fish_price,
-            ship_price: params.ship_price,
-            costs: [params.deep.cost, params.coast.cost, params.harbor_cost],
-        },
-        board: Board::default(),
+        format!("{x:.2}")
     }
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
 
-impl RunStatus {
-    /// The `status` column and the error text (if any).
-    pub fn describe(&self) -> (&'static str, Option<String>) {
-        match self {
-            RunStatus::Ok => ("ok", None),
-            RunStatus::Failed(e) => ("failed", Some(e.clone())),
-            RunStatus::BudgetExceeded(e) => ("budget_exceeded", Some(e.clone())),
-        }
+    fn table(text: &str) -> toml::Table {
+        toml::from_str(text).unwrap()
     }
-}
 
-impl GameRecord {
-    /// A run that failed before its first year (e.g. an agent could not be built).
-    pub fn failed(
-        params: &GameParams,
-        teams: usize,
-        events: Vec<Event>,
-        reason: String,
-    ) -> GameRecord {
-        GameRecord {
-            years: Vec::new(),
-            events,
-            status: RunStatus::Failed(reason),
-            stats: AgentStats::default(),
-            final_state: State::initial(params, teams),
-        }
+    #[test]
+    fn tables_dispatch_on_kind_with_defaults() {
+        let spec = ProtocolSpec::from_table(&table("kind = \"broadcast\"\nrounds = 2")).unwrap();
+        assert_eq!(
+            spec,
+            ProtocolSpec::Broadcast(BroadcastSpec {
+                rounds: 2,
+                ..BroadcastSpec::default()
+            })
+        );
+        assert_eq!(spec.kind(), "broadcast");
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(json["kind"], "broadcast");
+        assert_eq!(json["max_message_chars"], 600);
+    }
+
+    #[test]
+    fn errors_name_the_switch() {
+        let err = ProtocolSpec::from_table(&table("kind = \"quota\"\nrounds = 2")).unwrap_err();
+        assert_eq!(err.field, "rounds");
+        assert!(err.message.contains("kind `quota`"), "{}", err.message);
+        let err = ProtocolSpec::from_table(&table("kind = \"quota\"\napproval = 2.0")).unwrap_err();
+        assert_eq!(err.field, "approval");
+        let err =
+            ProtocolSpec::from_table(&table("kind = \"ledger\"\nwindow = \"x\"")).unwrap_err();
+        assert_eq!(err.field, "window");
+        let err = ProtocolSpec::from_table(&table("rounds = 1")).unwrap_err();
+        assert_eq!(err.field, "kind");
+        assert!(err.message.contains("`quota`"), "{}", err.message);
+        let err = ProtocolSpec::from_table(&table("kind = \"telepathy\"")).unwrap_err();
+        assert!(err.message.contains("telepathy") && err.message.contains("ledger"));
+        assert_eq!(err.field, "kind");
     }
 }

@@ -1,8 +1,22 @@
 //! `none`: decisions only, no communication. The control condition.
 
-use super::{Protocol, YearContext};
+use super::{PromptSection, Protocol, YearContext};
 use crate::agents::{Agent, AgentError};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// `none` has no switches.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoneSpec {}
+
+pub(super) fn prompt_section() -> PromptSection {
+    PromptSection {
+        kind: "none",
+        template: include_str!("../../prompts/protocol_none.md"),
+        facts: Vec::new(),
+    }
+}
 
 pub struct NoProtocol;
 

@@ -5,18 +5,133 @@
 //! team votes on the median, which is adopted when the accept share reaches `approval`.
 //! The TAC is split into team quotas and holds until the next negotiation.
 
-use super::broadcast::talk;
+use super::talk::talk;
 use super::{
-    ask_all, Allocation, Enforcement, MessageOrder, OnReject, Protocol, QuotaConfig, YearContext,
+    ask_all, check_range, fmt_num, wrong_kind, MessageOrder, PromptSection, Protocol, SpecError,
+    YearContext,
 };
-use crate::agents::{Agent, AgentError, Observation, QuotaBoard, QuotaViolation};
+use crate::agents::{
+    Agent, AgentError, Observation, QuotaBoard, QuotaViolation, Request, RequestKind, Response,
+};
 use crate::engine::YearOutcome;
 use crate::record::Event;
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// How a total allowable catch is split into team quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Allocation {
+    /// `floor(TAC / N)` each.
+    #[default]
+    Equal,
+    /// `floor(TAC · ships_t / Σ ships)`.
+    Fleet,
+}
+
+/// Whether the engine enforces quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// The engine caps each team's catch at its quota (DESIGN §3 step 5).
+    #[default]
+    Binding,
+    /// Published only; violations are recorded and shown to all next year.
+    Advisory,
+}
+
+/// What holds when a negotiation fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnReject {
+    /// No quota until the next negotiation.
+    #[default]
+    None,
+    /// The last adopted TAC stays in force.
+    Previous,
+}
+
+/// Switches of the negotiated-quota protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuotaSpec {
+    /// Negotiate every this many years (1 = every year).
+    pub every_years: u32,
+    /// Message rounds before the proposals.
+    pub talk_rounds: u32,
+    /// Bound on each message's length in characters.
+    pub max_message_chars: usize,
+    /// Accept share needed to adopt the median (1.0 = unanimity).
+    pub approval: f64,
+    pub allocation: Allocation,
+    pub enforcement: Enforcement,
+    pub on_reject: OnReject,
+}
+
+impl Default for QuotaSpec {
+    fn default() -> Self {
+        QuotaSpec {
+            every_years: 1,
+            talk_rounds: 0,
+            max_message_chars: 600,
+            approval: 0.5,
+            allocation: Allocation::Equal,
+            enforcement: Enforcement::Binding,
+            on_reject: OnReject::None,
+        }
+    }
+}
+
+impl QuotaSpec {
+    pub(super) fn validate(&self) -> Result<(), SpecError> {
+        check_range("every_years", self.every_years, 1, 200)?;
+        check_range("talk_rounds", self.talk_rounds, 0, 20)?;
+        check_range("max_message_chars", self.max_message_chars, 1, 100_000)?;
+        if !(self.approval > 0.0 && self.approval <= 1.0) {
+            return Err(SpecError::new(
+                "approval",
+                format!("must be a share in (0, 1], got {}", self.approval),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        let every = self.every_years.max(1) as f64;
+        vec![
+            (RequestKind::Message, self.talk_rounds as f64 / every),
+            (RequestKind::Proposal, 1.0 / every),
+            (RequestKind::Vote, 1.0 / every),
+            (RequestKind::Decision, 1.0),
+        ]
+    }
+
+    pub(super) fn prompt_section(&self) -> PromptSection {
+        let (enforcement, enforcement_phrase) = match self.enforcement {
+            Enforcement::Advisory => ("advisory", "quotas are published but not enforced; over-fishing is recorded and shown to all next year."),
+            Enforcement::Binding => ("binding", "the game stops each team's catch at its quota; fish not caught stay in the sea."),
+        };
+        let allocation = match self.allocation {
+            Allocation::Equal => "equal",
+            Allocation::Fleet => "fleet",
+        };
+        PromptSection {
+            kind: "quota",
+            template: include_str!("../../prompts/protocol_quota.md"),
+            facts: vec![
+                ("every_years", self.every_years.to_string()),
+                ("approval_pct", fmt_num(self.approval * 100.0)),
+                ("allocation", allocation.to_string()),
+                ("enforcement", enforcement.to_string()),
+                ("enforcement_phrase", enforcement_phrase.to_string()),
+            ],
+        }
+    }
+}
 
 pub struct QuotaProtocol {
-    config: QuotaConfig,
+    spec: QuotaSpec,
     rng: ChaCha8Rng,
     /// The TAC in force (adopted at the last negotiation, or carried over).
     tac: Option<i64>,
@@ -25,9 +140,9 @@ pub struct QuotaProtocol {
 }
 
 impl QuotaProtocol {
-    pub fn new(config: QuotaConfig, rng: ChaCha8Rng) -> Self {
+    pub fn new(spec: QuotaSpec, rng: ChaCha8Rng) -> Self {
         QuotaProtocol {
-            config,
+            spec,
             rng,
             tac: None,
             violations: Vec::new(),
@@ -35,7 +150,7 @@ impl QuotaProtocol {
     }
 
     fn negotiates_in(&self, year: u32) -> bool {
-        (year - 1).is_multiple_of(self.config.every_years.max(1))
+        (year - 1).is_multiple_of(self.spec.every_years.max(1))
     }
 
     async fn negotiate(
@@ -47,25 +162,25 @@ impl QuotaProtocol {
         talk(
             year,
             agents,
-            self.config.talk_rounds,
+            self.spec.talk_rounds,
             MessageOrder::Simultaneous,
-            self.config.max_message_chars,
+            self.spec.max_message_chars,
             &mut self.rng,
         )
         .await?;
 
-        year.events.push(Event::Phase {
-            year: y,
-            phase: "proposal".into(),
-        });
+        year.phase("proposal");
         let observations = year.observations();
-        let proposals: Vec<i64> = ask_all(agents, &observations, |a, o| a.propose(o))
-            .await?
-            .into_iter()
-            .map(|p| p.max(0))
-            .collect();
+        let answers = ask_all(agents, &observations, &Request::Proposal).await?;
+        let mut proposals = Vec::with_capacity(answers.len());
+        for (team, answer) in answers.into_iter().enumerate() {
+            match answer.response {
+                Response::Proposal(tac) => proposals.push(tac.max(0)),
+                other => return Err(wrong_kind(team, y, RequestKind::Proposal, &other)),
+            }
+        }
         for (team, &tac) in proposals.iter().enumerate() {
-            year.events.push(Event::Proposal { year: y, team, tac });
+            year.push(Event::Proposal { year: y, team, tac });
         }
         let median = median(&proposals);
         if let Some(board) = year.board.quota.as_mut() {
@@ -73,34 +188,40 @@ impl QuotaProtocol {
             board.median = median;
         }
 
-        year.events.push(Event::Phase {
-            year: y,
-            phase: "vote".into(),
-        });
-        let observations = year.observations();
-        let votes = ask_all(agents, &observations, |a, o| a.vote(o)).await?;
-        let accepts = votes.iter().filter(|v| v.accept).count();
-        for (team, vote) in votes.into_iter().enumerate() {
-            year.events.push(Event::Vote {
-                year: y,
-                team,
-                vote,
-            });
+        year.phase("vote");
+        let mut accepts = 0;
+        if let Some(tac) = median {
+            let observations = year.observations();
+            let answers = ask_all(agents, &observations, &Request::Vote { tac }).await?;
+            for (team, answer) in answers.into_iter().enumerate() {
+                match answer.response {
+                    Response::Vote(vote) => {
+                        accepts += usize::from(vote.accept);
+                        year.push(Event::Vote {
+                            year: y,
+                            team,
+                            accept: vote.accept,
+                            reason: vote.reason,
+                        });
+                    }
+                    other => return Err(wrong_kind(team, y, RequestKind::Vote, &other)),
+                }
+            }
         }
         let accept_share = accepts as f64 / agents.len().max(1) as f64;
-        let adopted = median.is_some() && accept_share >= self.config.approval;
-        self.tac = match (adopted, self.config.on_reject) {
+        let adopted = median.is_some() && accept_share >= self.spec.approval;
+        self.tac = match (adopted, self.spec.on_reject) {
             (true, _) => median,
             (false, OnReject::Previous) => self.tac,
             (false, OnReject::None) => None,
         };
-        year.events.push(Event::QuotaOutcome {
+        year.push(Event::QuotaOutcome {
             year: y,
             median,
             accept_share,
             adopted,
             tac: self.tac,
-            quotas: allocate(self.tac, self.config.allocation, &year.base),
+            quotas: allocate(self.tac, self.spec.allocation, &year.base),
         });
         Ok(())
     }
@@ -113,7 +234,7 @@ impl Protocol for QuotaProtocol {
         year: &mut YearContext,
         agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
-        let binding = self.config.enforcement == Enforcement::Binding;
+        let binding = self.spec.enforcement == Enforcement::Binding;
         year.board.messages.clear();
         year.board.quota = Some(QuotaBoard {
             binding,
@@ -124,7 +245,7 @@ impl Protocol for QuotaProtocol {
         if self.negotiates_in(year.year) {
             self.negotiate(year, agents).await?;
         }
-        year.quotas = allocate(self.tac, self.config.allocation, &year.base);
+        year.quotas = allocate(self.tac, self.spec.allocation, &year.base);
         year.quotas_binding = binding;
         if let Some(board) = year.board.quota.as_mut() {
             board.tac = self.tac;
@@ -139,25 +260,25 @@ impl Protocol for QuotaProtocol {
         _after: &[Observation],
         _agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
-        if self.config.enforcement == Enforcement::Advisory {
-            for (team, (quota, out)) in year.quotas.iter().zip(&outcome.teams).enumerate() {
-                let catch = out.catch_deep + out.catch_coast;
-                if let Some(quota) = *quota {
-                    if catch > quota {
-                        let v = QuotaViolation {
-                            year: year.year,
-                            team,
-                            quota,
-                            catch,
-                        };
-                        year.events.push(Event::QuotaViolation {
-                            year: year.year,
-                            team,
-                            quota,
-                            catch,
-                        });
-                        self.violations.push(v);
-                    }
+        if self.spec.enforcement != Enforcement::Advisory {
+            return Ok(());
+        }
+        for (team, (quota, out)) in year.quotas.clone().iter().zip(&outcome.teams).enumerate() {
+            let catch = out.catch_deep + out.catch_coast;
+            if let Some(quota) = *quota {
+                if catch > quota {
+                    year.push(Event::QuotaViolation {
+                        year: year.year,
+                        team,
+                        quota,
+                        catch,
+                    });
+                    self.violations.push(QuotaViolation {
+                        year: year.year,
+                        team,
+                        quota,
+                        catch,
+                    });
                 }
             }
         }

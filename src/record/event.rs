@@ -1,7 +1,6 @@
 //! The run's event log (`runs/<run_id>/events.jsonl`): every phase, message, proposal,
-//! vote, pledge, decision, repair, agent-reported LLM call and engine outcome, in order.
+//! vote, pledge, decision, repair, LLM call and engine outcome, in order.
 
-use crate::agents::{Pledge, Vote};
 use crate::engine::{Applied, Decision};
 use serde::Serialize;
 
@@ -37,8 +36,8 @@ pub enum Event {
     Vote {
         year: u32,
         team: usize,
-        #[serde(flatten)]
-        vote: Vote,
+        accept: bool,
+        reason: String,
     },
     QuotaOutcome {
         year: u32,
@@ -53,7 +52,7 @@ pub enum Event {
         year: u32,
         team: usize,
         #[serde(flatten)]
-        pledge: Pledge,
+        pledge: Decision,
     },
     Decision {
         year: u32,
@@ -82,7 +81,7 @@ pub enum Event {
     Agent {
         year: u32,
         team: usize,
-        event: serde_json::Value,
+        event: AgentEvent,
     },
     Year {
         year: u32,
@@ -96,7 +95,7 @@ pub enum Event {
         collapsed_now: bool,
     },
     RunEnd {
-        status: String,
+        status: super::RunStatus,
         years_played: u32,
         collapse_year: Option<u32>,
         error: Option<String>,
@@ -112,4 +111,55 @@ impl Event {
             Event::RunStart { .. } | Event::Year { .. } | Event::RunEnd { .. }
         )
     }
+}
+
+/// What an agent reports about its own answering (LLM agents; scripted agents report
+/// nothing). `kind` is the request kind (`decision`, `message`, …).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// One answered call (live or from the cache).
+    LlmCall {
+        agent: usize,
+        year: u32,
+        kind: String,
+        round: u32,
+        repair: u32,
+        provider: String,
+        tokens_in: u64,
+        tokens_out: u64,
+        /// The server sent no usage; the counts are chars / 4.
+        tokens_estimated: bool,
+        cost_micro_usd: u64,
+        latency_ms: u64,
+        cache_hit: bool,
+        /// Transport attempts this call took (1 without retries).
+        attempt: u32,
+    },
+    /// A call that failed at the transport level after its retries.
+    LlmError {
+        agent: usize,
+        year: u32,
+        kind: String,
+        repair: u32,
+        error: String,
+    },
+    /// An answer that failed validation (a repair follows while repairs remain).
+    LlmInvalid {
+        agent: usize,
+        year: u32,
+        kind: String,
+        repair: u32,
+        error: String,
+        /// The answer's text, cut to a few hundred characters.
+        answer: String,
+    },
+    /// The configured fallback replaced an answer.
+    LlmFallback {
+        agent: usize,
+        year: u32,
+        kind: String,
+        fallback: String,
+        reason: String,
+    },
 }

@@ -1,35 +1,62 @@
-//! Recording results (DESIGN §8): the rows of `runs.csv`, `years.csv` and `agents.csv`,
-//! the per-run event logs, and writing them so that a crash never leaves a torn row.
+//! Recording results (DESIGN §8): the row types of the CSV files, the event log, the
+//! typed manifest, the run lifecycle sinks and crash-safe writing.
 //!
-//! A run's rows are appended only once the run is complete, `years.csv` and `agents.csv`
-//! first and `runs.csv` last: a run id in `runs.csv` therefore means all its rows are on
-//! disk, which is what resuming relies on.
+//! This module sits at the bottom with the engine: it knows rows, events and files, never
+//! protocols, agents or the game loop. A finished run reaches it as plain rows
+//! ([`FinishedRun`]) and every output (CSV files, event logs, the summary, progress, the
+//! LLM cache) is a [`RunSink`].
+//!
+//! A run's rows are appended only once the run is complete, `years.csv`, `agents.csv`
+//! (and `messages.csv`) first and `runs.csv` last: a run id in `runs.csv` therefore means
+//! all its rows are on disk, which is what resuming relies on.
 
+mod csvfile;
 mod event;
-pub use rows::RunLabel;
+mod manifest;
 mod rows;
-mod writer;
+mod sink;
+mod status;
 
-pub use event::Event;
-pub use rows::{agent_rows, gini, year_rows, AgentRow, RunRow, YearRow, RUNS_HEADER};
-pub use writer::{write_atomic, write_event_log, EventLevel, ResultsWriter, RunFiles};
+pub use csvfile::{header_of, write_atomic, write_event_log, EventLevel, EventLogs, ResultsWriter};
+pub use event::{AgentEvent, Event};
+pub use manifest::{Cell, Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION};
+pub use rows::{gini, AgentRow, RunLabel, RunRow, YearRow};
+pub use sink::{FinishedRun, RunSink, SweepEnd, SweepStart};
+pub use status::RunStatus;
 
-/// Errors while writing results.
+use std::path::PathBuf;
+
+/// Names of the files in a results directory.
+pub struct RunFiles;
+
+impl RunFiles {
+    pub const MANIFEST: &'static str = "manifest.json";
+    pub const RUNS: &'static str = "runs.csv";
+    pub const YEARS: &'static str = "years.csv";
+    pub const AGENTS: &'static str = "agents.csv";
+    pub const SUMMARY: &'static str = "summary.md";
+    pub const RUNS_DIR: &'static str = "runs";
+    pub const CACHE_DIR: &'static str = "cache";
+}
+
+/// Why writing or reading a results file failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     #[error("cannot write {path}: {source}")]
     Io {
-        path: std::path::PathBuf,
+        path: PathBuf,
         source: std::io::Error,
     },
     #[error("cannot write a CSV row to {path}: {source}")]
-    Csv {
-        path: std::path::PathBuf,
-        source: csv::Error,
-    },
+    Csv { path: PathBuf, source: csv::Error },
     #[error("cannot serialize {what}: {source}")]
     Json {
         what: String,
         source: serde_json::Error,
     },
+    #[error("{path}: {message}")]
+    Manifest { path: PathBuf, message: String },
+    /// A sink outside this module failed (the LLM cache, a progress display).
+    #[error("{0}")]
+    Sink(String),
 }

@@ -1,13 +1,11 @@
-//! Rows of the three CSV files, built from a finished run.
+//! Rows of the CSV files. Each file's header is derived from its row struct
+//! ([`super::header_of`]), so a column is added in exactly one place.
 
-use crate::protocol::{GameRecord, RunStatus};
+use super::RunStatus;
 use serde::{Deserialize, Serialize};
 
-/// Header of `runs.csv`, used to recognise an existing results file.
-pub const RUNS_HEADER: &str = "run_id,cell,protocol,population,seed,status,years,collapsed,collapse_year,survival_years,final_stock_deep,final_stock_coast,total_catch,total_assets,gini_assets,gini_catch,invalid_decisions,llm_calls,llm_retries,llm_repairs,llm_fallbacks,tokens_in,tokens_out,cost_usd,years_played,error";
-
 /// One row of `runs.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunRow {
     pub run_id: String,
     /// `<protocol>/<population>`.
@@ -15,8 +13,7 @@ pub struct RunRow {
     pub protocol: String,
     pub population: String,
     pub seed: u64,
-    /// `ok`, `failed` or `budget_exceeded`.
-    pub status: String,
+    pub status: RunStatus,
     /// The horizon (years configured).
     pub years: u32,
     pub collapsed: bool,
@@ -39,12 +36,12 @@ pub struct RunRow {
     pub cost_usd: f64,
     /// Years actually played (fewer than `years` with `stop_on_collapse` or a failure).
     pub years_played: u32,
-    /// Why the run failed, if it did.
+    /// Why the run failed or stopped, if it did.
     pub error: String,
 }
 
 /// One row of `years.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct YearRow {
     pub run_id: String,
     pub year: u32,
@@ -66,7 +63,7 @@ pub struct YearRow {
 }
 
 /// One row of `agents.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AgentRow {
     pub run_id: String,
     pub year: u32,
@@ -100,7 +97,7 @@ pub struct AgentRow {
 }
 
 /// Identity of a run in the sweep.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RunLabel {
     pub run_id: String,
     pub cell: String,
@@ -135,120 +132,10 @@ pub fn gini(values: &[f64]) -> f64 {
     weighted / (n as f64 * total)
 }
 
-impl RunRow {
-    pub fn new(label: &RunLabel, record: &GameRecord) -> RunRow {
-        let teams = record.final_state.teams.len();
-        let (status, error) = match &record.status {
-            RunStatus::Ok => ("ok", String::new()),
-            RunStatus::Failed(e) => ("failed", e.clone()),
-            RunStatus::BudgetExceeded(e) => ("budget_exceeded", e.clone()),
-        };
-        let collapse_year = record.final_state.collapse_year;
-        let mut catch_by_team = vec![0.0; teams];
-        let mut invalid = 0;
-        for (year, _) in &record.years {
-            invalid += year.invalid_decisions;
-            for (t, out) in year.teams.iter().enumerate() {
-                catch_by_team[t] += (out.catch_deep + out.catch_coast) as f64;
-            }
-        }
-        let assets: Vec<f64> = (0..teams)
-            .map(|t| record.final_state.assets(t) as f64)
-            .collect();
-        RunRow {
-            run_id: label.run_id.clone(),
-            cell: label.cell.clone(),
-            protocol: label.protocol.clone(),
-            population: label.population.clone(),
-            seed: label.seed,
-            status: status.to_string(),
-            years: label.years,
-            collapsed: collapse_year.is_some(),
-            collapse_year,
-            survival_years: collapse_year.map_or(label.years, |y| y - 1),
-            final_stock_deep: record.final_state.stock[0],
-            final_stock_coast: record.final_state.stock[1],
-            total_catch: catch_by_team.iter().sum::<f64>() as i64,
-            total_assets: assets.iter().sum::<f64>() as i64,
-            gini_assets: gini(&assets),
-            gini_catch: gini(&catch_by_team),
-            invalid_decisions: invalid,
-            llm_calls: record.stats.llm_calls,
-            llm_retries: record.stats.llm_retries,
-            llm_repairs: record.stats.llm_repairs,
-            llm_fallbacks: record.stats.llm_fallbacks,
-            tokens_in: record.stats.tokens_in,
-            tokens_out: record.stats.tokens_out,
-            cost_usd: record.stats.cost_micro_usd as f64 / 1e6,
-            years_played: record.years.len() as u32,
-            error,
-        }
-    }
-}
-
-/// The `years.csv` rows of a run.
-pub fn year_rows(label: &RunLabel, record: &GameRecord) -> Vec<YearRow> {
-    record
-        .years
-        .iter()
-        .map(|(o, _)| YearRow {
-            run_id: label.run_id.clone(),
-            year: o.year,
-            fleet_deep: o.fleet[0],
-            fleet_coast: o.fleet[1],
-            fleet_harbor: o.fleet[2],
-            catch_deep: o.catch[0],
-            catch_coast: o.catch[1],
-            stock_deep: o.stock[0],
-            stock_coast: o.stock[1],
-            regen_deep: o.regen[0],
-            regen_coast: o.regen[1],
-            ship_value: o.ship_value,
-            weather: o.weather,
-            post_harvest_deep: o.post_harvest[0],
-            post_harvest_coast: o.post_harvest[1],
-        })
-        .collect()
-}
-
-/// The `agents.csv` rows of a run.
-pub fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
-    let mut rows = Vec::new();
-    for (o, extras) in &record.years {
-        for (t, out) in o.teams.iter().enumerate() {
-            let pledge = extras.pledges[t];
-            rows.push(AgentRow {
-                run_id: label.run_id.clone(),
-                year: o.year,
-                agent: t,
-                order: out.applied.order,
-                deep: out.applied.deep,
-                coast: out.applied.coast,
-                harbor: out.applied.harbor,
-                ships: out.ships,
-                catch_deep: out.catch_deep,
-                catch_coast: out.catch_coast,
-                revenue: out.revenue,
-                costs: out.costs,
-                interest: out.interest,
-                bank: out.bank,
-                assets: out.assets,
-                quota: extras.quotas[t],
-                quota_binding: out.quota_binding,
-                pledge_order: pledge.map(|p| p.order),
-                pledge_deep: pledge.map(|p| p.deep),
-                pledge_coast: pledge.map(|p| p.coast),
-                repaired: out.repaired,
-                reported_catch: extras.reported[t],
-            });
-        }
-    }
-    rows
-}
-
 #[cfg(test)]
 mod tests {
-    use super::gini;
+    use super::*;
+    use crate::record::header_of;
 
     #[test]
     fn gini_of_equal_values_is_zero_and_of_one_holder_is_near_one() {
@@ -264,5 +151,34 @@ mod tests {
     fn gini_shifts_negative_values() {
         // [-1, 1] shifted to [0, 2]: one holder of everything among two = 0.5.
         assert!((gini(&[-1.0, 1.0]) - 0.5).abs() < 1e-12);
+    }
+
+    /// The field names of a row type, read from its serialized JSON form (an independent
+    /// route from the CSV header derivation).
+    fn fields<T: Serialize + Default>() -> Vec<String> {
+        match serde_json::to_value(T::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            other => panic!("not a struct: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn csv_headers_are_the_row_fields_in_order() {
+        fn check<T: Serialize + Default>() {
+            let mut header = header_of::<T>();
+            let mut names = fields::<T>();
+            assert!(!header.is_empty());
+            // JSON maps are sorted; compare as sets and check the order separately below.
+            header.sort();
+            names.sort();
+            assert_eq!(header, names);
+        }
+        check::<RunRow>();
+        check::<YearRow>();
+        check::<AgentRow>();
+        let runs = header_of::<RunRow>();
+        assert_eq!(runs.first().map(String::as_str), Some("run_id"));
+        assert_eq!(runs.get(5).map(String::as_str), Some("status"));
+        assert_eq!(runs.last().map(String::as_str), Some("error"));
     }
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::agents::{LedgerEntry, QuotaBoard};
 use crate::engine::{State, Team};
-use crate::protocol::observe;
+use crate::game::observe;
 use rand::SeedableRng;
 
 fn agent(strategy: Strategy, seed: u64) -> ScriptedAgent {
@@ -18,13 +18,14 @@ fn first_obs() -> Observation {
     observe(&params, &State::initial(&params, 6), None, 0, 1, 20)
 }
 
-fn block<T>(f: impl std::future::Future<Output = T>) -> T {
-    futures::executor::block_on(f)
+/// The TAC put to the vote on an observation's quota board.
+fn median(obs: &Observation) -> i64 {
+    obs.board.quota.as_ref().and_then(|q| q.median).unwrap_or(0)
 }
 
 #[test]
 fn greedy_orders_the_limit_and_fishes_the_richer_deep_sea() {
-    let d = block(agent(Strategy::Greedy, 1).decide(&first_obs())).unwrap();
+    let d = agent(Strategy::Greedy, 1).decide(&first_obs());
     assert_eq!(
         d,
         Decision {
@@ -40,7 +41,7 @@ fn greedy_moves_to_the_coast_and_then_the_harbor_as_stocks_fall() {
     let mut obs = first_obs();
     obs.public.density = Some([0.2, 0.8]);
     // Deep: 10 fish · $20 − $250 < 0; coast: 15 · 20 − 150 = 150.
-    let d = block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap();
+    let d = agent(Strategy::Greedy, 1).decide(&obs);
     assert_eq!(
         d,
         Decision {
@@ -52,7 +53,7 @@ fn greedy_moves_to_the_coast_and_then_the_harbor_as_stocks_fall() {
     obs.public.density = Some([0.05, 0.05]);
     // Deep: 2.5 · 20 − 250 = −200; coast 1.5 · 20 − 150 = −120: both lose more than the
     // harbor's $50, and nothing is profitable enough to order.
-    let d = block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap();
+    let d = agent(Strategy::Greedy, 1).decide(&obs);
     assert_eq!(
         d,
         Decision {
@@ -65,7 +66,7 @@ fn greedy_moves_to_the_coast_and_then_the_harbor_as_stocks_fall() {
 
 #[test]
 fn fixed_keeps_the_initial_deployment() {
-    let d = block(agent(Strategy::Fixed, 1).decide(&first_obs())).unwrap();
+    let d = agent(Strategy::Fixed, 1).decide(&first_obs());
     assert_eq!(
         d,
         Decision {
@@ -80,7 +81,7 @@ fn fixed_keeps_the_initial_deployment() {
 fn sustainable_aims_at_an_equal_share_of_the_sustainable_fleet() {
     let mut obs = first_obs();
     // 22 ships per area / 6 teams = 3.67 → 3 each, 6 in all: order 2 of 4 ships.
-    let d = block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap();
+    let d = agent(Strategy::Sustainable, 1).decide(&obs);
     assert_eq!(
         d,
         Decision {
@@ -90,7 +91,7 @@ fn sustainable_aims_at_an_equal_share_of_the_sustainable_fleet() {
         }
     );
     obs.own.ships = 6;
-    let d = block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap();
+    let d = agent(Strategy::Sustainable, 1).decide(&obs);
     assert_eq!(
         d,
         Decision {
@@ -101,7 +102,7 @@ fn sustainable_aims_at_an_equal_share_of_the_sustainable_fleet() {
     );
     // Below the most productive density it fishes less, so the area can recover.
     obs.public.density = Some([0.3, 0.6]);
-    let d = block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap();
+    let d = agent(Strategy::Sustainable, 1).decide(&obs);
     assert_eq!(d.deep, 0);
     assert_eq!(d.coast, 3);
 }
@@ -111,9 +112,7 @@ fn random_is_valid_and_reproducible_from_its_seed() {
     let obs = first_obs();
     let play = |seed| {
         let mut a = agent(Strategy::Random, seed);
-        (0..20)
-            .map(|_| block(a.decide(&obs)).unwrap())
-            .collect::<Vec<_>>()
+        (0..20).map(|_| a.decide(&obs)).collect::<Vec<_>>()
     };
     let a = play(5);
     assert_eq!(a, play(5));
@@ -134,7 +133,7 @@ fn tremble_replaces_some_decisions_by_random_ones() {
         ChaCha8Rng::seed_from_u64(3),
         0.5,
     );
-    let decisions: Vec<Decision> = (0..40).map(|_| block(a.decide(&obs)).unwrap()).collect();
+    let decisions: Vec<Decision> = (0..40).map(|_| a.decide(&obs)).collect();
     let planned = Decision {
         order: 0,
         deep: 3,
@@ -153,7 +152,7 @@ fn quota_follower_deploys_just_enough_ships_for_its_quota() {
         binding: true,
         ..QuotaBoard::default()
     });
-    let d = block(agent(Strategy::QuotaFollower, 1).decide(&obs)).unwrap();
+    let d = agent(Strategy::QuotaFollower, 1).decide(&obs);
     // The quota is split by sustainable yield, 550 : 330: 37.5 fish in the deep sea at 25
     // per ship → 1 ship; 22.5 on the coast at 15 per ship → 1 ship.
     assert_eq!(
@@ -170,19 +169,16 @@ fn quota_follower_deploys_just_enough_ships_for_its_quota() {
 fn quota_follower_keeps_its_pledge() {
     let obs = first_obs();
     let mut a = agent(Strategy::QuotaFollower, 1);
-    let p = block(a.pledge(&obs)).unwrap();
-    let d = block(a.decide(&obs)).unwrap();
+    let p = a.pledge(&obs);
+    let d = a.decide(&obs);
     assert_eq!((d.order, d.deep, d.coast), (p.order, p.deep, p.coast));
 }
 
 #[test]
 fn reciprocal_turns_greedy_when_others_break_pledges() {
     let mut obs = first_obs();
-    let calm = block(agent(Strategy::Reciprocal, 1).decide(&obs)).unwrap();
-    assert_eq!(
-        calm,
-        block(agent(Strategy::Sustainable, 1).decide(&obs)).unwrap()
-    );
+    let calm = agent(Strategy::Reciprocal, 1).decide(&obs);
+    assert_eq!(calm, agent(Strategy::Sustainable, 1).decide(&obs));
     obs.public.year = 2;
     obs.board.ledger.push(LedgerEntry {
         year: 1,
@@ -194,11 +190,8 @@ fn reciprocal_turns_greedy_when_others_break_pledges() {
         catch: 100,
         violation: true,
     });
-    let angry = block(agent(Strategy::Reciprocal, 1).decide(&obs)).unwrap();
-    assert_eq!(
-        angry,
-        block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap()
-    );
+    let angry = agent(Strategy::Reciprocal, 1).decide(&obs);
+    assert_eq!(angry, agent(Strategy::Greedy, 1).decide(&obs));
 }
 
 #[test]
@@ -209,8 +202,8 @@ fn reciprocal_turns_greedy_when_the_others_fleet_is_too_large() {
     let mut obs = observe(&params, &state, None, 0, 2, 20);
     // Others: 5 teams · 12 ships at sea = 60 > 44 · 5/6 · 1.1.
     obs.public.fleet = [60 + 3, 1, 0];
-    let d = block(agent(Strategy::Reciprocal, 1).decide(&obs)).unwrap();
-    assert_eq!(d, block(agent(Strategy::Greedy, 1).decide(&obs)).unwrap());
+    let d = agent(Strategy::Reciprocal, 1).decide(&obs);
+    assert_eq!(d, agent(Strategy::Greedy, 1).decide(&obs));
 }
 
 #[test]
@@ -229,15 +222,15 @@ fn every_strategy_answers_every_request() {
         Strategy::QuotaFollower,
     ] {
         let mut a = agent(strategy, 9);
-        let message = block(a.message(&obs, 0)).unwrap();
+        let message = a.message(&obs, 0);
         assert!(message.starts_with("Team 0"), "{strategy:?}: {message}");
-        assert!(block(a.propose(&obs)).unwrap() >= 0);
-        let vote = block(a.vote(&obs)).unwrap();
+        assert!(a.propose(&obs) >= 0);
+        let vote = a.vote(&obs, median(&obs));
         assert!(!vote.reason.is_empty());
-        let p = block(a.pledge(&obs)).unwrap();
+        let p = a.pledge(&obs);
         assert!(p.deep + p.coast <= 4);
-        block(a.decide(&obs)).unwrap();
-        assert!(block(a.report(&obs, 80)).unwrap() <= 80);
+        a.decide(&obs);
+        assert!(a.report(&obs, 80) <= 80);
     }
 }
 
@@ -249,25 +242,25 @@ fn votes_follow_each_strategys_interest() {
         median: Some(300),
         ..QuotaBoard::default()
     });
-    assert!(!block(agent(Strategy::Greedy, 1).vote(&obs)).unwrap().accept);
+    assert!(!agent(Strategy::Greedy, 1).vote(&obs, median(&obs)).accept);
     assert!(
-        block(agent(Strategy::Sustainable, 1).vote(&obs))
-            .unwrap()
+        agent(Strategy::Sustainable, 1)
+            .vote(&obs, median(&obs))
             .accept
     );
     assert!(
-        block(agent(Strategy::QuotaFollower, 1).vote(&obs))
-            .unwrap()
+        agent(Strategy::QuotaFollower, 1)
+            .vote(&obs, median(&obs))
             .accept
     );
     obs.board.quota = Some(QuotaBoard {
         median: Some(5000),
         ..QuotaBoard::default()
     });
-    assert!(block(agent(Strategy::Greedy, 1).vote(&obs)).unwrap().accept);
+    assert!(agent(Strategy::Greedy, 1).vote(&obs, median(&obs)).accept);
     assert!(
-        !block(agent(Strategy::Sustainable, 1).vote(&obs))
-            .unwrap()
+        !agent(Strategy::Sustainable, 1)
+            .vote(&obs, median(&obs))
             .accept
     );
 }

@@ -2,8 +2,7 @@
 //! schedulers. Log lines go through [`LogWriter`], which hides the bar while it writes, so
 //! logging never tears the display.
 
-use crate::experiment::Progress;
-use crate::record::RunRow;
+use fishbanks::record::{FinishedRun, RecordError, RunRow, RunSink, SweepEnd, SweepStart};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,7 +31,7 @@ impl Totals {
         self.collapsed
             .fetch_add(u64::from(row.collapsed), Ordering::Relaxed);
         self.failed
-            .fetch_add(u64::from(row.status != "ok"), Ordering::Relaxed);
+            .fetch_add(u64::from(!row.status.is_ok()), Ordering::Relaxed);
         self.llm_calls.fetch_add(row.llm_calls, Ordering::Relaxed);
         self.tokens
             .fetch_add(row.tokens_in + row.tokens_out, Ordering::Relaxed);
@@ -81,22 +80,25 @@ impl Bar {
     }
 }
 
-impl Progress for Bar {
-    fn start(&self, total: usize, done: usize) {
-        self.bar.set_length(total as u64);
-        self.bar.set_position(done as u64);
+impl RunSink for Bar {
+    fn sweep_started(&self, start: &SweepStart) -> Result<(), RecordError> {
+        self.bar.set_length(start.total as u64);
+        self.bar.set_position(start.completed.len() as u64);
         self.bar.reset_eta();
+        Ok(())
     }
-    fn run_written(&self, row: &RunRow) {
-        self.totals.add(row);
+    fn run_finished(&self, run: &FinishedRun) -> Result<(), RecordError> {
+        self.totals.add(&run.row);
         self.bar.inc(1);
         self.bar.set_message(self.totals.describe());
+        Ok(())
     }
-    fn finish(&self) {
+    fn sweep_finished(&self, _end: &SweepEnd) -> Result<(), RecordError> {
         self.bar.finish_and_clear();
         if let Ok(mut slot) = active().lock() {
             *slot = None;
         }
+        Ok(())
     }
 }
 
@@ -119,15 +121,18 @@ impl JsonLines {
     }
 }
 
-impl Progress for JsonLines {
-    fn start(&self, total: usize, done: usize) {
-        self.total.store(total as u64, Ordering::Relaxed);
-        self.done.store(done as u64, Ordering::Relaxed);
+impl RunSink for JsonLines {
+    fn sweep_started(&self, start: &SweepStart) -> Result<(), RecordError> {
+        self.total.store(start.total as u64, Ordering::Relaxed);
+        self.done
+            .store(start.completed.len() as u64, Ordering::Relaxed);
         if let Ok(mut s) = self.started.lock() {
             *s = Some(Instant::now());
         }
+        Ok(())
     }
-    fn run_written(&self, row: &RunRow) {
+    fn run_finished(&self, run: &FinishedRun) -> Result<(), RecordError> {
+        let row = &run.row;
         self.totals.add(row);
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let elapsed = self
@@ -149,6 +154,7 @@ impl Progress for JsonLines {
             "cost_usd": self.totals.cost_micro.load(Ordering::Relaxed) as f64 / 1e6,
         });
         eprintln!("{line}");
+        Ok(())
     }
 }
 

@@ -1,14 +1,17 @@
 //! The command line: argument parsing and calls into the library. Errors become exit
 //! codes here: 2 for a bad experiment file (nothing was written), 1 for anything else.
 
-use crate::experiment::{
-    self, AgentBuilder, ConfigError, Experiment, Hooks, RunOptions, StopLevel,
-};
-use crate::llm::mock_server::MockServerArgs;
-use crate::llm::CacheMode;
-use crate::record::EventLevel;
+#[cfg(feature = "testkit")]
+mod mock_server;
+mod progress;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use fishbanks::experiment::{
+    self, AgentBuilder, ConfigError, Experiment, Hooks, RunOptions, StopLevel,
+};
+use fishbanks::llm::CacheMode;
+use fishbanks::record::{EventLevel, RunSink};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,8 +70,8 @@ enum Command {
         /// Runs played at once (default: the number of CPUs). Results do not depend on it.
         #[arg(long)]
         jobs: Option<usize>,
-        /// How much of each run's event log to write.
-        #[arg(long, value_enum, default_value_t = EventLevel::Full)]
+        /// How much of each run's event log to write: full, summary or none.
+        #[arg(long, default_value = "full")]
         events: EventLevel,
         /// Continue a sweep in an existing directory (also done automatically when the
         /// directory holds the same experiment).
@@ -80,8 +83,8 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
-        /// How LLM calls use the record/replay cache.
-        #[arg(long, value_enum, default_value_t = CacheMode::Record)]
+        /// How LLM calls use the record/replay cache: record, replay, replay-or-live, live.
+        #[arg(long, default_value = "record")]
         cache_mode: CacheMode,
         /// Cache directory (default: OUT/<experiment name>/cache).
         #[arg(long)]
@@ -130,8 +133,10 @@ enum Command {
         #[arg(long)]
         reference: Option<String>,
     },
-    /// Serve an OpenAI-compatible mock model on loopback, with injectable faults.
-    MockServer(MockServerArgs),
+    /// Serve an OpenAI-compatible mock model on loopback, with injectable faults
+    /// (built with the `testkit` feature).
+    #[cfg(feature = "testkit")]
+    MockServer(mock_server::MockServerArgs),
     /// Check an experiment file without running it.
     Validate {
         /// The experiment file (TOML).
@@ -181,7 +186,7 @@ fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| crate::progress::LogWriter)
+        .with_writer(|| progress::LogWriter)
         .try_init();
 }
 
@@ -192,8 +197,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             reference,
         } => {
-            let options = crate::analysis::ReportOptions { out, reference };
-            let summary = crate::analysis::report(&dirs, &options)?;
+            let options = fishbanks::analysis::ReportOptions { out, reference };
+            let summary = fishbanks::analysis::report(&dirs, &options)?;
             println!("{}", summary.headline);
             eprintln!(
                 "{} runs in {} cells, reference `{}`; report in {}",
@@ -204,12 +209,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "testkit")]
         Command::MockServer(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(crate::llm::mock_server::run_cli(args))?;
+            runtime.block_on(mock_server::serve_until_ctrl_c(args))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge {
@@ -233,9 +239,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             if !no_report {
-                crate::analysis::report(
+                fishbanks::analysis::report(
                     std::slice::from_ref(&merged.dir),
-                    &crate::analysis::ReportOptions::default(),
+                    &fishbanks::analysis::ReportOptions::default(),
                 )?;
             }
             Ok(ExitCode::SUCCESS)
@@ -246,9 +252,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 "{}: ok ({} cells × {} seeds = {} runs of {} years)",
                 experiment.display(),
                 exp.plan.cells.len(),
-                exp.file.seeds,
+                exp.config.seeds,
                 exp.plan.runs.len(),
-                exp.file.years
+                exp.config.years
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -270,7 +276,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let exp = Experiment::load(&experiment)?;
             let dir = exp.out_dir(&out);
-            if resume && !dir.join(crate::record::RunFiles::MANIFEST).exists() {
+            if resume && !dir.join(fishbanks::record::RunFiles::MANIFEST).exists() {
                 anyhow::bail!("--resume: {} holds no sweep to resume", dir.display());
             }
             let jobs =
@@ -295,9 +301,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 let cells = experiment::estimate::estimate(&exp, &builder)?;
                 println!(
                     "{}: {} runs of {} years (estimate: prompts measured by rendering them, 40 output tokens per call, no repairs)\n",
-                    exp.file.name,
+                    exp.config.name,
                     exp.plan.runs.len(),
-                    exp.file.years
+                    exp.config.years
                 );
                 print!("{}", experiment::estimate::to_markdown(&cells));
                 return Ok(ExitCode::SUCCESS);
@@ -309,35 +315,37 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if !quiet {
                 eprintln!(
                     "{}: {} runs ({} cells × {} seeds, {} years), {} at a time → {}",
-                    exp.file.name,
+                    exp.config.name,
                     exp.plan.runs.len(),
                     exp.plan.cells.len(),
-                    exp.file.seeds,
-                    exp.file.years,
+                    exp.config.seeds,
+                    exp.config.years,
                     jobs,
                     dir.display()
                 );
             }
             let started = Instant::now();
-            let progress: Option<Arc<dyn experiment::Progress>> = if json_progress {
-                Some(crate::progress::JsonLines::new())
+            let mut sinks: Vec<Arc<dyn RunSink>> = Vec::new();
+            if json_progress {
+                sinks.push(progress::JsonLines::new());
             } else if !quiet && std::io::stderr().is_terminal() {
-                Some(crate::progress::Bar::new())
-            } else {
-                None
-            };
+                sinks.push(progress::Bar::new());
+            }
+            #[cfg(feature = "testkit")]
+            if let Some(crash) = fishbanks::testkit::CrashAfter::from_env() {
+                sinks.push(Arc::new(crash));
+            }
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(StopLevel::Run);
             let hooks = Hooks {
                 stop: Some(stop_rx),
-                progress,
-                ..Hooks::from_env()
+                sinks,
             };
             let outcome = runtime
                 .block_on(async {
                     tokio::spawn(watch_signals(stop_tx, Duration::from_secs(grace_secs)));
                     experiment::run_with(&exp, &options, hooks).await
                 })
-                .with_context(|| format!("sweep {} failed", exp.file.name))?;
+                .with_context(|| format!("sweep {} failed", exp.config.name))?;
             if outcome.runs_left > 0 {
                 let shard_arg = shard.map_or(String::new(), |(k, n)| format!(" --shard {k}/{n}"));
                 eprintln!(
@@ -366,9 +374,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             if !no_report {
-                let summary = crate::analysis::report(
+                let summary = fishbanks::analysis::report(
                     std::slice::from_ref(&outcome.dir),
-                    &crate::analysis::ReportOptions::default(),
+                    &fishbanks::analysis::ReportOptions::default(),
                 )
                 .context("the sweep finished, but its report failed")?;
                 if !quiet {

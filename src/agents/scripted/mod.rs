@@ -5,7 +5,7 @@
 //! They reason only from their observation and the published game parameters (tables,
 //! prices), never from the engine state.
 
-use super::{Agent, AgentError, Decision, Observation, Pledge, Vote};
+use super::{Agent, AgentError, Answer, Decision, Observation, Pledge, Request, Response, Vote};
 use crate::engine::{Area, GameParams};
 use async_trait::async_trait;
 use rand::Rng;
@@ -310,12 +310,11 @@ impl ScriptedAgent {
     }
 }
 
-#[async_trait]
-impl Agent for ScriptedAgent {
-    async fn message(&mut self, obs: &Observation, _round: u32) -> Result<String, AgentError> {
+impl ScriptedAgent {
+    fn message(&mut self, obs: &Observation, _round: u32) -> String {
         let me = obs.own.team;
         let shares = self.sustainable_shares(obs);
-        let text = match self.strategy {
+        match self.strategy {
             // Cheap talk: the greedy player says what the others want to hear.
             Strategy::Greedy => {
                 format!("Team {me}: I agree we should all keep our fleets small this year.")
@@ -339,12 +338,11 @@ impl Agent for ScriptedAgent {
                 let pick = self.rng.random_range(0..options.len());
                 format!("Team {me}: {}.", options[pick])
             }
-        };
-        Ok(text)
+        }
     }
 
-    async fn propose(&mut self, obs: &Observation) -> Result<i64, AgentError> {
-        let tac = match self.strategy {
+    fn propose(&mut self, obs: &Observation) -> i64 {
+        match self.strategy {
             Strategy::Greedy => self.estimated_stock(obs) / 2,
             Strategy::Fixed => self.own_capacity(obs) * obs.public.teams as i64,
             Strategy::Random => self.rng.random_range(0..=self.estimated_stock(obs).max(0)),
@@ -352,12 +350,10 @@ impl Agent for ScriptedAgent {
             Strategy::Sustainable | Strategy::Reciprocal | Strategy::QuotaFollower => {
                 self.sustainable_tac(obs)
             }
-        };
-        Ok(tac)
+        }
     }
 
-    async fn vote(&mut self, obs: &Observation) -> Result<Vote, AgentError> {
-        let median = obs.board.quota.as_ref().and_then(|q| q.median).unwrap_or(0);
+    fn vote(&mut self, obs: &Observation, median: i64) -> Vote {
         let share = median / obs.public.teams.max(1) as i64;
         let (accept, reason) = match self.strategy {
             Strategy::Greedy | Strategy::Fixed => {
@@ -377,10 +373,10 @@ impl Agent for ScriptedAgent {
             Strategy::QuotaFollower => (true, "I follow any agreement".to_string()),
             Strategy::Random => (self.rng.random_bool(0.5), "a coin flip".to_string()),
         };
-        Ok(Vote { accept, reason })
+        Vote { accept, reason }
     }
 
-    async fn pledge(&mut self, obs: &Observation) -> Result<Pledge, AgentError> {
+    fn pledge(&mut self, obs: &Observation) -> Pledge {
         // Greedy pledges restraint it does not mean; the others pledge what they plan.
         let planned = match self.strategy {
             Strategy::Greedy => self.sustainable_decision(obs),
@@ -393,36 +389,45 @@ impl Agent for ScriptedAgent {
                 d
             }
         };
-        let pledge = Pledge {
-            order: planned.order,
-            deep: planned.deep,
-            coast: planned.coast,
-        };
-        self.pledged = Some((obs.public.year, pledge));
-        Ok(pledge)
+        self.pledged = Some((obs.public.year, planned));
+        planned
     }
 
-    async fn decide(&mut self, obs: &Observation) -> Result<Decision, AgentError> {
+    fn decide(&mut self, obs: &Observation) -> Decision {
         let planned = self.planned_decision(obs);
         let tremble = self.tremble > 0.0 && self.rng.random_bool(self.tremble.clamp(0.0, 1.0));
-        Ok(if tremble {
+        if tremble {
             self.random_decision(obs)
         } else {
             planned
-        })
+        }
     }
 
-    async fn report(&mut self, obs: &Observation, actual: i64) -> Result<i64, AgentError> {
+    fn report(&mut self, obs: &Observation, actual: i64) -> i64 {
         let pledge = self.pledge_of(obs.public.year);
-        let declared = match (self.strategy, obs.public.catch_per_ship, pledge) {
+        match (self.strategy, obs.public.catch_per_ship, pledge) {
             // Greedy hides what it caught beyond its pledge.
             (Strategy::Greedy, Some(cps), Some(p)) => {
                 let pledged_catch = p.deep as f64 * cps[0] + p.coast as f64 * cps[1];
                 actual.min(pledged_catch.round() as i64)
             }
             _ => actual,
+        }
+    }
+}
+
+#[async_trait]
+impl Agent for ScriptedAgent {
+    async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
+        let response = match request {
+            Request::Message { round, .. } => Response::Message(self.message(obs, *round)),
+            Request::Proposal => Response::Proposal(self.propose(obs)),
+            Request::Vote { tac } => Response::Vote(self.vote(obs, *tac)),
+            Request::Pledge => Response::Pledge(self.pledge(obs)),
+            Request::Decision => Response::Decision(self.decide(obs)),
+            Request::Report { actual } => Response::Report(self.report(obs, *actual)),
         };
-        Ok(declared)
+        Ok(Answer::given(response))
     }
 }
 

@@ -26,11 +26,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::mock::{bad_answer, mock_text, read_prompt, request_rng, BadAnswer, Policy};
-use super::model::{estimate_tokens, hash64, ChatMessage};
+use crate::llm::mock::{bad_answer, mock_text, read_prompt, request_rng, BadAnswer, Policy};
+use crate::llm::model::{estimate_tokens, hash64, ChatMessage};
 
 /// Faults the server can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Fault {
     /// 429 with `Retry-After: 1`.
     RateLimit,
@@ -69,11 +69,42 @@ impl Fault {
         Fault::Refusal,
     ];
 
+    /// The name used on the command line (`--faults rate-limit,reset`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::RateLimit => "rate-limit",
+            Fault::RateLimitBare => "rate-limit-bare",
+            Fault::Http500 => "http500",
+            Fault::Http503 => "http503",
+            Fault::Hang => "hang",
+            Fault::Reset => "reset",
+            Fault::NonOpenai => "non-openai",
+            Fault::TruncatedBody => "truncated-body",
+            Fault::Prose => "prose",
+            Fault::TruncatedJson => "truncated-json",
+            Fault::OutOfRange => "out-of-range",
+            Fault::Refusal => "refusal",
+        }
+    }
+
     fn is_content(self) -> bool {
         matches!(
             self,
             Fault::Prose | Fault::TruncatedJson | Fault::OutOfRange | Fault::Refusal
         )
+    }
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Fault::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown fault `{s}` (one of {})", names.join(", "))
+            })
     }
 }
 
@@ -433,64 +464,4 @@ async fn transport_fault(
         }
         _ => Ok(()),
     }
-}
-
-/// Command-line options of `fishbanks mock-server` (the CLI embeds this).
-#[derive(Debug, Clone, clap::Args)]
-pub struct MockServerArgs {
-    /// Address to listen on (loopback by default).
-    #[arg(long, default_value = "127.0.0.1:8089")]
-    pub addr: String,
-    /// Policy the mock plays: greedy, sustainable, follower, chaotic.
-    #[arg(long, default_value = "greedy")]
-    pub policy: String,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Probability of a wrong answer from the mock model itself.
-    #[arg(long, default_value_t = 0.0)]
-    pub noise: f64,
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    #[arg(long, default_value_t = 0)]
-    pub jitter_ms: u64,
-    /// Probability of a fault per attempt.
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Faults to draw from (default: all).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub faults: Vec<Fault>,
-    #[arg(long, default_value_t = 2)]
-    pub max_faults_per_request: u32,
-    #[arg(long)]
-    pub omit_usage: bool,
-}
-
-/// Runs the server from the CLI: prints its address, stops on Ctrl-C.
-pub async fn run_cli(args: MockServerArgs) -> anyhow::Result<()> {
-    let options = ServerOptions {
-        policy: Policy::parse(&args.policy)?,
-        seed: args.seed,
-        noise: args.noise,
-        latency: Duration::from_millis(args.latency_ms),
-        jitter: Duration::from_millis(args.jitter_ms),
-        fault_rate: args.fault_rate,
-        faults: if args.faults.is_empty() {
-            Fault::ALL.to_vec()
-        } else {
-            args.faults.clone()
-        },
-        max_faults_per_request: args.max_faults_per_request,
-        omit_usage: args.omit_usage,
-        stats: Arc::new(ServerStats::default()),
-    };
-    let listener = TcpListener::bind(&args.addr).await?;
-    println!(
-        "mock-server listening on http://{}/v1",
-        listener.local_addr()?
-    );
-    serve(listener, options, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    Ok(())
 }

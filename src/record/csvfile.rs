@@ -1,16 +1,38 @@
-//! Writing a results directory: three CSV files appended one whole run at a time, and one
-//! event log per run written atomically.
+//! Writing a results directory: CSV files appended one whole run at a time, and one
+//! event log per run written atomically. Both are [`RunSink`]s.
 
-use super::rows::{agent_rows, year_rows, RunLabel, RunRow};
-use super::{Event, RecordError};
-use crate::protocol::GameRecord;
+use super::{
+    AgentRow, Event, FinishedRun, RecordError, RunFiles, RunRow, RunSink, SweepEnd, YearRow,
+};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The CSV header of a row type: its field names in declaration order, read off a
+/// serialized default row (so the header cannot drift from the struct).
+pub fn header_of<T: Serialize + Default>() -> Vec<String> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(true)
+        .from_writer(Vec::new());
+    if writer.serialize(T::default()).is_err() {
+        return Vec::new();
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let first = text.lines().next().unwrap_or("");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(first.as_bytes());
+    match reader.records().next() {
+        Some(Ok(record)) => record.iter().map(String::from).collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// How much of each run's event log is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventLevel {
     /// Every event.
@@ -22,16 +44,18 @@ pub enum EventLevel {
     None,
 }
 
-/// Names of the files in a results directory.
-pub struct RunFiles;
-
-impl RunFiles {
-    pub const MANIFEST: &'static str = "manifest.json";
-    pub const RUNS: &'static str = "runs.csv";
-    pub const YEARS: &'static str = "years.csv";
-    pub const AGENTS: &'static str = "agents.csv";
-    pub const SUMMARY: &'static str = "summary.md";
-    pub const RUNS_DIR: &'static str = "runs";
+impl std::str::FromStr for EventLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "full" => Ok(EventLevel::Full),
+            "summary" => Ok(EventLevel::Summary),
+            "none" => Ok(EventLevel::None),
+            other => Err(format!(
+                "unknown event level `{other}` (full, summary, none)"
+            )),
+        }
+    }
 }
 
 /// Write `bytes` to `path` so that readers see either the old file or the whole new one:
@@ -59,8 +83,9 @@ struct CsvAppender {
 }
 
 impl CsvAppender {
-    /// Open `path` for appending, writing `header` first when the file is new or empty.
-    fn open(path: PathBuf, header: &[&str]) -> Result<CsvAppender, RecordError> {
+    /// Open `path` for appending, writing the header of `T` first when the file is new or
+    /// empty.
+    fn open<T: Serialize + Default>(path: PathBuf) -> Result<CsvAppender, RecordError> {
         let io = |source| RecordError::Io {
             path: path.clone(),
             source,
@@ -72,7 +97,7 @@ impl CsvAppender {
             .map_err(io)?;
         let empty = file.metadata().map_err(io)?.len() == 0;
         if empty {
-            let mut line = header.join(",");
+            let mut line = header_of::<T>().join(",");
             line.push('\n');
             file.write_all(line.as_bytes()).map_err(io)?;
         }
@@ -121,61 +146,22 @@ impl CsvAppender {
     }
 }
 
-const YEARS_HEADER: &[&str] = &[
-    "run_id",
-    "year",
-    "fleet_deep",
-    "fleet_coast",
-    "fleet_harbor",
-    "catch_deep",
-    "catch_coast",
-    "stock_deep",
-    "stock_coast",
-    "regen_deep",
-    "regen_coast",
-    "ship_value",
-    "weather",
-    "post_harvest_deep",
-    "post_harvest_coast",
-];
-
-const AGENTS_HEADER: &[&str] = &[
-    "run_id",
-    "year",
-    "agent",
-    "order",
-    "deep",
-    "coast",
-    "harbor",
-    "ships",
-    "catch_deep",
-    "catch_coast",
-    "revenue",
-    "costs",
-    "interest",
-    "bank",
-    "assets",
-    "quota",
-    "quota_binding",
-    "pledge_order",
-    "pledge_deep",
-    "pledge_coast",
-    "repaired",
-    "reported_catch",
-];
-
 /// How often the CSV files are flushed to the disk itself (`fsync`). Every run's rows
 /// reach the operating system as soon as the run is written, which is all a process
 /// crash (`kill -9`) can take away; a power cut can cost at most this much of a sweep
 /// (plus the event logs, which are renamed into place but not synced one by one).
 const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Appends finished runs to a results directory.
-pub struct ResultsWriter {
+struct Files {
     last_sync: std::time::Instant,
     runs: CsvAppender,
     years: CsvAppender,
     agents: CsvAppender,
+}
+
+/// Appends finished runs to a results directory's CSV files (a [`RunSink`]).
+pub struct ResultsWriter {
+    files: Mutex<Files>,
 }
 
 impl ResultsWriter {
@@ -185,50 +171,63 @@ impl ResultsWriter {
             path: dir.to_path_buf(),
             source,
         })?;
-        let runs_header: Vec<&str> = super::RUNS_HEADER.split(',').collect();
         Ok(ResultsWriter {
-            last_sync: std::time::Instant::now(),
-            runs: CsvAppender::open(dir.join(RunFiles::RUNS), &runs_header)?,
-            years: CsvAppender::open(dir.join(RunFiles::YEARS), YEARS_HEADER)?,
-            agents: CsvAppender::open(dir.join(RunFiles::AGENTS), AGENTS_HEADER)?,
+            files: Mutex::new(Files {
+                last_sync: std::time::Instant::now(),
+                runs: CsvAppender::open::<RunRow>(dir.join(RunFiles::RUNS))?,
+                years: CsvAppender::open::<YearRow>(dir.join(RunFiles::YEARS))?,
+                agents: CsvAppender::open::<AgentRow>(dir.join(RunFiles::AGENTS))?,
+            }),
         })
     }
 
-    /// Record a finished run: its year and agent rows, then (last) its `runs.csv` row.
-    /// Its event log must already be written ([`write_event_log`]). Returns the run row.
-    pub fn write_run(
-        &mut self,
-        label: &RunLabel,
-        record: &GameRecord,
-    ) -> Result<RunRow, RecordError> {
-        let row = RunRow::new(label, record);
-        self.years.push(&year_rows(label, record))?;
-        self.agents.push(&agent_rows(label, record))?;
-        self.runs.push(std::slice::from_ref(&row))?;
-        self.years.commit()?;
-        self.agents.commit()?;
-        self.runs.commit()?;
-        if self.last_sync.elapsed() >= SYNC_EVERY {
-            self.sync()?;
-        }
-        Ok(row)
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Files>, RecordError> {
+        self.files
+            .lock()
+            .map_err(|_| RecordError::Sink("the CSV writer's lock is poisoned".into()))
     }
 
-    /// Flush everything to disk (the run rows in order: a synced `runs.csv` row implies
-    /// synced year and agent rows).
-    pub fn sync(&mut self) -> Result<(), RecordError> {
-        self.years.sync()?;
-        self.agents.sync()?;
-        self.runs.sync()?;
-        self.last_sync = std::time::Instant::now();
+    /// Record a finished run: its year and agent rows, then (last) its `runs.csv` row.
+    pub fn write_run(&self, run: &FinishedRun) -> Result<(), RecordError> {
+        let mut f = self.lock()?;
+        f.years.push(&run.years)?;
+        f.agents.push(&run.agents)?;
+        f.runs.push(std::slice::from_ref(&run.row))?;
+        f.years.commit()?;
+        f.agents.commit()?;
+        f.runs.commit()?;
+        if f.last_sync.elapsed() >= SYNC_EVERY {
+            sync(&mut f)?;
+        }
         Ok(())
+    }
+
+    /// Flush everything to disk (the run rows last: a synced `runs.csv` row implies
+    /// synced year and agent rows).
+    pub fn sync(&self) -> Result<(), RecordError> {
+        sync(&mut *self.lock()?)
     }
 }
 
-/// Write a run's event log, `<results>/runs/<run_id>/events.jsonl`, atomically. Called by
-/// each run's task as soon as it ends (so the file work of many runs proceeds in
-/// parallel), always before the run's rows are appended: a `runs.csv` row therefore
-/// implies a complete event log.
+fn sync(f: &mut Files) -> Result<(), RecordError> {
+    f.years.sync()?;
+    f.agents.sync()?;
+    f.runs.sync()?;
+    f.last_sync = std::time::Instant::now();
+    Ok(())
+}
+
+impl RunSink for ResultsWriter {
+    fn run_finished(&self, run: &FinishedRun) -> Result<(), RecordError> {
+        self.write_run(run)
+    }
+
+    fn sweep_finished(&self, _end: &SweepEnd) -> Result<(), RecordError> {
+        self.sync()
+    }
+}
+
+/// Write a run's event log, `<results>/runs/<run_id>/events.jsonl`, atomically.
 pub fn write_event_log(
     results: &Path,
     level: EventLevel,
@@ -255,4 +254,18 @@ pub fn write_event_log(
         bytes.push(b'\n');
     }
     write_atomic(&dir.join("events.jsonl"), &bytes, false)
+}
+
+/// Writes each run's event log from the run's own task (a [`RunSink`]), so the file work
+/// of many runs proceeds in parallel, always before the run's rows are appended: a
+/// `runs.csv` row therefore implies a complete event log.
+pub struct EventLogs {
+    pub dir: PathBuf,
+    pub level: EventLevel,
+}
+
+impl RunSink for EventLogs {
+    fn run_ended(&self, run: &FinishedRun) -> Result<(), RecordError> {
+        write_event_log(&self.dir, self.level, &run.label.run_id, &run.events)
+    }
 }

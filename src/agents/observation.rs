@@ -1,0 +1,118 @@
+//! What an agent is shown: its own team, the public facts, and what the protocol
+//! publishes (the [`Board`]).
+
+use super::Pledge;
+use crate::engine::Decision;
+use serde::{Deserialize, Serialize};
+
+/// What a team knows about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnView {
+    /// This team's index (0-based in the harness; prompts number teams from 1).
+    pub team: usize,
+    pub ships: u32,
+    pub bank: i64,
+    pub assets: i64,
+    /// Last year's catch `[deep, coast]` (0 before year 1).
+    pub last_catch: [i64; 2],
+    /// The decision applied last year (the year-0 deployment before year 1).
+    pub last_decision: Decision,
+    /// Most ships this team may order this year.
+    pub order_limit: u32,
+}
+
+/// Facts every team sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicView {
+    /// The year about to be played (1-based).
+    pub year: u32,
+    pub years_total: u32,
+    /// Years left including this one.
+    pub years_left: u32,
+    pub teams: usize,
+    /// Last year's ships in `[deep, coast, harbor]` (the year-0 deployment before year 1).
+    pub fleet: [u32; 3],
+    /// Last year's catch per ship in `[deep, coast]`; `None` before year 1.
+    pub catch_per_ship: Option<[f64; 2]>,
+    /// Densities `[deep, coast]` rounded to two decimals; `None` when `reveal_stock = false`.
+    pub density: Option<[f64; 2]>,
+    pub ship_value: i64,
+    /// Game facts an agent needs to reason (prices, costs), copied from the parameters.
+    pub fish_price: i64,
+    pub ship_price: i64,
+    /// Operating cost per ship in `[deep, coast, harbor]`.
+    pub costs: [i64; 3],
+}
+
+/// A message on the board, attributed by the harness (never by its text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Author's team index, set by the harness.
+    pub from: usize,
+    pub round: u32,
+    pub text: String,
+}
+
+/// One line of the shared ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub year: u32,
+    pub team: usize,
+    pub pledge: Pledge,
+    /// The order and deployment the engine applied.
+    pub order: u32,
+    pub deep: u32,
+    pub coast: u32,
+    /// Catch as written in the ledger: the true catch under truthful reporting, the
+    /// team's own report under self reporting.
+    pub catch: i64,
+    /// The actual order or deployment exceeded the pledge.
+    pub violation: bool,
+}
+
+/// A quota that was over-fished under advisory enforcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaViolation {
+    pub year: u32,
+    pub team: usize,
+    pub quota: i64,
+    pub catch: i64,
+}
+
+/// The state of a quota negotiation visible to everyone.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct QuotaBoard {
+    /// Proposals of this negotiation, one per team (`None` before the proposal phase).
+    pub proposals: Option<Vec<i64>>,
+    /// Median of the proposals (the number voted on).
+    pub median: Option<i64>,
+    /// Total allowable catch in force this year, if any.
+    pub tac: Option<i64>,
+    /// This team's share of the TAC.
+    pub my_quota: Option<i64>,
+    /// Whether the quota is enforced by the engine (`false`: advisory).
+    pub binding: bool,
+    /// Advisory quotas exceeded last year, shown to all.
+    pub violations_last_year: Vec<QuotaViolation>,
+}
+
+/// What the protocol makes public. Each protocol fills the parts it uses; an empty board
+/// is what agents see under `none`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Board {
+    /// Messages of this year so far (broadcast, or the talk rounds of a negotiation).
+    pub messages: Vec<Message>,
+    pub quota: Option<QuotaBoard>,
+    /// This year's pledges so far (ledger), by team.
+    pub pledges: Vec<(usize, Pledge)>,
+    /// The last `window` years of the ledger.
+    pub ledger: Vec<LedgerEntry>,
+}
+
+/// Everything a team may know when asked something.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub own: OwnView,
+    pub public: PublicView,
+    pub board: Board,
+}

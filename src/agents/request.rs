@@ -1,0 +1,132 @@
+//! The one question-and-answer pair between the harness and every agent.
+//!
+//! Both enums are exhaustive on purpose: a new kind of request is a compile error in
+//! every agent (scripted strategies, the LLM agent, the mock model) until each answers
+//! it.
+
+use crate::engine::Decision;
+use serde::{Deserialize, Serialize};
+
+/// A pledge: what a team says it will do this year (the shape of a decision).
+pub type Pledge = Decision;
+
+/// An answer to a vote request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vote {
+    pub accept: bool,
+    pub reason: String,
+}
+
+/// A question the protocol asks an agent, with what the agent needs to answer it beyond
+/// its observation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// A free-text message for talk round `round` (the harness cuts it to `max_chars`).
+    Message { round: u32, max_chars: usize },
+    /// A total allowable catch (fish) for the year about to be played.
+    Proposal,
+    /// Accept or reject the TAC put to the vote.
+    Vote { tac: i64 },
+    /// The order and deployment this team pledges for the year.
+    Pledge,
+    /// The order and deployment for the year.
+    Decision,
+    /// The catch this team declares for the year just played (`actual` is the truth,
+    /// which a team knows).
+    Report { actual: i64 },
+}
+
+/// An agent's answer to a [`Request`] of the same kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    Message(String),
+    Proposal(i64),
+    Vote(Vote),
+    Pledge(Pledge),
+    Decision(Decision),
+    Report(i64),
+}
+
+/// A response and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub response: Response,
+    /// The agent could not answer validly and its configured fallback answered instead
+    /// (LLM agents; counted, and shown in `agents.csv`).
+    pub fallback: bool,
+}
+
+impl Answer {
+    /// An answer the agent gave itself.
+    pub fn given(response: Response) -> Answer {
+        Answer {
+            response,
+            fallback: false,
+        }
+    }
+}
+
+/// Which question is being asked; used by LLM prompts, the cache key and events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    Message,
+    Proposal,
+    Vote,
+    Pledge,
+    Decision,
+    Report,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 6] = [
+        RequestKind::Message,
+        RequestKind::Proposal,
+        RequestKind::Vote,
+        RequestKind::Pledge,
+        RequestKind::Decision,
+        RequestKind::Report,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Message => "message",
+            RequestKind::Proposal => "proposal",
+            RequestKind::Vote => "vote",
+            RequestKind::Pledge => "pledge",
+            RequestKind::Decision => "decision",
+            RequestKind::Report => "report",
+        }
+    }
+
+    /// The kind named by [`RequestKind::as_str`].
+    pub fn parse(name: &str) -> Option<RequestKind> {
+        RequestKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl Request {
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Request::Message { .. } => RequestKind::Message,
+            Request::Proposal => RequestKind::Proposal,
+            Request::Vote { .. } => RequestKind::Vote,
+            Request::Pledge => RequestKind::Pledge,
+            Request::Decision => RequestKind::Decision,
+            Request::Report { .. } => RequestKind::Report,
+        }
+    }
+}
+
+impl Response {
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Response::Message(_) => RequestKind::Message,
+            Response::Proposal(_) => RequestKind::Proposal,
+            Response::Vote(_) => RequestKind::Vote,
+            Response::Pledge(_) => RequestKind::Pledge,
+            Response::Decision(_) => RequestKind::Decision,
+            Response::Report(_) => RequestKind::Report,
+        }
+    }
+}

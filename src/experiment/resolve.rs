@@ -1,0 +1,334 @@
+//! From the file as written to checked, typed configuration that cannot hold invalid
+//! combinations: a seat is scripted (with a strategy) or an LLM (with a provider and a
+//! persona), a provider is openai or mock, a protocol has exactly its kind's switches.
+
+use super::schema::{AgentKind, AgentSpec, ExperimentFile, MatrixSpec, PopulationSpec};
+use crate::agents::Strategy;
+use crate::engine::GameParams;
+use crate::llm::{BudgetConfig, LlmSettings, Provider};
+use crate::protocol::ProtocolSpec;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A resolution failure: the dotted path of the field and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub path: String,
+    pub message: String,
+}
+
+fn invalid(path: impl Into<String>, message: impl Into<String>) -> Invalid {
+    Invalid {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn check_range<T: PartialOrd + fmt::Display>(
+    path: &str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> Result<(), Invalid> {
+    crate::protocol::check_range(path, value, lo, hi).map_err(|e| invalid(e.field, e.message))
+}
+
+/// Who plays one team.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Seat {
+    Scripted {
+        strategy: Strategy,
+        /// Probability of a random decision instead of the strategy's.
+        tremble: f64,
+    },
+    Llm {
+        /// A key of [`ExperimentConfig::providers`].
+        provider: String,
+        /// A built-in persona (`greedy`) or a key of `[llm.personas]`.
+        persona: String,
+    },
+}
+
+impl Seat {
+    /// A short label for events (`greedy`, `llm:local:greedy`).
+    pub fn label(&self) -> String {
+        match self {
+            Seat::Scripted { strategy, .. } => strategy.as_str().to_string(),
+            Seat::Llm { provider, persona } => format!("llm:{provider}:{persona}"),
+        }
+    }
+
+    pub fn is_llm(&self) -> bool {
+        matches!(self, Seat::Llm { .. })
+    }
+}
+
+/// A population: one seat per team, in team order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Population {
+    pub description: String,
+    pub seats: Vec<Seat>,
+    /// The same seats as written (counts expanded): what run ids hash.
+    #[serde(skip)]
+    pub written: Vec<AgentSpec>,
+}
+
+/// An experiment with everything checked and every default filled in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentConfig {
+    pub name: String,
+    pub description: String,
+    pub years: u32,
+    pub seeds: u32,
+    pub first_seed: u64,
+    /// Teams per game.
+    pub agents: usize,
+    pub game: GameParams,
+    pub populations: BTreeMap<String, Population>,
+    pub protocols: BTreeMap<String, ProtocolSpec>,
+    pub matrix: MatrixSpec,
+    pub providers: BTreeMap<String, Provider>,
+    pub llm: LlmSettings,
+    pub budget: BudgetConfig,
+}
+
+const BUILTIN_PERSONAS: &[&str] = &["greedy"];
+
+/// Check `file` and resolve it. Returns the first problem found.
+pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
+    if file.name.is_empty()
+        || !file
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || file.name.starts_with('.')
+    {
+        return Err(invalid("name", "must be a non-empty name of letters, digits, '-', '_' or '.' (it names the output directory)"));
+    }
+    check_range("years", file.years, 1, 200)?;
+    check_range("seeds", file.seeds, 1, 1_000_000)?;
+    check_range("agents", file.agents, 1, 50)?;
+    validate_game(&file.game.0)?;
+    let mut providers = BTreeMap::new();
+    for (name, p) in &file.providers {
+        let resolved = p
+            .resolve()
+            .map_err(|e| invalid(format!("providers.{name}.{}", e.field), e.message))?;
+        providers.insert(name.clone(), resolved);
+    }
+    let mut protocols = BTreeMap::new();
+    for (name, table) in &file.protocols {
+        let spec = ProtocolSpec::from_table(table)
+            .map_err(|e| invalid(format!("protocols.{name}.{}", e.field), e.message))?;
+        protocols.insert(name.clone(), spec);
+    }
+    let mut populations = BTreeMap::new();
+    for (name, population) in &file.populations {
+        populations.insert(name.clone(), resolve_population(file, name, population)?);
+    }
+    validate_matrix(file)?;
+    Ok(ExperimentConfig {
+        name: file.name.clone(),
+        description: file.description.clone(),
+        years: file.years,
+        seeds: file.seeds,
+        first_seed: file.first_seed,
+        agents: file.agents,
+        game: file.game.0.clone(),
+        populations,
+        protocols,
+        matrix: file.matrix.clone(),
+        providers,
+        llm: file.llm.clone(),
+        budget: file.budget.clone(),
+    })
+}
+
+fn resolve_population(
+    file: &ExperimentFile,
+    name: &str,
+    population: &PopulationSpec,
+) -> Result<Population, Invalid> {
+    let base = format!("populations.{name}");
+    let mut seats = Vec::new();
+    for (i, agent) in population.agents.iter().enumerate() {
+        let p = format!("{base}.agents.{i}");
+        check_range(&format!("{p}.count"), agent.count, 1, 50)?;
+        check_range(&format!("{p}.tremble"), agent.tremble, 0.0, 1.0)?;
+        let seat = match agent.kind {
+            AgentKind::Scripted => {
+                let strategy = agent.strategy.ok_or_else(|| {
+                    invalid(
+                        format!("{p}.strategy"),
+                        "missing: a scripted agent needs a strategy (greedy, fixed, sustainable, random, reciprocal, quota_follower)",
+                    )
+                })?;
+                if agent.provider.is_some() {
+                    return Err(invalid(
+                        format!("{p}.provider"),
+                        "only LLM agents (kind = \"llm\") have a provider",
+                    ));
+                }
+                if agent.persona.is_some() {
+                    return Err(invalid(
+                        format!("{p}.persona"),
+                        "only LLM agents (kind = \"llm\") have a persona",
+                    ));
+                }
+                Seat::Scripted {
+                    strategy,
+                    tremble: agent.tremble,
+                }
+            }
+            AgentKind::Llm => {
+                if agent.strategy.is_some() {
+                    return Err(invalid(
+                        format!("{p}.strategy"),
+                        "only scripted agents have a strategy",
+                    ));
+                }
+                if agent.tremble != 0.0 {
+                    return Err(invalid(
+                        format!("{p}.tremble"),
+                        "only scripted agents tremble",
+                    ));
+                }
+                let provider = agent.provider.clone().ok_or_else(|| {
+                    invalid(
+                        format!("{p}.provider"),
+                        "missing: an LLM agent names a [providers.NAME] block",
+                    )
+                })?;
+                if !file.providers.contains_key(&provider) {
+                    return Err(invalid(
+                        format!("{p}.provider"),
+                        format!("no [providers.{provider}] block in this file"),
+                    ));
+                }
+                let persona = agent.persona.clone().unwrap_or_else(|| "greedy".into());
+                if !BUILTIN_PERSONAS.contains(&persona.as_str())
+                    && !file.llm.personas.contains_key(&persona)
+                {
+                    return Err(invalid(
+                        format!("{p}.persona"),
+                        format!("unknown persona `{persona}`: define it in [llm.personas]"),
+                    ));
+                }
+                Seat::Llm { provider, persona }
+            }
+        };
+        seats.extend(std::iter::repeat_n(seat, agent.count));
+    }
+    if seats.len() != file.agents {
+        return Err(invalid(
+            format!("{base}.agents"),
+            format!(
+                "has {} agents but the experiment plays with agents = {}",
+                seats.len(),
+                file.agents
+            ),
+        ));
+    }
+    Ok(Population {
+        description: population.description.clone(),
+        seats,
+        written: population.expanded(),
+    })
+}
+
+fn validate_matrix(file: &ExperimentFile) -> Result<(), Invalid> {
+    let lists: [(&str, &Vec<String>, Vec<&String>); 2] = [
+        (
+            "protocol",
+            &file.matrix.protocol,
+            file.protocols.keys().collect(),
+        ),
+        (
+            "population",
+            &file.matrix.population,
+            file.populations.keys().collect(),
+        ),
+    ];
+    for (axis, names, known) in lists {
+        if names.is_empty() {
+            return Err(invalid(format!("matrix.{axis}"), "must name at least one"));
+        }
+        for (i, n) in names.iter().enumerate() {
+            if !known.contains(&n) {
+                return Err(invalid(
+                    format!("matrix.{axis}.{i}"),
+                    format!(
+                        "`{n}` is not defined (known: {})",
+                        known
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            if names[..i].contains(n) {
+                return Err(invalid(
+                    format!("matrix.{axis}.{i}"),
+                    format!("`{n}` is listed twice"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_game(g: &GameParams) -> Result<(), Invalid> {
+    for (name, area) in [("deep", &g.deep), ("coast", &g.coast)] {
+        let p = format!("game.{name}");
+        if area.max_stock <= 0 {
+            return Err(invalid(format!("{p}.max_stock"), "must be positive"));
+        }
+        check_range(
+            &format!("{p}.initial_stock"),
+            area.initial_stock,
+            0,
+            area.max_stock,
+        )?;
+        check_range(&format!("{p}.cost"), area.cost, 0, i64::MAX)?;
+        if !(area.regen_scale >= 0.0 && area.regen_scale.is_finite()) {
+            return Err(invalid(
+                format!("{p}.regen_scale"),
+                "must be a non-negative number",
+            ));
+        }
+        check_table(&format!("{p}.catch_table"), &area.catch_table)?;
+    }
+    check_table("game.regen_table", &g.regen_table)?;
+    check_range("game.harbor_cost", g.harbor_cost, 0, i64::MAX)?;
+    check_range("game.fish_price", g.fish_price, 0, i64::MAX)?;
+    check_range("game.ship_price", g.ship_price, 0, i64::MAX)?;
+    check_range("game.initial_ships", g.initial_ships, 0, 10_000)?;
+    check_range("game.credit_rate", g.credit_rate, 0.0, 1.0)?;
+    check_range("game.debit_rate", g.debit_rate, 0.0, 1.0)?;
+    check_range("game.collapse_density", g.collapse_density, 0.0, 1.0)?;
+    check_range("game.initial_ship_value", g.initial_ship_value, 0, i64::MAX)?;
+    if g.weather_series.is_empty()
+        || g.weather_series
+            .iter()
+            .any(|w| !(*w >= 0.0 && w.is_finite()))
+    {
+        return Err(invalid(
+            "game.weather_series",
+            "must be a non-empty list of non-negative numbers",
+        ));
+    }
+    Ok(())
+}
+
+fn check_table(path: &str, table: &[f64]) -> Result<(), Invalid> {
+    if table.len() < 2 || table.iter().any(|v| !(*v >= 0.0 && v.is_finite())) {
+        return Err(invalid(
+            path,
+            "must list at least 2 non-negative numbers (values at densities 0..1)",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! The experiment file as written (DESIGN §7): what serde reads, before any checking.
+//! Unknown fields are errors (`deny_unknown_fields`). [`super::resolve`] turns it into
+//! checked, typed configuration; [`super::span`] locates errors in the text.
+
+use crate::agents::Strategy;
+use crate::engine::{AreaParams, GameParams};
+use crate::llm::{BudgetConfig, LlmSettings, ProviderConfig};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// Kinds of agent in a population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentKind {
+    #[default]
+    Scripted,
+    Llm,
+}
+
+/// One entry of a population: `count` identical agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSpec {
+    #[serde(default)]
+    pub kind: AgentKind,
+    /// Scripted agents: which strategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// LLM agents: which `[providers.NAME]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// LLM agents: which persona (`greedy` is built in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<String>,
+    #[serde(default = "one_usize")]
+    pub count: usize,
+    /// Scripted agents: probability of a random decision instead of the strategy's, so
+    /// that replicates differ.
+    #[serde(default)]
+    pub tremble: f64,
+}
+
+fn one_usize() -> usize {
+    1
+}
+
+/// A named population: the agents that play, in team order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationSpec {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub agents: Vec<AgentSpec>,
+}
+
+impl PopulationSpec {
+    /// One spec per team (counts expanded).
+    pub fn expanded(&self) -> Vec<AgentSpec> {
+        self.agents
+            .iter()
+            .flat_map(|a| {
+                std::iter::repeat_n(
+                    AgentSpec {
+                        count: 1,
+                        ..a.clone()
+                    },
+                    a.count,
+                )
+            })
+            .collect()
+    }
+}
+
+/// The cross product that defines the cells.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSpec {
+    pub protocol: Vec<String>,
+    pub population: Vec<String>,
+}
+
+/// An experiment file as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentFile {
+    /// Names the output directory `<out>/<name>/`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_years")]
+    pub years: u32,
+    /// Replicates per cell.
+    pub seeds: u32,
+    /// Seed of the first replicate; replicate k uses `first_seed + k` in every cell, so
+    /// cells are compared on common random numbers.
+    #[serde(default = "one_u64")]
+    pub first_seed: u64,
+    /// Teams per game.
+    #[serde(default = "default_agents")]
+    pub agents: usize,
+    #[serde(default)]
+    pub game: GameOverrides,
+    pub populations: BTreeMap<String, PopulationSpec>,
+    /// Each protocol's table as written; its `kind` decides which switches it takes
+    /// (read by [`crate::protocol::ProtocolSpec::from_table`]).
+    pub protocols: BTreeMap<String, toml::Table>,
+    pub matrix: MatrixSpec,
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
+    #[serde(default)]
+    pub llm: LlmSettings,
+    #[serde(default)]
+    pub budget: BudgetConfig,
+}
+
+fn default_years() -> u32 {
+    20
+}
+fn one_u64() -> u64 {
+    1
+}
+fn default_agents() -> usize {
+    6
+}
+
+/// `[game]`: the rule parameters, each defaulting to DESIGN §3. Area tables may be given
+/// in part (`[game.deep] cost = 300`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct GameOverrides(pub GameParams);
+
+impl<'de> Deserialize<'de> for GameOverrides {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(deny_unknown_fields)]
+        struct AreaPart {
+            max_stock: Option<i64>,
+            initial_stock: Option<i64>,
+            cost: Option<i64>,
+            regen_scale: Option<f64>,
+            catch_table: Option<Vec<f64>>,
+        }
+        impl AreaPart {
+            fn apply(self, base: AreaParams) -> AreaParams {
+                AreaParams {
+                    max_stock: self.max_stock.unwrap_or(base.max_stock),
+                    initial_stock: self.initial_stock.unwrap_or(base.initial_stock),
+                    cost: self.cost.unwrap_or(base.cost),
+                    regen_scale: self.regen_scale.unwrap_or(base.regen_scale),
+                    catch_table: self.catch_table.unwrap_or(base.catch_table),
+                }
+            }
+        }
+        /// Mirrors `GameParams` with the areas optional and partial.
+        #[derive(Deserialize)]
+        struct Part {
+            #[serde(default)]
+            deep: Option<AreaPart>,
+            #[serde(default)]
+            coast: Option<AreaPart>,
+            #[serde(flatten)]
+            rest: toml::Table,
+        }
+        // `flatten` and `deny_unknown_fields` do not mix, so the rest is checked by
+        // deserializing it into `GameParams` with the areas removed.
+        let part = Part::deserialize(d)?;
+        let defaults = GameParams::default();
+        let mut params: GameParams = part
+            .rest
+            .try_into()
+            .map_err(|e: toml::de::Error| serde::de::Error::custom(e.message()))?;
+        params.deep = part.deep.unwrap_or_default().apply(defaults.deep);
+        params.coast = part.coast.unwrap_or_default().apply(defaults.coast);
+        Ok(GameOverrides(params))
+    }
+}

@@ -1,0 +1,225 @@
+//! The game loop of one run (DESIGN §2): years, protocol phases, observations, the engine
+//! step, and the run's record and status.
+//!
+//! The loop knows protocols only through the [`Protocol`] trait and agents only through
+//! the [`Agent`] trait; the rules are the engine's.
+
+mod observe;
+mod rows;
+
+pub use observe::observe;
+pub use rows::finished_run;
+
+use crate::agents::{Agent, AgentError, AgentStats, Board, Observation, Pledge, Request};
+use crate::engine::{self, Decision, GameParams, State, YearOutcome};
+use crate::protocol::{ask_all, wrong_kind, Protocol, YearContext};
+use crate::record::{Event, RunStatus};
+
+/// Per-team extras of a year that the engine does not know (for `agents.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearExtras {
+    pub quotas: Vec<Option<i64>>,
+    pub pledges: Vec<Option<Pledge>>,
+    pub reported: Vec<Option<i64>>,
+}
+
+/// Everything one run produced.
+#[derive(Debug, Clone)]
+pub struct GameRecord {
+    pub years: Vec<(YearOutcome, YearExtras)>,
+    pub events: Vec<Event>,
+    pub status: RunStatus,
+    /// Why the run failed or stopped early.
+    pub error: Option<String>,
+    pub stats: AgentStats,
+    pub final_state: State,
+}
+
+impl GameRecord {
+    /// A run that failed before its first year (e.g. an agent could not be built).
+    pub fn failed(
+        params: &GameParams,
+        teams: usize,
+        events: Vec<Event>,
+        reason: String,
+    ) -> GameRecord {
+        GameRecord {
+            years: Vec::new(),
+            events,
+            status: RunStatus::Failed,
+            error: Some(reason),
+            stats: AgentStats::default(),
+            final_state: State::initial(params, teams),
+        }
+    }
+}
+
+/// Asked before each year: `Some(reason)` stops the run there with status `budget` (the
+/// sweep's LLM budget is spent; a year under way is always finished).
+pub type StopCheck = dyn Fn() -> Option<String> + Send + Sync;
+
+/// Play one run: `years` years (fewer when the game stops on collapse, an agent fails or
+/// `stop` says so).
+pub async fn play(
+    params: &GameParams,
+    years: u32,
+    mut agents: Vec<Box<dyn Agent>>,
+    mut protocol: Box<dyn Protocol>,
+    mut events: Vec<Event>,
+    stop: &StopCheck,
+) -> GameRecord {
+    let teams = agents.len();
+    let mut state = State::initial(params, teams);
+    let mut last: Option<YearOutcome> = None;
+    let mut played = Vec::with_capacity(years as usize);
+    let mut board_carry = Board::default();
+    let mut status = RunStatus::Ok;
+    let mut error = None;
+
+    for year in 1..=years {
+        if let Some(reason) = stop() {
+            status = RunStatus::Budget;
+            error = Some(reason);
+            break;
+        }
+        let base = (0..teams)
+            .map(|t| observe(params, &state, last.as_ref(), t, year, years))
+            .collect();
+        let mut ctx = YearContext {
+            year,
+            base,
+            board: std::mem::take(&mut board_carry),
+            quotas: vec![None; teams],
+            quotas_binding: false,
+            pledges: vec![None; teams],
+            reported: vec![None; teams],
+            events: Vec::new(),
+        };
+        let result = play_year(params, &state, &mut ctx, &mut agents, protocol.as_mut()).await;
+        events.append(&mut ctx.events);
+        match result {
+            Ok(outcome) => {
+                let collapsed = outcome.collapsed_now;
+                state = outcome.state.clone();
+                board_carry = std::mem::take(&mut ctx.board);
+                played.push((
+                    outcome.clone(),
+                    YearExtras {
+                        quotas: ctx.quotas,
+                        pledges: ctx.pledges,
+                        reported: ctx.reported,
+                    },
+                ));
+                last = Some(outcome);
+                if collapsed && params.stop_on_collapse {
+                    break;
+                }
+            }
+            Err(err) => {
+                status = RunStatus::Failed;
+                error = Some(err.to_string());
+                break;
+            }
+        }
+    }
+
+    let mut stats = AgentStats::default();
+    for agent in &agents {
+        stats.add(&agent.stats());
+    }
+    GameRecord {
+        years: played,
+        events,
+        status,
+        error,
+        stats,
+        final_state: state,
+    }
+}
+
+/// One year: the protocol's phases, the decisions, the engine step, what the protocol
+/// publishes after it. Agent events are drained into the year's events after every phase
+/// so the log reads in order.
+async fn play_year(
+    params: &GameParams,
+    state: &State,
+    ctx: &mut YearContext,
+    agents: &mut [Box<dyn Agent>],
+    protocol: &mut dyn Protocol,
+) -> Result<YearOutcome, AgentError> {
+    let year = ctx.year;
+    let result = protocol.before_decision(ctx, agents).await;
+    drain_agent_events(ctx, agents);
+    result?;
+
+    ctx.phase("decision");
+    let observations = ctx.observations();
+    let answers = ask_all(agents, &observations, &Request::Decision).await;
+    drain_agent_events(ctx, agents);
+    let mut decisions: Vec<Decision> = Vec::with_capacity(agents.len());
+    for (team, answer) in answers?.into_iter().enumerate() {
+        match answer.response {
+            crate::agents::Response::Decision(d) => decisions.push(d),
+            other => {
+                return Err(wrong_kind(
+                    team,
+                    year,
+                    crate::agents::RequestKind::Decision,
+                    &other,
+                ))
+            }
+        }
+    }
+
+    let binding: Vec<Option<i64>> = if ctx.quotas_binding {
+        ctx.quotas.clone()
+    } else {
+        vec![None; ctx.teams()]
+    };
+    let outcome = engine::step(params, state, &decisions, &binding);
+    for (t, (requested, out)) in decisions.iter().zip(&outcome.teams).enumerate() {
+        ctx.push(Event::Decision {
+            year,
+            team: t,
+            requested: *requested,
+            applied: out.applied,
+            repaired: out.repaired,
+        });
+    }
+    ctx.push(Event::Year {
+        year,
+        weather: outcome.weather,
+        fleet: outcome.fleet,
+        catch: outcome.catch,
+        post_harvest: outcome.post_harvest,
+        regen: outcome.regen,
+        stock: outcome.stock,
+        ship_value: outcome.ship_value,
+        collapsed_now: outcome.collapsed_now,
+    });
+
+    let years_total = ctx.base.first().map_or(year, |o| o.public.years_total);
+    let after: Vec<Observation> = (0..ctx.teams())
+        .map(|t| {
+            let mut obs = observe(params, &outcome.state, Some(&outcome), t, year, years_total);
+            obs.board = ctx.board.clone();
+            obs
+        })
+        .collect();
+    let result = protocol.after_year(ctx, &outcome, &after, agents).await;
+    drain_agent_events(ctx, agents);
+    result?;
+    Ok(outcome)
+}
+
+fn drain_agent_events(ctx: &mut YearContext, agents: &mut [Box<dyn Agent>]) {
+    for (t, agent) in agents.iter_mut().enumerate() {
+        for event in agent.drain_events() {
+            ctx.events.push(Event::Agent {
+                year: ctx.year,
+                team: t,
+                event,
+            });
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! What each team sees of the world before a year (or, for report requests, after it).
+
+use crate::agents::{Board, Observation, OwnView, PublicView};
+use crate::engine::{initial_deployment, Area, Decision, GameParams, State, YearOutcome};
+
+/// Team `t`'s view of `state` before `year` (or, for report requests, after it). `last`
+/// is the outcome of the year before (`None` before year 1, when the year-0 deployment
+/// stands in for "last year").
+pub fn observe(
+    params: &GameParams,
+    state: &State,
+    last: Option<&YearOutcome>,
+    t: usize,
+    year: u32,
+    years_total: u32,
+) -> Observation {
+    let team = state.teams[t];
+    let (fleet, last_decision, last_catch, catch_per_ship) = match last {
+        Some(o) => {
+            let a = o.teams[t].applied;
+            (
+                o.fleet,
+                Decision {
+                    order: a.order as i64,
+                    deep: a.deep as i64,
+                    coast: a.coast as i64,
+                },
+                [o.teams[t].catch_deep, o.teams[t].catch_coast],
+                Some(o.catch_per_ship),
+            )
+        }
+        None => {
+            let mut fleet = [0u32; 3];
+            for tm in &state.teams {
+                let d = initial_deployment(tm.ships);
+                fleet[0] += d.deep;
+                fleet[1] += d.coast;
+                fleet[2] += d.harbor;
+            }
+            let d = initial_deployment(team.ships);
+            (
+                fleet,
+                Decision {
+                    order: 0,
+                    deep: d.deep as i64,
+                    coast: d.coast as i64,
+                },
+                [0, 0],
+                None,
+            )
+        }
+    };
+    let density = params
+        .reveal_stock
+        .then(|| Area::ALL.map(|a| (state.density(params, a) * 100.0).round() / 100.0));
+    Observation {
+        own: OwnView {
+            team: t,
+            ships: team.ships,
+            bank: team.bank,
+            assets: state.assets(t),
+            last_catch,
+            last_decision,
+            order_limit: params.order_limit(team.ships),
+        },
+        public: PublicView {
+            year,
+            years_total,
+            years_left: years_total.saturating_sub(year) + 1,
+            teams: state.teams.len(),
+            fleet,
+            catch_per_ship,
+            density,
+            ship_value: state.ship_value,
+            fish_price: params.fish_price,
+            ship_price: params.ship_price,
+            costs: [params.deep.cost, params.coast.cost, params.harbor_cost],
+        },
+        board: Board::default(),
+    }
+}

@@ -1,0 +1,118 @@
+//! From a finished game to the rows the recorder writes.
+
+use super::GameRecord;
+use crate::record::{gini, AgentRow, FinishedRun, RunLabel, RunRow, YearRow};
+
+/// The rows (and events) of a finished run at plan position `index`.
+pub fn finished_run(index: usize, label: &RunLabel, record: GameRecord) -> FinishedRun {
+    FinishedRun {
+        index,
+        label: label.clone(),
+        row: run_row(label, &record),
+        years: year_rows(label, &record),
+        agents: agent_rows(label, &record),
+        events: record.events,
+    }
+}
+
+fn run_row(label: &RunLabel, record: &GameRecord) -> RunRow {
+    let teams = record.final_state.teams.len();
+    let collapse_year = record.final_state.collapse_year;
+    let mut catch_by_team = vec![0.0; teams];
+    let mut invalid = 0;
+    for (year, _) in &record.years {
+        invalid += year.invalid_decisions;
+        for (t, out) in year.teams.iter().enumerate() {
+            catch_by_team[t] += (out.catch_deep + out.catch_coast) as f64;
+        }
+    }
+    let assets: Vec<f64> = (0..teams)
+        .map(|t| record.final_state.assets(t) as f64)
+        .collect();
+    RunRow {
+        run_id: label.run_id.clone(),
+        cell: label.cell.clone(),
+        protocol: label.protocol.clone(),
+        population: label.population.clone(),
+        seed: label.seed,
+        status: record.status,
+        years: label.years,
+        collapsed: collapse_year.is_some(),
+        collapse_year,
+        survival_years: collapse_year.map_or(label.years, |y| y - 1),
+        final_stock_deep: record.final_state.stock[0],
+        final_stock_coast: record.final_state.stock[1],
+        total_catch: catch_by_team.iter().sum::<f64>() as i64,
+        total_assets: assets.iter().sum::<f64>() as i64,
+        gini_assets: gini(&assets),
+        gini_catch: gini(&catch_by_team),
+        invalid_decisions: invalid,
+        llm_calls: record.stats.llm_calls,
+        llm_retries: record.stats.llm_retries,
+        llm_repairs: record.stats.llm_repairs,
+        llm_fallbacks: record.stats.llm_fallbacks,
+        tokens_in: record.stats.tokens_in,
+        tokens_out: record.stats.tokens_out,
+        cost_usd: record.stats.cost_micro_usd as f64 / 1e6,
+        years_played: record.years.len() as u32,
+        error: record.error.clone().unwrap_or_default(),
+    }
+}
+
+fn year_rows(label: &RunLabel, record: &GameRecord) -> Vec<YearRow> {
+    record
+        .years
+        .iter()
+        .map(|(o, _)| YearRow {
+            run_id: label.run_id.clone(),
+            year: o.year,
+            fleet_deep: o.fleet[0],
+            fleet_coast: o.fleet[1],
+            fleet_harbor: o.fleet[2],
+            catch_deep: o.catch[0],
+            catch_coast: o.catch[1],
+            stock_deep: o.stock[0],
+            stock_coast: o.stock[1],
+            regen_deep: o.regen[0],
+            regen_coast: o.regen[1],
+            ship_value: o.ship_value,
+            weather: o.weather,
+            post_harvest_deep: o.post_harvest[0],
+            post_harvest_coast: o.post_harvest[1],
+        })
+        .collect()
+}
+
+fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
+    let mut rows = Vec::new();
+    for (o, extras) in &record.years {
+        for (t, out) in o.teams.iter().enumerate() {
+            let pledge = extras.pledges[t];
+            rows.push(AgentRow {
+                run_id: label.run_id.clone(),
+                year: o.year,
+                agent: t,
+                order: out.applied.order,
+                deep: out.applied.deep,
+                coast: out.applied.coast,
+                harbor: out.applied.harbor,
+                ships: out.ships,
+                catch_deep: out.catch_deep,
+                catch_coast: out.catch_coast,
+                revenue: out.revenue,
+                costs: out.costs,
+                interest: out.interest,
+                bank: out.bank,
+                assets: out.assets,
+                quota: extras.quotas[t],
+                quota_binding: out.quota_binding,
+                pledge_order: pledge.map(|p| p.order),
+                pledge_deep: pledge.map(|p| p.deep),
+                pledge_coast: pledge.map(|p| p.coast),
+                repaired: out.repaired,
+                reported_catch: extras.reported[t],
+            });
+        }
+    }
+    rows
+}

@@ -1,0 +1,197 @@
+//! Helpers shared by the LLM layer's unit tests: sample game facts and observations,
+//! mock providers, a model with scripted answers, and a loopback mock server.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use super::cache::CacheMode;
+use super::config::{BudgetConfig, LlmSettings, Provider, ProviderConfig, ProviderKind};
+use super::factory::{sample_observation, AgentFactory, AgentSpec};
+use super::mock::Policy;
+use super::model::{ChatModel, ChatRequest, ChatResponse, Usage};
+use super::prompt::{GameFacts, Templates};
+use super::LlmError;
+use crate::agents::{Agent, AgentError, Decision, Observation, Request, Response};
+use crate::engine::GameParams;
+
+pub fn facts() -> GameFacts {
+    GameFacts {
+        params: GameParams::default(),
+        teams: 6,
+        years: 10,
+    }
+}
+
+pub fn obs() -> Observation {
+    sample_observation(&facts(), 3)
+}
+
+/// The protocol section of a kind, rendered from the shipped templates with the default
+/// switches (the LLM layer does not know protocols; these are their texts).
+pub fn section(kind: &str) -> String {
+    let templates = Templates::new(&Default::default());
+    let (template, facts): (&str, Vec<(&str, String)>) = match kind {
+        "none" => (include_str!("../../prompts/protocol_none.md"), vec![]),
+        "broadcast" => (
+            include_str!("../../prompts/protocol_broadcast.md"),
+            vec![
+                ("rounds_phrase", "is 1 round".into()),
+                ("max_message_chars", "600".into()),
+            ],
+        ),
+        "quota" => (
+            include_str!("../../prompts/protocol_quota.md"),
+            vec![
+                ("every_years", "1".into()),
+                ("approval_pct", "50".into()),
+                ("allocation", "equal".into()),
+                ("enforcement", "binding".into()),
+                (
+                    "enforcement_phrase",
+                    "the game stops each team's catch at its quota.".into(),
+                ),
+            ],
+        ),
+        "ledger" => (
+            include_str!("../../prompts/protocol_ledger.md"),
+            vec![
+                ("reporting_phrase", "the true catch".into()),
+                ("window", "5".into()),
+            ],
+        ),
+        other => panic!("no sample section for {other}"),
+    };
+    templates.render_protocol(kind, template, &facts).unwrap()
+}
+
+pub fn mock_config(policy: Policy, noise: f64) -> ProviderConfig {
+    let mut p = ProviderConfig::new(ProviderKind::Mock);
+    p.policy = Some(format!("{policy:?}").to_lowercase());
+    p.noise = Some(noise);
+    p.price_in_per_mtok = Some(1.0);
+    p.price_out_per_mtok = Some(4.0);
+    p
+}
+
+pub fn providers(config: ProviderConfig) -> BTreeMap<String, Provider> {
+    BTreeMap::from([("m".to_string(), config.resolve().unwrap())])
+}
+
+pub fn mock_providers(policy: Policy, noise: f64) -> BTreeMap<String, Provider> {
+    providers(mock_config(policy, noise))
+}
+
+/// A factory over `providers` with default settings and a live (cache-less) store.
+pub fn factory(providers: &BTreeMap<String, Provider>) -> AgentFactory {
+    AgentFactory::new(
+        providers,
+        &LlmSettings::default(),
+        facts(),
+        std::path::Path::new("/nonexistent"),
+        CacheMode::Live,
+        &BudgetConfig::default(),
+    )
+    .unwrap()
+}
+
+pub fn spec<'a>(run: &'a str, i: usize, section: &'a str) -> AgentSpec<'a> {
+    AgentSpec {
+        run_id: run,
+        agent_index: i,
+        provider: "m",
+        persona: "greedy",
+        protocol_section: section,
+    }
+}
+
+/// Ask an agent for a decision.
+pub async fn decide(agent: &mut dyn Agent, obs: &Observation) -> Result<Decision, AgentError> {
+    match agent.answer(obs, &Request::Decision).await?.response {
+        Response::Decision(d) => Ok(d),
+        other => panic!("a decision request answered with {other:?}"),
+    }
+}
+
+/// Answers from a fixed script, one per call (repeating the last).
+pub struct Scripted {
+    pub answers: Vec<&'static str>,
+    pub seen: Mutex<Vec<ChatRequest>>,
+}
+
+impl Scripted {
+    pub fn new(answers: Vec<&'static str>) -> Arc<Scripted> {
+        Arc::new(Scripted {
+            answers,
+            seen: Mutex::new(vec![]),
+        })
+    }
+}
+
+#[async_trait]
+impl ChatModel for Scripted {
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
+        let mut seen = self.seen.lock().unwrap();
+        let text = self.answers[seen.len().min(self.answers.len() - 1)].to_string();
+        seen.push(request.clone());
+        Ok(ChatResponse {
+            text,
+            usage: Usage {
+                tokens_in: 100,
+                tokens_out: 10,
+                estimated: false,
+            },
+            cache_hit: false,
+            retries: 0,
+            latency_ms: 0,
+        })
+    }
+}
+
+/// A mock server on 127.0.0.1:0 in the test's runtime.
+pub struct Server {
+    pub url: String,
+    pub stats: Arc<crate::testkit::mock_server::ServerStats>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    pub async fn start(mut opts: crate::testkit::mock_server::ServerOptions) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let stats = Arc::new(crate::testkit::mock_server::ServerStats::default());
+        opts.stats = stats.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(crate::testkit::mock_server::serve(
+            listener,
+            opts,
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        Server {
+            url,
+            stats,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// An `openai` provider block pointing at `url`.
+pub fn openai_config(url: &str) -> ProviderConfig {
+    let mut p = ProviderConfig::new(ProviderKind::Openai);
+    p.base_url = Some(url.to_string());
+    p.model = Some("mock".into());
+    p.timeout_s = Some(5.0);
+    p
+}

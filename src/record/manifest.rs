@@ -1,0 +1,174 @@
+//! `manifest.json`: what a results directory holds, typed and versioned. Written by the
+//! runner, read back through this same type by resume, merge and the analysis, so there
+//! is one definition of every field and one set of defaults (none: a manifest that does
+//! not parse is an error).
+
+use super::{write_atomic, RecordError, RunFiles};
+use crate::engine::GameParams;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Version of the manifest layout. Bump it when a field changes meaning or is removed;
+/// a harness refuses manifests of another version instead of guessing.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 2;
+
+/// One cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cell {
+    /// `<protocol>/<population>`.
+    pub cell: String,
+    /// The protocol's name in the experiment file.
+    pub protocol: String,
+    /// Its kind (`none`, `broadcast`, …): names may be anything, kinds are fixed.
+    pub protocol_kind: String,
+    pub population: String,
+}
+
+/// A run in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestRun {
+    pub run_id: String,
+    pub cell: String,
+    pub protocol: String,
+    pub population: String,
+    pub seed: u64,
+    /// SHA-256 of the rendered protocol section of the LLM prompt (LLM runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_prompt_sha256: Option<String>,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub experiment: String,
+    pub description: String,
+    pub harness_version: String,
+    /// SHA-256 of `config`: equal digests mean the same experiment.
+    pub config_sha256: String,
+    pub years: u32,
+    pub seeds: u32,
+    pub first_seed: u64,
+    /// Teams per game.
+    pub agents: usize,
+    pub game: GameParams,
+    /// Protocols of the matrix with every switch resolved (each has its `kind`).
+    pub protocols: BTreeMap<String, serde_json::Value>,
+    /// Populations of the matrix, one entry per team.
+    pub populations: BTreeMap<String, Vec<serde_json::Value>>,
+    pub cells: Vec<Cell>,
+    pub runs: Vec<ManifestRun>,
+    /// Hashes of the prompt templates LLM agents use (empty without LLM agents).
+    pub prompt_hashes: BTreeMap<String, String>,
+    /// `K/N` when this directory holds one shard of the sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// The experiment as resolved (defaults filled in).
+    pub config: serde_json::Value,
+}
+
+impl Manifest {
+    /// The manifest as written: pretty JSON with a final newline.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|source| RecordError::Json {
+            what: "the manifest".into(),
+            source,
+        })?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    /// Write `<dir>/manifest.json` atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), RecordError> {
+        write_atomic(&dir.join(RunFiles::MANIFEST), &self.to_bytes()?, true)
+    }
+
+    /// Read `<dir>/manifest.json`. A missing file, a file that does not parse, or one of
+    /// another schema version is an error that says which.
+    pub fn read(dir: &Path) -> Result<Manifest, RecordError> {
+        let path = dir.join(RunFiles::MANIFEST);
+        let text = std::fs::read_to_string(&path).map_err(|source| RecordError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let manifest_error = |message: String| RecordError::Manifest {
+            path: path.clone(),
+            message,
+        };
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| manifest_error(format!("not valid JSON: {e}")))?;
+        let version = value.get("schema_version").and_then(|v| v.as_u64());
+        if version != Some(MANIFEST_SCHEMA_VERSION as u64) {
+            let written_by = value
+                .get("harness_version")
+                .and_then(|v| v.as_str())
+                .unwrap_or("an unknown version");
+            return Err(manifest_error(format!(
+                "manifest schema version {} (written by fishbanks {written_by}); this fishbanks {} reads version {MANIFEST_SCHEMA_VERSION}",
+                version.map_or("none".to_string(), |v| v.to_string()),
+                env!("CARGO_PKG_VERSION"),
+            )));
+        }
+        serde_json::from_value(value).map_err(|e| manifest_error(e.to_string()))
+    }
+
+    /// The cell a protocol name belongs to.
+    pub fn cell(&self, cell: &str) -> Option<&Cell> {
+        self.cells.iter().find(|c| c.cell == cell)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            experiment: "e".into(),
+            description: String::new(),
+            harness_version: "0".into(),
+            config_sha256: "abc".into(),
+            years: 3,
+            seeds: 1,
+            first_seed: 1,
+            agents: 6,
+            game: GameParams::default(),
+            protocols: BTreeMap::new(),
+            populations: BTreeMap::new(),
+            cells: vec![Cell {
+                cell: "none/p".into(),
+                protocol: "none".into(),
+                protocol_kind: "none".into(),
+                population: "p".into(),
+            }],
+            runs: Vec::new(),
+            prompt_hashes: BTreeMap::new(),
+            shard: None,
+            config: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_manifest_round_trips_and_other_versions_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = sample();
+        m.write(dir.path()).unwrap();
+        assert_eq!(Manifest::read(dir.path()).unwrap(), m);
+
+        let old = String::from_utf8(m.to_bytes().unwrap())
+            .unwrap()
+            .replace("\"schema_version\": 2", "\"schema_version\": 1");
+        std::fs::write(dir.path().join(RunFiles::MANIFEST), old).unwrap();
+        let err = Manifest::read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("schema version 1"), "{err}");
+
+        std::fs::write(dir.path().join(RunFiles::MANIFEST), "{").unwrap();
+        let err = Manifest::read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not valid JSON"), "{err}");
+    }
+}

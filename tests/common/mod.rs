@@ -1,0 +1,97 @@
+//! Helpers shared by the integration tests: the binary, the shipped quickstart, and a
+//! loopback mock server in its own runtime.
+#![allow(dead_code)] // each test file uses a part
+
+use fishbanks::testkit::mock_server::{serve, Fault, ServerOptions, ServerStats};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The `fishbanks` binary under test.
+pub fn fishbanks() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("fishbanks").unwrap()
+}
+
+/// `experiments/quickstart.toml`.
+pub fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.toml")
+}
+
+/// A mock server on 127.0.0.1:0 in its own runtime; stops when dropped.
+pub struct Server {
+    pub url: String,
+    pub stats: Arc<ServerStats>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// A server that injects every fault that does not wait for a real clock, at
+    /// `fault_rate`.
+    pub fn start(fault_rate: f64) -> Server {
+        Server::with(ServerOptions {
+            fault_rate,
+            // Every fault that does not make the test wait for a real clock (Retry-After
+            // and hangs are covered with paused time in the llm module's tests).
+            faults: vec![
+                Fault::RateLimitBare,
+                Fault::Http500,
+                Fault::Http503,
+                Fault::Reset,
+                Fault::NonOpenai,
+                Fault::TruncatedBody,
+                Fault::Prose,
+                Fault::TruncatedJson,
+                Fault::OutOfRange,
+                Fault::Refusal,
+            ],
+            ..ServerOptions::default()
+        })
+    }
+
+    /// A server with these options, in a runtime of its own.
+    pub fn with(mut options: ServerOptions) -> Server {
+        let stats = Arc::new(ServerStats::default());
+        options.stats = Arc::clone(&stats);
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                serve(listener, options, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Server {
+            url: format!("http://{addr}/v1"),
+            stats,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.stats
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
