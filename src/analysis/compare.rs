@@ -80,24 +80,48 @@ impl RunMetrics {
 }
 
 /// The numeric outcomes summarised per cell and compared between protocols.
-pub const OUTCOMES: [&str; 6] = [
-    "final_stock",
-    "total_catch",
-    "total_assets",
-    "gini_assets",
-    "efficiency",
-    "overuse_share",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    FinalStock,
+    TotalCatch,
+    TotalAssets,
+    GiniAssets,
+    Efficiency,
+    OveruseShare,
+}
 
-fn outcome(m: &RunMetrics, name: &str) -> f64 {
-    match name {
-        "final_stock" => m.final_stock as f64,
-        "total_catch" => m.total_catch as f64,
-        "total_assets" => m.total_assets as f64,
-        "gini_assets" => m.gini_assets,
-        "efficiency" => m.efficiency,
-        "overuse_share" => m.overuse_share,
-        _ => f64::NAN,
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::FinalStock,
+        Outcome::TotalCatch,
+        Outcome::TotalAssets,
+        Outcome::GiniAssets,
+        Outcome::Efficiency,
+        Outcome::OveruseShare,
+    ];
+
+    /// The metric's name in `metrics.csv` and `comparison.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::FinalStock => "final_stock",
+            Outcome::TotalCatch => "total_catch",
+            Outcome::TotalAssets => "total_assets",
+            Outcome::GiniAssets => "gini_assets",
+            Outcome::Efficiency => "efficiency",
+            Outcome::OveruseShare => "overuse_share",
+        }
+    }
+
+    /// The outcome of one run.
+    pub fn of(self, m: &RunMetrics) -> f64 {
+        match self {
+            Outcome::FinalStock => m.final_stock as f64,
+            Outcome::TotalCatch => m.total_catch as f64,
+            Outcome::TotalAssets => m.total_assets as f64,
+            Outcome::GiniAssets => m.gini_assets,
+            Outcome::Efficiency => m.efficiency,
+            Outcome::OveruseShare => m.overuse_share,
+        }
     }
 }
 
@@ -127,7 +151,7 @@ pub struct CellStats {
     /// Against the reference protocol with the same population.
     pub logrank: Option<Test>,
     pub fisher_p: Option<f64>,
-    pub outcomes: BTreeMap<&'static str, Estimate>,
+    pub outcomes: BTreeMap<Outcome, Estimate>,
     pub quota_compliance: Option<f64>,
     pub ledger_violations: f64,
     pub tokens: u64,
@@ -137,7 +161,7 @@ pub struct CellStats {
 /// A Mann–Whitney comparison of two protocols on one outcome, within a population.
 #[derive(Debug, Clone)]
 pub struct PairTest {
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub population: String,
     pub a: String,
     pub b: String,
@@ -208,15 +232,15 @@ pub fn compare(loaded: &Loaded, metrics: &[RunMetrics], reference: &str) -> Comp
                 reference_runs.len() as u64 - ref_collapsed,
             )
         });
-        let outcomes = OUTCOMES
-            .iter()
-            .map(|&name| {
-                let values: Vec<f64> = ok.iter().map(|m| outcome(m, name)).collect();
+        let outcomes = Outcome::ALL
+            .into_iter()
+            .map(|o| {
+                let values: Vec<f64> = ok.iter().map(|m| o.of(m)).collect();
                 (
-                    name,
+                    o,
                     Estimate {
                         mean: stats::mean(&values),
-                        ci: stats::bootstrap_mean_ci(&values, RESAMPLES, seed_of(cell, name)),
+                        ci: stats::bootstrap_mean_ci(&values, RESAMPLES, seed_of(cell, o.name())),
                     },
                 )
             })
@@ -274,12 +298,12 @@ fn pairwise(cells: &[CellStats], metrics: &[RunMetrics]) -> Vec<PairTest> {
             .iter()
             .filter(|c| c.population == population)
             .collect();
-        for &name in OUTCOMES.iter() {
+        for name in Outcome::ALL {
             let values = |cell: &str| -> Vec<f64> {
                 metrics
                     .iter()
                     .filter(|m| m.cell == cell && m.status.is_ok())
-                    .map(|m| outcome(m, name))
+                    .map(|m| name.of(m))
                     .collect()
             };
             let mut family = Vec::new();

@@ -8,13 +8,14 @@
 //! - `render` and `plots`: `comparison.csv`, `report.md`, `report.html`, `plots/*.svg`.
 
 pub(crate) mod compare;
+pub mod format;
 pub(crate) mod load;
 pub(crate) mod plots;
 pub(crate) mod render;
 pub mod stats;
 
 use crate::record::write_atomic;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Errors of the analysis.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,8 @@ pub enum AnalysisError {
     Csv { path: PathBuf, source: csv::Error },
     #[error("{path} is not a valid manifest: {message}")]
     Manifest { path: PathBuf, message: String },
+    #[error("unknown report format `{0}` (known: {1})")]
+    UnknownFormat(String, String),
     #[error("reference protocol `{0}` is not in these results")]
     UnknownReference(String),
     #[error(transparent)]
@@ -46,6 +49,8 @@ pub struct ReportOptions {
     /// Protocol the others are tested against (default: `none`, else the first protocol
     /// of kind `none`, else the first protocol).
     pub reference: Option<String>,
+    /// Formats to write, by name (`None`: every format).
+    pub formats: Option<Vec<String>>,
 }
 
 /// What a report produced.
@@ -80,21 +85,6 @@ fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<Strin
         .unwrap_or_default())
 }
 
-fn write_csv<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<(), AnalysisError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        writer.serialize(row).map_err(|source| AnalysisError::Csv {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
-    let bytes = writer.into_inner().map_err(|e| AnalysisError::Io {
-        path: path.to_path_buf(),
-        source: e.into_error(),
-    })?;
-    Ok(write_atomic(path, &bytes, false)?)
-}
-
 /// Read the results directories and write `metrics.csv`, `comparison.csv`, `report.md`,
 /// `report.html` and `plots/*.svg`.
 pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
@@ -114,47 +104,42 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
         .collect();
     let comparison = compare::compare(&loaded, &metrics, &reference);
 
+    let formats = format::select(options.formats.as_deref())?;
     let dir = options.out.clone().unwrap_or_else(|| inputs[0].clone());
     let plots_dir = dir.join("plots");
     std::fs::create_dir_all(&plots_dir).map_err(|source| AnalysisError::Io {
         path: plots_dir.clone(),
         source,
     })?;
-    write_csv(&dir.join("metrics.csv"), &metrics)?;
-    write_csv(
-        &dir.join("comparison.csv"),
-        &render::comparison_rows(&comparison),
-    )?;
     let game = &loaded.manifest.game;
     let cells: Vec<String> = comparison.cells.iter().map(|c| c.cell.clone()).collect();
-    let stock = plots::stock(
-        &loaded.series,
-        &cells,
-        game.deep.max_stock as f64,
-        game.coast.max_stock as f64,
-    );
-    let survival = plots::survival(&comparison);
-    let catch = plots::catch(&loaded.series, &cells);
-    for (name, svg) in [
-        ("stock.svg", &stock),
-        ("survival.svg", &survival),
-        ("catch.svg", &catch),
-    ] {
+    let figures = [
+        (
+            "Fish stock",
+            "stock.svg",
+            plots::stock(
+                &loaded.series,
+                &cells,
+                game.deep.max_stock as f64,
+                game.coast.max_stock as f64,
+            ),
+        ),
+        ("Survival", "survival.svg", plots::survival(&comparison)),
+        ("Catch", "catch.svg", plots::catch(&loaded.series, &cells)),
+    ];
+    for (_, name, svg) in &figures {
         write_atomic(&plots_dir.join(name), svg.as_bytes(), false)?;
     }
-    let experiment = &loaded.manifest.experiment;
-    let markdown = render::markdown(&comparison, experiment, loaded.ignored_rows);
-    write_atomic(&dir.join("report.md"), markdown.as_bytes(), false)?;
-    let html = render::html(
-        &comparison,
-        experiment,
-        &[
-            ("Fish stock", &stock),
-            ("Survival", &survival),
-            ("Catch", &catch),
-        ],
-    );
-    write_atomic(&dir.join("report.html"), html.as_bytes(), false)?;
+    let report = format::Report {
+        experiment: &loaded.manifest.experiment,
+        comparison: &comparison,
+        metrics: &metrics,
+        figures: &figures,
+        ignored_rows: loaded.ignored_rows,
+    };
+    for f in &formats {
+        f.write(&report, &dir)?;
+    }
     let (header, rows) = render::headline(&comparison);
     let mut headline = format!(
         "| {} |\n|{}\n",

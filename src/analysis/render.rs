@@ -1,7 +1,7 @@
 //! Writing the comparison: a tidy `comparison.csv`, `report.md` (headline table first)
 //! and a self-contained `report.html`.
 
-use super::compare::{CellStats, Comparison, OUTCOMES};
+use super::compare::{CellStats, Comparison, Outcome};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -106,13 +106,13 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
             p_value: c.logrank.map(|t| t.p_value),
             ..row(c, "rmst")
         });
-        for name in OUTCOMES {
-            let e = c.outcomes[name];
+        for name in Outcome::ALL {
+            let e = c.outcomes[&name];
             rows.push(ComparisonRow {
                 estimate: Some(e.mean).filter(|m| m.is_finite()),
                 ci_low: e.ci.map(|x| x.0),
                 ci_high: e.ci.map(|x| x.1),
-                ..row(c, name)
+                ..row(c, name.name())
             });
         }
     }
@@ -131,7 +131,7 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
             p_value: Some(p.test.p_value),
             p_adjusted: Some(p.p_holm),
             effect_size: Some(p.cliffs_delta),
-            ..row(c, p.outcome)
+            ..row(c, p.outcome.name())
         });
     }
     rows
@@ -181,17 +181,17 @@ pub fn headline(cmp: &Comparison) -> (Vec<&'static str>, Vec<Vec<String>>) {
         .cells
         .iter()
         .map(|c| {
-            let o = |name| c.outcomes[name];
+            let o = |name| c.outcomes[&name];
             vec![
                 c.cell.clone(),
                 format!("{} ({}, {})", c.ok, c.failed, c.budget_exceeded),
                 with_ci(c.survival_rate, c.survival_ci),
                 c.median_survival.map_or(format!("> {}", cmp.horizon), num),
                 num(c.rmst),
-                with_ci(o("final_stock").mean, o("final_stock").ci),
-                with_ci(o("total_catch").mean, o("total_catch").ci),
-                with_ci(o("total_assets").mean, o("total_assets").ci),
-                with_ci(o("gini_assets").mean, o("gini_assets").ci),
+                with_ci(o(Outcome::FinalStock).mean, o(Outcome::FinalStock).ci),
+                with_ci(o(Outcome::TotalCatch).mean, o(Outcome::TotalCatch).ci),
+                with_ci(o(Outcome::TotalAssets).mean, o(Outcome::TotalAssets).ci),
+                with_ci(o(Outcome::GiniAssets).mean, o(Outcome::GiniAssets).ci),
                 format!("{:.2}", c.cost_usd),
                 if c.protocol == cmp.reference {
                     "(reference)".into()
@@ -212,7 +212,7 @@ fn markdown_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-fn pair_rows(cmp: &Comparison, outcome: &str) -> Vec<Vec<String>> {
+fn pair_rows(cmp: &Comparison, outcome: Outcome) -> Vec<Vec<String>> {
     cmp.pairs
         .iter()
         .filter(|p| p.outcome == outcome)
@@ -262,12 +262,12 @@ pub fn markdown(cmp: &Comparison, experiment: &str, ignored_rows: u64) -> String
         );
     }
     let _ = writeln!(out, "Plots: `plots/stock.svg`, `plots/survival.svg`, `plots/catch.svg`; every number: `comparison.csv`; per run: `metrics.csv`.\n");
-    for outcome in OUTCOMES {
+    for outcome in Outcome::ALL {
         let rows = pair_rows(cmp, outcome);
         if rows.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "## {outcome}: pairwise comparisons\n");
+        let _ = writeln!(out, "## {}: pairwise comparisons\n", outcome.name());
         markdown_table(&mut out, &PAIR_HEADER, &rows);
         out.push('\n');
     }
@@ -320,12 +320,12 @@ figure{{margin:1.5em 0}}p.note{{font-size:13px;color:#555}}</style></head><body>
             svg
         );
     }
-    for outcome in OUTCOMES {
+    for outcome in Outcome::ALL {
         let rows = pair_rows(cmp, outcome);
         if rows.is_empty() {
             continue;
         }
-        let _ = write!(out, "<h2>{outcome}: pairwise comparisons</h2>");
+        let _ = write!(out, "<h2>{}: pairwise comparisons</h2>", outcome.name());
         html_table(&mut out, &PAIR_HEADER, &rows);
     }
     out.push_str("</body></html>\n");

@@ -132,6 +132,9 @@ enum Command {
         /// Protocol the others are tested against (default: `none`).
         #[arg(long)]
         reference: Option<String>,
+        /// Formats to write, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        format: Vec<String>,
     },
     /// Serve an OpenAI-compatible mock model on loopback, with injectable faults
     /// (built with the `testkit` feature).
@@ -196,8 +199,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             dirs,
             out,
             reference,
+            format,
         } => {
-            let options = fishbanks::analysis::ReportOptions { out, reference };
+            let options = fishbanks::analysis::ReportOptions {
+                out,
+                reference,
+                formats: (!format.is_empty()).then_some(format),
+            };
             let summary = fishbanks::analysis::report(&dirs, &options)?;
             println!("{}", summary.headline);
             eprintln!(

@@ -2,8 +2,9 @@
 //! each protocol asks for (its `requests_per_year`) and measures prompt sizes by
 //! rendering real prompts.
 
+use super::error::RunnerError;
 use super::resolve::Seat;
-use super::runner::{AgentBuilder, RunnerError};
+use super::runner::AgentBuilder;
 use super::Experiment;
 use crate::llm::{self, Estimate};
 

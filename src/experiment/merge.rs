@@ -4,7 +4,7 @@
 //! Every shard writes its runs in plan order, so the merged CSVs are a k-way merge of the
 //! shards' rows by plan position: streamed, never held in memory.
 
-use super::runner::RunnerError;
+use super::error::RunnerError;
 use super::summary::Summary;
 use crate::record::{header_of, write_atomic, Manifest, RecordError, RunFiles, RunRow};
 use std::collections::{HashMap, HashSet};

@@ -3,6 +3,7 @@
 //! deterministic ids), the runner, resuming, merging shards, the dry-run estimate and the
 //! end-of-sweep summary.
 
+mod error;
 pub mod estimate;
 pub mod merge;
 pub mod plan;
@@ -13,11 +14,10 @@ pub mod schema;
 pub mod span;
 pub mod summary;
 
+pub use error::RunnerError;
 pub use plan::{Plan, RunSpec};
 pub use resolve::{ExperimentConfig, Population, Seat};
-pub use runner::{
-    run, run_with, AgentBuilder, Hooks, RunOptions, RunnerError, StopLevel, SweepOutcome,
-};
+pub use runner::{run, run_with, AgentBuilder, Hooks, RunOptions, StopLevel, SweepOutcome};
 pub use schema::ExperimentFile;
 pub use span::ConfigError;
 

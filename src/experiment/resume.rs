@@ -2,8 +2,7 @@
 //! this experiment is resumed (completed runs kept, anything half-written cut off); one
 //! that holds a different experiment is refused, unless the user asks for a fresh start.
 
-use super::runner::{AgentBuilder, RunnerError};
-use super::Experiment;
+use super::error::RunnerError;
 use crate::record::{header_of, Manifest, RecordError, RunFiles, RunRow};
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
@@ -28,14 +27,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
 }
 
 /// Make `dir` ready for `exp`. See the module doc.
-pub fn prepare(
-    exp: &Experiment,
-    dir: &Path,
-    force_new: bool,
-    shard: Option<(u32, u32)>,
-    builder: &AgentBuilder,
-) -> Result<Existing, RunnerError> {
-    let manifest = exp.manifest(builder, shard);
+pub fn prepare(manifest: &Manifest, dir: &Path, force_new: bool) -> Result<Existing, RunnerError> {
     if dir.join(RunFiles::MANIFEST).exists() {
         match Manifest::read(dir) {
             Ok(old) => {

@@ -2,6 +2,7 @@
 //! runs to the sinks in plan order, so the files are byte-identical whatever the
 //! concurrency.
 
+use super::error::RunnerError;
 use super::plan::RunSpec;
 use super::resolve::Seat;
 use super::summary::{Summary, SummarySink};
@@ -51,19 +52,6 @@ impl RunOptions {
             shard: None,
         }
     }
-}
-
-/// Errors that stop a sweep (a failing run does not: it is recorded as failed).
-#[derive(Debug, thiserror::Error)]
-pub enum RunnerError {
-    #[error(transparent)]
-    Record(#[from] RecordError),
-    #[error("{0}")]
-    Setup(String),
-    #[error("a run task panicked: {0}")]
-    Panic(String),
-    #[error(transparent)]
-    Llm(#[from] llm::LlmError),
 }
 
 /// What a finished sweep reports.
@@ -305,7 +293,8 @@ pub async fn run_with(
 ) -> Result<SweepOutcome, RunnerError> {
     let dir = exp.out_dir(&opts.out_root);
     let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
-    let existing = super::resume::prepare(exp, &dir, opts.force_new, opts.shard, &builder)?;
+    let manifest = exp.manifest(&builder, opts.shard);
+    let existing = super::resume::prepare(&manifest, &dir, opts.force_new)?;
     let summary = Arc::new(SummarySink::new(&dir, &exp.plan.cells));
     let mut sinks: Vec<Arc<dyn RunSink>> = vec![
         Arc::new(EventLogs {

@@ -1,0 +1,53 @@
+//! Report formats: each writes one kind of file from the same computed [`Report`]. A new
+//! format is one more file here and one more entry in [`FORMATS`].
+
+mod csv;
+mod html;
+mod markdown;
+
+use super::compare::{Comparison, RunMetrics};
+use super::AnalysisError;
+use std::path::Path;
+
+/// Everything the formats write about: computed once, read by each.
+pub struct Report<'a> {
+    pub experiment: &'a str,
+    pub comparison: &'a Comparison,
+    pub metrics: &'a [RunMetrics],
+    /// Figures as (title, file name, SVG).
+    pub figures: &'a [(&'a str, &'a str, String)],
+    /// Rows of runs that were not complete (ignored).
+    pub ignored_rows: u64,
+}
+
+/// One output format of `fishbanks report`.
+pub trait ReportFormat: Sync {
+    /// The name users pass to `--format` (`md`, `html`, `csv`, …).
+    fn name(&self) -> &'static str;
+    /// Write this format's files into `dir`.
+    fn write(&self, report: &Report<'_>, dir: &Path) -> Result<(), AnalysisError>;
+}
+
+/// Every format, in the order they are written.
+pub const FORMATS: &[&dyn ReportFormat] = &[&csv::Csv, &markdown::Markdown, &html::Html];
+
+/// The formats named in `names` (all of them when `None`), or an error naming the unknown
+/// one and the choices.
+pub fn select(names: Option<&[String]>) -> Result<Vec<&'static dyn ReportFormat>, AnalysisError> {
+    let Some(names) = names else {
+        return Ok(FORMATS.to_vec());
+    };
+    names
+        .iter()
+        .map(|n| {
+            FORMATS
+                .iter()
+                .copied()
+                .find(|f| f.name() == n)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+                    AnalysisError::UnknownFormat(n.clone(), known.join(", "))
+                })
+        })
+        .collect()
+}
