@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Server;
+use common::{Server, Table, LLM_ACCOUNTING};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -63,21 +63,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn csv_without(path: &Path, drop: &[&str]) -> Vec<Vec<String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let keep: Vec<usize> = (0..header.len())
-        .filter(|i| !drop.contains(&header[*i].as_str()))
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            keep.iter().map(|&i| r[i].to_string()).collect()
-        })
-        .collect()
-}
-
 fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).unwrap() {
@@ -128,32 +113,30 @@ fn faults_over_http_do_not_change_results_and_the_cache_replays_without_a_server
             "{file}"
         );
     }
-    let llm_noise = [
-        "llm_calls",
-        "llm_retries",
-        "llm_repairs",
-        "tokens_in",
-        "tokens_out",
-        "cost_usd",
-    ];
-    assert_eq!(
-        csv_without(&a.join("runs.csv"), &llm_noise),
-        csv_without(&b.join("runs.csv"), &llm_noise)
+    let (clean_runs, faulty_runs) = (
+        Table::read(&a.join("runs.csv")),
+        Table::read(&b.join("runs.csv")),
     );
-    let retries: u64 = csv_without(&b.join("runs.csv"), &[])
-        .iter()
-        .map(|r| r[18].parse::<u64>().unwrap() + r[19].parse::<u64>().unwrap())
-        .sum();
-    assert!(retries > 0, "the faults were seen and counted");
-    let clean_rows = csv_without(&a.join("runs.csv"), &[]);
+    assert_eq!(
+        clean_runs.without(&LLM_ACCOUNTING),
+        faulty_runs.without(&LLM_ACCOUNTING)
+    );
+    let seen: f64 = faulty_runs.numbers("llm_retries").iter().sum::<f64>()
+        + faulty_runs.numbers("llm_repairs").iter().sum::<f64>();
+    assert!(seen > 0.0, "the faults were seen and counted");
     assert!(
-        clean_rows.iter().all(|r| r[17].parse::<u64>().unwrap() > 0),
+        faulty_runs
+            .numbers("llm_fallbacks")
+            .iter()
+            .all(|f| *f == 0.0),
+        "no fault became a fallback"
+    );
+    assert!(
+        clean_runs.numbers("llm_calls").iter().all(|c| *c > 0.0),
         "LLM calls counted"
     );
     assert!(
-        clean_rows
-            .iter()
-            .all(|r| r[23].parse::<f64>().unwrap() > 0.0),
+        clean_runs.numbers("cost_usd").iter().all(|c| *c > 0.0),
         "cost counted"
     );
 
@@ -215,7 +198,9 @@ fn a_replay_miss_fails_the_run_and_names_the_call() {
     let work = tempfile::tempdir().unwrap();
     let exp = write(work.path(), "e.toml", &experiment(&clean_url_closed(), ""));
     let out = run(&exp, work.path(), &["--cache-mode", "replay"]);
-    assert!(out.status.success());
+    // Failed runs: the sweep says so with its exit code.
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
     let runs = fs::read_to_string(work.path().join("e2e/runs.csv")).unwrap();
     let rows: Vec<&str> = runs.lines().skip(1).collect();
     assert_eq!(rows.len(), 4);
@@ -242,27 +227,20 @@ fn the_budget_stops_the_sweep_and_loses_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows = csv_without(&work.path().join("e2e/runs.csv"), &[]);
-    assert_eq!(rows.len(), 4, "every run has its row");
-    let status: Vec<&str> = rows.iter().map(|r| r[5].as_str()).collect();
+    let runs = Table::read(&work.path().join("e2e/runs.csv"));
+    assert_eq!(runs.rows.len(), 4, "every run has its row");
+    let status = runs.column("status");
     assert_eq!(status[0], "ok");
     // The second run finishes the year it is in when the budget runs out, then stops.
     assert_eq!(status[1], "budget");
-    assert!(rows[1][24].parse::<u32>().unwrap() >= 1);
+    let played = runs.numbers("years_played");
+    assert!(played[1] >= 1.0);
     assert_eq!(&status[2..], ["budget", "budget"]);
-    assert_eq!(
-        rows[3][24], "0",
-        "a run that could not start played no year"
-    );
-    assert!(rows[1][25].contains("max_calls = 30"));
+    assert_eq!(played[3], 0.0, "a run that could not start played no year");
+    assert!(runs.column("error")[1].contains("max_calls = 30"));
     // No year row is torn: every run's years are whole.
-    let years = csv_without(&work.path().join("e2e/years.csv"), &[]);
-    assert_eq!(
-        years.len() as u32,
-        rows.iter()
-            .map(|r| r[24].parse::<u32>().unwrap())
-            .sum::<u32>()
-    );
+    let years = Table::read(&work.path().join("e2e/years.csv"));
+    assert_eq!(years.rows.len() as f64, played.iter().sum::<f64>());
 }
 
 #[test]

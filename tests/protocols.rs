@@ -227,7 +227,16 @@ fn quota_negotiation_publishes_proposals_and_median_before_the_vote() {
     let board = vote_obs.board.quota.as_ref().unwrap();
     assert_eq!(
         board.proposals.as_deref(),
-        Some(&[0, 100, 200, 300, 400, 500][..])
+        Some(
+            &[
+                Some(0),
+                Some(100),
+                Some(200),
+                Some(300),
+                Some(400),
+                Some(500)
+            ][..]
+        )
     );
     // Median of six: mean of 200 and 300.
     assert_eq!(board.median, Some(250));

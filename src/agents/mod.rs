@@ -32,6 +32,10 @@ pub enum AgentError {
         year: u32,
         reason: String,
     },
+    /// The provider stopped answering (its circuit breaker gave up): the run is abandoned,
+    /// never recorded, and played again on resume.
+    #[error("provider `{provider}` is down: {reason}")]
+    Outage { provider: String, reason: String },
     #[error("agent {agent} answered a {asked:?} request in year {year} with a {got:?}")]
     WrongKind {
         agent: usize,
@@ -42,27 +46,84 @@ pub enum AgentError {
 }
 
 /// Counters an agent keeps about its own answering, summed per run into `runs.csv`.
+/// Scripted agents keep none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AgentStats {
+    /// Requests an LLM answered (one per request, whatever repairs it took).
+    pub llm_answers: u64,
+    /// Of those, answered validly by the first call.
+    pub llm_valid_first_try: u64,
+    /// Calls made (first asks and repair re-asks; transport retries are not calls).
     pub llm_calls: u64,
+    /// Transport retries, all kinds (the sum of `retries`).
     pub llm_retries: u64,
+    /// Transport retries by kind.
+    pub retries: RetryCounts,
     pub llm_repairs: u64,
     pub llm_fallbacks: u64,
     pub tokens_in: u64,
+    /// Input tokens the server served from its prompt cache (billed at the cached price).
+    pub tokens_cached: u64,
     pub tokens_out: u64,
+    /// Live calls whose server reported no cached-token count (`tokens_cached` counts 0
+    /// for them).
+    pub calls_without_cache_report: u64,
     /// Cost in millionths of a dollar (an integer so sums are exact and order-free).
     pub cost_micro_usd: u64,
 }
 
+/// Transport retries by what went wrong. A retry never changes an answer: it re-sends
+/// the identical request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RetryCounts {
+    /// 429 Too Many Requests.
+    pub rate_limit: u64,
+    /// 5xx.
+    pub server_error: u64,
+    pub timeout: u64,
+    /// Refused, reset or cut-off connections.
+    pub connection: u64,
+    /// A success status whose body is not a chat completion (truncated, HTML, empty).
+    pub malformed: u64,
+}
+
+impl RetryCounts {
+    pub fn add(&mut self, o: &RetryCounts) {
+        self.rate_limit += o.rate_limit;
+        self.server_error += o.server_error;
+        self.timeout += o.timeout;
+        self.connection += o.connection;
+        self.malformed += o.malformed;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.rate_limit + self.server_error + self.timeout + self.connection + self.malformed
+    }
+}
+
 impl AgentStats {
     pub fn add(&mut self, other: &AgentStats) {
+        self.llm_answers += other.llm_answers;
+        self.llm_valid_first_try += other.llm_valid_first_try;
         self.llm_calls += other.llm_calls;
         self.llm_retries += other.llm_retries;
+        self.retries.add(&other.retries);
         self.llm_repairs += other.llm_repairs;
         self.llm_fallbacks += other.llm_fallbacks;
         self.tokens_in += other.tokens_in;
+        self.tokens_cached += other.tokens_cached;
         self.tokens_out += other.tokens_out;
+        self.calls_without_cache_report += other.calls_without_cache_report;
         self.cost_micro_usd += other.cost_micro_usd;
+    }
+
+    /// Share of LLM answers that fell back (0 without LLM answers).
+    pub fn fallback_share(&self) -> f64 {
+        if self.llm_answers == 0 {
+            0.0
+        } else {
+            self.llm_fallbacks as f64 / self.llm_answers as f64
+        }
     }
 }
 

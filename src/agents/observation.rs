@@ -58,7 +58,8 @@ pub struct Message {
 pub struct LedgerEntry {
     pub year: u32,
     pub team: usize,
-    pub pledge: Pledge,
+    /// What the team pledged (`None`: it gave no valid pledge).
+    pub pledge: Option<Pledge>,
     /// The order and deployment the engine applied.
     pub order: u32,
     pub deep: u32,
@@ -82,8 +83,9 @@ pub struct QuotaViolation {
 /// The state of a quota negotiation visible to everyone.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct QuotaBoard {
-    /// Proposals of this negotiation, one per team (`None` before the proposal phase).
-    pub proposals: Option<Vec<i64>>,
+    /// Proposals of this negotiation, one per team (`None` before the proposal phase; a
+    /// team's `None`: it abstained).
+    pub proposals: Option<Vec<Option<i64>>>,
     /// Median of the proposals (the number voted on).
     pub median: Option<i64>,
     /// Total allowable catch in force this year, if any.

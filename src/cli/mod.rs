@@ -51,7 +51,8 @@ async fn watch_signals(stop: tokio::sync::watch::Sender<StopLevel>, grace: Durat
 #[command(
     name = "fishbanks",
     version,
-    about = "Fishbanks coordination experiments with scripted and LLM agents"
+    about = "Fishbanks coordination experiments with scripted and LLM agents",
+    after_help = "Exit codes: 0 ok; 1 error; 2 bad experiment file (nothing written); 3 the sweep finished but some runs failed or are invalid; 75 a provider went down (resume later); 130 stopped by Ctrl-C or SIGTERM."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -105,6 +106,10 @@ enum Command {
         /// After Ctrl-C, how long running runs may take to finish before they are abandoned.
         #[arg(long, default_value_t = 60)]
         grace_secs: u64,
+        /// On resume, play runs recorded as failed (an infrastructure error) again;
+        /// `--retry-failed false` keeps them as they are.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        retry_failed: bool,
     },
     /// Combine the directories of a sharded sweep into one.
     Merge {
@@ -140,6 +145,20 @@ enum Command {
     /// (built with the `testkit` feature).
     #[cfg(feature = "testkit")]
     MockServer(mock_server::MockServerArgs),
+    /// Print what every model of a run was asked and answered: prompts, raw answers,
+    /// verdicts, repairs and fallbacks.
+    Transcript {
+        /// The results directory (`OUT/<experiment name>`).
+        dir: PathBuf,
+        /// The run (`run_id` in runs.csv).
+        run_id: String,
+        /// Only this agent (the `agent` column of agents.csv; team N+1 in its prompts).
+        #[arg(long)]
+        agent: Option<usize>,
+        /// Where the cache is, if not DIR/cache.
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
     /// Check an experiment file without running it.
     Validate {
         /// The experiment file (TOML).
@@ -166,6 +185,10 @@ fn parse_shard(text: &str) -> Result<(u32, u32), String> {
 
 /// Exit code of a sweep stopped by Ctrl-C or SIGTERM (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
+/// Exit code of a sweep that finished with failed or invalid runs.
+const NOT_ALL_OK: u8 = 3;
+/// Exit code of a sweep stopped because a provider went down (EX_TEMPFAIL: try again).
+const OUTAGE: u8 = 75;
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -254,6 +277,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Transcript {
+            dir,
+            run_id,
+            agent,
+            cache_dir,
+        } => {
+            let cache =
+                cache_dir.unwrap_or_else(|| dir.join(fishbanks::record::RunFiles::CACHE_DIR));
+            let text = fishbanks::llm::transcript::transcript(&dir, &cache, &run_id, agent)?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { experiment } => {
             let exp = Experiment::load(&experiment)?;
             println!(
@@ -281,6 +316,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             shard,
             json_progress,
             grace_secs,
+            retry_failed,
         } => {
             let exp = Experiment::load(&experiment)?;
             let dir = exp.out_dir(&out);
@@ -297,6 +333,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 cache_mode,
                 cache_dir,
                 shard,
+                retry_failed,
             };
             if dry_run {
                 // Estimating renders prompts only: build the agents as for a replay, which
@@ -354,15 +391,26 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     experiment::run_with(&exp, &options, hooks).await
                 })
                 .with_context(|| format!("sweep {} failed", exp.config.name))?;
-            if outcome.runs_left > 0 {
-                let shard_arg = shard.map_or(String::new(), |(k, n)| format!(" --shard {k}/{n}"));
+            let shard_arg = shard.map_or(String::new(), |(k, n)| format!(" --shard {k}/{n}"));
+            let resume_command = format!(
+                "fishbanks run {} --out {}{}",
+                experiment.display(),
+                options.out_root.display(),
+                shard_arg
+            );
+            if let Some(reason) = &outcome.outage {
                 eprintln!(
-                    "stopped: {} runs complete, {} not played. Resume with:\n  fishbanks run {} --out {}{}",
+                    "\nSTOPPED: {reason}.\n{} runs complete, {} not played (runs that were in flight are not recorded). Once the server is back, resume with:\n  {resume_command}",
                     outcome.runs_played + outcome.runs_skipped,
                     outcome.runs_left,
-                    experiment.display(),
-                    options.out_root.display(),
-                    shard_arg
+                );
+                return Ok(ExitCode::from(OUTAGE));
+            }
+            if outcome.runs_left > 0 {
+                eprintln!(
+                    "stopped: {} runs complete, {} not played. Resume with:\n  {resume_command}",
+                    outcome.runs_played + outcome.runs_skipped,
+                    outcome.runs_left,
                 );
                 return Ok(ExitCode::from(INTERRUPTED));
             }
@@ -390,6 +438,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 if !quiet {
                     eprintln!("report: {}", summary.dir.join("report.md").display());
                 }
+            }
+            let (failed, invalid) = outcome.summary.not_ok();
+            if failed + invalid > 0 {
+                eprintln!(
+                    "\nWARNING: {failed} runs FAILED and {invalid} runs are INVALID (their agents did not really play); they are recorded with their reason in runs.csv and left out of every statistic. Failed runs are played again by:\n  {resume_command}"
+                );
+                return Ok(ExitCode::from(NOT_ALL_OK));
             }
             Ok(ExitCode::SUCCESS)
         }

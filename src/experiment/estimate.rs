@@ -40,6 +40,7 @@ pub fn estimate(
                 };
                 let spec = llm::AgentSpec {
                     run_id: &first.label.run_id,
+                    replicate_seed: first.label.seed,
                     agent_index: i,
                     provider,
                     persona,

@@ -111,6 +111,12 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     check_range("seeds", file.seeds, 1, 1_000_000)?;
     check_range("agents", file.agents, 1, 50)?;
     validate_game(&file.game.0)?;
+    check_range(
+        "llm.max_fallback_share",
+        file.llm.max_fallback_share,
+        0.0,
+        1.0,
+    )?;
     let mut providers = BTreeMap::new();
     for (name, p) in &file.providers {
         let resolved = p

@@ -3,7 +3,7 @@
 //! that holds a different experiment is refused, unless the user asks for a fresh start.
 
 use super::error::RunnerError;
-use crate::record::{header_of, Manifest, RecordError, RunFiles, RunRow};
+use crate::record::{header_of, rewrite_runs, Manifest, RecordError, RunFiles, RunRow};
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::path::Path;
@@ -26,8 +26,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunnerError + '_ {
     }
 }
 
-/// Make `dir` ready for `exp`. See the module doc.
-pub fn prepare(manifest: &Manifest, dir: &Path, force_new: bool) -> Result<Existing, RunnerError> {
+/// Make `dir` ready for the experiment of `manifest`. See the module doc. With
+/// `retry_failed`, runs recorded as `failed` (an infrastructure error) are removed from
+/// the files so that they are played again.
+pub fn prepare(
+    manifest: &Manifest,
+    dir: &Path,
+    force_new: bool,
+    retry_failed: bool,
+) -> Result<Existing, RunnerError> {
     if dir.join(RunFiles::MANIFEST).exists() {
         match Manifest::read(dir) {
             Ok(old) => {
@@ -41,7 +48,7 @@ pub fn prepare(manifest: &Manifest, dir: &Path, force_new: bool) -> Result<Exist
                     )));
                 }
                 if same && old.shard == manifest.shard {
-                    return resume(dir);
+                    return resume(dir, retry_failed);
                 }
                 if !force_new {
                     return Err(RunnerError::Setup(format!(
@@ -113,8 +120,9 @@ fn clear(dir: &Path) -> Result<(), RunnerError> {
     Ok(())
 }
 
-/// Keep the complete runs of `dir` and cut off anything written after the last one.
-fn resume(dir: &Path) -> Result<Existing, RunnerError> {
+/// Keep the complete runs of `dir` and cut off anything written after the last one;
+/// drop the failed ones too when they are to be played again.
+fn resume(dir: &Path, retry_failed: bool) -> Result<Existing, RunnerError> {
     let runs_path = dir.join(RunFiles::RUNS);
     let mut existing = Existing::default();
     if !runs_path.exists() {
@@ -150,6 +158,19 @@ fn resume(dir: &Path) -> Result<Existing, RunnerError> {
     truncate(&runs_path, keep as u64)?;
     for name in [RunFiles::YEARS, RunFiles::AGENTS] {
         keep_completed_rows(&dir.join(name), &existing.completed)?;
+    }
+    if retry_failed {
+        let failed: HashSet<String> = existing
+            .rows
+            .iter()
+            .filter(|r| !r.status.is_final())
+            .map(|r| r.run_id.clone())
+            .collect();
+        if !failed.is_empty() {
+            rewrite_runs(dir, &|id| (!failed.contains(id)).then_some(0))?;
+            existing.completed.retain(|id| !failed.contains(id));
+            existing.rows.retain(|r| !failed.contains(&r.run_id));
+        }
     }
     Ok(existing)
 }

@@ -12,8 +12,8 @@ use crate::engine::GameParams;
 use crate::game::{self, GameRecord};
 use crate::llm::{self, AgentFactory, CacheMode, GameFacts};
 use crate::record::{
-    Event, EventLevel, EventLogs, FinishedRun, RecordError, ResultsWriter, RunSink, SweepEnd,
-    SweepStart,
+    Event, EventLevel, EventLogs, FinishedRun, RecordError, ResultsWriter, RunSink, RunStatus,
+    SweepEnd, SweepStart,
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub cache_dir: Option<PathBuf>,
     /// Play only shard `k` of `n` (1-based `k`).
     pub shard: Option<(u32, u32)>,
+    /// On resume, play runs recorded as `failed` again (default).
+    pub retry_failed: bool,
 }
 
 impl RunOptions {
@@ -50,6 +52,7 @@ impl RunOptions {
             cache_mode: CacheMode::Record,
             cache_dir: None,
             shard: None,
+            retry_failed: true,
         }
     }
 }
@@ -64,6 +67,9 @@ pub struct SweepOutcome {
     pub runs_skipped: usize,
     /// Runs not played because the sweep was stopped (0 when it finished).
     pub runs_left: usize,
+    /// Set when a provider went down: the sweep stopped, runs in flight were abandoned
+    /// (never recorded), and resuming plays them.
+    pub outage: Option<String>,
     pub summary: Summary,
 }
 
@@ -72,6 +78,8 @@ pub struct SweepOutcome {
 #[derive(Clone, Default)]
 pub struct AgentBuilder {
     pub(crate) llm: Option<Arc<AgentFactory>>,
+    /// `[llm] max_fallback_share`: above it a run is `invalid`.
+    max_fallback_share: f64,
 }
 
 impl AgentBuilder {
@@ -105,6 +113,7 @@ impl AgentBuilder {
         )?;
         Ok(AgentBuilder {
             llm: Some(Arc::new(factory)),
+            max_fallback_share: c.llm.max_fallback_share,
         })
     }
 
@@ -184,6 +193,7 @@ impl AgentBuilder {
             (Seat::Llm { provider, persona }, Some(factory)) => factory
                 .agent(&llm::AgentSpec {
                     run_id: &spec.label.run_id,
+                    replicate_seed: spec.label.seed,
                     agent_index: i,
                     provider,
                     persona,
@@ -236,6 +246,17 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
         }
         Err(e) => GameRecord::failed(&params, spec.seats.len(), vec![start], e),
     };
+    let share = record.stats.fallback_share();
+    if record.status == RunStatus::Ok && share > builder.max_fallback_share {
+        record.status = RunStatus::Invalid;
+        record.error = Some(format!(
+            "{} of {} LLM answers fell back ({:.1}%, more than max_fallback_share = {}): the agents did not really play",
+            record.stats.llm_fallbacks,
+            record.stats.llm_answers,
+            share * 100.0,
+            builder.max_fallback_share
+        ));
+    }
     record.events.push(Event::RunEnd {
         status: record.status,
         years_played: record.years.len() as u32,
@@ -280,6 +301,13 @@ pub async fn run(exp: &Experiment, opts: &RunOptions) -> Result<SweepOutcome, Ru
     run_with(exp, opts, Hooks::default()).await
 }
 
+/// What a run task hands back.
+enum Played {
+    Finished(Box<FinishedRun>),
+    /// A provider went down during the run; it is not recorded.
+    Abandoned(String),
+}
+
 /// Calls every sink of a finished run, from the run's task.
 fn run_ended(sinks: &[Arc<dyn RunSink>], run: &FinishedRun) -> Result<(), RecordError> {
     sinks.iter().try_for_each(|s| s.run_ended(run))
@@ -294,7 +322,7 @@ pub async fn run_with(
     let dir = exp.out_dir(&opts.out_root);
     let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
     let manifest = exp.manifest(&builder, opts.shard);
-    let existing = super::resume::prepare(&manifest, &dir, opts.force_new)?;
+    let existing = super::resume::prepare(&manifest, &dir, opts.force_new, opts.retry_failed)?;
     let summary = Arc::new(SummarySink::new(&dir, &exp.plan.cells));
     let mut sinks: Vec<Arc<dyn RunSink>> = vec![
         Arc::new(EventLogs {
@@ -314,6 +342,19 @@ pub async fn run_with(
         .shard(opts.shard)
         .filter(|r| !existing.completed.contains(&r.label.run_id))
         .collect();
+    // Whether this invocation appends runs that come before runs already on disk (a
+    // resumed sweep with gaps: failed or abandoned runs played again).
+    let last_on_disk = exp
+        .plan
+        .runs
+        .iter()
+        .filter(|r| existing.completed.contains(&r.label.run_id))
+        .map(|r| r.index)
+        .max();
+    let out_of_order = match (todo.first(), last_on_disk) {
+        (Some(first), Some(last)) => first.index < last,
+        _ => false,
+    };
     let start = SweepStart {
         dir: dir.clone(),
         total: todo.len() + existing.completed.len(),
@@ -327,8 +368,11 @@ pub async fn run_with(
     // runs that wait for a slow predecessor.
     let window = jobs * 4;
 
-    let mut tasks: JoinSet<(usize, Result<FinishedRun, RecordError>)> = JoinSet::new();
-    let mut pending: BTreeMap<usize, FinishedRun> = BTreeMap::new();
+    let mut tasks: JoinSet<(usize, Result<Played, RecordError>)> = JoinSet::new();
+    // Finished runs waiting for their predecessors; `None`: abandoned (an outage).
+    let mut pending: BTreeMap<usize, Option<FinishedRun>> = BTreeMap::new();
+    let mut outage: Option<String> = None;
+    let mut written = 0;
     let mut next_spawn = 0;
     let mut next_write = 0;
     let mut stopped = false;
@@ -354,11 +398,14 @@ pub async fn run_with(
             tasks.spawn(async move {
                 let (index, label) = (spec.index, spec.label.clone());
                 let record = play_run(spec, params, builder).await;
+                if let Some(reason) = record.outage {
+                    return (position, Ok(Played::Abandoned(reason)));
+                }
                 let mut run = game::finished_run(index, &label, record);
                 let ended = run_ended(&sinks, &run);
                 // The event log is on disk; the rows need only the outcome.
                 run.events = Vec::new();
-                (position, ended.map(|()| run))
+                (position, ended.map(|()| Played::Finished(Box::new(run))))
             });
             next_spawn += 1;
         }
@@ -384,28 +431,57 @@ pub async fn run_with(
         let Some(joined) = joined else {
             break;
         };
-        let (position, run) = joined.map_err(|e| RunnerError::Panic(e.to_string()))?;
-        pending.insert(position, run?);
-        while let Some(run) = pending.remove(&next_write) {
-            for sink in sinks.iter() {
-                sink.run_finished(&run)?;
+        let (position, played) = joined.map_err(|e| RunnerError::Panic(e.to_string()))?;
+        match played? {
+            Played::Finished(run) => {
+                pending.insert(position, Some(*run));
+            }
+            Played::Abandoned(reason) => {
+                // No new run starts; the ones in flight finish (or are abandoned too).
+                stopped = true;
+                outage.get_or_insert(reason);
+                pending.insert(position, None);
+            }
+        }
+        while let Some(slot) = pending.remove(&next_write) {
+            if let Some(run) = slot {
+                for sink in sinks.iter() {
+                    sink.run_finished(&run)?;
+                }
+                written += 1;
             }
             next_write += 1;
         }
+        if stopped && tasks.is_empty() {
+            break;
+        }
     }
+    let left = todo.len() - written;
     let end = SweepEnd {
         dir: dir.clone(),
-        finished: next_write,
-        left: todo.len() - next_write,
+        finished: written,
+        left,
     };
     for sink in sinks.iter() {
         sink.sweep_finished(&end)?;
     }
+    if left == 0 && out_of_order {
+        // Runs played again on resume were appended after later ones: put every file
+        // back in plan order, as an uninterrupted sweep wrote it.
+        let position: std::collections::HashMap<&str, usize> = exp
+            .plan
+            .runs
+            .iter()
+            .map(|r| (r.label.run_id.as_str(), r.index))
+            .collect();
+        crate::record::rewrite_runs(&dir, &|id| position.get(id).copied())?;
+    }
     Ok(SweepOutcome {
         dir,
-        runs_played: next_write,
+        runs_played: written,
         runs_skipped: existing.completed.len(),
-        runs_left: todo.len() - next_write,
+        runs_left: left,
+        outage,
         summary: summary.snapshot(),
     })
 }

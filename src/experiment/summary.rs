@@ -2,7 +2,8 @@
 //! `summary.md`: a first look, not the statistics (those are `fishbanks report`'s).
 
 use crate::record::{
-    write_atomic, Cell, FinishedRun, RecordError, RunFiles, RunRow, RunSink, SweepEnd, SweepStart,
+    write_atomic, Cell, FinishedRun, RecordError, RunFiles, RunRow, RunSink, RunStatus, SweepEnd,
+    SweepStart,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,13 +13,23 @@ use std::sync::Mutex;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CellSummary {
     pub cell: String,
+    /// Runs with status `ok` (the only ones the means are over).
     pub n: usize,
+    pub invalid: usize,
     pub failed: usize,
+    pub budget: usize,
     pub collapsed: usize,
     survival_sum: f64,
     stock_deep_sum: f64,
     stock_coast_sum: f64,
     assets_sum: f64,
+    /// Over every recorded run: LLM answers, valid first tries, fallbacks, tokens.
+    pub llm_answers: u64,
+    pub llm_valid_first_try: u64,
+    pub llm_fallbacks: u64,
+    pub tokens_in: u64,
+    pub tokens_cached: u64,
+    pub tokens_out: u64,
 }
 
 impl CellSummary {
@@ -44,6 +55,21 @@ impl CellSummary {
     pub fn mean_assets(&self) -> f64 {
         self.mean(self.assets_sum)
     }
+    fn share(part: u64, whole: u64) -> f64 {
+        if whole == 0 {
+            f64::NAN
+        } else {
+            part as f64 / whole as f64
+        }
+    }
+    /// Share of LLM answers that fell back.
+    pub fn fallback_share(&self) -> f64 {
+        Self::share(self.llm_fallbacks, self.llm_answers)
+    }
+    /// Share of LLM answers valid at the first call.
+    pub fn valid_first_try_share(&self) -> f64 {
+        Self::share(self.llm_valid_first_try, self.llm_answers)
+    }
 }
 
 /// Per-cell summary of a sweep, in plan order.
@@ -65,15 +91,32 @@ impl Summary {
         }
     }
 
-    /// Count a finished run. Runs that did not finish are counted as failed only; their
-    /// partial games would bias the means.
+    /// Count a recorded run. Only `ok` runs enter the means: runs that did not finish
+    /// or where the agents did not really play would bias them; they are counted.
     pub fn add(&mut self, row: &RunRow) {
         let Some(cell) = self.cells.iter_mut().find(|c| c.cell == row.cell) else {
             return;
         };
-        if !row.status.is_ok() {
-            cell.failed += 1;
-            return;
+        cell.llm_answers += row.llm_answers;
+        cell.llm_valid_first_try += row.llm_valid_first_try;
+        cell.llm_fallbacks += row.llm_fallbacks;
+        cell.tokens_in += row.tokens_in;
+        cell.tokens_cached += row.tokens_cached;
+        cell.tokens_out += row.tokens_out;
+        match row.status {
+            RunStatus::Ok => {}
+            RunStatus::Invalid => {
+                cell.invalid += 1;
+                return;
+            }
+            RunStatus::Failed => {
+                cell.failed += 1;
+                return;
+            }
+            RunStatus::Budget => {
+                cell.budget += 1;
+                return;
+            }
         }
         cell.n += 1;
         cell.collapsed += usize::from(row.collapsed);
@@ -83,24 +126,57 @@ impl Summary {
         cell.assets_sum += row.total_assets as f64;
     }
 
-    /// The summary as a Markdown table.
+    /// Runs that failed or were invalid, over all cells.
+    pub fn not_ok(&self) -> (usize, usize) {
+        self.cells
+            .iter()
+            .fold((0, 0), |(f, i), c| (f + c.failed, i + c.invalid))
+    }
+
+    /// The summary as a Markdown table (with validity and token columns when LLM agents
+    /// played).
     pub fn to_markdown(&self) -> String {
+        let llm = self.cells.iter().any(|c| c.llm_answers > 0);
         let mut out = String::from(
-            "| cell | n | failed | collapse rate | mean survival years | mean final stock deep | mean final stock coast | mean total assets |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| cell | ok | invalid | failed | budget | collapse rate | mean survival years | mean final stock deep | mean final stock coast | mean total assets |",
         );
+        if llm {
+            out.push_str(
+                " fallback share | valid first try | tokens in | tokens cached | tokens out |",
+            );
+        }
+        out.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        if llm {
+            out.push_str("---:|---:|---:|---:|---:|");
+        }
+        out.push('\n');
         for c in &self.cells {
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "| {} | {} | {} | {:.2} | {:.1} | {:.0} | {:.0} | {:.0} |",
+                "| {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.0} | {:.0} | {:.0} |",
                 c.cell,
                 c.n,
+                c.invalid,
                 c.failed,
+                c.budget,
                 c.collapse_rate(),
                 c.mean_survival(),
                 c.mean_stock_deep(),
                 c.mean_stock_coast(),
                 c.mean_assets()
             );
+            if llm {
+                let _ = write!(
+                    out,
+                    " {:.3} | {:.3} | {} | {} | {} |",
+                    c.fallback_share(),
+                    c.valid_first_try_share(),
+                    c.tokens_in,
+                    c.tokens_cached,
+                    c.tokens_out
+                );
+            }
+            out.push('\n');
         }
         out
     }

@@ -10,7 +10,9 @@ mod rows;
 pub use observe::observe;
 pub use rows::finished_run;
 
-use crate::agents::{Agent, AgentError, AgentStats, Board, Observation, Pledge, Request};
+use crate::agents::{
+    Agent, AgentError, AgentStats, Board, Observation, Pledge, Request, RequestKind, Response,
+};
 use crate::engine::{self, Decision, GameParams, State, YearOutcome};
 use crate::protocol::{ask_all, wrong_kind, Protocol, YearContext};
 use crate::record::{Event, RunStatus};
@@ -21,6 +23,8 @@ pub struct YearExtras {
     pub quotas: Vec<Option<i64>>,
     pub pledges: Vec<Option<Pledge>>,
     pub reported: Vec<Option<i64>>,
+    /// Whether each team's decision was its LLM agent's fallback.
+    pub fallbacks: Vec<bool>,
 }
 
 /// Everything one run produced.
@@ -31,6 +35,9 @@ pub struct GameRecord {
     pub status: RunStatus,
     /// Why the run failed or stopped early.
     pub error: Option<String>,
+    /// Set when a provider went down during the run: the run is abandoned (never
+    /// recorded) and played again on resume.
+    pub outage: Option<String>,
     pub stats: AgentStats,
     pub final_state: State,
 }
@@ -48,6 +55,7 @@ impl GameRecord {
             events,
             status: RunStatus::Failed,
             error: Some(reason),
+            outage: None,
             stats: AgentStats::default(),
             final_state: State::initial(params, teams),
         }
@@ -75,6 +83,7 @@ pub async fn play(
     let mut board_carry = Board::default();
     let mut status = RunStatus::Ok;
     let mut error = None;
+    let mut outage = None;
 
     for year in 1..=years {
         if let Some(reason) = stop() {
@@ -98,7 +107,7 @@ pub async fn play(
         let result = play_year(params, &state, &mut ctx, &mut agents, protocol.as_mut()).await;
         events.append(&mut ctx.events);
         match result {
-            Ok(outcome) => {
+            Ok((outcome, fallbacks)) => {
                 let collapsed = outcome.collapsed_now;
                 state = outcome.state.clone();
                 board_carry = std::mem::take(&mut ctx.board);
@@ -108,6 +117,7 @@ pub async fn play(
                         quotas: ctx.quotas,
                         pledges: ctx.pledges,
                         reported: ctx.reported,
+                        fallbacks,
                     },
                 ));
                 last = Some(outcome);
@@ -118,6 +128,9 @@ pub async fn play(
             Err(err) => {
                 status = RunStatus::Failed;
                 error = Some(err.to_string());
+                if let AgentError::Outage { .. } = err {
+                    outage = Some(err.to_string());
+                }
                 break;
             }
         }
@@ -132,6 +145,7 @@ pub async fn play(
         events,
         status,
         error,
+        outage,
         stats,
         final_state: state,
     }
@@ -139,14 +153,14 @@ pub async fn play(
 
 /// One year: the protocol's phases, the decisions, the engine step, what the protocol
 /// publishes after it. Agent events are drained into the year's events after every phase
-/// so the log reads in order.
+/// so the log reads in order. Returns the outcome and which decisions were fallbacks.
 async fn play_year(
     params: &GameParams,
     state: &State,
     ctx: &mut YearContext,
     agents: &mut [Box<dyn Agent>],
     protocol: &mut dyn Protocol,
-) -> Result<YearOutcome, AgentError> {
+) -> Result<(YearOutcome, Vec<bool>), AgentError> {
     let year = ctx.year;
     let result = protocol.before_decision(ctx, agents).await;
     drain_agent_events(ctx, agents);
@@ -157,18 +171,13 @@ async fn play_year(
     let answers = ask_all(agents, &observations, &Request::Decision).await;
     drain_agent_events(ctx, agents);
     let mut decisions: Vec<Decision> = Vec::with_capacity(agents.len());
+    let mut fallbacks = Vec::with_capacity(agents.len());
     for (team, answer) in answers?.into_iter().enumerate() {
         match answer.response {
-            crate::agents::Response::Decision(d) => decisions.push(d),
-            other => {
-                return Err(wrong_kind(
-                    team,
-                    year,
-                    crate::agents::RequestKind::Decision,
-                    &other,
-                ))
-            }
+            Response::Decision(d) => decisions.push(d),
+            other => return Err(wrong_kind(team, year, RequestKind::Decision, &other)),
         }
+        fallbacks.push(answer.fallback);
     }
 
     let binding: Vec<Option<i64>> = if ctx.quotas_binding {
@@ -209,7 +218,7 @@ async fn play_year(
     let result = protocol.after_year(ctx, &outcome, &after, agents).await;
     drain_agent_events(ctx, agents);
     result?;
-    Ok(outcome)
+    Ok((outcome, fallbacks))
 }
 
 fn drain_agent_events(ctx: &mut YearContext, agents: &mut [Box<dyn Agent>]) {

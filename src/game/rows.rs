@@ -54,6 +54,16 @@ fn run_row(label: &RunLabel, record: &GameRecord) -> RunRow {
         tokens_in: record.stats.tokens_in,
         tokens_out: record.stats.tokens_out,
         cost_usd: record.stats.cost_micro_usd as f64 / 1e6,
+        llm_answers: record.stats.llm_answers,
+        llm_valid_first_try: record.stats.llm_valid_first_try,
+        fallback_share: record.stats.fallback_share(),
+        tokens_cached: record.stats.tokens_cached,
+        calls_without_cache_report: record.stats.calls_without_cache_report,
+        retries_rate_limit: record.stats.retries.rate_limit,
+        retries_server_error: record.stats.retries.server_error,
+        retries_timeout: record.stats.retries.timeout,
+        retries_connection: record.stats.retries.connection,
+        retries_malformed: record.stats.retries.malformed,
         years_played: record.years.len() as u32,
         error: record.error.clone().unwrap_or_default(),
     }
@@ -110,6 +120,7 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
                 pledge_deep: pledge.map(|p| p.deep),
                 pledge_coast: pledge.map(|p| p.coast),
                 repaired: out.repaired,
+                fallback: extras.fallbacks[t],
                 reported_catch: extras.reported[t],
             });
         }

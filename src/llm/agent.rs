@@ -5,19 +5,30 @@
 //! schema. An answer that fails validation is re-asked with the error (up to
 //! `max_repairs`); after that the configured fallback applies. Every call, invalid
 //! answer and fallback is counted in [`AgentStats`] and reported as an event.
+//!
+//! A transport failure is never repaired and never falls back: the transport retries
+//! it, the provider's circuit breaker waits out an outage, and what still fails fails the
+//! run (or, for an outage, abandons it), so no recorded game contains an answer that
+//! stood in for a server that did not reply.
+//!
+//! Each call carries its own seed, derived from the provider's `seed` (a base), the
+//! replicate's seed, the agent and the call site: replicates of a cell sample
+//! independently, and the same replicate replays identically.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::cache::cost_micro;
-use super::config::Fallback;
+use super::config::{Fallback, Prices};
+use super::model::Fault;
 use super::model::{
-    AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse, SamplingParams,
+    hash64, AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse,
+    SamplingParams,
 };
 use super::parse::{parse_answer, Limits};
-use super::prompt::{render_observation, render_request, schema, MemoryEntry};
+use super::prompt::{render_observation, render_request, MemoryEntry};
+use super::schema::answer_schema;
 use super::LlmError;
 use crate::agents::{
     Agent, AgentError, AgentEvent, AgentStats, Answer, Decision, Observation, Pledge, Request,
@@ -29,6 +40,8 @@ pub struct LlmAgentParts {
     pub model: Arc<dyn ChatModel>,
     pub provider: String,
     pub run_id: String,
+    /// The replicate's seed (the same in every cell: common random numbers).
+    pub replicate_seed: u64,
     pub agent_index: usize,
     /// System prompt followed by the persona.
     pub system: String,
@@ -40,8 +53,7 @@ pub struct LlmAgentParts {
     pub fallback: Fallback,
     pub memory_years: u32,
     pub limits: Limits,
-    /// USD per million tokens (input, output).
-    pub prices: (f64, f64),
+    pub prices: Prices,
 }
 
 /// An LLM-backed player.
@@ -49,7 +61,6 @@ pub struct LlmAgent {
     p: LlmAgentParts,
     memory: VecDeque<MemoryEntry>,
     last_year_seen: u32,
-    last_proposal: Option<i64>,
     stats: AgentStats,
     events: Vec<AgentEvent>,
 }
@@ -71,7 +82,6 @@ impl LlmAgent {
             p: parts,
             memory: VecDeque::new(),
             last_year_seen: 0,
-            last_proposal: None,
             stats: AgentStats::default(),
             events: Vec::new(),
         }
@@ -115,7 +125,7 @@ impl LlmAgent {
             "{}\n{}\n{}",
             self.p.preamble,
             render_observation(obs, &memory),
-            render_request(request, obs)
+            render_request(request, obs, self.p.limits)
         );
         vec![
             ChatMessage::system(self.p.system.clone()),
@@ -134,6 +144,22 @@ impl LlmAgent {
         }
     }
 
+    /// The seed sent with one call: the provider's base seed, the replicate's seed, the
+    /// agent and the call site mixed (kept below 2^31, which every server accepts).
+    fn call_seed(&self, ctx: &CallContext) -> i64 {
+        let material = format!(
+            "{}|{}|{}|{}|{}|{}|{}",
+            self.p.params.seed.unwrap_or(0),
+            self.p.replicate_seed,
+            ctx.agent,
+            ctx.year,
+            ctx.kind.as_str(),
+            ctx.round,
+            ctx.repair
+        );
+        (hash64(material.as_bytes()) & 0x7fff_ffff) as i64
+    }
+
     fn no_answer(&self, kind: RequestKind, obs: &Observation, reason: String) -> AgentError {
         AgentError::NoAnswer {
             agent: self.p.agent_index,
@@ -144,26 +170,55 @@ impl LlmAgent {
     }
 
     fn record_call(&mut self, ctx: &CallContext, r: &ChatResponse) {
-        let cost = cost_micro(r.usage.tokens_in, r.usage.tokens_out, self.p.prices);
-        self.stats.llm_calls += 1;
-        self.stats.llm_retries += r.retries as u64;
-        self.stats.tokens_in += r.usage.tokens_in;
-        self.stats.tokens_out += r.usage.tokens_out;
-        self.stats.cost_micro_usd += cost;
+        let cached = r.usage.tokens_cached.unwrap_or(0);
+        let cost = self
+            .p
+            .prices
+            .cost_micro(r.usage.tokens_in, cached, r.usage.tokens_out);
+        let s = &mut self.stats;
+        s.llm_calls += 1;
+        s.llm_retries += r.retries.len() as u64;
+        for retry in &r.retries {
+            let counter = match retry.fault {
+                Fault::RateLimit => &mut s.retries.rate_limit,
+                Fault::ServerError => &mut s.retries.server_error,
+                Fault::Timeout => &mut s.retries.timeout,
+                Fault::Connection => &mut s.retries.connection,
+                Fault::Malformed => &mut s.retries.malformed,
+            };
+            *counter += 1;
+        }
+        s.tokens_in += r.usage.tokens_in;
+        s.tokens_cached += cached;
+        s.tokens_out += r.usage.tokens_out;
+        s.calls_without_cache_report += u64::from(r.usage.tokens_cached.is_none());
+        s.cost_micro_usd += cost;
+        let kind = ctx.kind.as_str().to_string();
+        for retry in &r.retries {
+            self.events.push(AgentEvent::LlmRetry {
+                agent: ctx.agent,
+                year: ctx.year,
+                kind: kind.clone(),
+                fault: retry.fault.as_str().to_string(),
+                error: retry.error.clone(),
+                delay_ms: retry.delay_ms,
+            });
+        }
         self.events.push(AgentEvent::LlmCall {
             agent: ctx.agent,
             year: ctx.year,
-            kind: ctx.kind.as_str().to_string(),
+            kind,
             round: ctx.round,
             repair: ctx.repair,
             provider: self.p.provider.clone(),
             tokens_in: r.usage.tokens_in,
+            tokens_cached: r.usage.tokens_cached,
             tokens_out: r.usage.tokens_out,
             tokens_estimated: r.usage.estimated,
             cost_micro_usd: cost,
             latency_ms: r.latency_ms,
             cache_hit: r.cache_hit,
-            attempt: r.retries + 1,
+            attempt: r.retries.len() as u32 + 1,
         });
     }
 
@@ -174,23 +229,29 @@ impl LlmAgent {
         let mut messages = self.prompt(request, obs);
         let schema = self.p.send_schema.then(|| AnswerSchema {
             name: kind.as_str().to_string(),
-            schema: schema(kind),
+            schema: answer_schema(request, obs, self.p.limits),
         });
+        self.stats.llm_answers += 1;
         let mut reason = String::new();
         for repair in 0..=self.p.max_repairs {
             let ctx = self.context(request, obs, repair);
             let call = ChatRequest {
                 messages: messages.clone(),
-                params: self.p.params.clone(),
+                params: SamplingParams {
+                    seed: Some(self.call_seed(&ctx)),
+                    ..self.p.params.clone()
+                },
                 schema: schema.clone(),
                 context: ctx.clone(),
             };
             let response = match self.p.model.complete(&call).await {
                 Ok(r) => r,
-                // Replay must be exact: a miss fails the run instead of a fallback.
-                Err(e @ LlmError::CacheMiss { .. }) | Err(e @ LlmError::Cache { .. }) => {
-                    return Err(self.no_answer(kind, obs, e.to_string()))
+                Err(LlmError::Outage { provider, reason }) => {
+                    return Err(AgentError::Outage { provider, reason })
                 }
+                // A replay miss, a 400, a missing key: the same request would fail the
+                // same way again. The run fails (and is played again on resume); no
+                // fallback stands in for a call that got no answer.
                 Err(e) => {
                     self.events.push(AgentEvent::LlmError {
                         agent: ctx.agent,
@@ -199,18 +260,23 @@ impl LlmAgent {
                         repair,
                         error: e.to_string(),
                     });
-                    reason = e.to_string();
-                    break;
+                    return Err(self.no_answer(kind, obs, e.to_string()));
                 }
             };
             self.record_call(&ctx, &response);
             match parse_answer(request, &response.text, obs, self.p.limits) {
-                Ok(answer) => return Ok(Answer::given(answer)),
+                Ok(answer) => {
+                    if repair == 0 {
+                        self.stats.llm_valid_first_try += 1;
+                    }
+                    return Ok(Answer::given(answer));
+                }
                 Err(error) => {
                     self.events.push(AgentEvent::LlmInvalid {
                         agent: ctx.agent,
                         year: ctx.year,
                         kind: kind.as_str().to_string(),
+                        round: ctx.round,
                         repair,
                         error: error.clone(),
                         answer: response.text.chars().take(EVENT_TEXT_CHARS).collect(),
@@ -229,6 +295,9 @@ impl LlmAgent {
         self.fall_back(request, obs, reason)
     }
 
+    /// The configured fallback, applied and counted. Proposals, votes and messages fall
+    /// back to nothing (the protocol leaves a fallback answer out: an abstention, no
+    /// message); a decision or pledge to the previous one or the harbor, as configured.
     fn fall_back(
         &mut self,
         request: &Request,
@@ -245,6 +314,7 @@ impl LlmAgent {
             agent: self.p.agent_index,
             year: obs.public.year,
             kind: kind.as_str().to_string(),
+            round: round_of(request),
             fallback: fb.as_str().to_string(),
             reason,
         });
@@ -252,17 +322,10 @@ impl LlmAgent {
         let previous = obs.own.last_decision;
         let response = match request {
             Request::Message { .. } => Response::Message(String::new()),
-            Request::Proposal => {
-                let q = obs.board.quota.as_ref();
-                let prev = self
-                    .last_proposal
-                    .or(q.and_then(|q| q.tac))
-                    .or(q.and_then(|q| q.median));
-                Response::Proposal(if hold { 0 } else { prev.unwrap_or(0) })
-            }
+            Request::Proposal => Response::Proposal(0),
             Request::Vote { .. } => Response::Vote(Vote {
                 accept: false,
-                reason: "no valid answer (fallback)".into(),
+                reason: "abstained: no valid answer".into(),
             }),
             Request::Pledge if hold => Response::Pledge(Pledge::default()),
             Request::Pledge => Response::Pledge(previous),
@@ -280,11 +343,7 @@ impl LlmAgent {
 #[async_trait]
 impl Agent for LlmAgent {
     async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
-        let answer = self.ask(request, obs).await?;
-        if let Response::Proposal(tac) = answer.response {
-            self.last_proposal = Some(tac);
-        }
-        Ok(answer)
+        self.ask(request, obs).await
     }
 
     fn stats(&self) -> AgentStats {

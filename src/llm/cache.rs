@@ -5,9 +5,11 @@
 //! (run, agent, year, request kind, round, repair attempt). A transport retry happens
 //! below this layer and reuses the key. Entries are stored one JSON line each in
 //! `<dir>/<run_id>.jsonl`: one file per run, so concurrent runs never share a file and a
-//! results directory's `cache/` replays on its own. Writes are appends of whole lines;
-//! a torn last line (a crash mid-write) is ignored when reading and fenced off with a
-//! newline before the next append.
+//! results directory's `cache/` replays on its own. Each entry keeps the whole request
+//! (the rendered prompt) beside the answer, so `fishbanks transcript` can show what every
+//! model saw. Writes are appends of whole lines; a torn last line (a crash mid-write) is
+//! ignored when reading and fenced off with a newline before the next append. A run's
+//! file is closed when the run ends (the store is a run lifecycle sink).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -20,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::budget::Budget;
+use super::config::Prices;
 use super::model::{sha256_hex, CallContext, ChatModel, ChatRequest, ChatResponse};
 use super::LlmError;
 use crate::record::{FinishedRun, RecordError, RunSink};
@@ -54,11 +57,29 @@ impl std::str::FromStr for CacheMode {
     }
 }
 
+/// One line of a run's cache file.
 #[derive(Debug, Serialize, Deserialize)]
-struct Entry {
-    key: String,
-    context: CallContext,
-    response: ChatResponse,
+pub struct Entry {
+    pub key: String,
+    pub context: CallContext,
+    /// The request as sent: messages, sampling parameters, schema.
+    pub request: ChatRequest,
+    pub response: ChatResponse,
+}
+
+/// Every whole entry of a run's cache file, in the order they were written (torn or
+/// foreign lines skipped).
+pub fn read_entries(path: &Path) -> Result<Vec<Entry>, std::io::Error> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Entry>(line).ok())
+        .collect())
+}
+
+/// The cache file of a run.
+pub fn run_file(dir: &Path, run_id: &str) -> PathBuf {
+    dir.join(file_name(run_id))
 }
 
 #[derive(Default)]
@@ -166,17 +187,19 @@ impl CacheStore {
         self.with_run(run_id, |run| Ok(run.index.get(key).cloned()))
     }
 
-    /// Appends an answer.
+    /// Appends an answer with the request it answers.
     pub fn put(
         &self,
-        context: &CallContext,
+        request: &ChatRequest,
         key: &str,
         response: &ChatResponse,
     ) -> Result<(), LlmError> {
+        let context = &request.context;
         let path = self.dir.join(file_name(&context.run_id));
         let entry = Entry {
             key: key.to_string(),
             context: context.clone(),
+            request: request.clone(),
             response: response.clone(),
         };
         let mut line = serde_json::to_string(&entry).map_err(|e| self.err(&path, e))?;
@@ -239,7 +262,7 @@ pub struct CachedModel {
     identity: String,
     model: String,
     budget: Budget,
-    prices: (f64, f64),
+    prices: Prices,
 }
 
 impl CachedModel {
@@ -249,7 +272,7 @@ impl CachedModel {
         identity: String,
         model: String,
         budget: Budget,
-        prices: (f64, f64),
+        prices: Prices,
     ) -> CachedModel {
         CachedModel {
             inner,
@@ -281,17 +304,11 @@ impl CachedModel {
         let u = response.usage;
         self.budget.charge(
             u.tokens_in + u.tokens_out,
-            cost_micro(u.tokens_in, u.tokens_out, self.prices),
+            self.prices
+                .cost_micro(u.tokens_in, u.tokens_cached.unwrap_or(0), u.tokens_out),
         );
         Ok(response)
     }
-}
-
-/// Cost in micro-USD: tokens × USD per million tokens = micro-USD.
-pub fn cost_micro(tokens_in: u64, tokens_out: u64, (p_in, p_out): (f64, f64)) -> u64 {
-    (tokens_in as f64 * p_in + tokens_out as f64 * p_out)
-        .round()
-        .max(0.0) as u64
 }
 
 #[async_trait]
@@ -321,7 +338,7 @@ impl ChatModel for CachedModel {
             }
         }
         let response = self.live(request).await?;
-        self.store.put(&request.context, &key, &response)?;
+        self.store.put(request, &key, &response)?;
         Ok(response)
     }
 }

@@ -62,6 +62,10 @@ pub struct ProviderConfig {
     /// Price per million output tokens (USD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_out_per_mtok: Option<f64>,
+    /// Price per million input tokens served from the server's prompt cache (USD;
+    /// default: the input price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_cached_in_per_mtok: Option<f64>,
     /// Mock only: the policy the mock plays (`greedy`, `sustainable`, `follower`, `chaotic`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
@@ -78,9 +82,18 @@ pub struct ProviderConfig {
     /// First backoff ceiling in milliseconds; doubles per retry (full jitter below it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_base_ms: Option<u64>,
-    /// Largest backoff (and largest honoured `Retry-After`) in milliseconds.
+    /// Largest backoff in milliseconds (a server's `Retry-After` is honoured even when
+    /// longer, within the call deadline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_max_ms: Option<u64>,
+    /// The longest one call may take, every attempt and wait included (openai only;
+    /// default: 10 × `timeout_s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_deadline_s: Option<f64>,
+    /// How long the provider may go without one answered call before the sweep stops
+    /// (circuit breaker; default 120 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage_wait_s: Option<f64>,
     /// Never valid: present only so that a key pasted into the file is refused with a
     /// clear message instead of "unknown field". It is never serialized nor printed.
     #[serde(default, skip_serializing)]
@@ -140,15 +153,32 @@ pub struct Sampling {
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Prices {
     pub input: f64,
+    /// Input served from the server's prompt cache.
+    pub cached_input: f64,
     pub output: f64,
 }
 
+impl Prices {
+    /// Cost in micro-USD of a call as billed: uncached input, cached input and output,
+    /// each at its price (tokens × USD per million tokens = micro-USD).
+    pub fn cost_micro(&self, tokens_in: u64, tokens_cached: u64, tokens_out: u64) -> u64 {
+        let uncached = tokens_in.saturating_sub(tokens_cached);
+        (uncached as f64 * self.input
+            + tokens_cached.min(tokens_in) as f64 * self.cached_input
+            + tokens_out as f64 * self.output)
+            .round()
+            .max(0.0) as u64
+    }
+}
+
 /// How transport retries wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RetrySettings {
     pub max_retries: u32,
     pub base_ms: u64,
     pub max_ms: u64,
+    /// The longest one call may take, every attempt and wait included.
+    pub deadline_s: f64,
 }
 
 /// What answers a provider's calls.
@@ -181,6 +211,8 @@ pub struct Provider {
     pub max_concurrency: u32,
     pub requests_per_minute: Option<u32>,
     pub prices: Prices,
+    /// How long the provider may go without an answered call before it is declared down.
+    pub outage_wait_s: f64,
     pub backend: Backend,
 }
 
@@ -232,12 +264,15 @@ impl ProviderConfig {
         if self.requests_per_minute == Some(0) {
             return Err(provider_error("requests_per_minute", "must be at least 1"));
         }
+        let input = self.price_in_per_mtok.unwrap_or(0.0);
         let prices = Prices {
-            input: self.price_in_per_mtok.unwrap_or(0.0),
+            input,
+            cached_input: self.price_cached_in_per_mtok.unwrap_or(input),
             output: self.price_out_per_mtok.unwrap_or(0.0),
         };
         for (field, price) in [
             ("price_in_per_mtok", prices.input),
+            ("price_cached_in_per_mtok", prices.cached_input),
             ("price_out_per_mtok", prices.output),
         ] {
             if !(price >= 0.0 && price.is_finite()) {
@@ -259,6 +294,13 @@ impl ProviderConfig {
                 Ok(())
             }
         };
+        let outage_wait_s = self.outage_wait_s.unwrap_or(120.0);
+        if !(outage_wait_s > 0.0 && outage_wait_s.is_finite()) {
+            return Err(provider_error(
+                "outage_wait_s",
+                "must be a positive number of seconds",
+            ));
+        }
         let backend = match kind {
             ProviderKind::Openai => {
                 only("policy", self.policy.is_some(), "mock")?;
@@ -283,6 +325,13 @@ impl ProviderConfig {
                         "must be a positive number of seconds",
                     ));
                 }
+                let deadline_s = self.call_deadline_s.unwrap_or(10.0 * timeout_s);
+                if !(deadline_s >= timeout_s && deadline_s.is_finite()) {
+                    return Err(provider_error(
+                        "call_deadline_s",
+                        format!("must be at least timeout_s ({timeout_s} s)"),
+                    ));
+                }
                 Backend::Openai {
                     base_url,
                     api_key_env: self.api_key_env.clone(),
@@ -291,6 +340,7 @@ impl ProviderConfig {
                         max_retries: self.max_retries.unwrap_or(4),
                         base_ms: self.retry_base_ms.unwrap_or(500),
                         max_ms: self.retry_max_ms.unwrap_or(30_000),
+                        deadline_s,
                     },
                 }
             }
@@ -302,6 +352,7 @@ impl ProviderConfig {
                     ("max_retries", self.max_retries.is_some()),
                     ("retry_base_ms", self.retry_base_ms.is_some()),
                     ("retry_max_ms", self.retry_max_ms.is_some()),
+                    ("call_deadline_s", self.call_deadline_s.is_some()),
                 ] {
                     only(field, set, "openai")?;
                 }
@@ -329,6 +380,7 @@ impl ProviderConfig {
             max_concurrency,
             requests_per_minute: self.requests_per_minute,
             prices,
+            outage_wait_s,
             backend,
         })
     }
@@ -385,6 +437,9 @@ pub struct LlmSettings {
     /// Re-asks with the validation error before the fallback applies.
     pub max_repairs: u32,
     pub fallback: Fallback,
+    /// A run whose share of LLM answers that fell back exceeds this is `invalid`: kept
+    /// in the files, left out of statistics (the agents did not really play).
+    pub max_fallback_share: f64,
     /// Past years an agent remembers in its prompt.
     pub memory_years: u32,
     /// Named persona texts; `greedy` is built in.
@@ -398,6 +453,7 @@ impl Default for LlmSettings {
         LlmSettings {
             max_repairs: 2,
             fallback: Fallback::Previous,
+            max_fallback_share: 0.05,
             memory_years: 5,
             personas: BTreeMap::new(),
             prompts: PromptOverrides::default(),

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::model::Fault;
+
 /// Why an LLM call, a cache operation or the setup of an LLM agent failed.
 ///
 /// Messages carry what a researcher needs to act (status, body text, the call that
@@ -44,15 +46,26 @@ pub enum LlmError {
     CacheMiss { call: String },
     #[error("cache {path}: {detail}")]
     Cache { path: String, detail: String },
+    /// The provider's circuit breaker gave up: the server answered nothing for longer
+    /// than `outage_wait_s`.
+    #[error("provider `{provider}` is down: {reason}")]
+    Outage { provider: String, reason: String },
 }
 
 impl LlmError {
-    /// Whether the transport should try the same request again.
-    pub fn is_retryable(&self) -> bool {
+    /// The transport fault this error is, if the request should be sent again: 429, 5xx,
+    /// timeouts, connection errors and malformed success bodies. Anything else (a 400,
+    /// a missing key, a cache miss) would fail the same way again.
+    pub fn fault(&self) -> Option<Fault> {
         match self {
-            LlmError::Http { status, .. } => *status == 429 || (500..600).contains(status),
-            LlmError::Timeout { .. } | LlmError::Connection { .. } => true,
-            _ => false,
+            LlmError::Http { status: 429, .. } => Some(Fault::RateLimit),
+            LlmError::Http { status, .. } if (500..600).contains(status) => {
+                Some(Fault::ServerError)
+            }
+            LlmError::Timeout { .. } => Some(Fault::Timeout),
+            LlmError::Connection { .. } => Some(Fault::Connection),
+            LlmError::BadResponse { .. } => Some(Fault::Malformed),
+            _ => None,
         }
     }
 }

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::agent::{LlmAgent, LlmAgentParts};
+use super::breaker::{Breaker, BreakerSettings};
 use super::budget::Budget;
-use super::cache::{cost_micro, CacheMode, CacheStore, CachedModel};
+use super::cache::{CacheMode, CacheStore, CachedModel};
 use super::config::{Backend, BudgetConfig, LlmSettings, Provider, StructuredOutput};
 use super::limits::Limited;
 use super::mock::MockModel;
@@ -29,6 +30,8 @@ use crate::agents::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentSpec<'a> {
     pub run_id: &'a str,
+    /// The replicate's seed: mixed into every call's seed.
+    pub replicate_seed: u64,
     pub agent_index: usize,
     /// Name of a `[providers.NAME]` block.
     pub provider: &'a str,
@@ -59,6 +62,8 @@ pub struct AgentFactory {
 pub struct Estimate {
     pub calls: u64,
     pub tokens_in: u64,
+    /// Of the input, the predicted prompt-cache hits (the prefix prompts share).
+    pub tokens_cached: u64,
     pub tokens_out: u64,
     pub cost_usd: f64,
 }
@@ -69,6 +74,7 @@ impl std::ops::Add for Estimate {
         Estimate {
             calls: self.calls + o.calls,
             tokens_in: self.tokens_in + o.tokens_in,
+            tokens_cached: self.tokens_cached + o.tokens_cached,
             tokens_out: self.tokens_out + o.tokens_out,
             cost_usd: self.cost_usd + o.cost_usd,
         }
@@ -114,7 +120,7 @@ impl AgentFactory {
                     latency_ms,
                 } => Arc::new(MockModel {
                     policy: *policy,
-                    seed: provider.sampling.seed.unwrap_or(0) as u64,
+                    params: Arc::new(factory.game.params.clone()),
                     noise: *noise,
                     latency: Duration::from_millis(*latency_ms),
                 }),
@@ -131,6 +137,14 @@ impl AgentFactory {
             provider.max_concurrency,
             provider.requests_per_minute,
         ));
+        let guarded: Arc<dyn ChatModel> = Arc::new(Breaker::new(
+            limited,
+            name,
+            BreakerSettings {
+                outage_wait: Duration::from_secs_f64(provider.outage_wait_s),
+                ..BreakerSettings::default()
+            },
+        ));
         // The base URL is left out on purpose: a server that moved (a new port, a copied
         // results directory) must still replay; the provider name and model identify it.
         let policy = match &provider.backend {
@@ -145,12 +159,12 @@ impl AgentFactory {
             policy
         );
         let model = Arc::new(CachedModel::new(
-            limited,
+            guarded,
             self.store.clone(),
             identity,
             provider.model.clone(),
             self.budget.clone(),
-            (provider.prices.input, provider.prices.output),
+            provider.prices,
         ));
         self.providers
             .insert(name.to_string(), Installed { provider, model });
@@ -208,6 +222,7 @@ impl AgentFactory {
             model: installed.model.clone(),
             provider: spec.provider.to_string(),
             run_id: spec.run_id.to_string(),
+            replicate_seed: spec.replicate_seed,
             agent_index: spec.agent_index,
             system: format!("{}\n{}", self.templates.system, self.persona(spec.persona)?),
             preamble: format!("{}\n{}", self.rules, spec.protocol_section),
@@ -223,7 +238,7 @@ impl AgentFactory {
             limits: Limits {
                 max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
             },
-            prices: (p.prices.input, p.prices.output),
+            prices: p.prices,
         }))
     }
 
@@ -232,8 +247,10 @@ impl AgentFactory {
     /// `requests_per_year` (by kind, averaged over the years). Prompt size is measured by
     /// rendering a real prompt of each kind in the middle of the game with full memory
     /// and, when the protocol talks (`message_chars` > 0), a board of full-length
-    /// messages from every other team. Repairs are not included (they are rare and
-    /// unknowable in advance).
+    /// messages from every other team. Cached input is predicted as the prefix this
+    /// prompt shares with another team's prompt of the same request (what a server's
+    /// prefix cache can reuse when calls of one year follow one another). Repairs are not
+    /// included (they are rare and unknowable in advance).
     pub fn estimate(
         &self,
         spec: &AgentSpec<'_>,
@@ -243,44 +260,68 @@ impl AgentFactory {
         message_chars: usize,
     ) -> Result<Estimate, LlmError> {
         let mut agent = self.llm_agent(spec)?;
+        let mut other = self.llm_agent(&AgentSpec {
+            agent_index: spec.agent_index + 1,
+            ..spec.clone()
+        })?;
         let teams = self.game.teams;
-        let obs_at = |year: u32| sample_observation(&self.game, year);
+        let obs_at = |year: u32, team: usize| {
+            let mut o = sample_observation(&self.game, year);
+            o.own.team = team;
+            o
+        };
         for y in 1..=years.max(1) {
-            agent.remember_for_estimate(&obs_at(y));
+            agent.remember_for_estimate(&obs_at(y, 0));
+            other.remember_for_estimate(&obs_at(y, 1));
         }
-        let mut obs = obs_at(years.max(1) / 2 + 1);
-        if message_chars > 0 {
-            obs.board.messages = (1..teams)
-                .map(|t| crate::agents::Message {
-                    from: t,
-                    round: 1,
-                    text: "x".repeat(message_chars),
-                })
-                .collect();
-        }
+        let board = |mut o: Observation| {
+            if message_chars > 0 {
+                o.board.messages = (1..teams)
+                    .map(|t| crate::agents::Message {
+                        from: t,
+                        round: 1,
+                        text: "x".repeat(message_chars),
+                    })
+                    .collect();
+            }
+            o
+        };
+        let year = years.max(1) / 2 + 1;
+        let (obs, obs_other) = (board(obs_at(year, 0)), board(obs_at(year, 1)));
         let installed = self.providers.get(spec.provider);
         let out_per_call = installed
             .and_then(|p| p.provider.sampling.max_tokens)
             .map_or(ESTIMATED_ANSWER_TOKENS, |m| {
                 (m as u64).min(ESTIMATED_ANSWER_TOKENS)
             });
-        let prices = installed
-            .map(|p| (p.provider.prices.input, p.provider.prices.output))
-            .unwrap_or((0.0, 0.0));
+        let prices = installed.map(|p| p.provider.prices).unwrap_or_default();
         let mut total = Estimate::default();
         for &(kind, per_year) in requests_per_year {
             let request = sample_request(kind, message_chars);
-            let prompt = agent.prompt(&request, &obs);
-            let chars: usize = prompt.iter().map(|m| m.content.chars().count()).sum();
+            let text = |m: Vec<super::ChatMessage>| -> String {
+                m.into_iter()
+                    .map(|m| m.content)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let mine = text(agent.prompt(&request, &obs));
+            let theirs = text(other.prompt(&request, &obs_other));
+            let shared = mine
+                .chars()
+                .zip(theirs.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
             let calls = (runs as f64 * years as f64 * per_year).round() as u64;
-            let tokens_in = calls * estimate_tokens(chars);
+            let tokens_in = calls * estimate_tokens(mine.chars().count());
+            let tokens_cached = calls * estimate_tokens(shared);
             let tokens_out = calls * out_per_call;
             total = total
                 + Estimate {
                     calls,
                     tokens_in,
+                    tokens_cached,
                     tokens_out,
-                    cost_usd: cost_micro(tokens_in, tokens_out, prices) as f64 / 1e6,
+                    cost_usd: prices.cost_micro(tokens_in, tokens_cached, tokens_out) as f64 / 1e6,
                 };
         }
         Ok(total)
@@ -387,7 +428,13 @@ mod tests {
         assert_eq!(many.tokens_in, 4 * one.tokens_in);
         assert_eq!(talk.calls, 20);
         assert!(talk.tokens_in > 2 * one.tokens_in);
+        // Cached input is billed at the input price unless a cached price is set.
         let expected = (one.tokens_in as f64 * 1.0 + one.tokens_out as f64 * 4.0) / 1e6;
         assert!((one.cost_usd - expected).abs() < 1e-6);
+        // The rules and protocol section open every prompt: a large shared prefix.
+        assert!(
+            one.tokens_cached > one.tokens_in / 3 && one.tokens_cached < one.tokens_in,
+            "{one:?}"
+        );
     }
 }

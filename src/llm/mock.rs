@@ -5,8 +5,10 @@
 //! answer as a model might: bare JSON, JSON in a code fence, or JSON inside prose. With
 //! probability `noise` the answer is one a validator must reject (prose only, cut off,
 //! out of range, wrong type, a refusal). Everything is drawn from a ChaCha RNG seeded by
-//! the provider seed and a hash of the request, so the same request always gets the
-//! same answer.
+//! the request's seed (which the agent derives from the replicate) and a hash of the
+//! messages, so the same request always gets the same answer and replicates differ. It
+//! reasons with the experiment's `[game]` parameters, as a model reads them from the
+//! rules.
 
 use std::time::Duration;
 
@@ -129,8 +131,12 @@ pub fn read_prompt(messages: &[ChatMessage]) -> PromptFacts {
 }
 
 /// The policy's answer as a JSON value (always valid for the facts read).
-pub fn policy_answer(policy: Policy, f: &PromptFacts, rng: &mut ChaCha8Rng) -> serde_json::Value {
-    let p = GameParams::default();
+pub fn policy_answer(
+    policy: Policy,
+    p: &GameParams,
+    f: &PromptFacts,
+    rng: &mut ChaCha8Rng,
+) -> serde_json::Value {
     let teams = f.teams.max(1) as f64;
     let ships = f.ships.max(0);
     let limit = f.order_limit.max(0);
@@ -238,10 +244,16 @@ pub fn messages_hash(messages: &[ChatMessage]) -> u64 {
 }
 
 /// The mock's full answer text for a request.
-pub fn mock_text(policy: Policy, seed: u64, noise: f64, messages: &[ChatMessage]) -> String {
+pub fn mock_text(
+    policy: Policy,
+    params: &GameParams,
+    seed: u64,
+    noise: f64,
+    messages: &[ChatMessage],
+) -> String {
     let facts = read_prompt(messages);
     let mut rng = request_rng(seed, messages_hash(messages));
-    let answer = policy_answer(policy, &facts, &mut rng);
+    let answer = policy_answer(policy, params, &facts, &mut rng);
     if noise > 0.0 && rng.random_bool(noise.min(1.0)) {
         let kinds = [
             BadAnswer::Prose,
@@ -259,7 +271,8 @@ pub fn mock_text(policy: Policy, seed: u64, noise: f64, messages: &[ChatMessage]
 #[derive(Debug, Clone)]
 pub struct MockModel {
     pub policy: Policy,
-    pub seed: u64,
+    /// The experiment's rules, which the policy plays by.
+    pub params: std::sync::Arc<GameParams>,
     pub noise: f64,
     pub latency: Duration,
 }
@@ -270,16 +283,23 @@ impl ChatModel for MockModel {
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
-        // The run id varies answers between replicates whose prompts are identical.
-        let seed = self.seed ^ hash64(request.context.run_id.as_bytes());
-        let text = mock_text(self.policy, seed, self.noise, &request.messages);
+        // The per-call seed samples like a real model's: replicates differ, a replay
+        // does not.
+        let seed = request.params.seed.unwrap_or(0) as u64;
+        let text = mock_text(
+            self.policy,
+            &self.params,
+            seed,
+            self.noise,
+            &request.messages,
+        );
         let mut usage = Usage::estimate(&request.messages, &text);
         usage.estimated = false; // the mock's own count is exact by definition
         Ok(ChatResponse {
             text,
             usage,
             cache_hit: false,
-            retries: 0,
+            retries: Vec::new(),
             latency_ms: self.latency.as_millis() as u64,
         })
     }
@@ -340,7 +360,7 @@ mod tests {
         let messages = vec![ChatMessage::user("REQUEST: telepathy\nYour ships: 4\n")];
         let facts = read_prompt(&messages);
         assert_eq!(facts.kind, None);
-        let text = mock_text(Policy::Greedy, 1, 0.0, &messages);
+        let text = mock_text(Policy::Greedy, &GameParams::default(), 1, 0.0, &messages);
         assert!(
             crate::llm::parse::extract_json(&text).is_err(),
             "not JSON: {text}"

@@ -16,6 +16,7 @@
 //!   `[budget]`.
 
 pub(crate) mod agent;
+pub(crate) mod breaker;
 pub(crate) mod budget;
 pub(crate) mod cache;
 pub mod config;
@@ -27,6 +28,8 @@ pub mod model;
 pub(crate) mod openai;
 pub(crate) mod parse;
 pub(crate) mod prompt;
+pub(crate) mod schema;
+pub mod transcript;
 
 pub use cache::CacheMode;
 pub use config::{

@@ -59,7 +59,7 @@ pub struct CallContext {
     pub agent: usize,
     pub year: u32,
     pub kind: RequestKind,
-    /// Talk round for messages (0 otherwise).
+    /// Talk round for messages (1-based; 0 for other requests).
     pub round: u32,
     /// 0 for the first ask, n for the n-th repair re-ask.
     pub repair: u32,
@@ -89,11 +89,17 @@ pub struct ChatRequest {
     pub context: CallContext,
 }
 
-/// Token counts of one call.
+/// Token counts of one call, as the server bills them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Usage {
+    /// All input tokens, cached ones included.
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Input tokens served from the server's prompt cache
+    /// (`usage.prompt_tokens_details.cached_tokens`); `None` when the server does not
+    /// say.
+    #[serde(default)]
+    pub tokens_cached: Option<u64>,
     /// The server sent no usage; the counts are chars / 4.
     pub estimated: bool,
 }
@@ -105,6 +111,7 @@ impl Usage {
         Usage {
             tokens_in: estimate_tokens(chars_in),
             tokens_out: estimate_tokens(answer.chars().count()),
+            tokens_cached: None,
             estimated: true,
         }
     }
@@ -115,6 +122,43 @@ pub fn estimate_tokens(chars: usize) -> u64 {
     (chars as u64).div_ceil(4)
 }
 
+/// What went wrong in a transport attempt that was retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// 429 Too Many Requests.
+    RateLimit,
+    /// 5xx.
+    ServerError,
+    Timeout,
+    /// Refused, reset, or cut off before a response.
+    Connection,
+    /// A success status whose body is not a chat completion (truncated or invalid JSON,
+    /// HTML, empty, no `choices`).
+    Malformed,
+}
+
+impl Fault {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::RateLimit => "rate_limit",
+            Fault::ServerError => "server_error",
+            Fault::Timeout => "timeout",
+            Fault::Connection => "connection",
+            Fault::Malformed => "malformed",
+        }
+    }
+}
+
+/// One retried transport attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retry {
+    pub fault: Fault,
+    pub error: String,
+    /// The wait before the next attempt.
+    pub delay_ms: u64,
+}
+
 /// What came back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
@@ -123,9 +167,9 @@ pub struct ChatResponse {
     /// Served from the record/replay cache (no model was asked).
     #[serde(default)]
     pub cache_hit: bool,
-    /// Transport retries this call needed (0 when served from the cache).
+    /// Transport retries this call needed, in order (as recorded when it was live).
     #[serde(default)]
-    pub retries: u32,
+    pub retries: Vec<Retry>,
     /// Wall time of the call in milliseconds (0 for cache hits).
     #[serde(default)]
     pub latency_ms: u64,
@@ -135,6 +179,12 @@ pub struct ChatResponse {
 #[async_trait]
 pub trait ChatModel: Send + Sync {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError>;
+
+    /// Whether the backend answers at all (a cheap request, no chat). Used by the circuit
+    /// breaker while a provider is down; in-process models always answer.
+    async fn probe(&self) -> Result<(), LlmError> {
+        Ok(())
+    }
 }
 
 /// Hex SHA-256 of the given bytes.

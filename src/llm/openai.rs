@@ -3,10 +3,17 @@
 //!
 //! async-openai's own retry layer is replaced (via `with_http_service`) by a one-shot
 //! service that turns every non-success status into an error carrying the status, the
-//! body text and `Retry-After`, so the retry loop here sees all it needs: it retries
-//! 429, 5xx, timeouts and connection errors with exponential backoff and full jitter,
-//! honouring `Retry-After`. The jitter is drawn from an RNG seeded by the request, and
-//! a retry re-sends the identical request, so retries never change results.
+//! body text and the server's requested wait (`retry-after-ms`, `Retry-After` in seconds
+//! or as an HTTP date), so the retry loop here sees all it needs.
+//!
+//! Transport faults never change a result: the loop re-sends the identical request on
+//! 429, 5xx, timeouts, connection errors, and success responses whose body is not a chat
+//! completion (truncated or invalid JSON, HTML, empty, no `choices`), with exponential
+//! backoff and full jitter, never sooner than the server asked (for every later retry
+//! too). A request that timed out is re-sent with twice the timeout, so a slow server is
+//! not asked the same doomed question again; the whole call has a deadline. The jitter
+//! is drawn from an RNG seeded by the request. A model's answer that is merely invalid
+//! is not a transport fault: it comes back as text, and the agent repairs it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -22,7 +29,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::config::{Backend, Provider, StructuredOutput};
-use super::model::{hash64, ChatModel, ChatRequest, ChatResponse, Usage};
+use super::model::{hash64, ChatModel, ChatRequest, ChatResponse, Fault, Retry, Usage};
 use super::LlmError;
 
 /// Backoff settings of one provider.
@@ -31,35 +38,60 @@ pub struct RetryPolicy {
     pub max_retries: u32,
     pub base: Duration,
     pub max: Duration,
+    /// The longest a whole call (every attempt and wait) may take.
+    pub deadline: Duration,
 }
 
 impl RetryPolicy {
-    /// Delay before retry number `retry` (1-based): `Retry-After` when the server sent
-    /// one (capped at `max`), else full jitter in `[0, min(max, base · 2^(retry-1))]`.
+    /// Wait before retry number `retry` (1-based): full jitter in
+    /// `[0, min(max, base · 2^(retry-1))]`, but never less than `server_wait` (the
+    /// longest wait the server asked for during this call), to which up to a tenth is
+    /// added so that clients told the same time do not return in lockstep.
     pub fn delay(
         &self,
         retry: u32,
-        retry_after: Option<Duration>,
+        server_wait: Option<Duration>,
         rng: &mut ChaCha8Rng,
     ) -> Duration {
-        if let Some(after) = retry_after {
-            return after.min(self.max);
-        }
         let factor = 2u32.saturating_pow(retry.saturating_sub(1));
         let ceiling = self.base.saturating_mul(factor).min(self.max);
-        let ms = ceiling.as_millis() as u64;
-        Duration::from_millis(if ms == 0 { 0 } else { rng.random_range(0..=ms) })
+        let jitter = random_up_to(ceiling, rng);
+        match server_wait {
+            Some(wait) => jitter.max(wait + random_up_to(wait / 10, rng)),
+            None => jitter,
+        }
     }
 }
 
-/// Parses `Retry-After`: delta-seconds or an HTTP date (relative to `now`).
+fn random_up_to(ceiling: Duration, rng: &mut ChaCha8Rng) -> Duration {
+    let ms = ceiling.as_millis() as u64;
+    Duration::from_millis(if ms == 0 { 0 } else { rng.random_range(0..=ms) })
+}
+
+/// Parses `Retry-After`: delta-seconds or an HTTP date (relative to `now`; the date has
+/// whole seconds, so it is rounded up, never early).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+    let wait = when.duration_since(now).unwrap_or(Duration::ZERO);
+    Some(Duration::from_secs(
+        wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+    ))
+}
+
+/// The server's requested wait: `retry-after-ms` (milliseconds, used by some gateways)
+/// takes precedence over `Retry-After`.
+fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        if ms >= 0.0 && ms.is_finite() {
+            return Some(Duration::from_millis(ms.ceil() as u64));
+        }
+    }
+    text("retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()))
 }
 
 /// How the transport waits between retries; tests substitute one that records delays.
@@ -114,11 +146,7 @@ impl tower::Service<HttpRequestFactory> for OneShot {
                 return Ok(response);
             }
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let retry_after = server_wait(response.headers());
             let body = match response.bytes().await {
                 Ok(b) => String::from_utf8_lossy(&b).into_owned(),
                 Err(e) => format!("<body unreadable: {e}>"),
@@ -165,22 +193,33 @@ struct LenientUsage {
     prompt_tokens: Option<u64>,
     #[serde(default)]
     completion_tokens: Option<u64>,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptTokensDetails>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PromptTokensDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
 }
 
 /// An OpenAI-compatible provider.
 pub struct OpenAiModel {
     name: String,
     model: String,
+    base_url: String,
     structured: StructuredOutput,
     timeout: Duration,
     retry: RetryPolicy,
     client: async_openai::Client<OpenAIConfig>,
+    http: reqwest::Client,
+    key: Option<String>,
     sleeper: Arc<dyn Sleeper>,
 }
 
 impl std::fmt::Debug for OpenAiModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Deliberately leaves out the client (its config holds the key).
+        // Deliberately leaves out the client and the key.
         f.debug_struct("OpenAiModel")
             .field("name", &self.name)
             .field("model", &self.model)
@@ -215,6 +254,7 @@ impl OpenAiModel {
             api_key_env,
             timeout_s,
             retry,
+            ..
         } = &provider.backend
         else {
             return Err(LlmError::Config(format!(
@@ -228,21 +268,27 @@ impl OpenAiModel {
             .connect_timeout(timeout)
             .build()
             .map_err(|e| LlmError::Config(format!("[providers.{name}]: HTTP client: {e}")))?;
+        let base = base_url.trim_end_matches('/').to_string();
         let config = OpenAIConfig::new()
-            .with_api_base(base_url.trim_end_matches('/'))
-            .with_api_key(key);
-        let client = async_openai::Client::with_config(config).with_http_service(OneShot { http });
+            .with_api_base(&base)
+            .with_api_key(key.clone());
+        let client = async_openai::Client::with_config(config)
+            .with_http_service(OneShot { http: http.clone() });
         Ok(OpenAiModel {
             name: name.to_string(),
             model: provider.model.clone(),
+            base_url: base,
             structured: provider.structured_output,
             timeout,
             retry: RetryPolicy {
                 max_retries: retry.max_retries,
                 base: Duration::from_millis(retry.base_ms),
                 max: Duration::from_millis(retry.max_ms),
+                deadline: Duration::from_secs_f64(retry.deadline_s),
             },
             client,
+            http,
+            key: Some(key).filter(|k| !k.is_empty()),
             sleeper: Arc::new(TokioSleeper),
         })
     }
@@ -284,22 +330,30 @@ impl OpenAiModel {
         body
     }
 
-    async fn attempt(&self, body: &Value) -> Result<LenientCompletion, LlmError> {
+    /// One attempt with its own timeout.
+    async fn attempt(
+        &self,
+        request: &ChatRequest,
+        body: &Value,
+        timeout: Duration,
+    ) -> Result<ChatResponse, LlmError> {
         let chat = self.client.chat();
         let call = chat.create_byot::<_, LenientCompletion>(body);
-        match tokio::time::timeout(self.timeout, call).await {
+        match tokio::time::timeout(timeout, call).await {
             Err(_) => Err(LlmError::Timeout {
                 provider: self.name.clone(),
-                after: self.timeout,
+                after: timeout,
             }),
-            Ok(Ok(c)) => Ok(c),
-            Ok(Err(e)) => Err(self.map_error(e)),
+            Ok(Ok(c)) => self.to_response(request, c),
+            Ok(Err(e)) => Err(self.map_error(e, timeout)),
         }
     }
 
-    fn map_error(&self, e: OpenAIError) -> LlmError {
+    fn map_error(&self, e: OpenAIError, timeout: Duration) -> LlmError {
         let provider = self.name.clone();
         match e {
+            // The one-shot service's own error, carried through async-openai's boxed
+            // variant: the only way to keep the status and the server's wait.
             OpenAIError::Boxed(b) => match b.downcast::<HttpFailure>() {
                 Ok(h) => LlmError::Http {
                     provider,
@@ -314,9 +368,12 @@ impl OpenAiModel {
             },
             OpenAIError::Reqwest(r) if r.is_timeout() => LlmError::Timeout {
                 provider,
-                after: self.timeout,
+                after: timeout,
             },
-            // Includes bodies cut off mid-transfer: a transport failure, worth a retry.
+            OpenAIError::Reqwest(r) if r.is_decode() || r.is_body() => LlmError::BadResponse {
+                provider,
+                detail: error_chain(&r),
+            },
             OpenAIError::Reqwest(r) => LlmError::Connection {
                 provider,
                 detail: error_chain(&r),
@@ -362,9 +419,11 @@ impl OpenAiModel {
             Some(LenientUsage {
                 prompt_tokens: Some(i),
                 completion_tokens: Some(o),
+                prompt_tokens_details,
             }) => Usage {
                 tokens_in: i,
                 tokens_out: o,
+                tokens_cached: prompt_tokens_details.and_then(|d| d.cached_tokens),
                 estimated: false,
             },
             _ => Usage::estimate(&request.messages, &text),
@@ -373,7 +432,7 @@ impl OpenAiModel {
             text,
             usage,
             cache_hit: false,
-            retries: 0,
+            retries: Vec::new(),
             latency_ms: 0,
         })
     }
@@ -420,34 +479,80 @@ impl ChatModel for OpenAiModel {
         let body = self.body(request);
         let mut rng = ChaCha8Rng::seed_from_u64(hash64(body.to_string().as_bytes()));
         let started = tokio::time::Instant::now();
-        let mut retries = 0u32;
+        let deadline = started + self.retry.deadline;
+        let mut retries: Vec<Retry> = Vec::new();
+        let mut timeout = self.timeout;
+        let mut server_wait: Option<Duration> = None;
         loop {
-            match self.attempt(&body).await {
-                Ok(c) => {
-                    let mut r = self.to_response(request, c)?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let attempt_timeout = timeout.min(left.max(Duration::from_millis(1)));
+            let error = match self.attempt(request, &body, attempt_timeout).await {
+                Ok(mut r) => {
                     r.retries = retries;
                     r.latency_ms = started.elapsed().as_millis() as u64;
                     return Ok(r);
                 }
-                Err(e) if e.is_retryable() && retries < self.retry.max_retries => {
-                    retries += 1;
-                    let after = match &e {
-                        LlmError::Http { retry_after, .. } => *retry_after,
-                        _ => None,
-                    };
-                    let delay = self.retry.delay(retries, after, &mut rng);
-                    tracing::debug!(provider = %self.name, retry = retries, ?delay, error = %e, "retrying");
-                    self.sleeper.sleep(delay).await;
-                }
-                Err(e) if e.is_retryable() => {
-                    return Err(LlmError::RetriesExhausted {
-                        provider: self.name.clone(),
-                        attempts: retries + 1,
-                        last: Box::new(e),
-                    })
-                }
-                Err(e) => return Err(e),
+                Err(e) => e,
+            };
+            let Some(fault) = error.fault() else {
+                return Err(error);
+            };
+            if let LlmError::Http {
+                retry_after: Some(wait),
+                ..
+            } = &error
+            {
+                server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
             }
+            let attempt = retries.len() as u32 + 1;
+            let delay = self.retry.delay(attempt, server_wait, &mut rng);
+            let out_of_time = tokio::time::Instant::now() + delay >= deadline;
+            if retries.len() as u32 >= self.retry.max_retries || out_of_time {
+                return Err(LlmError::RetriesExhausted {
+                    provider: self.name.clone(),
+                    attempts: attempt,
+                    last: Box::new(error),
+                });
+            }
+            if fault == Fault::Timeout {
+                // The server may just be slow: give the same question more time.
+                timeout = timeout.saturating_mul(2);
+            }
+            tracing::debug!(provider = %self.name, retry = attempt, ?delay, error = %error, "retrying");
+            retries.push(Retry {
+                fault,
+                error: truncate(&error.to_string(), 300),
+                delay_ms: delay.as_millis() as u64,
+            });
+            self.sleeper.sleep(delay).await;
+        }
+    }
+
+    /// `GET /models`: answers when the server is up, whatever its load.
+    async fn probe(&self) -> Result<(), LlmError> {
+        let mut request = self.http.get(format!("{}/models", self.base_url));
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        let response = tokio::time::timeout(self.timeout, request.send())
+            .await
+            .map_err(|_| LlmError::Timeout {
+                provider: self.name.clone(),
+                after: self.timeout,
+            })?
+            .map_err(|e| LlmError::Connection {
+                provider: self.name.clone(),
+                detail: error_chain(&e),
+            })?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(LlmError::Http {
+                provider: self.name.clone(),
+                status: response.status().as_u16(),
+                body: String::new(),
+                retry_after: None,
+            })
         }
     }
 }
@@ -460,7 +565,7 @@ mod tests {
     use crate::llm::config::{BudgetConfig, LlmSettings, ProviderConfig};
     use crate::llm::factory::{sample_observation, AgentFactory};
     use crate::llm::mock::Policy;
-    use crate::llm::model::{CallContext, ChatMessage};
+    use crate::llm::model::{CallContext, ChatMessage, Fault as ModelFault};
     use crate::llm::testutil::{
         decide, factory, facts, mock_providers, obs, openai_config, providers, section, spec,
         Server,
@@ -524,7 +629,7 @@ mod tests {
             .complete(&request(&o))
             .await
             .unwrap();
-        assert_eq!(expected.retries, 0);
+        assert!(expected.retries.is_empty());
         clean.stop().await;
         for fault in [
             Fault::RateLimit,
@@ -543,13 +648,27 @@ mod tests {
                 .await
                 .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
             assert_eq!(got.text, expected.text, "{fault:?}");
-            assert_eq!(got.retries, 2, "{fault:?}");
+            assert_eq!(got.retries.len(), 2, "{fault:?}");
+            let kind = match fault {
+                Fault::RateLimit | Fault::RateLimitBare => ModelFault::RateLimit,
+                Fault::Http500 | Fault::Http503 | Fault::NonOpenai => ModelFault::ServerError,
+                Fault::Reset => ModelFault::Connection,
+                Fault::TruncatedBody => ModelFault::Malformed,
+                other => panic!("{other:?} is not a transport fault"),
+            };
+            assert!(
+                got.retries.iter().all(|r| r.fault == kind),
+                "{fault:?}: {:?}",
+                got.retries
+            );
             let delays = sleeper.0.lock().unwrap().clone();
             if fault == Fault::RateLimit {
-                assert_eq!(
-                    delays,
-                    vec![Duration::from_secs(1); 2],
-                    "Retry-After honoured"
+                // Retry-After: 1 honoured, plus at most a tenth against lockstep.
+                assert!(
+                    delays
+                        .iter()
+                        .all(|d| *d >= Duration::from_secs(1) && *d <= Duration::from_millis(1100)),
+                    "Retry-After honoured: {delays:?}"
                 );
             } else {
                 assert!(

@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::agents::{Decision, Observation, Pledge, Request, Response, Vote};
+use super::schema::{fields, limits_fleet, FieldKind, FieldSpec};
+use crate::agents::{Decision, Observation, Request, Response, Vote};
 
 /// Limits the validation checks besides the request and the observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,43 +102,47 @@ fn balanced_end(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Result<&'a Value, String> {
-    map.get(name)
-        .ok_or_else(|| format!("field `{name}` is missing"))
-}
-
-fn integer(map: &Map<String, Value>, name: &str, min: i64, max: i64) -> Result<i64, String> {
-    let v = field(map, name)?;
-    let n = match v {
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| format!("field `{name}` must be a whole number, got {n}"))?,
-        other => return Err(format!("field `{name}` must be an integer, got {other}")),
-    };
-    if n < min || n > max {
-        return Err(format!(
-            "field `{name}` must be between {min} and {max}, got {n}"
-        ));
+/// Check one field against its spec; integers are returned, other values only checked.
+fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, String> {
+    let name = spec.name;
+    let v = map
+        .get(name)
+        .ok_or_else(|| format!("field `{name}` is missing"))?;
+    match spec.kind {
+        FieldKind::Integer { min, max } => {
+            let n = match v {
+                Value::Number(n) => n
+                    .as_i64()
+                    .ok_or_else(|| format!("field `{name}` must be a whole number, got {n}"))?,
+                other => return Err(format!("field `{name}` must be an integer, got {other}")),
+            };
+            if n < min || n > max {
+                return Err(format!(
+                    "field `{name}` must be between {min} and {max}, got {n}"
+                ));
+            }
+            Ok(Some(n))
+        }
+        FieldKind::Text { max_chars } => {
+            let Value::String(text) = v else {
+                return Err(format!("field `{name}` must be a string, got {v}"));
+            };
+            let n = text.chars().count();
+            if n > max_chars {
+                return Err(format!(
+                    "field `{name}` has {n} characters; at most {max_chars} are allowed"
+                ));
+            }
+            Ok(None)
+        }
+        FieldKind::Boolean => match v {
+            Value::Bool(_) => Ok(None),
+            other => Err(format!("field `{name}` must be true or false, got {other}")),
+        },
     }
-    Ok(n)
 }
 
-/// Order and deployment, checked against the order limit and the fleet.
-fn order_and_fleet(map: &Map<String, Value>, obs: &Observation) -> Result<(i64, i64, i64), String> {
-    let ships = obs.own.ships as i64;
-    let order = integer(map, "order", 0, obs.own.order_limit as i64)?;
-    let deep = integer(map, "deep", 0, ships)?;
-    let coast = integer(map, "coast", 0, ships)?;
-    if deep + coast > ships {
-        return Err(format!(
-            "deep + coast = {} but you have only {ships} ships (new orders arrive next year)",
-            deep + coast
-        ));
-    }
-    Ok((order, deep, coast))
-}
-
-/// Validates an answer to `request`.
+/// Validates an answer to `request` against the same field specs the schema states.
 pub fn parse_answer(
     request: &Request,
     text: &str,
@@ -145,53 +150,44 @@ pub fn parse_answer(
     limits: Limits,
 ) -> Result<Response, String> {
     let map = extract_json(text)?;
-    match request {
-        Request::Message { max_chars, .. } => {
-            let m = match field(&map, "message")? {
-                Value::String(s) => s.clone(),
-                other => return Err(format!("field `message` must be a string, got {other}")),
-            };
-            let n = m.chars().count();
-            if n > *max_chars {
-                return Err(format!(
-                    "the message has {n} characters; at most {max_chars} are allowed"
-                ));
-            }
-            Ok(Response::Message(m))
+    let mut ints = std::collections::BTreeMap::new();
+    for spec in fields(request, obs, limits) {
+        if let Some(n) = check(&map, &spec)? {
+            ints.insert(spec.name, n);
         }
-        Request::Proposal => Ok(Response::Proposal(integer(
-            &map,
-            "tac",
-            0,
-            limits.max_fish,
-        )?)),
-        Request::Vote { .. } => {
-            let accept = match field(&map, "accept")? {
-                Value::Bool(b) => *b,
-                other => return Err(format!("field `accept` must be true or false, got {other}")),
-            };
-            let reason = match map.get("reason") {
-                Some(Value::String(s)) => s.clone(),
-                None => return Err("field `reason` is missing".into()),
-                Some(other) => return Err(format!("field `reason` must be a string, got {other}")),
-            };
-            Ok(Response::Vote(Vote { accept, reason }))
-        }
-        Request::Pledge => {
-            let (order, deep, coast) = order_and_fleet(&map, obs)?;
-            Ok(Response::Pledge(Pledge { order, deep, coast }))
-        }
-        Request::Decision => {
-            let (order, deep, coast) = order_and_fleet(&map, obs)?;
-            Ok(Response::Decision(Decision { order, deep, coast }))
-        }
-        Request::Report { .. } => Ok(Response::Report(integer(
-            &map,
-            "catch",
-            0,
-            limits.max_fish,
-        )?)),
     }
+    let int = |name: &str| ints.get(name).copied().unwrap_or(0);
+    let text_of = |name: &str| {
+        map.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    if limits_fleet(request) {
+        let ships = obs.own.ships as i64;
+        if int("deep") + int("coast") > ships {
+            return Err(format!(
+                "deep + coast = {} but you have only {ships} ships (new orders arrive next year)",
+                int("deep") + int("coast")
+            ));
+        }
+    }
+    let plan = || Decision {
+        order: int("order"),
+        deep: int("deep"),
+        coast: int("coast"),
+    };
+    Ok(match request {
+        Request::Message { .. } => Response::Message(text_of("message")),
+        Request::Proposal => Response::Proposal(int("tac")),
+        Request::Vote { .. } => Response::Vote(Vote {
+            accept: map.get("accept").and_then(Value::as_bool).unwrap_or(false),
+            reason: text_of("reason"),
+        }),
+        Request::Pledge => Response::Pledge(plan()),
+        Request::Decision => Response::Decision(plan()),
+        Request::Report { .. } => Response::Report(int("catch")),
+    })
 }
 
 #[cfg(test)]
@@ -277,6 +273,8 @@ mod tests {
         };
         let long = format!("{{\"message\": \"{}\"}}", "a".repeat(601));
         assert!(p(message, &long).unwrap_err().contains("at most 600"));
+        let rambling = format!("{{\"accept\": true, \"reason\": \"{}\"}}", "z".repeat(400));
+        assert!(p(Request::Vote { tac: 1 }, &rambling).is_err());
         assert!(extract_json("``` broken fence {\"a\": 1}").is_ok());
     }
 }

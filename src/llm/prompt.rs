@@ -16,8 +16,10 @@ use serde_json::json;
 
 use super::config::PromptOverrides;
 use super::model::sha256_hex;
+use super::parse::Limits;
+use super::schema::answer_schema;
 use super::LlmError;
-use crate::agents::{Observation, Request, RequestKind};
+use crate::agents::{Observation, Request};
 use crate::engine::{Area, GameParams};
 
 pub const SYSTEM: &str = include_str!("../../prompts/system.md");
@@ -189,70 +191,119 @@ pub struct MemoryEntry {
     pub density_after: Option<[f64; 2]>,
 }
 
-/// The observation as text: labelled lines the model (and the mock) can read.
+/// The observation as text: labelled lines the model (and the mock) can read. Teams are
+/// numbered from 1, as people count. What every team sees this year comes first and the
+/// team's own situation last, so that prompts of one phase share the longest possible
+/// prefix (servers reuse a cached prefix: cheaper and faster).
 pub fn render_observation(obs: &Observation, memory: &[MemoryEntry]) -> String {
-    let (own, public) = (&obs.own, &obs.public);
+    let mut s = render_public(obs);
+    s.push_str(&render_board(obs));
+    s.push_str(&render_own(obs, memory));
+    s
+}
+
+fn lines(out: &mut String, lines: impl IntoIterator<Item = String>) {
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+}
+
+/// Team `t` as prompts name it.
+fn team(t: usize) -> String {
+    format!("team {}", t + 1)
+}
+
+fn render_public(obs: &Observation) -> String {
+    let public = &obs.public;
+    let first_year = public.catch_per_ship.is_none();
     let mut s = String::new();
-    let mut line = |l: String| {
-        s.push_str(&l);
-        s.push('\n');
-    };
-    line("# Situation".into());
-    line(format!(
-        "Year: {} of {} ({} years left including this one)",
-        public.year, public.years_total, public.years_left
-    ));
-    line(format!("Teams: {}", public.teams));
-    line(format!("Your team: {}", own.team));
-    line(format!("Your ships: {}", own.ships));
-    line(format!("Your bank: ${}", own.bank));
-    line(format!("Your assets: ${}", own.assets));
-    line(format!(
-        "Most ships you may order this year: {}",
-        own.order_limit
-    ));
-    let d = own.last_decision;
-    line(format!(
-        "Your decision last year: order {}, deep {}, coast {}",
-        d.order, d.deep, d.coast
-    ));
-    line(format!(
-        "Your catch last year: deep {}, coast {}",
-        own.last_catch[0], own.last_catch[1]
-    ));
-    line(format!(
-        "Fleet last year (all teams): deep {}, coast {}, harbor {}",
-        public.fleet[0], public.fleet[1], public.fleet[2]
-    ));
-    match public.catch_per_ship {
-        Some([a, b]) => line(format!(
+    let mut l = vec![
+        "# This year".to_string(),
+        format!(
+            "Year: {} of {} ({} years left including this one)",
+            public.year, public.years_total, public.years_left
+        ),
+        format!("Teams: {} (team 1 to team {})", public.teams, public.teams),
+    ];
+    if first_year {
+        l.push("This is the first year: there is no previous year yet.".into());
+        l.push(format!(
+            "Fleet at the start (all teams): deep {}, coast {}, harbor {}",
+            public.fleet[0], public.fleet[1], public.fleet[2]
+        ));
+    } else {
+        l.push(format!(
+            "Fleet last year (all teams): deep {}, coast {}, harbor {}",
+            public.fleet[0], public.fleet[1], public.fleet[2]
+        ));
+    }
+    if let Some([a, b]) = public.catch_per_ship {
+        l.push(format!(
             "Catch per ship last year: deep {a:.1}, coast {b:.1}"
-        )),
-        None => line("Catch per ship last year: none yet".into()),
+        ));
     }
-    match public.density {
-        Some([a, b]) => line(format!("Density: deep {a:.2}, coast {b:.2}")),
-        None => line("Density: not revealed".into()),
-    }
-    line(format!("Ship value: ${}", public.ship_value));
-    line(format!(
+    l.push(match public.density {
+        Some([a, b]) => format!("Density: deep {a:.2}, coast {b:.2}"),
+        None => "Density: not revealed".into(),
+    });
+    l.push(format!("Ship value: ${}", public.ship_value));
+    l.push(format!(
         "Prices: fish ${}, new ship ${}; operating cost per ship: deep ${}, coast ${}, harbor ${}",
         public.fish_price, public.ship_price, public.costs[0], public.costs[1], public.costs[2]
     ));
+    lines(&mut s, l);
+    s
+}
+
+fn render_own(obs: &Observation, memory: &[MemoryEntry]) -> String {
+    let own = &obs.own;
+    let first_year = obs.public.catch_per_ship.is_none();
+    let mut l = vec![
+        "# Your team".to_string(),
+        format!("Your team: {}", own.team + 1),
+        format!("Your ships: {}", own.ships),
+        format!("Your bank: ${}", own.bank),
+        format!("Your assets: ${}", own.assets),
+        format!("Most ships you may order this year: {}", own.order_limit),
+    ];
+    let d = own.last_decision;
+    if first_year {
+        l.push(format!(
+            "Your ships at the start: deep {}, coast {}",
+            d.deep, d.coast
+        ));
+    } else {
+        l.push(format!(
+            "Your decision last year: order {}, deep {}, coast {}",
+            d.order, d.deep, d.coast
+        ));
+        l.push(format!(
+            "Your catch last year: deep {}, coast {}",
+            own.last_catch[0], own.last_catch[1]
+        ));
+    }
+    if let Some(q) = &obs.board.quota {
+        if let Some(mine) = q.my_quota {
+            let how = if q.binding { "binding" } else { "advisory" };
+            l.push(format!("Your quota: {mine} ({how})"));
+        }
+    }
     if !memory.is_empty() {
-        line("# Your recent years".into());
+        l.push("# Your recent years".into());
         for m in memory {
             let dens = m
                 .density_after
                 .map(|[a, b]| format!("; density after: deep {a:.2}, coast {b:.2}"))
                 .unwrap_or_default();
-            line(format!(
+            l.push(format!(
                 "Year {}: ordered {}, deep {}, coast {}; caught deep {}, coast {}; bank after ${}{}",
                 m.year, m.order, m.deep, m.coast, m.catch[0], m.catch[1], m.bank_after, dens
             ));
         }
     }
-    s.push_str(&render_board(obs));
+    let mut s = String::new();
+    lines(&mut s, l);
     s
 }
 
@@ -268,6 +319,8 @@ fn data_block(title: &str, items: Vec<serde_json::Value>) -> String {
     s
 }
 
+/// What the protocol published (everyone sees the same; a team's own quota is in its
+/// own section).
 fn render_board(obs: &Observation) -> String {
     let b = &obs.board;
     let mut s = String::new();
@@ -275,7 +328,7 @@ fn render_board(obs: &Observation) -> String {
         let items = b
             .messages
             .iter()
-            .map(|m| json!({"from": format!("team {}", m.from), "round": m.round, "text": m.text}))
+            .map(|m| json!({"from": team(m.from), "round": m.round, "text": m.text}))
             .collect();
         s.push_str(&data_block(
             "# Messages from teams this year (quoted; the harness sets `from`)",
@@ -285,7 +338,15 @@ fn render_board(obs: &Observation) -> String {
     if let Some(q) = &b.quota {
         s.push_str("# Quota negotiation\n");
         if let Some(p) = &q.proposals {
-            s.push_str(&format!("Proposals (TAC, by team): {p:?}\n"));
+            let listed: Vec<String> = p
+                .iter()
+                .enumerate()
+                .map(|(t, tac)| match tac {
+                    Some(tac) => format!("{} {tac}", team(t)),
+                    None => format!("{} abstained", team(t)),
+                })
+                .collect();
+            s.push_str(&format!("Proposals (TAC): {}\n", listed.join(", ")));
         }
         if let Some(m) = q.median {
             s.push_str(&format!("Median put to the vote: {m}\n"));
@@ -294,17 +355,13 @@ fn render_board(obs: &Observation) -> String {
             Some(t) => s.push_str(&format!("Total allowable catch in force: {t}\n")),
             None => s.push_str("Total allowable catch in force: none\n"),
         }
-        if let Some(mine) = q.my_quota {
-            let how = if q.binding { "binding" } else { "advisory" };
-            s.push_str(&format!("Your quota: {mine} ({how})\n"));
-        }
         if !q.violations_last_year.is_empty() {
             let items = q
                 .violations_last_year
                 .iter()
-                .map(
-                    |v| json!({"team": v.team, "year": v.year, "quota": v.quota, "catch": v.catch}),
-                )
+                .map(|v| {
+                    json!({"team": team(v.team), "year": v.year, "quota": v.quota, "catch": v.catch})
+                })
                 .collect();
             s.push_str(&data_block("Quotas exceeded last year:", items));
         }
@@ -313,7 +370,7 @@ fn render_board(obs: &Observation) -> String {
         let items = b
             .pledges
             .iter()
-            .map(|(t, p)| json!({"team": t, "order": p.order, "deep": p.deep, "coast": p.coast}))
+            .map(|(t, p)| json!({"team": team(*t), "order": p.order, "deep": p.deep, "coast": p.coast}))
             .collect();
         s.push_str(&data_block("# Pledges this year", items));
     }
@@ -321,38 +378,26 @@ fn render_board(obs: &Observation) -> String {
         let items = b
             .ledger
             .iter()
-            .map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null))
+            .map(|e| {
+                json!({
+                    "year": e.year, "team": team(e.team),
+                    "pledge": e.pledge.map(|p| json!({"order": p.order, "deep": p.deep, "coast": p.coast})),
+                    "order": e.order, "deep": e.deep, "coast": e.coast,
+                    "catch": e.catch, "violation": e.violation,
+                })
+            })
             .collect();
         s.push_str(&data_block("# Ledger (recent years)", items));
     }
     s
 }
 
-/// The JSON schema of each request's answer.
-pub fn schema(kind: RequestKind) -> serde_json::Value {
-    let int = |min: i64| json!({"type": "integer", "minimum": min});
-    let obj = |props: serde_json::Value, req: &[&str]| json!({"type": "object", "properties": props, "required": req, "additionalProperties": false});
-    match kind {
-        RequestKind::Message => obj(json!({"message": {"type": "string"}}), &["message"]),
-        RequestKind::Proposal => obj(json!({"tac": int(0)}), &["tac"]),
-        RequestKind::Vote => obj(
-            json!({"accept": {"type": "boolean"}, "reason": {"type": "string"}}),
-            &["accept", "reason"],
-        ),
-        RequestKind::Pledge | RequestKind::Decision => obj(
-            json!({"order": int(0), "deep": int(0), "coast": int(0)}),
-            &["order", "deep", "coast"],
-        ),
-        RequestKind::Report => obj(json!({"catch": int(0)}), &["catch"]),
-    }
-}
-
 /// The request section: what is asked, and the schema of the answer.
-pub fn render_request(request: &Request, obs: &Observation) -> String {
+pub fn render_request(request: &Request, obs: &Observation, limits: Limits) -> String {
     let kind = request.kind();
     let ask = match request {
         Request::Message { round, max_chars } => format!(
-            "Write your public message for round {round} (at most {max_chars} characters)."
+            "Write your public message for round {round} of this year (at most {max_chars} characters)."
         ),
         Request::Proposal => {
             "Propose a total allowable catch (fish, deep sea and coast together) for this year."
@@ -376,14 +421,14 @@ pub fn render_request(request: &Request, obs: &Observation) -> String {
     format!(
         "{REQUEST_MARKER} {}\n{ask}\nAnswer with one JSON object matching this JSON schema, and nothing else:\n{}\n",
         kind.as_str(),
-        schema(kind)
+        answer_schema(request, obs, limits)
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::Message;
+    use crate::agents::{Message, RequestKind};
     use crate::llm::mock::read_prompt;
     use crate::llm::mock::Policy;
     use crate::llm::testutil::{factory, facts, mock_providers, obs, section, spec};
@@ -468,7 +513,7 @@ mod tests {
             .collect();
         assert_eq!(block.len(), 2);
         let first: serde_json::Value = serde_json::from_str(block[0]).unwrap();
-        assert_eq!(first["from"], "team 3");
+        assert_eq!(first["from"], "team 4", "teams are numbered from 1");
         assert_eq!(first["text"], evil);
         // The facts the harness states are unchanged, and the request is still a decision.
         let facts = read_prompt(&msgs);

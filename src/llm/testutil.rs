@@ -99,6 +99,7 @@ pub fn factory(providers: &BTreeMap<String, Provider>) -> AgentFactory {
 pub fn spec<'a>(run: &'a str, i: usize, section: &'a str) -> AgentSpec<'a> {
     AgentSpec {
         run_id: run,
+        replicate_seed: 1,
         agent_index: i,
         provider: "m",
         persona: "greedy",
@@ -140,10 +141,11 @@ impl ChatModel for Scripted {
             usage: Usage {
                 tokens_in: 100,
                 tokens_out: 10,
+                tokens_cached: None,
                 estimated: false,
             },
             cache_hit: false,
-            retries: 0,
+            retries: Vec::new(),
             latency_ms: 0,
         })
     }

@@ -120,6 +120,8 @@ impl Protocol for Ledger {
         let answers = ask_all(agents, &observations, &Request::Pledge).await?;
         for (team, answer) in answers.into_iter().enumerate() {
             let pledge = match answer.response {
+                // No valid pledge: the team pledged nothing (and cannot break a pledge).
+                Response::Pledge(_) if answer.fallback => continue,
                 Response::Pledge(p) => p,
                 other => return Err(wrong_kind(team, y, RequestKind::Pledge, &other)),
             };
@@ -176,9 +178,9 @@ impl Protocol for Ledger {
             }
         };
         for (team, out) in outcome.teams.iter().enumerate() {
-            let pledge = year.pledges[team].unwrap_or_default();
+            let pledge = year.pledges[team];
             let a = out.applied;
-            let violation = violates(&pledge, a.order, a.deep, a.coast);
+            let violation = pledge.is_some_and(|p| violates(&p, a.order, a.deep, a.coast));
             if violation {
                 year.push(Event::LedgerViolation { year: y, team });
             }

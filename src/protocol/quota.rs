@@ -172,35 +172,46 @@ impl QuotaProtocol {
         year.phase("proposal");
         let observations = year.observations();
         let answers = ask_all(agents, &observations, &Request::Proposal).await?;
-        let mut proposals = Vec::with_capacity(answers.len());
+        // A fallback proposal is an abstention: left out of the median, never a number.
+        let mut proposals: Vec<Option<i64>> = Vec::with_capacity(answers.len());
         for (team, answer) in answers.into_iter().enumerate() {
             match answer.response {
-                Response::Proposal(tac) => proposals.push(tac.max(0)),
+                Response::Proposal(_) if answer.fallback => proposals.push(None),
+                Response::Proposal(tac) => proposals.push(Some(tac.max(0))),
                 other => return Err(wrong_kind(team, y, RequestKind::Proposal, &other)),
             }
         }
         for (team, &tac) in proposals.iter().enumerate() {
             year.push(Event::Proposal { year: y, team, tac });
         }
-        let median = median(&proposals);
+        let made: Vec<i64> = proposals.iter().flatten().copied().collect();
+        let median = median(&made);
         if let Some(board) = year.board.quota.as_mut() {
             board.proposals = Some(proposals);
             board.median = median;
         }
 
         year.phase("vote");
-        let mut accepts = 0;
+        let (mut accepts, mut voters) = (0usize, 0usize);
         if let Some(tac) = median {
             let observations = year.observations();
             let answers = ask_all(agents, &observations, &Request::Vote { tac }).await?;
             for (team, answer) in answers.into_iter().enumerate() {
                 match answer.response {
+                    // A fallback vote is an abstention: left out of the accept share.
+                    Response::Vote(vote) if answer.fallback => year.push(Event::Vote {
+                        year: y,
+                        team,
+                        accept: None,
+                        reason: vote.reason,
+                    }),
                     Response::Vote(vote) => {
+                        voters += 1;
                         accepts += usize::from(vote.accept);
                         year.push(Event::Vote {
                             year: y,
                             team,
-                            accept: vote.accept,
+                            accept: Some(vote.accept),
                             reason: vote.reason,
                         });
                     }
@@ -208,7 +219,12 @@ impl QuotaProtocol {
                 }
             }
         }
-        let accept_share = accepts as f64 / agents.len().max(1) as f64;
+        // Nobody voted: nothing is adopted.
+        let accept_share = if voters == 0 {
+            0.0
+        } else {
+            accepts as f64 / voters as f64
+        };
         let adopted = median.is_some() && accept_share >= self.spec.approval;
         self.tac = match (adopted, self.spec.on_reject) {
             (true, _) => median,

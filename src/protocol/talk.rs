@@ -7,7 +7,8 @@ use crate::record::Event;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-/// Run `rounds` message rounds and post the messages on the board.
+/// Run `rounds` message rounds (numbered from 1) and post the messages on the board. An
+/// agent that could not answer (its fallback) posts nothing.
 pub(super) async fn talk(
     year: &mut YearContext,
     agents: &mut [Box<dyn Agent>],
@@ -16,7 +17,7 @@ pub(super) async fn talk(
     max_chars: usize,
     rng: &mut ChaCha8Rng,
 ) -> Result<(), AgentError> {
-    for round in 0..rounds {
+    for round in 1..=rounds {
         year.phase(format!("message round {round}"));
         let request = Request::Message { round, max_chars };
         match order {
@@ -24,6 +25,9 @@ pub(super) async fn talk(
                 let observations = year.observations();
                 let answers = ask_all(agents, &observations, &request).await?;
                 for (from, answer) in answers.into_iter().enumerate() {
+                    if answer.fallback {
+                        continue;
+                    }
                     let text = message_text(answer.response, from, year.year)?;
                     post(year, from, round, text, max_chars);
                 }
@@ -34,6 +38,9 @@ pub(super) async fn talk(
                 for from in speakers {
                     let obs = year.observation(from);
                     let answer = agents[from].answer(&obs, &request).await?;
+                    if answer.fallback {
+                        continue;
+                    }
                     let text = message_text(answer.response, from, year.year)?;
                     post(year, from, round, text, max_chars);
                 }

@@ -2,11 +2,11 @@
 //! vote, pledge, decision, repair, LLM call and engine outcome, in order.
 
 use crate::engine::{Applied, Decision};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One line of `events.jsonl`. Serialized with a `type` tag so that consumers can filter
 /// lines without knowing every variant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     RunStart {
@@ -28,15 +28,18 @@ pub enum Event {
         /// The agent wrote more than `max_message_chars`; `text` is cut.
         truncated: bool,
     },
+    /// A proposed TAC; `None`: the team abstained (its agent gave no valid answer), and
+    /// the proposal is left out of the median.
     Proposal {
         year: u32,
         team: usize,
-        tac: i64,
+        tac: Option<i64>,
     },
+    /// A vote; `accept: None`: the team abstained, and is left out of the accept share.
     Vote {
         year: u32,
         team: usize,
-        accept: bool,
+        accept: Option<bool>,
         reason: String,
     },
     QuotaOutcome {
@@ -115,7 +118,7 @@ impl Event {
 
 /// What an agent reports about its own answering (LLM agents; scripted agents report
 /// nothing). `kind` is the request kind (`decision`, `message`, …).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentEvent {
     /// One answered call (live or from the cache).
@@ -127,6 +130,8 @@ pub enum AgentEvent {
         repair: u32,
         provider: String,
         tokens_in: u64,
+        /// Input tokens served from the server's prompt cache (`None`: not reported).
+        tokens_cached: Option<u64>,
         tokens_out: u64,
         /// The server sent no usage; the counts are chars / 4.
         tokens_estimated: bool,
@@ -149,16 +154,29 @@ pub enum AgentEvent {
         agent: usize,
         year: u32,
         kind: String,
+        round: u32,
         repair: u32,
         error: String,
         /// The answer's text, cut to a few hundred characters.
         answer: String,
+    },
+    /// A transport fault, retried with the identical request (never a repair).
+    LlmRetry {
+        agent: usize,
+        year: u32,
+        kind: String,
+        /// `rate_limit`, `server_error`, `timeout`, `connection`, `malformed`.
+        fault: String,
+        error: String,
+        /// How long the transport waited before the retry.
+        delay_ms: u64,
     },
     /// The configured fallback replaced an answer.
     LlmFallback {
         agent: usize,
         year: u32,
         kind: String,
+        round: u32,
         fallback: String,
         reason: String,
     },

@@ -10,6 +10,7 @@
 //! (and `messages.csv`) first and `runs.csv` last: a run id in `runs.csv` therefore means
 //! all its rows are on disk, which is what resuming relies on.
 
+mod compact;
 mod csvfile;
 mod event;
 mod manifest;
@@ -17,6 +18,7 @@ mod rows;
 mod sink;
 mod status;
 
+pub use compact::{rewrite_runs, RUN_FILES};
 pub use csvfile::{header_of, write_atomic, write_event_log, EventLevel, EventLogs, ResultsWriter};
 pub use event::{AgentEvent, Event};
 pub use manifest::{Cell, Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION};

@@ -26,14 +26,39 @@ pub struct RunRow {
     pub total_assets: i64,
     pub gini_assets: f64,
     pub gini_catch: f64,
+    /// Decisions the engine had to repair (out of range, more ships than the fleet).
     pub invalid_decisions: u32,
+    /// LLM calls: first asks and repair re-asks (transport retries are not calls).
     pub llm_calls: u64,
+    /// Transport retries, all kinds (see the `retries_*` columns).
     pub llm_retries: u64,
+    /// Re-asks after an answer that failed validation.
     pub llm_repairs: u64,
+    /// Answers replaced by the configured fallback after `max_repairs`.
     pub llm_fallbacks: u64,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Cost as billed: input at the input price, cached input at the cached price,
+    /// output at the output price.
     pub cost_usd: f64,
+    /// Requests LLM agents answered (validly, after repairs, or by a fallback).
+    pub llm_answers: u64,
+    /// Of those, valid at the first call.
+    pub llm_valid_first_try: u64,
+    /// `llm_fallbacks / llm_answers` (0 without LLM agents). Above `[llm]
+    /// max_fallback_share` the run is `invalid`.
+    pub fallback_share: f64,
+    /// Input tokens served from the server's prompt cache (`cached_tokens`).
+    pub tokens_cached: u64,
+    /// Live calls whose server reported no cached-token count (counted as 0 cached).
+    pub calls_without_cache_report: u64,
+    /// Transport retries by kind: 429, 5xx, timeouts, connection errors, and success
+    /// responses whose body was not a chat completion.
+    pub retries_rate_limit: u64,
+    pub retries_server_error: u64,
+    pub retries_timeout: u64,
+    pub retries_connection: u64,
+    pub retries_malformed: u64,
     /// Years actually played (fewer than `years` with `stop_on_collapse` or a failure).
     pub years_played: u32,
     /// Why the run failed or stopped, if it did.
@@ -92,6 +117,8 @@ pub struct AgentRow {
     pub pledge_coast: Option<i64>,
     /// Whether the engine had to repair the requested decision.
     pub repaired: bool,
+    /// Whether the decision was the LLM agent's configured fallback (no valid answer).
+    pub fallback: bool,
     /// The catch the team declared (self-reported ledger only).
     pub reported_catch: Option<i64>,
 }

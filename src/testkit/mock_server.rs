@@ -283,6 +283,12 @@ async fn handle(
     }
 }
 
+/// The seed the request carries (as a real server would sample with it), mixed with the
+/// server's own.
+fn request_seed(body: &Value, seed: u64) -> u64 {
+    seed ^ body.get("seed").and_then(Value::as_u64).unwrap_or(0)
+}
+
 /// The attempt number of this body (0 for the first time it is seen).
 fn next_attempt(shared: &Shared, hash: u64) -> u32 {
     let mut map = match shared.attempts.lock() {
@@ -369,7 +375,13 @@ async fn chat(
             message["content"] = json!(bad_answer(bad, &facts));
         }
         None => {
-            message["content"] = json!(mock_text(opts.policy, opts.seed, opts.noise, &messages))
+            message["content"] = json!(mock_text(
+                opts.policy,
+                &crate::engine::GameParams::default(),
+                request_seed(&parsed, opts.seed),
+                opts.noise,
+                &messages,
+            ))
         }
     }
     if content_fault.is_some() {

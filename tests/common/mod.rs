@@ -95,3 +95,74 @@ impl Drop for Server {
         }
     }
 }
+
+/// A CSV file read whole, addressed by column name.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Table {
+        let mut reader =
+            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let header = reader.headers().unwrap().iter().map(String::from).collect();
+        let rows = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        Table { header, rows }
+    }
+
+    pub fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
+    }
+
+    /// One column of every row.
+    pub fn column(&self, name: &str) -> Vec<&str> {
+        let i = self.col(name);
+        self.rows.iter().map(|r| r[i].as_str()).collect()
+    }
+
+    /// One column of every row, parsed.
+    pub fn numbers(&self, name: &str) -> Vec<f64> {
+        self.column(name)
+            .iter()
+            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}: {v}")))
+            .collect()
+    }
+
+    /// The rows without the named columns.
+    pub fn without(&self, drop: &[&str]) -> Vec<Vec<String>> {
+        let keep: Vec<usize> = (0..self.header.len())
+            .filter(|i| !drop.contains(&self.header[*i].as_str()))
+            .collect();
+        self.rows
+            .iter()
+            .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
+            .collect()
+    }
+}
+
+/// The `runs.csv` columns that show how LLM calls went (retries, repairs, their tokens,
+/// cost and latency), not what the game did: they differ between a clean and a faulty
+/// transport while everything else must not.
+pub const LLM_ACCOUNTING: [&str; 14] = [
+    "llm_calls",
+    "llm_retries",
+    "llm_repairs",
+    "llm_valid_first_try",
+    "tokens_in",
+    "tokens_out",
+    "tokens_cached",
+    "cost_usd",
+    "calls_without_cache_report",
+    "retries_rate_limit",
+    "retries_server_error",
+    "retries_timeout",
+    "retries_connection",
+    "retries_malformed",
+];

@@ -183,7 +183,7 @@ fn reciprocal_turns_greedy_when_others_break_pledges() {
     obs.board.ledger.push(LedgerEntry {
         year: 1,
         team: 4,
-        pledge: Pledge::default(),
+        pledge: Some(Pledge::default()),
         order: 2,
         deep: 4,
         coast: 0,
