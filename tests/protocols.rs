@@ -661,3 +661,94 @@ fn hidden_stock_is_not_revealed() {
     );
     assert_eq!(shown.public.years_left, 20);
 }
+
+/// An agent whose answers to some requests are fallbacks (as an LLM agent's are when it
+/// cannot answer validly), with a placeholder that must not count.
+struct Abstaining {
+    inner: Fixed,
+    abstain: bool,
+}
+
+#[async_trait]
+impl Agent for Abstaining {
+    async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
+        let mut answer = self.inner.answer(obs, request).await?;
+        if self.abstain && matches!(request, Request::Proposal | Request::Vote { .. }) {
+            // The placeholder a fallback carries: it must never move the game.
+            answer.response = match answer.response {
+                Response::Proposal(_) => Response::Proposal(0),
+                Response::Vote(_) => Response::Vote(Vote {
+                    accept: false,
+                    reason: "abstained".into(),
+                }),
+                other => other,
+            };
+            answer.fallback = true;
+        }
+        Ok(answer)
+    }
+}
+
+#[test]
+fn abstentions_change_neither_the_median_nor_the_accept_share() {
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    // Teams 0 and 1 abstain; the others propose 400, 500, 600, 700 and accept.
+    let agents: Vec<Box<dyn Agent>> = (0..6)
+        .map(|t| {
+            Box::new(Abstaining {
+                inner: Fixed {
+                    tac: 100 * (t as i64 + 2),
+                    ..Fixed::new(t, &seen)
+                },
+                abstain: t < 2,
+            }) as Box<dyn Agent>
+        })
+        .collect();
+    let protocol = quota(Enforcement::Binding).build(ChaCha8Rng::seed_from_u64(7));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let record = runtime.block_on(game::play(
+        &GameParams::default(),
+        1,
+        agents,
+        protocol,
+        Vec::new(),
+        &|| None,
+    ));
+    let outcome = record
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::QuotaOutcome {
+                median,
+                accept_share,
+                adopted,
+                ..
+            } => Some((*median, *accept_share, *adopted)),
+            _ => None,
+        })
+        .unwrap();
+    // The median of 400..700 (550), not of 0, 0, 400..700 (450); four of four voters
+    // accept, not four of six.
+    assert_eq!(outcome, (Some(550), 1.0, true));
+    let abstained: Vec<usize> = record
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Proposal {
+                team, tac: None, ..
+            } => Some(*team),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(abstained, vec![0, 1]);
+    assert!(record.events.iter().any(|e| matches!(
+        e,
+        Event::Vote {
+            team: 1,
+            accept: None,
+            ..
+        }
+    )));
+}

@@ -34,6 +34,9 @@ pub struct MockServerArgs {
     pub max_faults_per_request: u32,
     #[arg(long)]
     pub omit_usage: bool,
+    /// Models `GET /models` lists, comma-separated (default: none; any name is served).
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<String>,
 }
 
 /// Runs the server: prints its address, stops on Ctrl-C.
@@ -52,6 +55,7 @@ pub async fn serve_until_ctrl_c(args: MockServerArgs) -> anyhow::Result<()> {
         },
         max_faults_per_request: args.max_faults_per_request,
         omit_usage: args.omit_usage,
+        models: args.models.clone(),
         stats: Arc::new(ServerStats::default()),
     };
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;

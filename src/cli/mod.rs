@@ -159,6 +159,13 @@ enum Command {
         #[arg(long)]
         cache_dir: Option<PathBuf>,
     },
+    /// Check each LLM provider of an experiment: reachable, model served, which
+    /// structured-output modes work, latency and tokens/s; recommend timeout_s,
+    /// max_concurrency and structured_output; estimate the sweep's wall time and cost.
+    Doctor {
+        /// The experiment file (TOML).
+        experiment: PathBuf,
+    },
     /// Check an experiment file without running it.
     Validate {
         /// The experiment file (TOML).
@@ -288,6 +295,27 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = fishbanks::llm::transcript::transcript(&dir, &cache, &run_id, agent)?;
             print!("{text}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { experiment } => {
+            let exp = Experiment::load(&experiment)?;
+            let options = RunOptions {
+                cache_mode: CacheMode::Live,
+                ..RunOptions::new(std::env::temp_dir())
+            };
+            let builder = AgentBuilder::for_experiment(&exp, &std::env::temp_dir(), &options)?;
+            let estimate = experiment::estimate::estimate(&exp, &builder)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let (report, ok) =
+                runtime.block_on(experiment::doctor::doctor(&exp, &builder, &estimate))?;
+            print!("{report}");
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Validate { experiment } => {
             let exp = Experiment::load(&experiment)?;

@@ -3,6 +3,7 @@
 //! deterministic ids), the runner, resuming, merging shards, the dry-run estimate and the
 //! end-of-sweep summary.
 
+pub mod doctor;
 mod error;
 pub mod estimate;
 pub mod merge;

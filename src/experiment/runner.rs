@@ -321,6 +321,10 @@ pub async fn run_with(
 ) -> Result<SweepOutcome, RunnerError> {
     let dir = exp.out_dir(&opts.out_root);
     let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
+    if let Some(factory) = &builder.llm {
+        let used: Vec<String> = exp.config.providers.keys().cloned().collect();
+        factory.preflight(&used).await?;
+    }
     let manifest = exp.manifest(&builder, opts.shard);
     let existing = super::resume::prepare(&manifest, &dir, opts.force_new, opts.retry_failed)?;
     let summary = Arc::new(SummarySink::new(&dir, &exp.plan.cells));

@@ -450,6 +450,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_call_carries_a_seed_of_its_replicate_and_call_site() {
+        let model = Scripted::new(vec!["{\"order\": 0, \"deep\": 1, \"coast\": 1}"]);
+        let f = AgentFactory::new(
+            &mock_providers(Policy::Greedy, 0.0),
+            &LlmSettings::default(),
+            facts(),
+            std::path::Path::new("/x"),
+            CacheMode::Live,
+            &BudgetConfig::default(),
+        )
+        .unwrap()
+        .with_raw_model("m", model.clone())
+        .unwrap();
+        let none = section("none");
+        let seeds = |replicate: u64| {
+            let spec = crate::llm::factory::AgentSpec {
+                replicate_seed: replicate,
+                ..spec("r", 0, &none)
+            };
+            let mut a = f.llm_agent(&spec).unwrap();
+            let model = model.clone();
+            async move {
+                decide(&mut a, &obs()).await.unwrap();
+                decide(&mut a, &sample_observation(&facts(), 4))
+                    .await
+                    .unwrap();
+                let seen = model.seen.lock().unwrap();
+                let n = seen.len();
+                (seen[n - 2].params.seed, seen[n - 1].params.seed)
+            }
+        };
+        let one = seeds(1).await;
+        assert_ne!(one.0, one.1, "another year, another seed");
+        assert_eq!(one, seeds(1).await, "the same replicate, the same seeds");
+        assert_ne!(one, seeds(2).await, "another replicate, other seeds");
+    }
+
+    #[tokio::test]
     async fn memory_is_bounded() {
         let (mut a, model) = scripted_agent(
             vec!["{\"order\": 0, \"deep\": 1, \"coast\": 1}"],

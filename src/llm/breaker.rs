@@ -159,7 +159,7 @@ impl ChatModel for Breaker {
         }
     }
 
-    async fn probe(&self) -> Result<(), LlmError> {
+    async fn probe(&self) -> Result<Vec<String>, LlmError> {
         self.inner.probe().await
     }
 }
@@ -201,7 +201,7 @@ mod tests {
                 latency_ms: 0,
             })
         }
-        async fn probe(&self) -> Result<(), LlmError> {
+        async fn probe(&self) -> Result<Vec<String>, LlmError> {
             if self.probes_failing.load(Ordering::SeqCst) > 0 {
                 self.probes_failing.fetch_sub(1, Ordering::SeqCst);
                 return Err(LlmError::Connection {
@@ -209,7 +209,7 @@ mod tests {
                     detail: "refused".into(),
                 });
             }
-            Ok(())
+            Ok(Vec::new())
         }
     }
 

@@ -43,7 +43,10 @@ pub struct AgentSpec<'a> {
 
 struct Installed {
     provider: Provider,
+    /// The provider's full stack: cache, breaker, limits, backend.
     model: Arc<dyn ChatModel>,
+    /// The backend alone (for the preflight check).
+    raw: Arc<dyn ChatModel>,
 }
 
 /// Builds LLM agents; shared by every run of a sweep.
@@ -133,7 +136,7 @@ impl AgentFactory {
     /// Wraps a raw model in the provider's limits, cache and budget.
     fn install(&mut self, name: &str, provider: Provider, raw: Arc<dyn ChatModel>) {
         let limited: Arc<dyn ChatModel> = Arc::new(Limited::new(
-            raw,
+            raw.clone(),
             provider.max_concurrency,
             provider.requests_per_minute,
         ));
@@ -166,8 +169,67 @@ impl AgentFactory {
             self.budget.clone(),
             provider.prices,
         ));
-        self.providers
-            .insert(name.to_string(), Installed { provider, model });
+        self.providers.insert(
+            name.to_string(),
+            Installed {
+                provider,
+                model,
+                raw,
+            },
+        );
+    }
+
+    /// Measure provider `spec.provider` with a typical prompt of `spec`'s seat (a
+    /// decision in the middle of the game), for `fishbanks doctor`.
+    pub async fn doctor(
+        &self,
+        spec: &AgentSpec<'_>,
+    ) -> Result<super::doctor::ProviderCheck, LlmError> {
+        let installed = self
+            .providers
+            .get(spec.provider)
+            .ok_or_else(|| LlmError::UnknownProvider(spec.provider.to_string()))?;
+        let mut agent = self.llm_agent(spec)?;
+        let years = self.game.years.max(1);
+        for y in 1..=years {
+            agent.remember_for_estimate(&sample_observation(&self.game, y));
+        }
+        let obs = sample_observation(&self.game, years / 2 + 1);
+        let limits = Limits {
+            max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
+        };
+        let schema = super::model::AnswerSchema {
+            name: "decision".into(),
+            schema: super::schema::answer_schema(&Request::Decision, &obs, limits),
+        };
+        let validate = |text: &str| {
+            super::parse::parse_answer(&Request::Decision, text, &obs, limits).map(|_| ())
+        };
+        super::doctor::check_provider(
+            spec.provider,
+            &installed.provider,
+            agent.prompt(&Request::Decision, &obs),
+            schema,
+            &validate,
+        )
+        .await
+    }
+
+    /// Check every `openai` provider named in `used` before a sweep (see
+    /// [`super::doctor::preflight`]); replay needs no server and checks nothing.
+    pub async fn preflight(&self, used: &[String]) -> Result<(), LlmError> {
+        if self.store.mode() == CacheMode::Replay {
+            return Ok(());
+        }
+        for name in used {
+            let Some(p) = self.providers.get(name) else {
+                continue;
+            };
+            if matches!(p.provider.backend, Backend::Openai { .. }) {
+                super::doctor::preflight(name, &p.provider, p.raw.as_ref()).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Replaces the raw model of a provider (tests), keeping its limits, cache and

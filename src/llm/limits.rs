@@ -77,6 +77,11 @@ impl ChatModel for Limited {
         }
         self.inner.complete(request).await
     }
+
+    /// Probes go straight through: they must work while calls queue.
+    async fn probe(&self) -> Result<Vec<String>, LlmError> {
+        self.inner.probe().await
+    }
 }
 
 #[cfg(test)]

@@ -356,6 +356,29 @@ mod tests {
     }
 
     #[test]
+    fn the_mock_plays_by_the_experiments_game() {
+        let facts = PromptFacts {
+            kind: Some(RequestKind::Decision),
+            teams: 6,
+            ships: 4,
+            order_limit: 2,
+            density: Some([0.8, 0.8]),
+            ..PromptFacts::default()
+        };
+        let mut rng = request_rng(1, 1);
+        let default = policy_answer(Policy::Greedy, &GameParams::default(), &facts, &mut rng);
+        assert_eq!(default["deep"], 4, "the deep sea pays best by default");
+        // Where deep-sea ships cost more than they can catch, greedy fishes the coast.
+        let mut dear = GameParams::default();
+        dear.deep.cost = 1000;
+        let answer = policy_answer(Policy::Greedy, &dear, &facts, &mut rng);
+        assert_eq!(
+            (answer["deep"].clone(), answer["coast"].clone()),
+            (json!(0), json!(4))
+        );
+    }
+
+    #[test]
     fn an_unknown_request_gets_an_answer_that_is_no_decision() {
         let messages = vec![ChatMessage::user("REQUEST: telepathy\nYour ships: 4\n")];
         let facts = read_prompt(&messages);

@@ -20,6 +20,7 @@ pub(crate) mod breaker;
 pub(crate) mod budget;
 pub(crate) mod cache;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub(crate) mod factory;
 pub(crate) mod limits;

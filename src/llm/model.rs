@@ -180,10 +180,11 @@ pub struct ChatResponse {
 pub trait ChatModel: Send + Sync {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError>;
 
-    /// Whether the backend answers at all (a cheap request, no chat). Used by the circuit
-    /// breaker while a provider is down; in-process models always answer.
-    async fn probe(&self) -> Result<(), LlmError> {
-        Ok(())
+    /// Whether the backend answers at all (a cheap request, no chat): the models it
+    /// lists (`GET /models`; empty when it lists none). Used before a sweep and by the
+    /// circuit breaker while a provider is down; in-process models always answer.
+    async fn probe(&self) -> Result<Vec<String>, LlmError> {
+        Ok(Vec::new())
     }
 }
 

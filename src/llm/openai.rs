@@ -529,7 +529,7 @@ impl ChatModel for OpenAiModel {
     }
 
     /// `GET /models`: answers when the server is up, whatever its load.
-    async fn probe(&self) -> Result<(), LlmError> {
+    async fn probe(&self) -> Result<Vec<String>, LlmError> {
         let mut request = self.http.get(format!("{}/models", self.base_url));
         if let Some(key) = &self.key {
             request = request.bearer_auth(key);
@@ -545,7 +545,18 @@ impl ChatModel for OpenAiModel {
                 detail: error_chain(&e),
             })?;
         if response.status().is_success() {
-            Ok(())
+            // Servers that list no models (or not as OpenAI does) still answered.
+            let body = response.bytes().await.unwrap_or_default();
+            let listed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            Ok(listed["data"]
+                .as_array()
+                .map(|models| {
+                    models
+                        .iter()
+                        .filter_map(|m| m["id"].as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default())
         } else {
             Err(LlmError::Http {
                 provider: self.name.clone(),
@@ -742,6 +753,10 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(parse_retry_after("soon", now), None);
+        // A date a fraction of a second away is rounded up, never early.
+        let soon = now - Duration::from_millis(300) + Duration::from_secs(2);
+        let date = httpdate::fmt_http_date(soon);
+        assert!(parse_retry_after(&date, now).unwrap() >= Duration::from_secs(1));
     }
 
     /// Plays `years` years with six LLM agents and no protocol, using only the engine;

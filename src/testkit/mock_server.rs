@@ -131,6 +131,8 @@ pub struct ServerOptions {
     pub max_faults_per_request: u32,
     /// Leave `usage` out of answers (clients must estimate).
     pub omit_usage: bool,
+    /// Models `GET /models` lists (empty: it lists none, and any name is served).
+    pub models: Vec<String>,
     pub stats: Arc<ServerStats>,
 }
 
@@ -146,6 +148,7 @@ impl Default for ServerOptions {
             faults: Fault::ALL.to_vec(),
             max_faults_per_request: 2,
             omit_usage: false,
+            models: Vec::new(),
             stats: Arc::new(ServerStats::default()),
         }
     }
@@ -192,16 +195,18 @@ pub async fn serve(
     Ok(())
 }
 
-struct HttpRequest {
-    method: String,
-    path: String,
-    body: Vec<u8>,
+pub(crate) struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    /// The request line and headers as received (without the blank line).
+    pub head: Vec<u8>,
+    pub body: Vec<u8>,
 }
 
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<HttpRequest>> {
+pub(crate) async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<HttpRequest>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -237,7 +242,12 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<HttpRequ
         body.extend_from_slice(&chunk[..n]);
     }
     body.truncate(length);
-    Ok(Some(HttpRequest { method, path, body }))
+    Ok(Some(HttpRequest {
+        method,
+        path,
+        head: buf[..head_end].to_vec(),
+        body,
+    }))
 }
 
 async fn respond(
@@ -270,7 +280,13 @@ async fn handle(
     shared.opts.stats.requests.fetch_add(1, Ordering::SeqCst);
     match (req.method.as_str(), req.path.trim_end_matches('/')) {
         ("GET", "/v1/models") | ("GET", "/models") => {
-            let body = json!({"object": "list", "data": [{"id": "mock", "object": "model", "owned_by": "fishbanks"}]});
+            let data: Vec<Value> = shared
+                .opts
+                .models
+                .iter()
+                .map(|m| json!({"id": m, "object": "model", "owned_by": "fishbanks"}))
+                .collect();
+            let body = json!({"object": "list", "data": data});
             respond(&mut stream, "200 OK", &[], &body.to_string()).await
         }
         ("POST", "/v1/chat/completions") | ("POST", "/chat/completions") => {

@@ -2,10 +2,13 @@
 //! need and a research build does not.
 //!
 //! - [`mock_server`]: an OpenAI-compatible HTTP server on loopback with fault injection.
+//! - [`chaos`]: a fault-injecting proxy between the harness and a server, which can also
+//!   go down and come back.
 //! - [`CrashAfter`]: a run sink that aborts the process right after a given number of
 //!   runs are written (`FISHBANKS_ABORT_AFTER_RUNS`), so resume tests crash
 //!   deterministically instead of racing a `kill`.
 
+pub mod chaos;
 pub mod mock_server;
 
 use crate::record::{FinishedRun, RecordError, RunSink};

@@ -166,3 +166,85 @@ pub const LLM_ACCOUNTING: [&str; 14] = [
     "retries_connection",
     "retries_malformed",
 ];
+
+/// The chaos proxy in front of an upstream server, in a runtime of its own.
+pub struct Chaos {
+    pub url: String,
+    pub control: Arc<fishbanks::testkit::chaos::ChaosControl>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Chaos {
+    /// A proxy to `upstream` (a `http://host:port/v1` URL) injecting faults at
+    /// `fault_rate`; it goes down by itself after `down_after` forwarded game calls (0:
+    /// never).
+    pub fn start(upstream: &str, fault_rate: f64, down_after: u64) -> Chaos {
+        use fishbanks::testkit::chaos::{serve_chaos, ChaosControl, ChaosFault, ChaosOptions};
+        let addr: std::net::SocketAddr = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches("/v1")
+            .parse()
+            .unwrap();
+        let options = ChaosOptions {
+            upstream: addr,
+            fault_rate,
+            faults: ChaosFault::ALL.to_vec(),
+            seed: 11,
+            max_faults_per_request: 2,
+            hang: std::time::Duration::from_millis(1500),
+        };
+        let control = Arc::new(ChaosControl::default());
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let ctl = Arc::clone(&control);
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                serve_chaos(listener, options, ctl, down_after, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Chaos {
+            url: format!("http://{addr}/v1"),
+            control,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Chaos {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Run the binary on an experiment file; returns its output.
+pub fn run_experiment(exp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args([
+            "run",
+            exp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}

@@ -1,0 +1,226 @@
+//! Checking providers before a sweep: [`preflight`] (is the server there, does it serve
+//! the model, does it accept a call in the configured structured-output mode) and the
+//! measurements behind `fishbanks doctor` ([`check_provider`]: latency and tokens per
+//! second of a typical prompt in every structured-output mode, whether the answers
+//! validate, whether the server answers requests in parallel).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::config::{Backend, Provider, StructuredOutput};
+use super::model::{
+    AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, SamplingParams,
+};
+use super::openai::OpenAiModel;
+use super::LlmError;
+use crate::agents::RequestKind;
+
+fn probe_context(kind: RequestKind) -> CallContext {
+    CallContext {
+        run_id: "preflight".into(),
+        agent: 0,
+        year: 0,
+        kind,
+        round: 0,
+        repair: 0,
+    }
+}
+
+/// Why a provider cannot be used, said so that the user can act.
+fn unusable(name: &str, provider: &Provider, what: String) -> LlmError {
+    let url = match &provider.backend {
+        Backend::Openai { base_url, .. } => base_url.as_str(),
+        Backend::Mock { .. } => "(in-process mock)",
+    };
+    LlmError::Config(format!("provider `{name}` at {url}: {what}"))
+}
+
+/// The server must answer `GET /models`, list the model when it lists any, and accept
+/// one tiny chat call in the provider's structured-output mode. Runs before run 1, so a
+/// server that is down or misconfigured stops the sweep before anything is recorded.
+pub async fn preflight(
+    name: &str,
+    provider: &Provider,
+    model: &dyn ChatModel,
+) -> Result<(), LlmError> {
+    let listed = model
+        .probe()
+        .await
+        .map_err(|e| unusable(name, provider, format!("unreachable ({e})")))?;
+    if !listed.is_empty() && !listed.contains(&provider.model) {
+        return Err(unusable(
+            name,
+            provider,
+            format!(
+                "does not serve model `{}` (it serves: {})",
+                provider.model,
+                listed.join(", ")
+            ),
+        ));
+    }
+    let request = ChatRequest {
+        messages: vec![ChatMessage::user(
+            "Reply with the JSON object {\"ok\": true} and nothing else.",
+        )],
+        params: SamplingParams {
+            temperature: Some(0.0),
+            seed: Some(0),
+            max_tokens: Some(16),
+        },
+        schema: Some(AnswerSchema {
+            name: "ok".into(),
+            schema: json!({"type": "object", "properties": {"ok": {"type": "boolean"}},
+                "required": ["ok"], "additionalProperties": false}),
+        }),
+        context: probe_context(RequestKind::Decision),
+    };
+    model.complete(&request).await.map_err(|e| {
+        unusable(
+            name,
+            provider,
+            format!(
+                "a chat call in structured_output = \"{}\" failed: {e}",
+                mode_name(provider.structured_output)
+            ),
+        )
+    })?;
+    Ok(())
+}
+
+pub fn mode_name(mode: StructuredOutput) -> &'static str {
+    match mode {
+        StructuredOutput::JsonSchema => "json_schema",
+        StructuredOutput::JsonObject => "json_object",
+        StructuredOutput::None => "none",
+    }
+}
+
+/// One typical call in one structured-output mode.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub latency: Duration,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub tokens_cached: Option<u64>,
+    /// Whether the answer passed the harness's validation (the error otherwise).
+    pub valid: Result<(), String>,
+    pub answer: String,
+}
+
+/// What `fishbanks doctor` found about one provider.
+#[derive(Debug, Clone)]
+pub struct ProviderCheck {
+    pub provider: String,
+    pub model: String,
+    /// `GET /models` latency, or why it failed.
+    pub reachable: Result<Duration, String>,
+    /// The models the server lists (empty: it lists none).
+    pub models: Vec<String>,
+    /// Per structured-output mode: a sample call, or why it failed.
+    pub modes: Vec<(StructuredOutput, Result<Sample, String>)>,
+    /// Wall time of one call against two at once (the same prompt): near 2× means the
+    /// server answers one request at a time.
+    pub parallel: Option<(Duration, Duration)>,
+}
+
+impl ProviderCheck {
+    /// The fastest mode whose answer validated, else the first that answered.
+    pub fn best(&self) -> Option<(StructuredOutput, &Sample)> {
+        let answered = || {
+            self.modes
+                .iter()
+                .filter_map(|(m, r)| r.as_ref().ok().map(|s| (*m, s)))
+        };
+        answered()
+            .find(|(_, s)| s.valid.is_ok())
+            .or_else(|| answered().next())
+    }
+
+    /// Whether two requests take about twice as long as one (a single-slot server).
+    pub fn serialized(&self) -> Option<bool> {
+        self.parallel
+            .map(|(one, two)| two.as_secs_f64() > 1.6 * one.as_secs_f64())
+    }
+}
+
+/// Measure a provider with a typical prompt (`messages`, `schema`) in every
+/// structured-output mode; `validate` is the harness's own validator of the answer.
+pub async fn check_provider(
+    name: &str,
+    provider: &Provider,
+    messages: Vec<ChatMessage>,
+    schema: AnswerSchema,
+    validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
+) -> Result<ProviderCheck, LlmError> {
+    let base = Arc::new(OpenAiModel::new(name, provider)?);
+    let started = Instant::now();
+    let (reachable, models) = match base.probe().await {
+        Ok(models) => (Ok(started.elapsed()), models),
+        Err(e) => (Err(e.to_string()), Vec::new()),
+    };
+    let mut check = ProviderCheck {
+        provider: name.to_string(),
+        model: provider.model.clone(),
+        reachable,
+        models,
+        modes: Vec::new(),
+        parallel: None,
+    };
+    if check.reachable.is_err() {
+        return Ok(check);
+    }
+    let request = ChatRequest {
+        messages,
+        params: SamplingParams {
+            temperature: provider.sampling.temperature,
+            seed: Some(1),
+            max_tokens: provider.sampling.max_tokens,
+        },
+        schema: Some(schema),
+        context: probe_context(RequestKind::Decision),
+    };
+    for mode in [
+        StructuredOutput::JsonSchema,
+        StructuredOutput::JsonObject,
+        StructuredOutput::None,
+    ] {
+        let in_mode = Provider {
+            structured_output: mode,
+            ..provider.clone()
+        };
+        let model = OpenAiModel::new(name, &in_mode)?;
+        let t = Instant::now();
+        let outcome = match model.complete(&request).await {
+            Ok(r) => Ok(Sample {
+                latency: t.elapsed(),
+                tokens_in: r.usage.tokens_in,
+                tokens_out: r.usage.tokens_out,
+                tokens_cached: r.usage.tokens_cached,
+                valid: validate(&r.text),
+                answer: r.text.chars().take(200).collect(),
+            }),
+            Err(e) => Err(e.to_string()),
+        };
+        check.modes.push((mode, outcome));
+    }
+    if let Some((mode, _)) = check.best() {
+        let model = Arc::new(OpenAiModel::new(
+            name,
+            &Provider {
+                structured_output: mode,
+                ..provider.clone()
+            },
+        )?);
+        let one = Instant::now();
+        let single = model.complete(&request).await.is_ok();
+        let one = one.elapsed();
+        let two = Instant::now();
+        let (a, b) = tokio::join!(model.complete(&request), model.complete(&request));
+        if single && a.is_ok() && b.is_ok() {
+            check.parallel = Some((one, two.elapsed()));
+        }
+    }
+    Ok(check)
+}
