@@ -10,6 +10,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn sweep(dir: &Path, name: &str, toml: &str) -> PathBuf {
+    sweep_with(dir, name, toml, &[])
+}
+
+fn sweep_with(dir: &Path, name: &str, toml: &str, extra: &[&str]) -> PathBuf {
     fs::create_dir_all(dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     fs::write(&path, toml).unwrap();
@@ -23,6 +27,7 @@ fn sweep(dir: &Path, name: &str, toml: &str) -> PathBuf {
             "--quiet",
             "--no-report",
         ])
+        .args(extra)
         .assert()
         .success();
     out.join(name)
@@ -78,29 +83,35 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
         assert!(dir.join(file).exists(), "{file}");
     }
     let report = fs::read_to_string(dir.join("report.md")).unwrap();
-    let line = |cell: &str| {
-        report
-            .lines()
-            .find(|l| l.starts_with(&format!("| {cell} |")))
-            .unwrap()
-            .to_string()
-    };
+    // The answer comes first, then the primary outcome.
+    assert!(
+        report.lines().nth(2).unwrap().starts_with("**For `"),
+        "{report}"
+    );
+    let primary = report.find("## Primary outcome: rmst").unwrap();
+    let validity = report.find("## Validity").unwrap();
+    let exploratory = report.find("## Exploratory outcomes").unwrap();
+    assert!(primary < validity && validity < exploratory);
     // All-greedy without a protocol collapses every time; followers under a binding quota never.
     assert!(
-        line("none/greedy").contains("| 0.00 [0.00, 0.16] |"),
-        "{}",
-        line("none/greedy")
+        report.contains("| none/greedy | 0.00 [0.00, 0.16] |"),
+        "{report}"
     );
     assert!(
-        line("quota/followers").contains("| 1.00 [0.84, 1.00] | > 20 | 20.00 |"),
-        "{}",
-        line("quota/followers")
+        report.contains("| quota/followers | 1.00 [0.84, 1.00] | > 20 | 20.00 |"),
+        "{report}"
     );
     assert!(
-        line("ledger/mixed").contains("<0.001"),
-        "a p-value against the reference: {}",
-        line("ledger/mixed")
+        report.contains("| none/greedy | 20 / 0 / 0 | 3.60 | (reference) |"),
+        "{report}"
     );
+    // Every other cell: an effect with its interval, a paired test over 20 seeds, a
+    // Holm-adjusted p.
+    assert!(
+        report.contains("wilcoxon, 20 pairs"),
+        "paired by seed: {report}"
+    );
+    assert!(report.contains("## Methods") && report.contains("fishbanks report"));
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 3, "the three plots inline");
     for external in ["<script", "<link", "src=", "@import"] {
@@ -109,9 +120,12 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
     // comparison.csv is tidy: one row per cell and metric, tests with p-values.
     let comparison = fs::read_to_string(dir.join("comparison.csv")).unwrap();
     assert!(comparison.starts_with("cell,protocol,population,metric,n,estimate,ci_low,ci_high,comparison,test,statistic,p_value,p_adjusted,effect_size"));
-    assert!(comparison
-        .lines()
-        .any(|l| l.starts_with("quota/greedy,") && l.contains(",rmst,") && l.contains("logrank")));
+    assert!(comparison.lines().any(|l| l.starts_with("quota/greedy,")
+        && l.contains(",delta_rmst,")
+        && l.contains("logrank")));
+    assert!(comparison.lines().any(|l| l.starts_with("quota/greedy,")
+        && l.contains(",delta_rmst,")
+        && l.contains(",wilcoxon,")));
     assert!(comparison.lines().any(|l| l.contains("mann_whitney")));
     let metrics = fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert_eq!(metrics.lines().count(), 241);
@@ -140,17 +154,24 @@ fn one_replicate_and_runs_of_different_length() {
     // Greedy runs stop early: fewer year rows than 4 runs × 12 years.
     assert!(years.lines().count() - 1 < 48);
     let report = fs::read_to_string(dir.join("report.md")).unwrap();
-    assert!(report.contains("| none/greedy | 1 (0, 0) |"), "{report}");
+    assert!(report.contains("| none/greedy | 1 / 0 / 0 |"), "{report}");
 }
 
 #[test]
 fn merged_directories_count_each_run_once_and_half_written_runs_are_ignored() {
     let work = tempfile::tempdir().unwrap();
-    let a = sweep(&work.path().join("a"), "m", &experiment("m", 3, ""));
-    let b = sweep(
+    // Two shards of one experiment.
+    let a = sweep_with(
+        &work.path().join("a"),
+        "m",
+        &experiment("m", 6, ""),
+        &["--shard", "1/2"],
+    );
+    let b = sweep_with(
         &work.path().join("b"),
         "m",
-        &experiment("m", 3, "").replace("seeds = 3", "seeds = 3\nfirst_seed = 4"),
+        &experiment("m", 6, ""),
+        &["--shard", "2/2"],
     );
     // A crash left rows of a run that never reached runs.csv.
     let mut years = fs::read_to_string(b.join("years.csv")).unwrap();
@@ -169,7 +190,7 @@ fn merged_directories_count_each_run_once_and_half_written_runs_are_ignored() {
         .success()
         .stderr(predicate::str::contains("24 runs in 4 cells"));
     let report = fs::read_to_string(merged.join("report.md")).unwrap();
-    assert!(report.contains("| none/greedy | 6 (0, 0) |"), "{report}");
+    assert!(report.contains("| none/greedy | 6 / 0 / 0 |"), "{report}");
     assert!(report.contains("Ignored 1 rows"), "{report}");
     // The same directory twice: runs counted once.
     fishbanks()
@@ -195,7 +216,7 @@ fn reference_protocol_can_be_chosen_and_must_exist() {
         .success();
     assert!(fs::read_to_string(dir.join("report.md"))
         .unwrap()
-        .contains("Reference protocol: `quota`"));
+        .contains("effect vs quota"));
     fishbanks()
         .args(["report", dir.to_str().unwrap(), "--reference", "nope"])
         .assert()
@@ -211,4 +232,63 @@ fn a_directory_that_is_not_a_results_directory_is_a_clear_error() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("is not a results directory"));
+}
+
+#[test]
+fn different_experiments_are_refused_unless_compared() {
+    let work = tempfile::tempdir().unwrap();
+    let a = sweep(&work.path().join("a"), "a", &experiment("a", 3, ""));
+    let b = sweep(
+        &work.path().join("b"),
+        "b",
+        &experiment("b", 3, "collapse_density = 0.2"),
+    );
+    fishbanks()
+        .args(["report", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
+        .arg(work.path().join("pooled"))
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("different experiments")
+                .and(predicate::str::contains("game"))
+                .and(predicate::str::contains("--compare")),
+        );
+    assert!(!work.path().join("pooled/report.md").exists());
+    // Side by side: each experiment's cells apart, each analysed with its own game.
+    let out = work.path().join("compared");
+    fishbanks()
+        .args([
+            "report",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--compare",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("24 runs in 8 cells"));
+    let report = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("| none/a:greedy |") && report.contains("| none/b:greedy |"));
+    assert!(report.contains("effect vs none"));
+}
+
+#[test]
+fn a_cell_of_identical_replicates_is_flagged_and_not_tested() {
+    let work = tempfile::tempdir().unwrap();
+    // Scripted agents without tremble play one game whatever the seed.
+    let text = experiment("same", 4, "").replace(", tremble = 0.1", "");
+    let dir = sweep(work.path(), "same", &text);
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("are the SAME game"), "{report}");
+    assert!(
+        report.contains("not computed: identical replicates"),
+        "{report}"
+    );
+    assert!(report.contains("1 of 4 (IDENTICAL)"), "{report}");
+    assert!(report.contains("nothing can be said"), "{report}");
 }

@@ -138,3 +138,50 @@ fn holm_matches_its_definition() {
         }
     }
 }
+
+#[test]
+fn kaplan_meier_bands_match_lifelines() {
+    let r = reference();
+    for (name, set) in r["km"].as_object().unwrap() {
+        let km = stats::kaplan_meier(&survival_data(set));
+        let band = stats::km_band(&km);
+        // lifelines lists every time, the harness only event times: compare at those.
+        let times = set["times"].as_array().unwrap();
+        for (i, step) in km.iter().enumerate() {
+            let j = times
+                .iter()
+                .position(|t| f(t) == step.time)
+                .unwrap_or_else(|| panic!("{name}: time {}", step.time));
+            let (lo, hi) = (f(&set["lower"][j]), f(&set["upper"][j]));
+            if step.survival > 0.0 && step.survival < 1.0 {
+                close(band[i].0, lo, &format!("{name}: lower at {}", step.time));
+                close(band[i].1, hi, &format!("{name}: upper at {}", step.time));
+            }
+        }
+    }
+}
+
+#[test]
+fn wilcoxon_matches_scipy() {
+    for case in reference()["wilcoxon"].as_array().unwrap() {
+        let d: Vec<f64> = case["d"].as_array().unwrap().iter().map(f).collect();
+        let t = stats::wilcoxon(&d).unwrap();
+        let name = case["name"].as_str().unwrap();
+        close(
+            t.statistic,
+            f(&case["statistic"]),
+            &format!("{name}: statistic"),
+        );
+        close(t.p_value, f(&case["p"]), &format!("{name}: p"));
+    }
+    assert_eq!(stats::wilcoxon(&[0.0, 0.0]), None);
+}
+
+#[test]
+fn mcnemar_matches_scipy() {
+    for case in reference()["mcnemar"].as_array().unwrap() {
+        let t = stats::mcnemar(case["b"].as_u64().unwrap(), case["c"].as_u64().unwrap());
+        close(t.p_value, f(&case["p"]), "mcnemar p");
+    }
+    assert_eq!(stats::mcnemar(0, 0).p_value, 1.0);
+}

@@ -1,11 +1,18 @@
 //! Per-run metrics and per-cell statistics: the numbers of the report.
+//!
+//! Every cell is compared with the reference protocol of the same population (and
+//! experiment). Replicate k of every cell faces the same random draws (common random
+//! numbers), so runs are paired by seed: paired tests (McNemar, Wilcoxon signed-rank)
+//! and paired bootstrap intervals come first, the unpaired ones (Fisher, log-rank,
+//! Mann–Whitney) beside them. The experiment's primary outcome is one family, Holm-
+//! adjusted across all its contrasts; every other outcome is exploratory.
 
-use super::load::{Loaded, RunExtras};
+use super::load::{CellInfo, Loaded, RunExtras};
 use super::stats::{self, KmStep, Test};
 use crate::engine::Area;
 use crate::record::{RunRow, RunStatus};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One row of `metrics.csv`: `runs.csv`'s outcome plus the derived metrics (DESIGN §9).
 #[derive(Debug, Clone, Serialize)]
@@ -18,9 +25,17 @@ pub struct RunMetrics {
     pub status: RunStatus,
     pub collapsed: bool,
     pub survival_years: u32,
+    /// The stock came back above the collapse threshold after falling below it.
+    pub recovered: bool,
+    /// Combined stock at the horizon.
     pub final_stock: i64,
+    /// The smallest combined stock after a harvest, and its year.
+    pub min_stock: Option<i64>,
+    pub min_stock_year: Option<u32>,
     pub total_catch: i64,
     pub total_assets: i64,
+    /// Revenue minus operating costs of all teams over the run.
+    pub cumulative_profit: i64,
     pub gini_assets: f64,
     /// total catch / (years × combined maximum sustainable yield).
     pub efficiency: f64,
@@ -37,9 +52,16 @@ pub struct RunMetrics {
     pub first_debt_year: Option<u32>,
     pub collapse_year_deep: Option<u32>,
     pub collapse_year_coast: Option<u32>,
+    pub llm_answers: u64,
+    pub llm_valid_first_try: u64,
+    pub llm_fallbacks: u64,
+    pub fallback_share: f64,
     pub tokens_in: u64,
+    pub tokens_cached: u64,
     pub tokens_out: u64,
     pub cost_usd: f64,
+    /// A hash of the run's applied decisions: equal hashes mean identical games.
+    pub decisions: String,
 }
 
 impl RunMetrics {
@@ -54,9 +76,13 @@ impl RunMetrics {
             status: row.status,
             collapsed: row.collapsed,
             survival_years: row.survival_years,
+            recovered: extra.recovered,
             final_stock: row.final_stock_deep + row.final_stock_coast,
+            min_stock: extra.min_stock.map(|(s, _)| s),
+            min_stock_year: extra.min_stock.map(|(_, y)| y),
             total_catch: row.total_catch,
             total_assets: row.total_assets,
+            cumulative_profit: extra.cumulative_profit(),
             gini_assets: row.gini_assets,
             efficiency: if combined_msy > 0.0 && row.years > 0 {
                 row.total_catch as f64 / (row.years as f64 * combined_msy)
@@ -72,42 +98,52 @@ impl RunMetrics {
             first_debt_year: extra.first_debt_year,
             collapse_year_deep: extra.collapse_year_deep,
             collapse_year_coast: extra.collapse_year_coast,
+            llm_answers: row.llm_answers,
+            llm_valid_first_try: row.llm_valid_first_try,
+            llm_fallbacks: row.llm_fallbacks,
+            fallback_share: row.fallback_share,
             tokens_in: row.tokens_in,
+            tokens_cached: row.tokens_cached,
             tokens_out: row.tokens_out,
             cost_usd: row.cost_usd,
+            decisions: format!("{:016x}", extra.decisions),
         }
     }
 }
 
-/// The numeric outcomes summarised per cell and compared between protocols.
+/// The continuous outcomes summarised per cell and compared between protocols.
+/// (`efficiency` is total catch rescaled, so it is in `metrics.csv` but not compared.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Outcome {
     FinalStock,
+    MinStock,
     TotalCatch,
+    CumulativeProfit,
     TotalAssets,
     GiniAssets,
-    Efficiency,
     OveruseShare,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::FinalStock,
+        Outcome::MinStock,
         Outcome::TotalCatch,
+        Outcome::CumulativeProfit,
         Outcome::TotalAssets,
         Outcome::GiniAssets,
-        Outcome::Efficiency,
         Outcome::OveruseShare,
     ];
 
-    /// The metric's name in `metrics.csv` and `comparison.csv`.
+    /// The metric's name in `metrics.csv`, `comparison.csv` and `primary_outcome`.
     pub fn name(self) -> &'static str {
         match self {
             Outcome::FinalStock => "final_stock",
+            Outcome::MinStock => "min_stock",
             Outcome::TotalCatch => "total_catch",
+            Outcome::CumulativeProfit => "cumulative_profit",
             Outcome::TotalAssets => "total_assets",
             Outcome::GiniAssets => "gini_assets",
-            Outcome::Efficiency => "efficiency",
             Outcome::OveruseShare => "overuse_share",
         }
     }
@@ -116,12 +152,44 @@ impl Outcome {
     pub fn of(self, m: &RunMetrics) -> f64 {
         match self {
             Outcome::FinalStock => m.final_stock as f64,
+            Outcome::MinStock => m.min_stock.unwrap_or(0) as f64,
             Outcome::TotalCatch => m.total_catch as f64,
+            Outcome::CumulativeProfit => m.cumulative_profit as f64,
             Outcome::TotalAssets => m.total_assets as f64,
             Outcome::GiniAssets => m.gini_assets,
-            Outcome::Efficiency => m.efficiency,
             Outcome::OveruseShare => m.overuse_share,
         }
+    }
+}
+
+/// What a contrast against the reference is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Measure {
+    /// Survival time: the restricted mean survival time to the horizon (ΔRMST).
+    Rmst,
+    /// The share of runs that never collapsed (difference of survival rates).
+    Survival,
+    Outcome(Outcome),
+}
+
+impl Measure {
+    pub fn all() -> Vec<Measure> {
+        let mut all = vec![Measure::Rmst, Measure::Survival];
+        all.extend(Outcome::ALL.iter().map(|o| Measure::Outcome(*o)));
+        all
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Rmst => "rmst",
+            Measure::Survival => "survival_rate",
+            Measure::Outcome(o) => o.name(),
+        }
+    }
+
+    /// The measure named by `primary_outcome`.
+    pub fn parse(name: &str) -> Option<Measure> {
+        Measure::all().into_iter().find(|m| m.name() == name)
     }
 }
 
@@ -132,30 +200,99 @@ pub struct Estimate {
     pub ci: Option<(f64, f64)>,
 }
 
+/// How well the agents of a cell played (LLM agents; zero for scripted ones).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Validity {
+    pub llm_answers: u64,
+    pub valid_first_try: u64,
+    pub fallbacks: u64,
+    pub tokens_in: u64,
+    pub tokens_cached: u64,
+    pub tokens_out: u64,
+    pub cost_usd: f64,
+}
+
+impl Validity {
+    pub fn fallback_share(&self) -> Option<f64> {
+        (self.llm_answers > 0).then(|| self.fallbacks as f64 / self.llm_answers as f64)
+    }
+    pub fn valid_first_try_share(&self) -> Option<f64> {
+        (self.llm_answers > 0).then(|| self.valid_first_try as f64 / self.llm_answers as f64)
+    }
+}
+
 /// Everything the report says about one cell.
 #[derive(Debug, Clone)]
 pub struct CellStats {
     pub cell: String,
     pub protocol: String,
+    pub protocol_kind: String,
     pub population: String,
-    /// Runs recorded, of which ok, failed, budget-stopped.
+    pub experiment: String,
+    pub horizon: u32,
+    /// Runs recorded, by status (only `ok` runs enter the statistics).
     pub runs: usize,
     pub ok: usize,
+    pub invalid: usize,
     pub failed: usize,
-    pub budget_exceeded: usize,
+    pub budget: usize,
+    pub validity: Validity,
+    /// Distinct decision sequences among the `ok` runs.
+    pub distinct_games: usize,
     pub survival_rate: f64,
     pub survival_ci: Option<(f64, f64)>,
     pub km: Vec<KmStep>,
+    /// Greenwood 95% band of each KM step.
+    pub km_band: Vec<(f64, f64)>,
+    /// Survival times of the `ok` runs with whether they collapsed (for censoring ticks).
+    pub survival_times: Vec<(f64, bool)>,
     pub median_survival: Option<f64>,
     pub rmst: f64,
-    /// Against the reference protocol with the same population.
-    pub logrank: Option<Test>,
-    pub fisher_p: Option<f64>,
+    pub recovered_share: Option<f64>,
     pub outcomes: BTreeMap<Outcome, Estimate>,
     pub quota_compliance: Option<f64>,
     pub ledger_violations: f64,
-    pub tokens: u64,
-    pub cost_usd: f64,
+}
+
+impl CellStats {
+    /// Every `ok` replicate played the same game: there is one observation, not `ok`,
+    /// and no statistic over them means anything.
+    pub fn identical_replicates(&self) -> bool {
+        self.ok > 1 && self.distinct_games == 1
+    }
+
+    /// `ok` runs that repeat another run's game.
+    pub fn duplicate_replicates(&self) -> usize {
+        self.ok.saturating_sub(self.distinct_games)
+    }
+}
+
+/// A cell against the reference protocol of its population, on one measure.
+#[derive(Debug, Clone)]
+pub struct Contrast {
+    pub cell: String,
+    pub protocol: String,
+    pub population: String,
+    pub reference_cell: String,
+    pub measure: Measure,
+    /// The experiment's primary outcome (one Holm family); the rest is exploratory.
+    pub primary: bool,
+    /// Cell minus reference (RMST in years, survival rate, or the outcome's mean).
+    pub effect: f64,
+    /// Bootstrap 95% interval of `effect` (paired over seeds when the runs pair up).
+    pub ci: Option<(f64, f64)>,
+    /// Runs paired by seed (0: the unpaired analysis only).
+    pub pairs: usize,
+    /// The paired test (McNemar for survival, Wilcoxon signed-rank otherwise).
+    pub paired: Option<(&'static str, Test)>,
+    /// The unpaired test (Fisher, log-rank, Mann–Whitney) and, for outcomes, Cliff's
+    /// delta.
+    pub unpaired: Option<(&'static str, Test)>,
+    pub cliffs_delta: Option<f64>,
+    /// The p-value the contrast is judged by (paired when there are pairs) and its Holm
+    /// adjustment within the measure's family.
+    pub p_value: Option<f64>,
+    pub p_adjusted: Option<f64>,
 }
 
 /// A Mann–Whitney comparison of two protocols on one outcome, within a population.
@@ -174,23 +311,33 @@ pub struct PairTest {
 #[derive(Debug, Clone)]
 pub struct Comparison {
     pub reference: String,
-    pub horizon: u32,
+    pub primary: Measure,
     pub cells: Vec<CellStats>,
+    pub contrasts: Vec<Contrast>,
     pub pairs: Vec<PairTest>,
 }
 
-fn survival_data(runs: &[&RunMetrics]) -> Vec<(f64, bool)> {
-    runs.iter()
-        .map(|m| (m.survival_years as f64, m.collapsed))
-        .collect()
+impl Comparison {
+    pub fn cell(&self, cell: &str) -> Option<&CellStats> {
+        self.cells.iter().find(|c| c.cell == cell)
+    }
+
+    /// The contrast of `cell` on `measure`, if computed.
+    pub fn contrast(&self, cell: &str, measure: Measure) -> Option<&Contrast> {
+        self.contrasts
+            .iter()
+            .find(|c| c.cell == cell && c.measure == measure)
+    }
 }
 
 /// Seed of a bootstrap: a stable hash of what it is about, so reports are reproducible.
-fn seed_of(cell: &str, outcome: &str) -> u64 {
+fn seed_of(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
-    for b in cell.bytes().chain([0]).chain(outcome.bytes()) {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
+    for part in parts {
+        for b in part.bytes().chain([0]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
     }
     h
 }
@@ -198,114 +345,381 @@ fn seed_of(cell: &str, outcome: &str) -> u64 {
 /// Number of bootstrap resamples.
 pub const RESAMPLES: usize = 2000;
 
-/// Compute every cell's statistics and the pairwise tests.
-pub fn compare(loaded: &Loaded, metrics: &[RunMetrics], reference: &str) -> Comparison {
-    let horizon = loaded.manifest.years;
-    let ok_of = |cell: &str| -> Vec<&RunMetrics> {
-        metrics
-            .iter()
-            .filter(|m| m.cell == cell && m.status.is_ok())
-            .collect()
-    };
+fn survival_data(runs: &[&RunMetrics]) -> Vec<(f64, bool)> {
+    runs.iter()
+        .map(|m| (m.survival_years as f64, m.collapsed))
+        .collect()
+}
+
+fn rmst_of(runs: &[&RunMetrics], horizon: f64) -> f64 {
+    stats::rmst(&stats::kaplan_meier(&survival_data(runs)), horizon)
+}
+
+fn survival_rate(runs: &[&RunMetrics]) -> f64 {
+    if runs.is_empty() {
+        f64::NAN
+    } else {
+        runs.iter().filter(|m| !m.collapsed).count() as f64 / runs.len() as f64
+    }
+}
+
+/// Compute every cell's statistics and every contrast.
+pub fn compare(
+    loaded: &Loaded,
+    metrics: &[RunMetrics],
+    reference: &str,
+    primary: Measure,
+) -> Comparison {
+    let mut by_cell: HashMap<&str, Vec<&RunMetrics>> = HashMap::new();
+    for m in metrics {
+        by_cell.entry(m.cell.as_str()).or_default().push(m);
+    }
+    let empty = Vec::new();
     let mut cells = Vec::new();
-    for (cell, protocol, population) in &loaded.manifest.cells {
-        let all: Vec<&RunMetrics> = metrics.iter().filter(|m| &m.cell == cell).collect();
+    for info in &loaded.cells {
+        let all = by_cell.get(info.cell.as_str()).unwrap_or(&empty);
         if all.is_empty() {
             continue;
         }
-        let ok = ok_of(cell);
-        let collapsed = ok.iter().filter(|m| m.collapsed).count();
-        let survived = ok.len() - collapsed;
-        let data = survival_data(&ok);
-        let km = stats::kaplan_meier(&data);
-        let reference_cell = format!("{reference}/{population}");
-        let reference_runs = ok_of(&reference_cell);
-        let against_reference = protocol != reference && !reference_runs.is_empty();
-        let logrank =
-            against_reference.then(|| stats::logrank(&data, &survival_data(&reference_runs)));
-        let fisher_p = against_reference.then(|| {
-            let ref_collapsed = reference_runs.iter().filter(|m| m.collapsed).count() as u64;
-            stats::fisher_exact(
-                collapsed as u64,
-                survived as u64,
-                ref_collapsed,
-                reference_runs.len() as u64 - ref_collapsed,
-            )
-        });
-        let outcomes = Outcome::ALL
-            .into_iter()
-            .map(|o| {
-                let values: Vec<f64> = ok.iter().map(|m| o.of(m)).collect();
-                (
-                    o,
-                    Estimate {
-                        mean: stats::mean(&values),
-                        ci: stats::bootstrap_mean_ci(&values, RESAMPLES, seed_of(cell, o.name())),
-                    },
-                )
-            })
-            .collect();
-        let compliance: Vec<f64> = ok.iter().filter_map(|m| m.quota_compliance).collect();
-        cells.push(CellStats {
-            cell: cell.clone(),
-            protocol: protocol.clone(),
-            population: population.clone(),
-            runs: all.len(),
-            ok: ok.len(),
-            failed: all.iter().filter(|m| m.status == RunStatus::Failed).count(),
-            budget_exceeded: all.iter().filter(|m| m.status == RunStatus::Budget).count(),
-            survival_rate: if ok.is_empty() {
-                f64::NAN
-            } else {
-                survived as f64 / ok.len() as f64
-            },
-            survival_ci: stats::wilson(survived as u64, ok.len() as u64),
-            median_survival: stats::km_median(&km),
-            rmst: stats::rmst(&km, horizon as f64),
-            km,
-            logrank,
-            fisher_p,
-            outcomes,
-            quota_compliance: (!compliance.is_empty()).then(|| stats::mean(&compliance)),
-            ledger_violations: stats::mean(
-                &ok.iter()
-                    .map(|m| m.ledger_violations as f64)
-                    .collect::<Vec<_>>(),
-            ),
-            tokens: all.iter().map(|m| m.tokens_in + m.tokens_out).sum(),
-            cost_usd: all.iter().map(|m| m.cost_usd).sum(),
-        });
+        let horizon = loaded.experiments[info.experiment].years;
+        cells.push(cell_stats(
+            info,
+            &loaded.experiments[info.experiment].name,
+            horizon,
+            all,
+        ));
     }
-    let pairs = pairwise(&cells, metrics);
+    let ok_by_cell: HashMap<&str, Vec<&RunMetrics>> = by_cell
+        .iter()
+        .map(|(cell, runs)| {
+            (
+                *cell,
+                runs.iter().copied().filter(|m| m.status.is_ok()).collect(),
+            )
+        })
+        .collect();
+    let ok_runs =
+        |cell: &str| -> Vec<&RunMetrics> { ok_by_cell.get(cell).cloned().unwrap_or_default() };
+    let mut contrasts = Vec::new();
+    for c in &cells {
+        if c.protocol == reference {
+            continue;
+        }
+        let reference_cell = format!("{reference}/{}", c.population);
+        let Some(r) = cells.iter().find(|x| x.cell == reference_cell) else {
+            continue;
+        };
+        // A cell of identical copies has one observation: nothing to test.
+        if c.identical_replicates() || r.identical_replicates() {
+            continue;
+        }
+        let (x, y) = (ok_runs(&c.cell), ok_runs(&reference_cell));
+        if x.is_empty() || y.is_empty() {
+            continue;
+        }
+        for measure in Measure::all() {
+            contrasts.push(contrast(c, &reference_cell, measure, primary, &x, &y));
+        }
+    }
+    // Holm within each measure's family; the primary measure's family is what answers
+    // the question.
+    for measure in Measure::all() {
+        let family: Vec<usize> = (0..contrasts.len())
+            .filter(|&i| contrasts[i].measure == measure && contrasts[i].p_value.is_some())
+            .collect();
+        let adjusted = stats::holm(
+            &family
+                .iter()
+                .map(|&i| contrasts[i].p_value.unwrap_or(1.0))
+                .collect::<Vec<_>>(),
+        );
+        for (&i, p) in family.iter().zip(adjusted) {
+            contrasts[i].p_adjusted = Some(p);
+        }
+    }
+    let pairs = pairwise(&cells, &ok_by_cell);
     Comparison {
         reference: reference.to_string(),
-        horizon,
+        primary,
         cells,
+        contrasts,
         pairs,
     }
 }
 
+fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetrics]) -> CellStats {
+    let ok: Vec<&RunMetrics> = all.iter().copied().filter(|m| m.status.is_ok()).collect();
+    let count = |s: RunStatus| all.iter().filter(|m| m.status == s).count();
+    let mut validity = Validity::default();
+    for m in all {
+        validity.llm_answers += m.llm_answers;
+        validity.valid_first_try += m.llm_valid_first_try;
+        validity.fallbacks += m.llm_fallbacks;
+        validity.tokens_in += m.tokens_in;
+        validity.tokens_cached += m.tokens_cached;
+        validity.tokens_out += m.tokens_out;
+        validity.cost_usd += m.cost_usd;
+    }
+    let distinct_games = ok
+        .iter()
+        .map(|m| &m.decisions)
+        .collect::<HashSet<_>>()
+        .len();
+    let survived = ok.iter().filter(|m| !m.collapsed).count();
+    let data = survival_data(&ok);
+    let km = stats::kaplan_meier(&data);
+    let fell: Vec<&&RunMetrics> = ok.iter().filter(|m| m.collapsed).collect();
+    let outcomes = Outcome::ALL
+        .into_iter()
+        .map(|o| {
+            let values: Vec<f64> = ok.iter().map(|m| o.of(m)).collect();
+            (
+                o,
+                Estimate {
+                    mean: stats::mean(&values),
+                    ci: stats::bootstrap_mean_ci(
+                        &values,
+                        RESAMPLES,
+                        seed_of(&[&info.cell, o.name()]),
+                    ),
+                },
+            )
+        })
+        .collect();
+    let compliance: Vec<f64> = ok.iter().filter_map(|m| m.quota_compliance).collect();
+    CellStats {
+        cell: info.cell.clone(),
+        protocol: info.protocol.clone(),
+        protocol_kind: info.protocol_kind.clone(),
+        population: info.population.clone(),
+        experiment: experiment.to_string(),
+        horizon,
+        runs: all.len(),
+        ok: ok.len(),
+        invalid: count(RunStatus::Invalid),
+        failed: count(RunStatus::Failed),
+        budget: count(RunStatus::Budget),
+        validity,
+        distinct_games,
+        survival_rate: if ok.is_empty() {
+            f64::NAN
+        } else {
+            survived as f64 / ok.len() as f64
+        },
+        survival_ci: stats::wilson(survived as u64, ok.len() as u64),
+        median_survival: stats::km_median(&km),
+        rmst: stats::rmst(&km, horizon as f64),
+        km_band: stats::km_band(&km),
+        km,
+        survival_times: data,
+        recovered_share: (!fell.is_empty())
+            .then(|| fell.iter().filter(|m| m.recovered).count() as f64 / fell.len() as f64),
+        outcomes,
+        quota_compliance: (!compliance.is_empty()).then(|| stats::mean(&compliance)),
+        ledger_violations: stats::mean(
+            &ok.iter()
+                .map(|m| m.ledger_violations as f64)
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+/// Runs of two cells paired by seed.
+fn paired<'a>(x: &[&'a RunMetrics], y: &[&'a RunMetrics]) -> Vec<(&'a RunMetrics, &'a RunMetrics)> {
+    let by_seed: HashMap<u64, &RunMetrics> = y.iter().map(|m| (m.seed, *m)).collect();
+    x.iter()
+        .filter_map(|a| by_seed.get(&a.seed).map(|b| (*a, *b)))
+        .collect()
+}
+
+fn contrast(
+    cell: &CellStats,
+    reference_cell: &str,
+    measure: Measure,
+    primary: Measure,
+    x: &[&RunMetrics],
+    y: &[&RunMetrics],
+) -> Contrast {
+    let horizon = cell.horizon as f64;
+    let pairs = paired(x, y);
+    let seed = seed_of(&[&cell.cell, reference_cell, measure.name()]);
+    let paired_ok = pairs.len() >= 2;
+    let (effect, ci, paired_test, unpaired_test, delta) = match measure {
+        Measure::Rmst => {
+            let effect = rmst_of(x, horizon) - rmst_of(y, horizon);
+            let ci = if paired_ok {
+                stats::paired_bootstrap_ci(
+                    &pairs,
+                    |s| {
+                        let (a, b): (Vec<&RunMetrics>, Vec<&RunMetrics>) =
+                            s.iter().map(|p| (p.0, p.1)).unzip();
+                        rmst_of(&a, horizon) - rmst_of(&b, horizon)
+                    },
+                    RESAMPLES,
+                    seed,
+                )
+            } else {
+                unpaired_ci(x, y, |a, b| rmst_of(a, horizon) - rmst_of(b, horizon), seed)
+            };
+            // All censoring is at the horizon, so survival years order the runs and
+            // their paired differences can be ranked.
+            let diffs: Vec<f64> = pairs
+                .iter()
+                .map(|(a, b)| a.survival_years as f64 - b.survival_years as f64)
+                .collect();
+            let paired_test = paired_ok
+                .then(|| stats::wilcoxon(&diffs))
+                .flatten()
+                .or(paired_ok.then_some(Test {
+                    statistic: 0.0,
+                    p_value: 1.0,
+                }))
+                .map(|t| ("wilcoxon", t));
+            let logrank = stats::logrank(&survival_data(x), &survival_data(y));
+            (effect, ci, paired_test, Some(("logrank", logrank)), None)
+        }
+        Measure::Survival => {
+            let effect = survival_rate(x) - survival_rate(y);
+            let ci = if paired_ok {
+                stats::paired_bootstrap_ci(
+                    &pairs,
+                    |s| {
+                        let n = s.len() as f64;
+                        s.iter()
+                            .map(|p| f64::from(!p.0.collapsed) - f64::from(!p.1.collapsed))
+                            .sum::<f64>()
+                            / n
+                    },
+                    RESAMPLES,
+                    seed,
+                )
+            } else {
+                unpaired_ci(x, y, |a, b| survival_rate(a) - survival_rate(b), seed)
+            };
+            let only_x = pairs
+                .iter()
+                .filter(|(a, b)| a.collapsed && !b.collapsed)
+                .count();
+            let only_y = pairs
+                .iter()
+                .filter(|(a, b)| !a.collapsed && b.collapsed)
+                .count();
+            let mcnemar =
+                paired_ok.then(|| ("mcnemar", stats::mcnemar(only_x as u64, only_y as u64)));
+            let xc = x.iter().filter(|m| m.collapsed).count() as u64;
+            let yc = y.iter().filter(|m| m.collapsed).count() as u64;
+            let fisher = stats::fisher_exact(xc, x.len() as u64 - xc, yc, y.len() as u64 - yc);
+            let fisher = Test {
+                statistic: f64::NAN,
+                p_value: fisher,
+            };
+            (effect, ci, mcnemar, Some(("fisher_exact", fisher)), None)
+        }
+        Measure::Outcome(o) => {
+            let (vx, vy): (Vec<f64>, Vec<f64>) = (
+                x.iter().map(|m| o.of(m)).collect(),
+                y.iter().map(|m| o.of(m)).collect(),
+            );
+            let effect = stats::mean(&vx) - stats::mean(&vy);
+            let diffs: Vec<f64> = pairs.iter().map(|(a, b)| o.of(a) - o.of(b)).collect();
+            let ci = if paired_ok {
+                stats::bootstrap_mean_ci(&diffs, RESAMPLES, seed)
+            } else {
+                unpaired_ci(
+                    x,
+                    y,
+                    |a, b| {
+                        stats::mean(&a.iter().map(|m| o.of(m)).collect::<Vec<_>>())
+                            - stats::mean(&b.iter().map(|m| o.of(m)).collect::<Vec<_>>())
+                    },
+                    seed,
+                )
+            };
+            let paired_test = paired_ok
+                .then(|| {
+                    Some(stats::wilcoxon(&diffs).unwrap_or(Test {
+                        statistic: 0.0,
+                        p_value: 1.0,
+                    }))
+                })
+                .flatten()
+                .map(|t| ("wilcoxon", t));
+            let mw = stats::mann_whitney(&vx, &vy).map(|t| ("mann_whitney", t));
+            (effect, ci, paired_test, mw, stats::cliffs_delta(&vx, &vy))
+        }
+    };
+    let p_value = paired_test
+        .or(unpaired_test)
+        .map(|(_, t)| t.p_value)
+        .filter(|p| p.is_finite());
+    Contrast {
+        cell: cell.cell.clone(),
+        protocol: cell.protocol.clone(),
+        population: cell.population.clone(),
+        reference_cell: reference_cell.to_string(),
+        measure,
+        primary: measure == primary,
+        effect,
+        ci,
+        pairs: if paired_ok { pairs.len() } else { 0 },
+        paired: paired_test,
+        unpaired: unpaired_test,
+        cliffs_delta: delta,
+        p_value,
+        p_adjusted: None,
+    }
+}
+
+/// Percentile bootstrap of a two-sample statistic, each sample resampled on its own.
+fn unpaired_ci(
+    x: &[&RunMetrics],
+    y: &[&RunMetrics],
+    statistic: impl Fn(&[&RunMetrics], &[&RunMetrics]) -> f64,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    use rand::{Rng, SeedableRng};
+    if x.is_empty() || y.is_empty() {
+        return None;
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut values: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let a: Vec<&RunMetrics> = (0..x.len())
+                .map(|_| x[rng.random_range(0..x.len())])
+                .collect();
+            let b: Vec<&RunMetrics> = (0..y.len())
+                .map(|_| y[rng.random_range(0..y.len())])
+                .collect();
+            statistic(&a, &b)
+        })
+        .filter(|v| v.is_finite())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some((
+        stats::quantile_sorted(&values, 0.025),
+        stats::quantile_sorted(&values, 0.975),
+    ))
+}
+
 /// Mann–Whitney tests between every two protocols of a population, per outcome, with
-/// Holm's correction within each (outcome, population) family.
-fn pairwise(cells: &[CellStats], metrics: &[RunMetrics]) -> Vec<PairTest> {
+/// Holm's correction within each (outcome, population) family. Exploratory.
+fn pairwise(cells: &[CellStats], ok_by_cell: &HashMap<&str, Vec<&RunMetrics>>) -> Vec<PairTest> {
+    let ok_runs = |cell: &str| ok_by_cell.get(cell).cloned().unwrap_or_default();
     let mut populations: Vec<&str> = cells.iter().map(|c| c.population.as_str()).collect();
-    populations.dedup();
     populations.sort();
     populations.dedup();
     let mut out = Vec::new();
     for population in populations {
         let these: Vec<&CellStats> = cells
             .iter()
-            .filter(|c| c.population == population)
+            .filter(|c| c.population == population && !c.identical_replicates())
             .collect();
-        for name in Outcome::ALL {
-            let values = |cell: &str| -> Vec<f64> {
-                metrics
-                    .iter()
-                    .filter(|m| m.cell == cell && m.status.is_ok())
-                    .map(|m| name.of(m))
-                    .collect()
-            };
+        for outcome in Outcome::ALL {
+            let values =
+                |cell: &str| -> Vec<f64> { ok_runs(cell).iter().map(|m| outcome.of(m)).collect() };
             let mut family = Vec::new();
             for (i, a) in these.iter().enumerate() {
                 for b in &these[i + 1..] {
@@ -316,7 +730,7 @@ fn pairwise(cells: &[CellStats], metrics: &[RunMetrics]) -> Vec<PairTest> {
                         continue;
                     };
                     family.push(PairTest {
-                        outcome: name,
+                        outcome,
                         population: population.to_string(),
                         a: a.protocol.clone(),
                         b: b.protocol.clone(),

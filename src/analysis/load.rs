@@ -3,22 +3,37 @@
 //! any size is read in bounded memory.
 
 use super::AnalysisError;
-use crate::engine::{Area, GameParams};
+use crate::engine::{is_collapsed, Area, GameParams};
 use crate::record::{AgentRow, Manifest, RunFiles, RunRow, YearRow};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// What the analysis needs from a manifest.
+/// One experiment the analysis reads (several with `--compare`).
 #[derive(Debug, Clone)]
-pub struct ManifestInfo {
-    pub experiment: String,
+pub struct ExperimentInfo {
+    pub name: String,
+    pub config_sha256: String,
+    pub harness_version: String,
     pub years: u32,
+    pub seeds: u32,
+    pub first_seed: u64,
     pub teams: usize,
     pub game: GameParams,
-    /// Protocol name → kind.
-    pub protocol_kinds: BTreeMap<String, String>,
-    /// Cells in plan order: (cell, protocol, population).
-    pub cells: Vec<(String, String, String)>,
+    /// The outcome that answers the question (the experiment's `primary_outcome`).
+    pub primary_outcome: String,
+}
+
+/// A cell of the results, in plan order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellInfo {
+    /// `<protocol>/<population>` (with `--compare`, the population is
+    /// `<experiment>:<population>`).
+    pub cell: String,
+    pub protocol: String,
+    pub protocol_kind: String,
+    pub population: String,
+    /// Index into [`Loaded::experiments`].
+    pub experiment: usize,
 }
 
 /// Per-run quantities that need `years.csv` or `agents.csv`.
@@ -33,6 +48,23 @@ pub struct RunExtras {
     pub first_debt_year: Option<u32>,
     pub collapse_year_deep: Option<u32>,
     pub collapse_year_coast: Option<u32>,
+    /// A hash of every applied decision in order: equal hashes mean identical games.
+    pub decisions: u64,
+    /// The smallest combined stock after a harvest, and the first year it happened.
+    pub min_stock: Option<(i64, u32)>,
+    /// The stock fell below the collapse threshold (under the experiment's rule) in
+    /// some year and was back above it in a later one.
+    pub recovered: bool,
+    below_once: bool,
+    /// Profit of all teams (revenue − operating costs) per year, in year order.
+    pub profit_by_year: Vec<i64>,
+}
+
+impl RunExtras {
+    /// Revenue minus operating costs of all teams over the run.
+    pub fn cumulative_profit(&self) -> i64 {
+        self.profit_by_year.iter().sum()
+    }
 }
 
 /// Running sums of one quantity in one (cell, year).
@@ -67,18 +99,34 @@ impl Moments {
     }
 }
 
-/// Per (cell, year) sums for the plots: stock deep, stock coast, catch.
-pub type YearSeries = BTreeMap<String, BTreeMap<u32, [Moments; 3]>>;
+/// Per (cell, year) sums for the plots: stock deep, stock coast, catch, cumulative profit
+/// (runs with status `ok` only).
+pub type YearSeries = BTreeMap<String, BTreeMap<u32, [Moments; 4]>>;
 
 /// Everything read from one or more results directories.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub manifest: ManifestInfo,
+    pub experiments: Vec<ExperimentInfo>,
+    pub cells: Vec<CellInfo>,
     pub runs: Vec<RunRow>,
     pub extras: HashMap<String, RunExtras>,
     pub series: YearSeries,
     /// Rows of runs missing from `runs.csv` (half-written runs), ignored.
     pub ignored_rows: u64,
+    /// Different experiments, compared (`--compare`): cells are kept apart by experiment.
+    pub compare: bool,
+}
+
+impl Loaded {
+    /// The experiment a cell belongs to.
+    pub fn experiment_of(&self, cell: &str) -> &ExperimentInfo {
+        let i = self
+            .cells
+            .iter()
+            .find(|c| c.cell == cell)
+            .map_or(0, |c| c.experiment);
+        &self.experiments[i]
+    }
 }
 
 fn csv_err(path: &Path) -> impl Fn(csv::Error) -> AnalysisError + '_ {
@@ -88,50 +136,107 @@ fn csv_err(path: &Path) -> impl Fn(csv::Error) -> AnalysisError + '_ {
     }
 }
 
-fn read_manifest(dir: &Path) -> Result<ManifestInfo, AnalysisError> {
+fn read_manifest(dir: &Path) -> Result<Manifest, AnalysisError> {
     if !dir.join(RunFiles::MANIFEST).exists() || !dir.join(RunFiles::RUNS).exists() {
         return Err(AnalysisError::NotResults(dir.to_path_buf()));
     }
-    let m = Manifest::read(dir)?;
-    Ok(ManifestInfo {
-        experiment: m.experiment,
-        years: m.years,
-        teams: m.agents,
-        game: m.game,
-        protocol_kinds: m
-            .cells
-            .iter()
-            .map(|c| (c.protocol.clone(), c.protocol_kind.clone()))
-            .collect(),
-        cells: m
-            .cells
-            .into_iter()
-            .map(|c| (c.cell, c.protocol, c.population))
-            .collect(),
-    })
+    Ok(Manifest::read(dir)?)
 }
 
-/// Read and merge results directories. Runs that appear in more than one directory are
-/// counted once (the first), with a warning.
-pub fn load(dirs: &[PathBuf]) -> Result<Loaded, AnalysisError> {
+/// The top-level settings two experiment configurations differ in.
+fn differences(a: &serde_json::Value, b: &serde_json::Value) -> String {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return "their configurations".into();
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let changed: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(String::as_str)
+        .collect();
+    if changed.is_empty() {
+        "the harness version".into()
+    } else {
+        changed.join(", ")
+    }
+}
+
+/// FNV-1a, for the decision-sequence hash (stable across machines and versions).
+fn fnv(hash: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(hash, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3))
+}
+
+const FNV_START: u64 = 0xcbf29ce484222325;
+
+/// Read and merge results directories (shards of one experiment; with `compare`,
+/// different experiments, kept apart as a factor of every cell). Runs that appear in
+/// more than one directory are counted once (the first), with a warning.
+pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
     let Some(first) = dirs.first() else {
         return Err(AnalysisError::NoInput);
     };
-    let mut manifest = read_manifest(first)?;
-    let mut runs: Vec<RunRow> = Vec::new();
-    let mut cell_of: HashMap<String, String> = HashMap::new();
+    let first_manifest = read_manifest(first)?;
+    let mut experiments: Vec<ExperimentInfo> = Vec::new();
+    let mut dir_experiment = Vec::new();
+    let mut cells: Vec<CellInfo> = Vec::new();
     for dir in dirs {
         let m = read_manifest(dir)?;
-        for cell in m.cells {
-            if !manifest.cells.contains(&cell) {
-                manifest.cells.push(cell);
+        if m.config_sha256 != first_manifest.config_sha256 && !compare {
+            return Err(AnalysisError::DifferentExperiments {
+                first: first.clone(),
+                other: dir.clone(),
+                changes: differences(&first_manifest.config, &m.config),
+            });
+        }
+        let index = match experiments
+            .iter()
+            .position(|e| e.config_sha256 == m.config_sha256)
+        {
+            Some(i) => i,
+            None => {
+                if experiments.iter().any(|e| e.name == m.experiment) {
+                    return Err(AnalysisError::AmbiguousExperiments(m.experiment.clone()));
+                }
+                experiments.push(ExperimentInfo {
+                    name: m.experiment.clone(),
+                    config_sha256: m.config_sha256.clone(),
+                    harness_version: m.harness_version.clone(),
+                    years: m.years,
+                    seeds: m.seeds,
+                    first_seed: m.first_seed,
+                    teams: m.agents,
+                    game: m.game.clone(),
+                    primary_outcome: m.primary_outcome.clone(),
+                });
+                experiments.len() - 1
+            }
+        };
+        dir_experiment.push(index);
+        for c in &m.cells {
+            let population = relabel(compare, &m.experiment, &c.population);
+            let cell = format!("{}/{population}", c.protocol);
+            if !cells.iter().any(|x| x.cell == cell) {
+                cells.push(CellInfo {
+                    cell,
+                    protocol: c.protocol.clone(),
+                    protocol_kind: c.protocol_kind.clone(),
+                    population,
+                    experiment: index,
+                });
             }
         }
-        manifest.protocol_kinds.extend(m.protocol_kinds);
+    }
+    let mut runs: Vec<RunRow> = Vec::new();
+    let mut cell_of: HashMap<String, (String, usize)> = HashMap::new();
+    for (dir, &e) in dirs.iter().zip(&dir_experiment) {
         let path = dir.join(RunFiles::RUNS);
         let mut reader = csv::Reader::from_path(&path).map_err(csv_err(&path))?;
         for row in reader.deserialize::<RunRow>() {
-            let Ok(row) = row else {
+            let Ok(mut row) = row else {
                 // A torn last row of a crashed sweep: the run is not complete.
                 tracing::warn!("{}: skipping an unreadable row", path.display());
                 continue;
@@ -143,52 +248,44 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded, AnalysisError> {
                 );
                 continue;
             }
-            cell_of.insert(row.run_id.clone(), row.cell.clone());
+            row.population = relabel(compare, &experiments[e].name, &row.population);
+            row.cell = format!("{}/{}", row.protocol, row.population);
+            cell_of.insert(row.run_id.clone(), (row.cell.clone(), e));
             runs.push(row);
         }
     }
-    let horizon = runs.iter().map(|r| r.years).max().unwrap_or(manifest.years);
-    manifest.years = manifest.years.max(horizon);
     let mut extras: HashMap<String, RunExtras> = runs
         .iter()
-        .map(|r| (r.run_id.clone(), RunExtras::default()))
+        .map(|r| {
+            (
+                r.run_id.clone(),
+                RunExtras {
+                    decisions: FNV_START,
+                    ..RunExtras::default()
+                },
+            )
+        })
         .collect();
-    let mut series = YearSeries::new();
     let ok: HashMap<&str, bool> = runs
         .iter()
         .map(|r| (r.run_id.as_str(), r.status.is_ok()))
         .collect();
+    let mut series = YearSeries::new();
     let mut ignored = 0;
-    let params = &manifest.game;
-    for dir in dirs {
+    for (dir, &e) in dirs.iter().zip(&dir_experiment) {
+        let params = &experiments[e].game;
         let path = dir.join(RunFiles::YEARS);
         if path.exists() {
             let mut reader = csv::Reader::from_path(&path).map_err(csv_err(&path))?;
             for row in reader.deserialize::<YearRow>() {
                 let Ok(row) = row else { continue };
-                let (Some(cell), Some(extra)) =
+                let (Some((cell, _)), Some(extra)) =
                     (cell_of.get(&row.run_id), extras.get_mut(&row.run_id))
                 else {
                     ignored += 1;
                     continue;
                 };
-                for (area, post, slot) in [
-                    (
-                        Area::Deep,
-                        row.post_harvest_deep,
-                        &mut extra.collapse_year_deep,
-                    ),
-                    (
-                        Area::Coast,
-                        row.post_harvest_coast,
-                        &mut extra.collapse_year_coast,
-                    ),
-                ] {
-                    let density = post as f64 / params.area(area).max_stock.max(1) as f64;
-                    if slot.is_none() && density < params.collapse_density {
-                        *slot = Some(row.year);
-                    }
-                }
+                year_extras(params, &row, extra);
                 if ok.get(row.run_id.as_str()) == Some(&true) {
                     let m = series
                         .entry(cell.clone())
@@ -203,8 +300,8 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded, AnalysisError> {
         }
         let path = dir.join(RunFiles::AGENTS);
         if path.exists() {
-            let fair_share =
-                (params.msy(Area::Deep) + params.msy(Area::Coast)) / manifest.teams.max(1) as f64;
+            let teams = experiments[e].teams.max(1) as f64;
+            let fair_share = (params.msy(Area::Deep) + params.msy(Area::Coast)) / teams;
             let mut reader = csv::Reader::from_path(&path).map_err(csv_err(&path))?;
             for row in reader.deserialize::<AgentRow>() {
                 let Ok(row) = row else { continue };
@@ -212,34 +309,104 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded, AnalysisError> {
                     ignored += 1;
                     continue;
                 };
-                let catch = (row.catch_deep + row.catch_coast) as f64;
-                extra.agent_years += 1;
-                extra.overuse_agent_years += u64::from(catch > fair_share);
-                if let Some(q) = row.quota {
-                    extra.quota_agent_years += 1;
-                    extra.quota_kept += u64::from(catch <= q as f64);
-                }
-                if let (Some(o), Some(d), Some(c)) =
-                    (row.pledge_order, row.pledge_deep, row.pledge_coast)
-                {
-                    extra.pledges += 1;
-                    let broke = row.order as i64 > o || row.deep as i64 > d || row.coast as i64 > c;
-                    extra.ledger_violations += u64::from(broke);
-                }
-                if row.bank < 0 && extra.first_debt_year.is_none_or(|y| row.year < y) {
-                    extra.first_debt_year = Some(row.year);
-                }
+                agent_extras(fair_share, &row, extra);
             }
+        }
+    }
+    // Cumulative profit over time, per cell.
+    for r in &runs {
+        let (Some(extra), true) = (extras.get(&r.run_id), r.status.is_ok()) else {
+            continue;
+        };
+        let mut cumulative = 0;
+        for (i, p) in extra.profit_by_year.iter().enumerate() {
+            cumulative += p;
+            series
+                .entry(r.cell.clone())
+                .or_default()
+                .entry(i as u32 + 1)
+                .or_default()[3]
+                .add(cumulative as f64);
         }
     }
     if ignored > 0 {
         tracing::warn!("ignored {ignored} rows of runs that are not complete (no row in runs.csv)");
     }
     Ok(Loaded {
-        manifest,
+        experiments,
+        cells,
         runs,
         extras,
         series,
         ignored_rows: ignored,
+        compare,
     })
+}
+
+fn relabel(compare: bool, experiment: &str, population: &str) -> String {
+    if compare {
+        format!("{experiment}:{population}")
+    } else {
+        population.to_string()
+    }
+}
+
+/// What a `years.csv` row adds to its run's extras.
+fn year_extras(params: &GameParams, row: &YearRow, extra: &mut RunExtras) {
+    for (area, post, slot) in [
+        (
+            Area::Deep,
+            row.post_harvest_deep,
+            &mut extra.collapse_year_deep,
+        ),
+        (
+            Area::Coast,
+            row.post_harvest_coast,
+            &mut extra.collapse_year_coast,
+        ),
+    ] {
+        let density = post as f64 / params.area(area).max_stock.max(1) as f64;
+        if slot.is_none() && density < params.collapse_density {
+            *slot = Some(row.year);
+        }
+    }
+    let post = row.post_harvest_deep + row.post_harvest_coast;
+    if extra.min_stock.is_none_or(|(m, _)| post < m) {
+        extra.min_stock = Some((post, row.year));
+    }
+    let below = is_collapsed(params, [row.post_harvest_deep, row.post_harvest_coast]);
+    if below {
+        extra.below_once = true;
+    } else if extra.below_once {
+        extra.recovered = true;
+    }
+}
+
+/// What an `agents.csv` row adds to its run's extras.
+fn agent_extras(fair_share: f64, row: &AgentRow, extra: &mut RunExtras) {
+    let catch = (row.catch_deep + row.catch_coast) as f64;
+    extra.agent_years += 1;
+    extra.overuse_agent_years += u64::from(catch > fair_share);
+    if let Some(q) = row.quota {
+        extra.quota_agent_years += 1;
+        extra.quota_kept += u64::from(catch <= q as f64);
+    }
+    if let (Some(o), Some(d), Some(c)) = (row.pledge_order, row.pledge_deep, row.pledge_coast) {
+        extra.pledges += 1;
+        let broke = row.order as i64 > o || row.deep as i64 > d || row.coast as i64 > c;
+        extra.ledger_violations += u64::from(broke);
+    }
+    if row.bank < 0 && extra.first_debt_year.is_none_or(|y| row.year < y) {
+        extra.first_debt_year = Some(row.year);
+    }
+    let year = row.year as usize;
+    if extra.profit_by_year.len() < year {
+        extra.profit_by_year.resize(year, 0);
+    }
+    extra.profit_by_year[year - 1] += row.revenue - row.costs;
+    let decision = format!(
+        "{}:{}:{},{},{};",
+        row.year, row.agent, row.order, row.deep, row.coast
+    );
+    extra.decisions = fnv(extra.decisions, decision.as_bytes());
 }

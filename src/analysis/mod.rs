@@ -3,9 +3,11 @@
 //!
 //! - `load`: results directories → per-run extras and per-cell year series, streamed.
 //! - `compare`: per-run metrics (`metrics.csv`) and per-cell statistics.
-//! - [`stats`]: Wilson, Kaplan–Meier, RMST, log-rank, bootstrap, Mann–Whitney, Holm,
-//!   Cliff's delta, Fisher; checked against scipy and lifelines.
-//! - `render` and `plots`: `comparison.csv`, `report.md`, `report.html`, `plots/*.svg`.
+//! - [`stats`]: Wilson, Kaplan–Meier (with Greenwood bands), RMST, log-rank, bootstrap,
+//!   Mann–Whitney, Wilcoxon signed-rank, McNemar, Holm, Cliff's delta, Fisher; checked
+//!   against scipy and lifelines.
+//! - `render` (the report's content), [`format`] (one file per output format) and
+//!   `plots`.
 
 pub(crate) mod compare;
 pub mod format;
@@ -37,6 +39,16 @@ pub enum AnalysisError {
     UnknownFormat(String, String),
     #[error("reference protocol `{0}` is not in these results")]
     UnknownReference(String),
+    #[error("unknown primary outcome `{0}`")]
+    UnknownOutcome(String),
+    #[error("{first} and {other} hold different experiments (they differ in: {changes}); refusing to pool them. Pass --compare to analyse them side by side, the experiment kept as a factor of every cell.")]
+    DifferentExperiments {
+        first: PathBuf,
+        other: PathBuf,
+        changes: String,
+    },
+    #[error("two different experiments are both named `{0}`: rename one to compare them")]
+    AmbiguousExperiments(String),
     #[error(transparent)]
     Record(#[from] crate::record::RecordError),
 }
@@ -51,6 +63,9 @@ pub struct ReportOptions {
     pub reference: Option<String>,
     /// Formats to write, by name (`None`: every format).
     pub formats: Option<Vec<String>>,
+    /// Analyse different experiments side by side (their cells kept apart) instead of
+    /// refusing them.
+    pub compare: bool,
 }
 
 /// What a report produced.
@@ -65,7 +80,7 @@ pub struct ReportSummary {
 }
 
 fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<String, AnalysisError> {
-    let protocols: Vec<&str> = loaded.manifest.cells.iter().map(|c| c.1.as_str()).collect();
+    let protocols: Vec<&str> = loaded.cells.iter().map(|c| c.protocol.as_str()).collect();
     if let Some(name) = wanted {
         return if protocols.contains(&name) {
             Ok(name.to_string())
@@ -76,25 +91,34 @@ fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<Strin
     if protocols.contains(&"none") {
         return Ok("none".into());
     }
-    let kinds = &loaded.manifest.protocol_kinds;
-    Ok(protocols
+    Ok(loaded
+        .cells
         .iter()
-        .find(|p| kinds.get(**p).map(String::as_str) == Some("none"))
-        .or(protocols.first())
-        .map(|p| p.to_string())
+        .find(|c| c.protocol_kind == "none")
+        .map(|c| c.protocol.as_str())
+        .or(protocols.first().copied())
+        .map(String::from)
         .unwrap_or_default())
 }
 
-/// Read the results directories and write `metrics.csv`, `comparison.csv`, `report.md`,
-/// `report.html` and `plots/*.svg`.
+/// Read the results directories and write every format's files (`metrics.csv`,
+/// `comparison.csv`, `report.md`, `report.html`, …) and `plots/*.svg`.
 pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
-    let loaded = load::load(inputs)?;
+    let formats = format::select(options.formats.as_deref())?;
+    let loaded = load::load(inputs, options.compare)?;
     let reference = choose_reference(&loaded, options.reference.as_deref())?;
-    let msy = compare::combined_msy(&loaded.manifest.game);
+    let primary_name = loaded
+        .experiments
+        .first()
+        .map(|e| e.primary_outcome.clone())
+        .unwrap_or_default();
+    let primary = compare::Measure::parse(&primary_name)
+        .ok_or_else(|| AnalysisError::UnknownOutcome(primary_name.clone()))?;
     let metrics: Vec<compare::RunMetrics> = loaded
         .runs
         .iter()
         .map(|r| {
+            let msy = compare::combined_msy(&loaded.experiment_of(&r.cell).game);
             compare::RunMetrics::new(
                 r,
                 &loaded.extras.get(&r.run_id).cloned().unwrap_or_default(),
@@ -102,16 +126,15 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
             )
         })
         .collect();
-    let comparison = compare::compare(&loaded, &metrics, &reference);
+    let comparison = compare::compare(&loaded, &metrics, &reference, primary);
 
-    let formats = format::select(options.formats.as_deref())?;
     let dir = options.out.clone().unwrap_or_else(|| inputs[0].clone());
     let plots_dir = dir.join("plots");
     std::fs::create_dir_all(&plots_dir).map_err(|source| AnalysisError::Io {
         path: plots_dir.clone(),
         source,
     })?;
-    let game = &loaded.manifest.game;
+    let game = &loaded.experiments[0].game;
     let cells: Vec<String> = comparison.cells.iter().map(|c| c.cell.clone()).collect();
     let figures = [
         (
@@ -130,19 +153,24 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
     for (_, name, svg) in &figures {
         write_atomic(&plots_dir.join(name), svg.as_bytes(), false)?;
     }
+    let names: Vec<&str> = loaded.experiments.iter().map(|e| e.name.as_str()).collect();
+    let experiment = names.join(" vs ");
+    let dirs: Vec<String> = inputs.iter().map(|d| d.display().to_string()).collect();
     let report = format::Report {
-        experiment: &loaded.manifest.experiment,
+        experiment: &experiment,
+        loaded: &loaded,
         comparison: &comparison,
         metrics: &metrics,
         figures: &figures,
-        ignored_rows: loaded.ignored_rows,
+        dirs: &dirs,
     };
     for f in &formats {
         f.write(&report, &dir)?;
     }
-    let (header, rows) = render::headline(&comparison);
+    let (header, rows) = render::primary_table(&comparison);
     let mut headline = format!(
-        "| {} |\n|{}\n",
+        "{}\n\n| {} |\n|{}\n",
+        render::answer(&comparison),
         header.join(" | "),
         "---|".repeat(header.len())
     );

@@ -239,7 +239,13 @@ pub fn catch(series: &YearSeries, cells: &[String]) -> String {
 /// `survival.svg`: Kaplan–Meier curves per cell.
 pub fn survival(comparison: &Comparison) -> String {
     let mut body = String::new();
-    let x_max = comparison.horizon.max(1) as f64;
+    let x_max = comparison
+        .cells
+        .iter()
+        .map(|c| c.horizon)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let panel = Panel {
         x0: LEFT,
         y0: TOP,

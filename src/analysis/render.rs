@@ -1,9 +1,10 @@
-//! Writing the comparison: a tidy `comparison.csv`, `report.md` (headline table first)
-//! and a self-contained `report.html`.
+//! The report's content, independent of the format: the tidy `comparison.csv` rows, the
+//! one-sentence answer, and the tables (as header + rows of strings). The formats
+//! (`format/`) lay these out; every number in them is also a row of `comparison.csv`.
 
-use super::compare::{CellStats, Comparison, Outcome};
+use super::compare::{CellStats, Comparison, Contrast, Measure, Outcome};
+use super::load::Loaded;
 use serde::Serialize;
-use std::fmt::Write as _;
 
 /// One row of `comparison.csv`: one estimate or test of one cell.
 #[derive(Debug, Clone, Serialize)]
@@ -12,18 +13,22 @@ pub struct ComparisonRow {
     pub protocol: String,
     pub population: String,
     pub metric: String,
-    /// Runs the estimate is based on (ok runs).
+    /// Runs the estimate is based on (`ok` runs; pairs for a paired contrast).
     pub n: usize,
     pub estimate: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
-    /// What the test compares against (`none/greedy`, …); empty for plain estimates.
+    /// What a test compares against (`none/greedy`, …); empty for plain estimates.
     pub comparison: String,
     pub test: String,
     pub statistic: Option<f64>,
     pub p_value: Option<f64>,
     pub p_adjusted: Option<f64>,
     pub effect_size: Option<f64>,
+    /// Runs paired by seed (common random numbers).
+    pub paired: bool,
+    /// A contrast of the experiment's primary outcome (else exploratory).
+    pub primary: bool,
 }
 
 fn row(c: &CellStats, metric: &str) -> ComparisonRow {
@@ -42,6 +47,8 @@ fn row(c: &CellStats, metric: &str) -> ComparisonRow {
         p_value: None,
         p_adjusted: None,
         effect_size: None,
+        paired: false,
+        primary: false,
     }
 }
 
@@ -49,17 +56,27 @@ fn row(c: &CellStats, metric: &str) -> ComparisonRow {
 pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
     let mut rows = Vec::new();
     for c in &cmp.cells {
-        let reference = format!("{}/{}", cmp.reference, c.population);
-        for (metric, value) in [
-            ("runs", c.runs as f64),
-            ("failed_runs", c.failed as f64),
-            ("budget_exceeded_runs", c.budget_exceeded as f64),
-            ("tokens", c.tokens as f64),
-            ("cost_usd", c.cost_usd),
-            ("ledger_violations", c.ledger_violations),
-        ] {
+        let v = &c.validity;
+        let counts: [(&str, Option<f64>); 12] = [
+            ("runs", Some(c.runs as f64)),
+            ("invalid_runs", Some(c.invalid as f64)),
+            ("failed_runs", Some(c.failed as f64)),
+            ("budget_runs", Some(c.budget as f64)),
+            ("distinct_games", Some(c.distinct_games as f64)),
+            ("fallback_share", v.fallback_share()),
+            ("valid_first_try_share", v.valid_first_try_share()),
+            ("tokens_in", Some(v.tokens_in as f64)),
+            ("tokens_cached", Some(v.tokens_cached as f64)),
+            ("tokens_out", Some(v.tokens_out as f64)),
+            ("cost_usd", Some(v.cost_usd)),
+            (
+                "ledger_violations",
+                Some(c.ledger_violations).filter(|x| x.is_finite()),
+            ),
+        ];
+        for (metric, value) in counts {
             rows.push(ComparisonRow {
-                estimate: Some(value),
+                estimate: value,
                 ..row(c, metric)
             });
         }
@@ -69,21 +86,16 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
                 ..row(c, "quota_compliance")
             });
         }
+        if let Some(r) = c.recovered_share {
+            rows.push(ComparisonRow {
+                estimate: Some(r),
+                ..row(c, "recovered_share")
+            });
+        }
         rows.push(ComparisonRow {
-            estimate: Some(c.survival_rate),
+            estimate: Some(c.survival_rate).filter(|x| x.is_finite()),
             ci_low: c.survival_ci.map(|x| x.0),
             ci_high: c.survival_ci.map(|x| x.1),
-            comparison: if c.fisher_p.is_some() {
-                reference.clone()
-            } else {
-                String::new()
-            },
-            test: if c.fisher_p.is_some() {
-                "fisher_exact".into()
-            } else {
-                String::new()
-            },
-            p_value: c.fisher_p,
             ..row(c, "survival_rate")
         });
         rows.push(ComparisonRow {
@@ -92,18 +104,6 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
         });
         rows.push(ComparisonRow {
             estimate: Some(c.rmst),
-            comparison: if c.logrank.is_some() {
-                reference.clone()
-            } else {
-                String::new()
-            },
-            test: if c.logrank.is_some() {
-                "logrank".into()
-            } else {
-                String::new()
-            },
-            statistic: c.logrank.map(|t| t.statistic),
-            p_value: c.logrank.map(|t| t.p_value),
             ..row(c, "rmst")
         });
         for name in Outcome::ALL {
@@ -113,6 +113,40 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
                 ci_low: e.ci.map(|x| x.0),
                 ci_high: e.ci.map(|x| x.1),
                 ..row(c, name.name())
+            });
+        }
+    }
+    for k in &cmp.contrasts {
+        let Some(c) = cmp.cell(&k.cell) else {
+            continue;
+        };
+        let (test, t) = k.paired.or(k.unpaired).unzip();
+        rows.push(ComparisonRow {
+            n: if k.pairs > 0 { k.pairs } else { c.ok },
+            estimate: Some(k.effect).filter(|x| x.is_finite()),
+            ci_low: k.ci.map(|x| x.0),
+            ci_high: k.ci.map(|x| x.1),
+            comparison: k.reference_cell.clone(),
+            test: test.unwrap_or_default().to_string(),
+            statistic: t.map(|t| t.statistic).filter(|x| x.is_finite()),
+            p_value: k.p_value,
+            p_adjusted: k.p_adjusted,
+            effect_size: k.cliffs_delta,
+            paired: k.pairs > 0,
+            primary: k.primary,
+            ..row(c, &format!("delta_{}", k.measure.name()))
+        });
+        // The unpaired test beside the paired one.
+        if let (Some(_), Some((name, t))) = (k.paired, k.unpaired) {
+            rows.push(ComparisonRow {
+                estimate: Some(k.effect).filter(|x| x.is_finite()),
+                comparison: k.reference_cell.clone(),
+                test: name.to_string(),
+                statistic: Some(t.statistic).filter(|x| x.is_finite()),
+                p_value: Some(t.p_value),
+                effect_size: k.cliffs_delta,
+                primary: false,
+                ..row(c, &format!("delta_{}", k.measure.name()))
             });
         }
     }
@@ -137,7 +171,8 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
     rows
 }
 
-fn num(v: f64) -> String {
+/// A number as the tables show it: whole above 100, two decimals below.
+pub fn num(v: f64) -> String {
     if !v.is_finite() {
         "–".into()
     } else if v.abs() >= 100.0 {
@@ -147,7 +182,18 @@ fn num(v: f64) -> String {
     }
 }
 
-fn p(v: Option<f64>) -> String {
+/// A signed number (effects).
+pub fn signed(v: f64) -> String {
+    if !v.is_finite() {
+        "–".into()
+    } else if v >= 0.0 {
+        format!("+{}", num(v))
+    } else {
+        num(v)
+    }
+}
+
+pub fn p(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(p) if p < 0.001 => "<0.001".into(),
@@ -155,69 +201,345 @@ fn p(v: Option<f64>) -> String {
     }
 }
 
-fn with_ci(mean: f64, ci: Option<(f64, f64)>) -> String {
+pub fn with_ci(mean: f64, ci: Option<(f64, f64)>) -> String {
     match ci {
         Some((lo, hi)) => format!("{} [{}, {}]", num(mean), num(lo), num(hi)),
         None => num(mean),
     }
 }
 
-/// The headline table: one row per cell.
-pub fn headline(cmp: &Comparison) -> (Vec<&'static str>, Vec<Vec<String>>) {
+pub fn effect_with_ci(effect: f64, ci: Option<(f64, f64)>) -> String {
+    match ci {
+        Some((lo, hi)) => format!("{} [{}, {}]", signed(effect), num(lo), num(hi)),
+        None => signed(effect),
+    }
+}
+
+/// A measure's value in one cell.
+pub fn measure_value(c: &CellStats, m: Measure) -> (f64, Option<(f64, f64)>) {
+    match m {
+        Measure::Rmst => (c.rmst, None),
+        Measure::Survival => (c.survival_rate, c.survival_ci),
+        Measure::Outcome(o) => {
+            let e = c.outcomes[&o];
+            (e.mean, e.ci)
+        }
+    }
+}
+
+/// What a measure is, in words (for sentences and headers).
+pub fn measure_words(m: Measure) -> &'static str {
+    match m {
+        Measure::Rmst => "mean years before collapse (RMST)",
+        Measure::Survival => "share of runs that never collapsed",
+        Measure::Outcome(Outcome::FinalStock) => "fish left at the horizon",
+        Measure::Outcome(Outcome::MinStock) => "lowest stock after a harvest",
+        Measure::Outcome(Outcome::TotalCatch) => "total catch",
+        Measure::Outcome(Outcome::CumulativeProfit) => "cumulative profit",
+        Measure::Outcome(Outcome::TotalAssets) => "total assets",
+        Measure::Outcome(Outcome::GiniAssets) => "Gini of assets",
+        Measure::Outcome(Outcome::OveruseShare) => "share of over-fishing agent-years",
+    }
+}
+
+/// Significant at 5% after Holm.
+fn significant(k: &Contrast) -> bool {
+    k.p_adjusted.is_some_and(|p| p < 0.05)
+}
+
+/// The report's first sentence: per population, which protocol changed the primary
+/// outcome against the reference, by how much, how sure; or that none did.
+pub fn answer(cmp: &Comparison) -> String {
+    let primary = cmp.primary;
+    let mut populations: Vec<&str> = cmp.cells.iter().map(|c| c.population.as_str()).collect();
+    populations.dedup();
+    let mut seen = Vec::new();
+    let mut parts = Vec::new();
+    for population in populations {
+        if seen.contains(&population) {
+            continue;
+        }
+        seen.push(population);
+        let reference = format!("{}/{population}", cmp.reference);
+        let Some(r) = cmp.cell(&reference) else {
+            continue;
+        };
+        if r.identical_replicates() {
+            parts.push(format!(
+                "for `{population}` nothing can be said: its {} `{}` replicates are one identical game",
+                r.ok, cmp.reference
+            ));
+            continue;
+        }
+        let (rv, _) = measure_value(r, primary);
+        let mut best: Option<&Contrast> = None;
+        for k in cmp
+            .contrasts
+            .iter()
+            .filter(|k| k.primary && k.population == population && significant(k))
+        {
+            let better = best.is_none_or(|b| k.effect.abs() > b.effect.abs());
+            if better {
+                best = Some(k);
+            }
+        }
+        match best {
+            Some(k) => {
+                let c = cmp.cell(&k.cell);
+                let cv = c.map(|c| measure_value(c, primary).0).unwrap_or(f64::NAN);
+                parts.push(format!(
+                    "for `{population}`, `{}` changed the {} to {} against {} under `{}` ({} {}, Holm-adjusted p {})",
+                    k.protocol,
+                    measure_words(primary),
+                    num(cv),
+                    num(rv),
+                    cmp.reference,
+                    if k.pairs > 0 { "paired difference" } else { "difference" },
+                    effect_with_ci(k.effect, k.ci),
+                    p(k.p_adjusted)
+                ));
+            }
+            None => parts.push(format!(
+                "for `{population}` no protocol changed the {} from the {} under `{}` (Holm-adjusted p ≥ 0.05 for every contrast)",
+                measure_words(primary),
+                num(rv),
+                cmp.reference
+            )),
+        }
+    }
+    if parts.is_empty() {
+        return "No cell has a reference to compare with.".into();
+    }
+    let mut sentence = parts.join("; ");
+    if let Some(first) = sentence.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    sentence.push('.');
+    sentence
+}
+
+/// The primary-outcome table: one row per cell.
+pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let m = cmp.primary;
     let header = vec![
-        "cell",
-        "n (failed, budget)",
-        "survival rate [95% CI]",
-        "median survival",
-        "RMST",
-        "final stock",
-        "total catch",
-        "assets",
-        "Gini (assets)",
-        "cost (USD)",
-        "log-rank p vs reference",
+        "cell".to_string(),
+        "runs ok / invalid / failed".to_string(),
+        format!("{} [95% CI]", m.name()),
+        format!("effect vs {} [95% CI]", cmp.reference),
+        "test".to_string(),
+        "p (Holm)".to_string(),
     ];
     let rows = cmp
         .cells
         .iter()
         .map(|c| {
-            let o = |name| c.outcomes[&name];
+            let (v, ci) = measure_value(c, m);
+            let k = cmp.contrast(&c.cell, m);
+            let mut r = vec![
+                c.cell.clone(),
+                format!("{} / {} / {}", c.ok, c.invalid, c.failed),
+                with_ci(v, ci),
+            ];
+            if c.protocol == cmp.reference {
+                r.extend(["(reference)".into(), String::new(), String::new()]);
+            } else if c.identical_replicates() {
+                r.extend([
+                    "not computed: identical replicates".into(),
+                    String::new(),
+                    String::new(),
+                ]);
+            } else {
+                match k {
+                    Some(k) => r.extend([
+                        effect_with_ci(k.effect, k.ci),
+                        k.paired
+                            .or(k.unpaired)
+                            .map(|(n, _)| {
+                                if k.pairs > 0 {
+                                    format!("{n}, {} pairs", k.pairs)
+                                } else {
+                                    n.to_string()
+                                }
+                            })
+                            .unwrap_or_default(),
+                        p(k.p_adjusted),
+                    ]),
+                    None => r.extend(["–".into(), String::new(), String::new()]),
+                }
+            }
+            r
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Validity per cell: did the agents play, are the replicates independent, what did it
+/// cost.
+pub fn validity_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "cell",
+        "ok",
+        "invalid",
+        "failed",
+        "budget",
+        "distinct games",
+        "fallback share",
+        "valid first try",
+        "tokens in",
+        "tokens cached",
+        "tokens out",
+        "cost (USD)",
+    ]
+    .map(String::from)
+    .to_vec();
+    let share = |x: Option<f64>| x.map_or("–".into(), |v| format!("{v:.3}"));
+    let rows = cmp
+        .cells
+        .iter()
+        .map(|c| {
+            let v = &c.validity;
             vec![
                 c.cell.clone(),
-                format!("{} ({}, {})", c.ok, c.failed, c.budget_exceeded),
-                with_ci(c.survival_rate, c.survival_ci),
-                c.median_survival.map_or(format!("> {}", cmp.horizon), num),
-                num(c.rmst),
-                with_ci(o(Outcome::FinalStock).mean, o(Outcome::FinalStock).ci),
-                with_ci(o(Outcome::TotalCatch).mean, o(Outcome::TotalCatch).ci),
-                with_ci(o(Outcome::TotalAssets).mean, o(Outcome::TotalAssets).ci),
-                with_ci(o(Outcome::GiniAssets).mean, o(Outcome::GiniAssets).ci),
-                format!("{:.2}", c.cost_usd),
-                if c.protocol == cmp.reference {
-                    "(reference)".into()
+                c.ok.to_string(),
+                c.invalid.to_string(),
+                c.failed.to_string(),
+                c.budget.to_string(),
+                if c.identical_replicates() {
+                    format!("1 of {} (IDENTICAL)", c.ok)
                 } else {
-                    p(c.logrank.map(|t| t.p_value))
+                    format!("{} of {}", c.distinct_games, c.ok)
                 },
+                share(v.fallback_share()),
+                share(v.valid_first_try_share()),
+                v.tokens_in.to_string(),
+                v.tokens_cached.to_string(),
+                v.tokens_out.to_string(),
+                format!("{:.2}", v.cost_usd),
             ]
         })
         .collect();
     (header, rows)
 }
 
-fn markdown_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    let _ = writeln!(out, "| {} |", header.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
-    for r in rows {
-        let _ = writeln!(out, "| {} |", r.join(" | "));
+/// Warnings a reader must see first: identical replicates, invalid or failed runs.
+pub fn warnings(cmp: &Comparison, loaded: &Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &cmp.cells {
+        if c.identical_replicates() {
+            out.push(format!(
+                "Cell `{}`: all {} ok replicates are the SAME game (identical decisions). They are one observation, not {}: no test involving this cell was computed. Check that replicates are independent (a model server that ignores the per-call seed at temperature 0 plays one game).",
+                c.cell, c.ok, c.ok
+            ));
+        } else if c.duplicate_replicates() > 0 {
+            out.push(format!(
+                "Cell `{}`: {} of {} ok replicates repeat another replicate's game.",
+                c.cell,
+                c.duplicate_replicates(),
+                c.ok
+            ));
+        }
+        if c.invalid + c.failed > 0 {
+            out.push(format!(
+                "Cell `{}`: {} invalid and {} failed runs are left out of every statistic (see runs.csv, column `error`).",
+                c.cell, c.invalid, c.failed
+            ));
+        }
     }
+    if loaded.ignored_rows > 0 {
+        out.push(format!(
+            "Ignored {} rows of runs that were not complete.",
+            loaded.ignored_rows
+        ));
+    }
+    out
 }
 
-fn pair_rows(cmp: &Comparison, outcome: Outcome) -> Vec<Vec<String>> {
-    cmp.pairs
+/// Exploratory per-cell estimates: survival and every outcome.
+pub fn outcomes_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header = vec![
+        "cell".to_string(),
+        "survival rate [95% CI]".into(),
+        "median survival".into(),
+        "RMST".into(),
+        "recovered".into(),
+    ];
+    header.extend(Outcome::ALL.iter().map(|o| o.name().to_string()));
+    let rows = cmp
+        .cells
         .iter()
-        .filter(|p| p.outcome == outcome)
+        .map(|c| {
+            let mut r = vec![
+                c.cell.clone(),
+                with_ci(c.survival_rate, c.survival_ci),
+                c.median_survival.map_or(format!("> {}", c.horizon), num),
+                num(c.rmst),
+                c.recovered_share.map_or("–".into(), |s| format!("{s:.2}")),
+            ];
+            r.extend(Outcome::ALL.iter().map(|o| {
+                let e = c.outcomes[o];
+                with_ci(e.mean, e.ci)
+            }));
+            r
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Exploratory contrasts against the reference on every measure but the primary one.
+pub fn exploratory_contrasts(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "cell",
+        "measure",
+        "effect [95% CI]",
+        "paired test",
+        "p",
+        "unpaired test",
+        "p",
+        "Cliff's delta",
+        "p (Holm, within measure)",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = cmp
+        .contrasts
+        .iter()
+        .filter(|k| !k.primary)
+        .map(|k| {
+            vec![
+                k.cell.clone(),
+                k.measure.name().to_string(),
+                effect_with_ci(k.effect, k.ci),
+                k.paired.map_or("–".into(), |(n, _)| n.to_string()),
+                p(k.paired.map(|(_, t)| t.p_value)),
+                k.unpaired.map_or("–".into(), |(n, _)| n.to_string()),
+                p(k.unpaired.map(|(_, t)| t.p_value)),
+                k.cliffs_delta.map_or("–".into(), |d| format!("{d:.2}")),
+                p(k.p_adjusted),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Pairwise Mann–Whitney tests between protocols (exploratory).
+pub fn pairwise_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "outcome",
+        "population",
+        "protocols",
+        "U",
+        "p",
+        "p (Holm)",
+        "Cliff's delta",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = cmp
+        .pairs
+        .iter()
         .map(|pt| {
             vec![
+                pt.outcome.name().to_string(),
                 pt.population.clone(),
                 format!("{} vs {}", pt.a, pt.b),
                 num(pt.test.statistic),
@@ -226,108 +548,46 @@ fn pair_rows(cmp: &Comparison, outcome: Outcome) -> Vec<Vec<String>> {
                 format!("{:.2}", pt.cliffs_delta),
             ]
         })
-        .collect()
+        .collect();
+    (header, rows)
 }
 
-const PAIR_HEADER: [&str; 6] = [
-    "population",
-    "protocols",
-    "U",
-    "p",
-    "p (Holm)",
-    "Cliff's delta",
-];
-
-const NOTES: &str = "Survival: a run *collapses* in the first year an area's post-harvest density is below the collapse threshold; \
-survival time = collapse year − 1, censored at the horizon for runs that never collapse. Survival rate with Wilson 95% interval; \
-Kaplan–Meier median (\"> horizon\" when more than half survive) and restricted mean survival time to the horizon; \
-log-rank test against the reference protocol with the same population; Fisher's exact test of collapse proportions in \
-`comparison.csv`. Other outcomes: mean with percentile bootstrap 95% interval (2,000 seeded resamples); pairwise Mann–Whitney U \
-(normal approximation with tie and continuity corrections), Holm-adjusted within each outcome and population, with Cliff's delta. \
-Only runs with status `ok` enter the statistics; failed and budget-stopped runs are counted in the first column.";
-
-/// `report.md`.
-pub fn markdown(cmp: &Comparison, experiment: &str, ignored_rows: u64) -> String {
-    let mut out = format!(
-        "# Which protocol keeps the fish alive? — {experiment}\n\nReference protocol: `{}`. Horizon: {} years.\n\n",
-        cmp.reference, cmp.horizon
-    );
-    let (header, rows) = headline(cmp);
-    markdown_table(&mut out, &header, &rows);
-    let _ = writeln!(out, "\n{NOTES}\n");
-    if ignored_rows > 0 {
-        let _ = writeln!(
-            out,
-            "Ignored {ignored_rows} rows of runs that were not complete.\n"
-        );
+/// The methods paragraph: what was run, how it was analysed, how to reproduce it.
+pub fn methods(cmp: &Comparison, loaded: &Loaded, dirs: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in &loaded.experiments {
+        let g = &e.game;
+        out.push(format!(
+            "Experiment `{}` (config SHA-256 {}, fishbanks {}): {} seeds per cell (replicate k plays seed {} + k in every cell, so cells share random draws), {} years, {} teams; game: deep sea max {} / start {}, coast max {} / start {}, {} ships and ${} per team, fish ${}, ship ${}, collapse below {:.0}% ({:?}).",
+            e.name,
+            &e.config_sha256[..12.min(e.config_sha256.len())],
+            e.harness_version,
+            e.seeds,
+            e.first_seed,
+            e.years,
+            e.teams,
+            g.deep.max_stock,
+            g.deep.initial_stock,
+            g.coast.max_stock,
+            g.coast.initial_stock,
+            g.initial_ships,
+            g.initial_bank,
+            g.fish_price,
+            g.ship_price,
+            g.collapse_density * 100.0,
+            g.collapse_rule
+        ));
     }
-    let _ = writeln!(out, "Plots: `plots/stock.svg`, `plots/survival.svg`, `plots/catch.svg`; every number: `comparison.csv`; per run: `metrics.csv`.\n");
-    for outcome in Outcome::ALL {
-        let rows = pair_rows(cmp, outcome);
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "## {}: pairwise comparisons\n", outcome.name());
-        markdown_table(&mut out, &PAIR_HEADER, &rows);
-        out.push('\n');
-    }
-    out
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn html_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    out.push_str("<table><thead><tr>");
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", html_escape(h));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for r in rows {
-        out.push_str("<tr>");
-        for v in r {
-            let _ = write!(out, "<td>{}</td>", html_escape(v));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table>");
-}
-
-/// `report.html`: one file, inline CSS and SVG, no network.
-pub fn html(cmp: &Comparison, experiment: &str, plots: &[(&str, &str)]) -> String {
-    let mut out = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fishbanks report — {0}</title><style>\
-body{{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}}table{{border-collapse:collapse;margin:1em 0;font-size:13px}}\
-th,td{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f0f0f0}}td:first-child,th:first-child{{text-align:left}}\
-figure{{margin:1.5em 0}}p.note{{font-size:13px;color:#555}}</style></head><body><h1>Which protocol keeps the fish alive?</h1>\
-<p>Experiment <b>{0}</b>; reference protocol <code>{1}</code>; horizon {2} years.</p>",
-        html_escape(experiment),
-        html_escape(&cmp.reference),
-        cmp.horizon
-    );
-    let (header, rows) = headline(cmp);
-    html_table(&mut out, &header, &rows);
-    let plain = NOTES.replace(['*', '`'], "");
-    let _ = write!(out, "<p class=\"note\">{}</p>", html_escape(&plain));
-    for (title, svg) in plots {
-        let _ = write!(
-            out,
-            "<figure><figcaption><b>{}</b></figcaption>{}</figure>",
-            html_escape(title),
-            svg
-        );
-    }
-    for outcome in Outcome::ALL {
-        let rows = pair_rows(cmp, outcome);
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = write!(out, "<h2>{}: pairwise comparisons</h2>", outcome.name());
-        html_table(&mut out, &PAIR_HEADER, &rows);
-    }
-    out.push_str("</body></html>\n");
+    out.push(format!(
+        "Primary outcome: {} ({}); every cell is contrasted with `{}` of the same population, Holm-adjusted across all those contrasts. Other outcomes are exploratory (Holm within each measure). Runs are paired by seed; paired tests: Wilcoxon signed-rank (scipy's defaults: zero differences dropped, exact for up to 50 untied differences) for RMST (on survival years: all censoring is at the horizon) and continuous outcomes, McNemar's exact test for collapse; unpaired beside them: log-rank, Fisher's exact test, Mann–Whitney U (normal approximation, tie and continuity corrections) with Cliff's delta. Intervals: Wilson for survival rates, percentile bootstrap (2,000 resamples, seeded; over pairs when paired) for means and effects; Kaplan–Meier with Greenwood bands on the log-log scale, median as lifelines (first time S ≤ 0.5), RMST to the horizon. Only runs with status `ok` enter statistics; a cell whose replicates are all one game is not tested.",
+        cmp.primary.name(),
+        measure_words(cmp.primary),
+        cmp.reference
+    ));
+    out.push(format!(
+        "Every number comes from `comparison.csv`; to reproduce it: `fishbanks report {}{}`.",
+        dirs.join(" "),
+        if loaded.compare { " --compare" } else { "" }
+    ));
     out
 }

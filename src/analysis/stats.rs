@@ -5,7 +5,9 @@
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use statrs::distribution::{ChiSquared, ContinuousCDF, Discrete, Hypergeometric, Normal};
+use statrs::distribution::{
+    Binomial, ChiSquared, ContinuousCDF, Discrete, DiscreteCDF, Hypergeometric, Normal,
+};
 
 /// Two-sided 95% normal quantile.
 fn z95() -> f64 {
@@ -37,12 +39,14 @@ pub struct KmStep {
 
 /// Kaplan–Meier estimate from `(time, event)` pairs (`event = false`: censored at
 /// `time`). Steps at each distinct event time, in order; subjects censored at an event
-/// time count as at risk there (the usual convention, as lifelines).
+/// time count as at risk there (the usual convention, as lifelines). The product is
+/// computed as lifelines computes it, `exp(Σ ln((n − d) / n))` in that order of
+/// operations, so that a curve that lands on 0.5 has the median lifelines reports.
 pub fn kaplan_meier(data: &[(f64, bool)]) -> Vec<KmStep> {
     let mut sorted: Vec<(f64, bool)> = data.to_vec();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut steps = Vec::new();
-    let mut survival = 1.0;
+    let mut log_survival = 0.0f64;
     let mut at_risk = sorted.len() as u64;
     let mut i = 0;
     while i < sorted.len() {
@@ -55,12 +59,12 @@ pub fn kaplan_meier(data: &[(f64, bool)]) -> Vec<KmStep> {
             i += 1;
         }
         if events > 0 {
-            survival *= 1.0 - events as f64 / at_risk as f64;
+            log_survival += ((at_risk - events) as f64).ln() - (at_risk as f64).ln();
             steps.push(KmStep {
                 time: t,
                 at_risk,
                 events,
-                survival,
+                survival: log_survival.exp(),
             });
         }
         at_risk -= leaving;
@@ -77,11 +81,38 @@ pub fn km_at(steps: &[KmStep], t: f64) -> f64 {
         .map_or(1.0, |s| s.survival)
 }
 
-/// Median survival: the first time the curve falls below 0.5 (lifelines' convention:
-/// a curve that sits exactly at 0.5 has not reached its median yet); `None` when it never
-/// does (at least half the runs survive the horizon).
+/// Median survival as lifelines reports it: the first time the curve is at or below 0.5
+/// (a curve that sits exactly at 0.5 has its median there); `None` when it stays above
+/// 0.5 (more than half the runs survive the horizon).
 pub fn km_median(steps: &[KmStep]) -> Option<f64> {
-    steps.iter().find(|s| s.survival < 0.5).map(|s| s.time)
+    steps.iter().find(|s| s.survival <= 0.5).map(|s| s.time)
+}
+
+/// Pointwise 95% confidence band of a Kaplan–Meier curve, as lifelines computes it:
+/// Greenwood's variance on the log(−log S) scale ("exponential Greenwood"). One
+/// `(low, high)` per step; a step at survival 0 or 1 has the band `(S, S)` there.
+pub fn km_band(steps: &[KmStep]) -> Vec<(f64, f64)> {
+    let z = z95();
+    let mut greenwood = 0.0;
+    steps
+        .iter()
+        .map(|s| {
+            let (n, d) = (s.at_risk as f64, s.events as f64);
+            if n > d {
+                greenwood += d / (n * (n - d));
+            }
+            let surv = s.survival;
+            if surv <= 0.0 || surv >= 1.0 {
+                return (surv, surv);
+            }
+            let log = surv.ln();
+            let se = (greenwood / (log * log)).sqrt();
+            let loglog = (-log).ln();
+            let low = (-(loglog + z * se).exp()).exp();
+            let high = (-(loglog - z * se).exp()).exp();
+            (low, high)
+        })
+        .collect()
 }
 
 /// Restricted mean survival time: the area under the curve from 0 to `horizon`.
@@ -221,6 +252,138 @@ pub fn mann_whitney(x: &[f64], y: &[f64]) -> Option<Test> {
         statistic: u1,
         p_value: p,
     })
+}
+
+/// Wilcoxon signed-rank test of paired differences, two-sided, as scipy 1.17's
+/// `wilcoxon(d)` with its defaults (`zero_method="wilcox"`, no continuity correction,
+/// `method="auto"`): zero differences are dropped from the ranks; with more than 50
+/// differences the normal approximation (tie-corrected); otherwise the exact null
+/// distribution when there are neither ties nor zeros, the exact permutation
+/// distribution of the signs when there are and at most 13 differences, and the normal
+/// approximation beyond. The statistic is the smaller of the positive and negative rank
+/// sums. `None` without a nonzero difference.
+pub fn wilcoxon(differences: &[f64]) -> Option<Test> {
+    let n_all = differences.len();
+    let had_zero = differences.contains(&0.0);
+    let d: Vec<f64> = differences.iter().copied().filter(|x| *x != 0.0).collect();
+    if d.is_empty() {
+        return None;
+    }
+    let magnitudes: Vec<f64> = d.iter().map(|x| x.abs()).collect();
+    let (ranks, ties) = midranks(&magnitudes);
+    let w_plus: f64 = d
+        .iter()
+        .zip(&ranks)
+        .filter(|(x, _)| **x > 0.0)
+        .map(|(_, r)| r)
+        .sum();
+    let n = d.len();
+    let total = (n * (n + 1)) as f64 / 2.0;
+    let statistic = w_plus.min(total - w_plus);
+    let tied = ties.iter().any(|&t| t > 1);
+    let p_value = if n_all > 50 {
+        wilcoxon_normal(w_plus, n, &ties)
+    } else if !tied && !had_zero {
+        // counts[k] = sign assignments of the ranks 1..=n with W+ = k.
+        let max = n * (n + 1) / 2;
+        let mut counts = vec![0f64; max + 1];
+        counts[0] = 1.0;
+        for rank in 1..=n {
+            for k in (rank..=max).rev() {
+                counts[k] += counts[k - rank];
+            }
+        }
+        let all: f64 = counts.iter().sum();
+        let k = w_plus.round() as usize;
+        let lower: f64 = counts[..=k].iter().sum::<f64>() / all;
+        let upper: f64 = counts[k..].iter().sum::<f64>() / all;
+        (2.0 * lower.min(upper)).min(1.0)
+    } else if n_all <= 13 {
+        // Every assignment of signs to the ranks (zeros have none).
+        let (mut less, mut greater) = (0u64, 0u64);
+        let gamma = (f64::EPSILON * 100.0 * w_plus).abs();
+        for mask in 0u32..(1u32 << n) {
+            let t: f64 = (0..n)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| ranks[i])
+                .sum();
+            less += u64::from(t <= w_plus + gamma);
+            greater += u64::from(t >= w_plus - gamma);
+        }
+        let all = (1u64 << n) as f64;
+        (2.0 * (less as f64 / all).min(greater as f64 / all)).min(1.0)
+    } else {
+        wilcoxon_normal(w_plus, n, &ties)
+    };
+    Some(Test { statistic, p_value })
+}
+
+/// The normal approximation of the signed-rank statistic, tie-corrected.
+fn wilcoxon_normal(w_plus: f64, n: usize, ties: &[usize]) -> f64 {
+    let n_f = n as f64;
+    let mean = n_f * (n_f + 1.0) / 4.0;
+    let tie_term: f64 = ties.iter().map(|&t| (t as f64).powi(3) - t as f64).sum();
+    let var = (n_f * (n_f + 1.0) * (2.0 * n_f + 1.0) - tie_term / 2.0) / 24.0;
+    if var <= 0.0 {
+        return 1.0;
+    }
+    let z = (w_plus - mean) / var.sqrt();
+    (2.0 * Normal::standard().sf(z.abs())).min(1.0)
+}
+
+/// McNemar's exact test of paired binary outcomes from the discordant counts: `b` pairs
+/// where only the first collapsed, `c` where only the second did. Two-sided exact
+/// binomial (scipy's `binomtest(min(b, c), b + c, 0.5)`); p = 1 without discordant pairs.
+pub fn mcnemar(b: u64, c: u64) -> Test {
+    let n = b + c;
+    if n == 0 {
+        return Test {
+            statistic: 0.0,
+            p_value: 1.0,
+        };
+    }
+    let k = b.min(c);
+    let Ok(binomial) = Binomial::new(0.5, n) else {
+        return Test {
+            statistic: k as f64,
+            p_value: f64::NAN,
+        };
+    };
+    Test {
+        statistic: k as f64,
+        p_value: (2.0 * binomial.cdf(k)).min(1.0),
+    }
+}
+
+/// Percentile bootstrap 95% interval of a statistic of paired data: `pairs` are
+/// resampled with replacement (as pairs), `resamples` times, from a ChaCha RNG seeded
+/// with `seed`. `None` without data.
+pub fn paired_bootstrap_ci<T>(
+    pairs: &[T],
+    statistic: impl Fn(&[&T]) -> f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = pairs.len();
+    let mut values: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let sample: Vec<&T> = (0..n).map(|_| &pairs[rng.random_range(0..n)]).collect();
+            statistic(&sample)
+        })
+        .filter(|v| v.is_finite())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some((
+        quantile_sorted(&values, 0.025),
+        quantile_sorted(&values, 0.975),
+    ))
 }
 
 /// Cliff's delta: P(x > y) − P(x < y) over all pairs, in [−1, 1].

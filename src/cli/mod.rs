@@ -140,6 +140,10 @@ enum Command {
         /// Formats to write, comma-separated (default: all).
         #[arg(long, value_delimiter = ',')]
         format: Vec<String>,
+        /// Analyse directories of different experiments side by side (each experiment a
+        /// factor of every cell) instead of refusing to pool them.
+        #[arg(long)]
+        compare: bool,
     },
     /// Serve an OpenAI-compatible mock model on loopback, with injectable faults
     /// (built with the `testkit` feature).
@@ -230,11 +234,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             reference,
             format,
+            compare,
         } => {
             let options = fishbanks::analysis::ReportOptions {
                 out,
                 reference,
                 formats: (!format.is_empty()).then_some(format),
+                compare,
             };
             let summary = fishbanks::analysis::report(&dirs, &options)?;
             println!("{}", summary.headline);

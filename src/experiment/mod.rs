@@ -85,6 +85,7 @@ impl Experiment {
             first_seed: self.config.first_seed,
             agents: self.config.agents,
             game: self.config.game.clone(),
+            primary_outcome: self.config.primary_outcome.clone(),
             protocols: self
                 .config
                 .matrix

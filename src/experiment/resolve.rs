@@ -7,6 +7,7 @@ use crate::agents::Strategy;
 use crate::engine::GameParams;
 use crate::llm::{BudgetConfig, LlmSettings, Provider};
 use crate::protocol::ProtocolSpec;
+use crate::record::PRIMARY_OUTCOMES;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -85,6 +86,8 @@ pub struct ExperimentConfig {
     pub first_seed: u64,
     /// Teams per game.
     pub agents: usize,
+    /// The outcome that answers the question (see `record::PRIMARY_OUTCOMES`).
+    pub primary_outcome: String,
     pub game: GameParams,
     pub populations: BTreeMap<String, Population>,
     pub protocols: BTreeMap<String, ProtocolSpec>,
@@ -111,6 +114,19 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     check_range("seeds", file.seeds, 1, 1_000_000)?;
     check_range("agents", file.agents, 1, 50)?;
     validate_game(&file.game.0)?;
+    let primary_outcome = file
+        .primary_outcome
+        .clone()
+        .unwrap_or_else(|| "rmst".into());
+    if !PRIMARY_OUTCOMES.contains(&primary_outcome.as_str()) {
+        return Err(invalid(
+            "primary_outcome",
+            format!(
+                "unknown outcome `{primary_outcome}` (one of {})",
+                PRIMARY_OUTCOMES.join(", ")
+            ),
+        ));
+    }
     check_range(
         "llm.max_fallback_share",
         file.llm.max_fallback_share,
@@ -142,6 +158,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
         seeds: file.seeds,
         first_seed: file.first_seed,
         agents: file.agents,
+        primary_outcome,
         game: file.game.0.clone(),
         populations,
         protocols,

@@ -98,6 +98,10 @@ pub struct ExperimentFile {
     /// Teams per game.
     #[serde(default = "default_agents")]
     pub agents: usize,
+    /// The outcome that answers the question (`rmst` by default); the others are
+    /// exploratory.
+    #[serde(default)]
+    pub primary_outcome: Option<String>,
     #[serde(default)]
     pub game: GameOverrides,
     pub populations: BTreeMap<String, PopulationSpec>,

@@ -13,6 +13,21 @@ use std::path::Path;
 /// a harness refuses manifests of another version instead of guessing.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 2;
 
+/// The outcomes an experiment may declare as its `primary_outcome`: survival time
+/// (restricted mean, `rmst`, the default), the share of runs that never collapsed, and
+/// per-run outcomes of `metrics.csv`.
+pub const PRIMARY_OUTCOMES: [&str; 9] = [
+    "rmst",
+    "survival_rate",
+    "final_stock",
+    "min_stock",
+    "total_catch",
+    "cumulative_profit",
+    "total_assets",
+    "gini_assets",
+    "overuse_share",
+];
+
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +71,9 @@ pub struct Manifest {
     /// Teams per game.
     pub agents: usize,
     pub game: GameParams,
+    /// The outcome that answers the experiment's question (one of [`PRIMARY_OUTCOMES`]);
+    /// the others are exploratory.
+    pub primary_outcome: String,
     /// Protocols of the matrix with every switch resolved (each has its `kind`).
     pub protocols: BTreeMap<String, serde_json::Value>,
     /// Populations of the matrix, one entry per team.
@@ -138,6 +156,7 @@ mod tests {
             first_seed: 1,
             agents: 6,
             game: GameParams::default(),
+            primary_outcome: "rmst".into(),
             protocols: BTreeMap::new(),
             populations: BTreeMap::new(),
             cells: vec![Cell {

@@ -21,7 +21,7 @@ mod status;
 pub use compact::{rewrite_runs, RUN_FILES};
 pub use csvfile::{header_of, write_atomic, write_event_log, EventLevel, EventLogs, ResultsWriter};
 pub use event::{AgentEvent, Event};
-pub use manifest::{Cell, Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION};
+pub use manifest::{Cell, Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION, PRIMARY_OUTCOMES};
 pub use rows::{gini, AgentRow, RunLabel, RunRow, YearRow};
 pub use sink::{FinishedRun, RunSink, SweepEnd, SweepStart};
 pub use status::RunStatus;

@@ -1,11 +1,107 @@
-//! `report.html`: one self-contained file (inline CSS and SVG, no network).
+//! `report.html`: one self-contained file (inline CSS and SVG, no network), in the order
+//! of `report.md`, with the exploratory detail folded away.
 
 use super::{Report, ReportFormat};
 use crate::analysis::{render, AnalysisError};
 use crate::record::write_atomic;
+use std::fmt::Write as _;
 use std::path::Path;
 
 pub struct Html;
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `code` spans of the Markdown-ish sentences, as HTML.
+fn inline(text: &str) -> String {
+    let escaped = escape(text);
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+fn table(out: &mut String, (header, rows): (Vec<String>, Vec<Vec<String>>)) {
+    out.push_str("<table><thead><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", escape(&h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for v in r {
+            let _ = write!(out, "<td>{}</td>", escape(&v));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.45}\
+table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}figcaption{font-weight:600;margin-bottom:.4em}\
+.answer{font-size:1.15em;background:#f4f8fb;border-left:4px solid #0072B2;padding:.8em 1em}.warning{background:#fff4e5;border-left:4px solid #E69F00;padding:.6em 1em}\
+details{margin:1em 0}summary{cursor:pointer;font-weight:600}code{background:#f3f3f3;padding:0 3px}svg{max-width:100%;height:auto}";
+
+/// The report as one HTML page.
+pub fn html(report: &Report<'_>) -> String {
+    let cmp = report.comparison;
+    let mut out = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fishbanks report — {0}</title><style>{STYLE}</style></head><body>\
+<h1>Which protocol keeps the fish alive? — {0}</h1><p class=\"answer\">{1}</p>",
+        escape(report.experiment),
+        inline(&render::answer(cmp))
+    );
+    for w in render::warnings(cmp, report.loaded) {
+        let _ = write!(
+            out,
+            "<p class=\"warning\"><b>Warning.</b> {}</p>",
+            inline(&w)
+        );
+    }
+    let _ = write!(
+        out,
+        "<h2>Primary outcome: {} ({})</h2>",
+        escape(cmp.primary.name()),
+        escape(render::measure_words(cmp.primary))
+    );
+    table(&mut out, render::primary_table(cmp));
+    for (title, _, svg) in report.figures {
+        let _ = write!(
+            out,
+            "<figure><figcaption>{}</figcaption>{svg}</figure>",
+            escape(title)
+        );
+    }
+    out.push_str("<h2>Validity</h2>");
+    table(&mut out, render::validity_table(cmp));
+    out.push_str("<details><summary>Exploratory outcomes</summary>");
+    table(&mut out, render::outcomes_table(cmp));
+    out.push_str("</details>");
+    let _ = write!(
+        out,
+        "<details><summary>Other contrasts against <code>{}</code></summary>",
+        escape(&cmp.reference)
+    );
+    table(&mut out, render::exploratory_contrasts(cmp));
+    out.push_str("</details><details><summary>Pairwise comparisons between protocols</summary>");
+    table(&mut out, render::pairwise_table(cmp));
+    out.push_str("</details><h2>Methods</h2>");
+    for paragraph in render::methods(cmp, report.loaded, report.dirs) {
+        let _ = write!(out, "<p>{}</p>", inline(&paragraph));
+    }
+    out.push_str("</body></html>\n");
+    out
+}
 
 impl ReportFormat for Html {
     fn name(&self) -> &'static str {
@@ -13,15 +109,9 @@ impl ReportFormat for Html {
     }
 
     fn write(&self, report: &Report<'_>, dir: &Path) -> Result<(), AnalysisError> {
-        let figures: Vec<(&str, &str)> = report
-            .figures
-            .iter()
-            .map(|(title, _, svg)| (*title, svg.as_str()))
-            .collect();
-        let text = render::html(report.comparison, report.experiment, &figures);
         Ok(write_atomic(
             &dir.join("report.html"),
-            text.as_bytes(),
+            html(report).as_bytes(),
             false,
         )?)
     }

@@ -1,11 +1,62 @@
-//! `report.md`.
+//! `report.md`: the answer first, then the primary-outcome table, the figures, validity,
+//! the exploratory detail and the methods.
 
 use super::{Report, ReportFormat};
 use crate::analysis::{render, AnalysisError};
 use crate::record::write_atomic;
+use std::fmt::Write as _;
 use std::path::Path;
 
 pub struct Markdown;
+
+fn table(out: &mut String, (header, rows): (Vec<String>, Vec<Vec<String>>)) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+    for r in rows {
+        let _ = writeln!(out, "| {} |", r.join(" | "));
+    }
+    out.push('\n');
+}
+
+/// The report as Markdown.
+pub fn markdown(report: &Report<'_>) -> String {
+    let cmp = report.comparison;
+    let mut out = format!(
+        "# Which protocol keeps the fish alive? — {}\n\n**{}**\n\n",
+        report.experiment,
+        render::answer(cmp)
+    );
+    for w in render::warnings(cmp, report.loaded) {
+        let _ = writeln!(out, "> **Warning.** {w}\n");
+    }
+    let _ = writeln!(
+        out,
+        "## Primary outcome: {} ({})\n",
+        cmp.primary.name(),
+        render::measure_words(cmp.primary)
+    );
+    table(&mut out, render::primary_table(cmp));
+    if !report.figures.is_empty() {
+        let _ = writeln!(out, "## Figures\n");
+        for (title, file, _) in report.figures {
+            let _ = writeln!(out, "- {title}: `plots/{file}`");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Validity\n");
+    table(&mut out, render::validity_table(cmp));
+    let _ = writeln!(out, "## Exploratory outcomes\n");
+    table(&mut out, render::outcomes_table(cmp));
+    let _ = writeln!(out, "### Other contrasts against `{}`\n", cmp.reference);
+    table(&mut out, render::exploratory_contrasts(cmp));
+    let _ = writeln!(out, "### Pairwise comparisons between protocols\n");
+    table(&mut out, render::pairwise_table(cmp));
+    let _ = writeln!(out, "## Methods\n");
+    for paragraph in render::methods(cmp, report.loaded, report.dirs) {
+        let _ = writeln!(out, "{paragraph}\n");
+    }
+    out
+}
 
 impl ReportFormat for Markdown {
     fn name(&self) -> &'static str {
@@ -13,7 +64,7 @@ impl ReportFormat for Markdown {
     }
 
     fn write(&self, report: &Report<'_>, dir: &Path) -> Result<(), AnalysisError> {
-        let text = render::markdown(report.comparison, report.experiment, report.ignored_rows);
+        let text = markdown(report);
         Ok(write_atomic(
             &dir.join("report.md"),
             text.as_bytes(),

@@ -6,18 +6,21 @@ mod html;
 mod markdown;
 
 use super::compare::{Comparison, RunMetrics};
+use super::load::Loaded;
 use super::AnalysisError;
 use std::path::Path;
 
 /// Everything the formats write about: computed once, read by each.
 pub struct Report<'a> {
+    /// The experiment's name (names joined with `--compare`).
     pub experiment: &'a str,
+    pub loaded: &'a Loaded,
     pub comparison: &'a Comparison,
     pub metrics: &'a [RunMetrics],
     /// Figures as (title, file name, SVG).
     pub figures: &'a [(&'a str, &'a str, String)],
-    /// Rows of runs that were not complete (ignored).
-    pub ignored_rows: u64,
+    /// The results directories, as given (for the command that reproduces the report).
+    pub dirs: &'a [String],
 }
 
 /// One output format of `fishbanks report`.
