@@ -6,7 +6,7 @@
 //! - [`stats`]: Wilson, Kaplan–Meier (with Greenwood bands), RMST, log-rank, bootstrap,
 //!   Mann–Whitney, Wilcoxon signed-rank, McNemar, Holm, Cliff's delta, Fisher; checked
 //!   against scipy and lifelines.
-//! - `render` (the report's content), [`format`] (one file per output format) and
+//! - `render` (the report's content), [`format`](mod@format) (one file per output format) and
 //!   `plots`.
 
 pub(crate) mod compare;
