@@ -92,17 +92,18 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
     let validity = report.find("## Validity").unwrap();
     let exploratory = report.find("## Exploratory outcomes").unwrap();
     assert!(primary < validity && validity < exploratory);
-    // All-greedy without a protocol collapses every time; followers under a binding quota never.
+    // All-greedy without a protocol collapses every time; a free rider among conditional
+    // cooperators under a binding quota never.
     assert!(
         report.contains("| none/greedy | 0.00 [0.00, 0.16] |"),
         "{report}"
     );
     assert!(
-        report.contains("| quota/followers | 1.00 [0.84, 1.00] | > 20 | 20.00 |"),
+        report.contains("| quota/free-rider | 1.00 [0.84, 1.00] | > 20 | 20.00 |"),
         "{report}"
     );
     assert!(
-        report.contains("| none/greedy | 20 / 0 / 0 | 3.60 | (reference) |"),
+        report.contains("| none/greedy | 20 / 0 / 0 | 3.90 [3.75, 4.00] | (reference) |"),
         "{report}"
     );
     // Every other cell: an effect with its interval, a paired test over 20 seeds, a
@@ -128,7 +129,7 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
         && l.contains(",wilcoxon,")));
     assert!(comparison.lines().any(|l| l.contains("mann_whitney")));
     let metrics = fs::read_to_string(dir.join("metrics.csv")).unwrap();
-    assert_eq!(metrics.lines().count(), 241);
+    assert_eq!(metrics.lines().count(), 281, "a header and 280 runs");
     // Report twice, same bytes.
     let before = fs::read(dir.join("comparison.csv")).unwrap();
     fishbanks()

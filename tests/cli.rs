@@ -45,15 +45,15 @@ fn quickstart_runs_and_writes_every_output_file() {
         assert!(dir.join(file).exists(), "{file} written");
     }
     let runs = fs::read_to_string(dir.join("runs.csv")).unwrap();
-    // 4 protocols × 3 populations × 20 seeds, plus the header.
-    assert_eq!(runs.lines().count(), 241);
+    // 7 protocols × 2 populations × 20 seeds, plus the header.
+    assert_eq!(runs.lines().count(), 281);
     let years = fs::read_to_string(dir.join("years.csv")).unwrap();
-    assert_eq!(years.lines().count(), 240 * 20 + 1);
+    assert_eq!(years.lines().count(), 280 * 20 + 1);
     let agents = fs::read_to_string(dir.join("agents.csv")).unwrap();
-    assert_eq!(agents.lines().count(), 240 * 20 * 6 + 1);
+    assert_eq!(agents.lines().count(), 280 * 20 * 6 + 1);
     let manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["runs"].as_array().unwrap().len(), 240);
+    assert_eq!(manifest["runs"].as_array().unwrap().len(), 280);
     assert_eq!(manifest["experiment"], "quickstart");
     // Every run has its event log, which starts and ends the run.
     let first_id = runs.lines().nth(1).unwrap().split(',').next().unwrap();
@@ -69,8 +69,9 @@ fn quickstart_runs_and_writes_every_output_file() {
         .unwrap()
         .contains("\"type\":\"run_end\""));
 
-    // The point of the quickstart: greedy without coordination collapses in most runs,
-    // quota followers under a binding quota do not.
+    // The point of the quickstart: the same population's fate depends on the protocol. A
+    // free rider among conditional cooperators collapses the fishery without a protocol
+    // and with talk only; sanctions delay it; a binding quota prevents it.
     let mut reader = csv::Reader::from_path(dir.join("runs.csv")).unwrap();
     let rows: Vec<fishbanks::record::RunRow> = reader.deserialize().map(Result::unwrap).collect();
     let rate = |cell: &str| {
@@ -78,9 +79,22 @@ fn quickstart_runs_and_writes_every_output_file() {
         assert_eq!(cell_rows.len(), 20);
         cell_rows.iter().filter(|r| r.collapsed).count() as f64 / 20.0
     };
-    assert!(rate("none/greedy") > 0.5);
-    assert_eq!(rate("quota/followers"), 0.0);
-    // Quotas (quota cells) and pledges (ledger cells) reach agents.csv.
+    assert_eq!(rate("none/greedy"), 1.0);
+    assert_eq!(rate("none/free-rider"), 1.0);
+    assert_eq!(rate("a2a/free-rider"), 1.0);
+    assert_eq!(rate("quota/free-rider"), 0.0);
+    let survival = |cell: &str| {
+        let s: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.cell == cell)
+            .map(|r| r.survival_years as f64)
+            .collect();
+        s.iter().sum::<f64>() / s.len() as f64
+    };
+    assert!(survival("sanctions/free-rider") > survival("a2a/free-rider") + 2.0);
+    assert!(survival("a2a/free-rider") > survival("none/free-rider"));
+    // Quotas (quota cells), pledges (ledger cells), intentions (a2a, rep) and fines
+    // (sanctions) reach agents.csv.
     let header: Vec<&str> = agents.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let (quota, binding, pledge) = (col("quota"), col("quota_binding"), col("pledge_deep"));
@@ -92,6 +106,11 @@ fn quickstart_runs_and_writes_every_output_file() {
     assert!(rows.iter().any(|r| !r[quota].is_empty()));
     assert!(rows.iter().any(|r| r[binding] == "true"));
     assert!(rows.iter().any(|r| !r[pledge].is_empty()));
+    let (intended, fined, transfer) =
+        (col("intended_deep"), col("fines_received"), col("transfer"));
+    assert!(rows.iter().any(|r| !r[intended].is_empty()));
+    assert!(rows.iter().any(|r| r[fined] != "0"));
+    assert!(rows.iter().any(|r| r[transfer].starts_with('-')));
 }
 
 #[test]

@@ -54,7 +54,15 @@ mod reference {
     }
 
     /// One year: `d[t] = (order, deep, coast)`, already valid; `quota[t]` binding.
-    pub fn year(w: &mut World, y: usize, d: &[(i64, i64, i64)], quota: &[Option<i64>]) -> Year {
+    /// One year; `transfer[t]` is money moved into team t's bank before the year's costs
+    /// (last year's fines under sanctions), an input like the decisions.
+    pub fn year(
+        w: &mut World,
+        y: usize,
+        d: &[(i64, i64, i64)],
+        quota: &[Option<i64>],
+        transfer: &[i64],
+    ) -> Year {
         let weather = WEATHER[y % 20];
         let fleet = [
             d.iter().map(|x| x.1).sum::<i64>(),
@@ -91,7 +99,7 @@ mod reference {
             let harbor_t = w.ships[t] - deep - coast;
             let costs = COST[0] * deep + COST[1] * coast + COST[2] * harbor_t;
             let revenue = 20 * (c[0] + c[1]);
-            let min = w.bank[t] - costs;
+            let min = w.bank[t] + transfer[t] - costs;
             let rate = if min >= 0 { 0.05 } else { 0.15 };
             let interest = ((rate * min as f64 + 5.0) / 10.0).floor() as i64 * 10;
             w.bank[t] = min + revenue + interest - 300 * order;
@@ -241,7 +249,8 @@ fn quickstart_years_match_an_independent_implementation() {
                     }
                 })
                 .collect();
-            let expected = reference::year(&mut world, year, &decisions, &quotas);
+            let transfers: Vec<i64> = these.iter().map(|r| int(r, &ah, "transfer")).collect();
+            let expected = reference::year(&mut world, year, &decisions, &quotas, &transfers);
             let ctx = format!("run {id} year {year}");
             assert_eq!(
                 expected.stock,
@@ -295,5 +304,9 @@ fn quickstart_years_match_an_independent_implementation() {
             .sum();
         assert_eq!(int(run, &rh, "total_assets"), total_assets);
     }
-    assert_eq!(checked, 240 * 20);
+    assert_eq!(
+        checked,
+        280 * 20,
+        "every year of every run (7 protocols x 2 populations x 20 seeds)"
+    );
 }

@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use fishbanks::agents::{
-    Agent, AgentError, Answer, Decision, Observation, Pledge, Request, Response, Vote,
+    Agent, AgentError, Answer, Decision, Intention, Observation, Pledge, Request, Response,
+    Sensitivities, Vote,
 };
 use fishbanks::engine::GameParams;
 use fishbanks::experiment::Experiment;
@@ -26,6 +27,11 @@ struct Fixed {
     pledge: Pledge,
     message: String,
     report_factor: f64,
+    /// Intentions: the reasoning, and the sensitivities stated when asked.
+    reasoning: String,
+    sensitivities: Sensitivities,
+    /// Teams this agent fines after every year (0-based).
+    fines: Vec<usize>,
     seen: Arc<Mutex<Vec<(String, Observation)>>>,
 }
 
@@ -48,6 +54,9 @@ impl Fixed {
             },
             message: String::new(),
             report_factor: 1.0,
+            reasoning: String::new(),
+            sensitivities: Sensitivities::default(),
+            fines: Vec::new(),
             seen: Arc::clone(seen),
         }
     }
@@ -92,6 +101,18 @@ impl Agent for Fixed {
                 self.remember("report", obs);
                 Response::Report((*actual as f64 * self.report_factor) as i64)
             }
+            Request::Intention { sensitivities, .. } => {
+                self.remember("intention", obs);
+                Response::Intention(Intention {
+                    plan: (self.decision)(obs),
+                    reasoning: self.reasoning.clone(),
+                    sensitivities: sensitivities.map(|_| self.sensitivities),
+                })
+            }
+            Request::Sanction { .. } => {
+                self.remember("sanction", obs);
+                Response::Sanction(self.fines.clone())
+            }
         };
         Ok(Answer::given(response))
     }
@@ -109,7 +130,7 @@ fn play(
         .map(|t| Box::new(make(t, &seen)) as Box<dyn Agent>)
         .collect();
     let params = GameParams::default();
-    let protocol = config.build(ChaCha8Rng::seed_from_u64(7));
+    let protocol = config.build(ChaCha8Rng::seed_from_u64(7), &Arc::new(params.clone()));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -357,6 +378,7 @@ fn an_agent_cannot_speak_for_another() {
         rounds: 1,
         order: MessageOrder::Simultaneous,
         max_message_chars: 40,
+        ..BroadcastSpec::default()
     });
     let (record, seen) = play(config, 1, |t, seen| Fixed {
         message: if t == 0 {
@@ -394,6 +416,7 @@ fn simultaneous_rounds_see_only_earlier_rounds() {
         rounds: 2,
         order: MessageOrder::Simultaneous,
         max_message_chars: 600,
+        ..BroadcastSpec::default()
     });
     let (_, seen) = play(config, 1, |t, seen| Fixed {
         message: format!("m{t}"),
@@ -464,6 +487,7 @@ fn sequential_speakers_see_the_messages_before_them() {
         rounds: 1,
         order: MessageOrder::Sequential,
         max_message_chars: 600,
+        ..BroadcastSpec::default()
     });
     let (_, seen) = play(config, 1, |t, seen| Fixed {
         message: format!("m{t}"),
@@ -619,7 +643,10 @@ fn stop_on_collapse_ends_the_run_in_the_collapse_year() {
             }) as Box<dyn Agent>
         })
         .collect();
-    let protocol = ProtocolSpec::None(NoneSpec::default()).build(ChaCha8Rng::seed_from_u64(1));
+    let protocol = ProtocolSpec::None(NoneSpec::default()).build(
+        ChaCha8Rng::seed_from_u64(1),
+        &Arc::new(GameParams::default()),
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -704,7 +731,10 @@ fn abstentions_change_neither_the_median_nor_the_accept_share() {
             }) as Box<dyn Agent>
         })
         .collect();
-    let protocol = quota(Enforcement::Binding).build(ChaCha8Rng::seed_from_u64(7));
+    let protocol = quota(Enforcement::Binding).build(
+        ChaCha8Rng::seed_from_u64(7),
+        &Arc::new(GameParams::default()),
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -748,6 +778,213 @@ fn abstentions_change_neither_the_median_nor_the_accept_share() {
         Event::Vote {
             team: 1,
             accept: None,
+            ..
+        }
+    )));
+}
+
+fn from_toml(text: &str) -> ProtocolSpec {
+    ProtocolSpec::from_table(&toml::from_str(text).unwrap()).unwrap()
+}
+
+#[test]
+fn a2a_publishes_every_intention_together_before_the_decisions() {
+    let config = from_toml("kind = \"a2a\"\nrounds = 2\nreasoning_chars = 10");
+    let (record, seen) = play(config, 2, |t, seen| Fixed {
+        decision: |o| Decision {
+            order: 0,
+            deep: o.own.team as i64 % 3,
+            coast: 1,
+        },
+        reasoning: format!("team {t} explains at length"),
+        ..Fixed::new(t, seen)
+    });
+    let asked = |what: &str, year: u32| -> Vec<Observation> {
+        seen.iter()
+            .filter(|(w, o)| w.starts_with(what) && o.public.year == year)
+            .map(|(_, o)| o.clone())
+            .collect()
+    };
+    let intention_obs = asked("intention/", 1);
+    assert_eq!(intention_obs.len(), 12, "6 teams x 2 rounds");
+    // Round 1 sees nothing, round 2 sees all six of round 1, never a same-round one.
+    assert!(intention_obs[..6]
+        .iter()
+        .all(|o| o.board.intentions.is_empty()));
+    for o in &intention_obs[6..] {
+        assert_eq!(o.board.intentions.len(), 6);
+        assert!(o.board.intentions.iter().all(|i| i.round == 1));
+    }
+    let decide = asked("decide/", 1);
+    let board = &decide[0].board.intentions;
+    assert_eq!(board.len(), 12);
+    let last = board.iter().find(|i| i.round == 2 && i.team == 4).unwrap();
+    assert_eq!(last.intention.plan.deep, 1, "attributed by the harness");
+    assert_eq!(
+        last.intention.reasoning, "team 4 exp",
+        "cut to reasoning_chars"
+    );
+    assert!(last.intention.sensitivities.is_none(), "a2a asks for none");
+    // The record: intentions per team, events with the truncation flag, talk volume.
+    let (_, extras) = &record.years[0];
+    assert_eq!(extras.intentions[4].unwrap().deep, 1);
+    assert!(extras.talk_chars.iter().all(|c| *c > 0));
+    assert!(record.events.iter().any(|e| matches!(
+        e,
+        Event::Intention {
+            team: 4,
+            round: 2,
+            truncated: true,
+            ..
+        }
+    )));
+    // Last year's intentions are not carried into the next year's first round.
+    assert!(asked("intention/", 2)[..6]
+        .iter()
+        .all(|o| o.board.intentions.is_empty()));
+}
+
+#[test]
+fn rep_publishes_the_median_sensitivities_and_the_consensus() {
+    let config = from_toml("kind = \"rep\"\ndelta = 0.2\nconsensus = true");
+    let (record, seen) = play(config, 1, |t, seen| Fixed {
+        decision: |o| Decision {
+            order: 0,
+            deep: 1 + o.own.team as i64 % 3, // 1, 2, 3, 1, 2, 3: median 2
+            coast: 1,
+        },
+        sensitivities: Sensitivities {
+            deep_down: Decision {
+                order: 0,
+                deep: -(t as i64), // 0..-5: median -2.5
+                coast: 0,
+            },
+            ..Sensitivities::default()
+        },
+        ..Fixed::new(t, seen)
+    });
+    let decide: Vec<&Observation> = seen
+        .iter()
+        .filter(|(w, _)| w.starts_with("decide/"))
+        .map(|(_, o)| o)
+        .collect();
+    let medians = decide[0].board.sensitivity_medians.unwrap();
+    assert_eq!(medians.deep_down, [0.0, -2.5, 0.0]);
+    assert_eq!(medians.teams, 6);
+    assert_eq!(
+        decide[0].board.consensus,
+        Some(Decision {
+            order: 0,
+            deep: 2,
+            coast: 1
+        })
+    );
+    let stated = &decide[0].board.intentions[3].intention;
+    assert_eq!(stated.sensitivities.unwrap().deep_down.deep, -3);
+    assert!(record.events.iter().any(|e| matches!(
+        e,
+        Event::RepAggregate {
+            teams: 6,
+            consensus: Some(_),
+            ..
+        }
+    )));
+    // Every team was asked for sensitivities about ± delta.
+    assert!(record
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Phase { phase, .. } if phase == "intention round 1")));
+}
+
+#[test]
+fn sanctions_move_money_next_year_and_are_published() {
+    let config = from_toml("kind = \"sanctions\"\ncost = 30\nfine = 90");
+    // Teams 1 and 2 fine team 0 (and team 1 also tries to fine itself, which is dropped).
+    let (record, seen) = play(config, 3, |t, seen| Fixed {
+        fines: match t {
+            1 => vec![0, 1],
+            2 => vec![0],
+            _ => vec![],
+        },
+        ..Fixed::new(t, seen)
+    });
+    let fines_after_year_1: Vec<(usize, usize)> = record
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Fine {
+                year: 1, from, to, ..
+            } => Some((*from, *to)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fines_after_year_1, vec![(1, 0), (2, 0)]);
+    let (year2, _) = &record.years[1];
+    assert_eq!(year2.teams[0].transfer, -180, "two fines of 90");
+    assert_eq!(year2.teams[1].transfer, -30);
+    assert_eq!(year2.teams[3].transfer, 0);
+    assert_eq!(
+        record.years[0].0.teams[0].transfer, 0,
+        "nothing before the first fines"
+    );
+    // The year-2 decision sees the fines of year 1.
+    let decide2 = seen
+        .iter()
+        .find(|(w, o)| w.starts_with("decide/") && o.public.year == 2)
+        .unwrap();
+    assert_eq!(decide2.1.board.sanctions_last_year.len(), 2);
+    // The sanction phase sees what each team did; there is none after the final year.
+    let sanction_years: Vec<u32> = seen
+        .iter()
+        .filter(|(w, _)| w.starts_with("sanction/0"))
+        .map(|(_, o)| o.public.year)
+        .collect();
+    assert_eq!(sanction_years, vec![1, 2]);
+    let (_, extras) = &record.years[0];
+    assert_eq!(extras.fines, vec![(1, 0), (2, 0)]);
+}
+
+#[test]
+fn a_budget_bounds_what_each_team_publishes_in_a_year() {
+    let config = from_toml("kind = \"broadcast\"\nrounds = 3\nbudget_chars = 120");
+    let (record, seen) = play(config, 2, |t, seen| Fixed {
+        message: format!("{t}").repeat(100),
+        ..Fixed::new(t, seen)
+    });
+    // A message item `{"from":0,"round":1,"text":"…"}` takes 30 characters besides its
+    // text: round 1 leaves room for 90, which uses the whole budget.
+    for (_, extras) in &record.years {
+        assert!(
+            extras.talk_chars.iter().all(|c| *c == 120),
+            "{:?}",
+            extras.talk_chars
+        );
+    }
+    // Round 1 may use the whole budget; by round 2 there is no room left, so nobody is
+    // asked again; the budget renews every year.
+    let rounds: Vec<u32> = messages(&record).iter().map(|(y, _, _)| *y).collect();
+    assert_eq!(rounds.len(), 12, "one message per team and year");
+    let first = seen
+        .iter()
+        .find(|(w, _)| w.starts_with("message/"))
+        .unwrap();
+    assert_eq!(first.1.board.text_budget_left, Some(120));
+    let limits: Vec<usize> = record
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { text, .. } => Some(text.chars().count()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        limits.iter().all(|n| *n == 90),
+        "messages cut to the room left: {limits:?}"
+    );
+    assert!(record.events.iter().all(|e| !matches!(
+        e,
+        Event::Message {
+            truncated: false,
             ..
         }
     )));

@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 pub use crate::engine::Decision;
 pub use crate::record::AgentEvent;
 pub use observation::{
-    Board, LedgerEntry, Message, Observation, OwnView, PublicView, QuotaBoard, QuotaViolation,
+    Board, LedgerEntry, Message, Observation, OwnView, PublicView, PublishedIntention, QuotaBoard,
+    QuotaViolation, SanctionRecord, SensitivityMedians,
 };
-pub use request::{Answer, Pledge, Request, RequestKind, Response, Vote};
+pub use request::{Answer, Intention, Pledge, Request, RequestKind, Response, Sensitivities, Vote};
 pub use scripted::{ScriptedAgent, Strategy};
 
 /// Why an agent could not answer. Scripted agents never fail; an LLM agent fails when its

@@ -1,7 +1,7 @@
 //! What an agent is shown: its own team, the public facts, and what the protocol
 //! publishes (the [`Board`]).
 
-use super::Pledge;
+use super::{Intention, Pledge};
 use crate::engine::Decision;
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,36 @@ pub struct QuotaBoard {
     pub violations_last_year: Vec<QuotaViolation>,
 }
 
+/// An intention as the board shows it: who announced it, in which round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedIntention {
+    pub team: usize,
+    pub round: u32,
+    pub intention: Intention,
+}
+
+/// The coordinate-wise medians of the published numeric sensitivities (REP).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct SensitivityMedians {
+    /// Each `[order, deep, coast]`.
+    pub deep_up: [f64; 3],
+    pub deep_down: [f64; 3],
+    pub coast_up: [f64; 3],
+    pub coast_down: [f64; 3],
+    /// Teams whose sensitivities entered the medians.
+    pub teams: usize,
+}
+
+/// A fine imposed after a year (sanctions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SanctionRecord {
+    pub year: u32,
+    pub from: usize,
+    pub to: usize,
+    pub cost: i64,
+    pub fine: i64,
+}
+
 /// What the protocol makes public. Each protocol fills the parts it uses; an empty board
 /// is what agents see under `none`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -109,6 +139,20 @@ pub struct Board {
     pub pledges: Vec<(usize, Pledge)>,
     /// The last `window` years of the ledger.
     pub ledger: Vec<LedgerEntry>,
+    /// This year's announced intentions so far (A2A, REP).
+    pub intentions: Vec<PublishedIntention>,
+    /// Medians of the announced sensitivities (REP).
+    pub sensitivity_medians: Option<SensitivityMedians>,
+    /// The coordinate-wise median of the announced plans (REP with `consensus`).
+    pub consensus: Option<crate::engine::Decision>,
+    /// Fines imposed after last year, applied to the banks this year (sanctions).
+    pub sanctions_last_year: Vec<SanctionRecord>,
+    /// What each team did in the year just played (sanctions, when deciding whom to
+    /// fine); `violation` marks a catch above an equal share of the sustainable yield.
+    pub actions: Vec<LedgerEntry>,
+    /// Characters of text this team may still publish this year (a communication
+    /// budget), when one applies.
+    pub text_budget_left: Option<usize>,
 }
 
 /// Everything a team may know when asked something.

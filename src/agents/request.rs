@@ -17,6 +17,26 @@ pub struct Vote {
     pub reason: String,
 }
 
+/// How an agent's plan would change if an area's density were `delta` higher or lower
+/// (REP's sensitivities): each a change of (order, deep, coast) from the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Sensitivities {
+    pub deep_up: Decision,
+    pub deep_down: Decision,
+    pub coast_up: Decision,
+    pub coast_down: Decision,
+}
+
+/// An announced intention: the decision an agent means to make, why, and (REP) how it
+/// would change with conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intention {
+    pub plan: Decision,
+    /// Free text, bounded by the request.
+    pub reasoning: String,
+    pub sensitivities: Option<Sensitivities>,
+}
+
 /// A question the protocol asks an agent, with what the agent needs to answer it beyond
 /// its observation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +54,22 @@ pub enum Request {
     /// The catch this team declares for the year just played (`actual` is the truth,
     /// which a team knows).
     Report { actual: i64 },
+    /// The decision this team intends to make, with a reasoning of at most
+    /// `reasoning_chars` characters, published before the final decisions (A2A, REP). With
+    /// `sensitivities`, also how the plan would change if each area's density were that
+    /// much higher or lower (REP).
+    Intention {
+        round: u32,
+        reasoning_chars: usize,
+        sensitivities: Option<f64>,
+    },
+    /// Which other teams (0-based indices) to fine after the year just played: each fine
+    /// costs this team `cost` and the fined team `fine`; at most `max_targets`.
+    Sanction {
+        cost: i64,
+        fine: i64,
+        max_targets: usize,
+    },
 }
 
 /// An agent's answer to a [`Request`] of the same kind.
@@ -45,6 +81,9 @@ pub enum Response {
     Pledge(Pledge),
     Decision(Decision),
     Report(i64),
+    Intention(Intention),
+    /// Teams to fine (0-based).
+    Sanction(Vec<usize>),
 }
 
 /// A response and where it came from.
@@ -76,16 +115,20 @@ pub enum RequestKind {
     Pledge,
     Decision,
     Report,
+    Intention,
+    Sanction,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 6] = [
+    pub const ALL: [RequestKind; 8] = [
         RequestKind::Message,
         RequestKind::Proposal,
         RequestKind::Vote,
         RequestKind::Pledge,
         RequestKind::Decision,
         RequestKind::Report,
+        RequestKind::Intention,
+        RequestKind::Sanction,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +139,8 @@ impl RequestKind {
             RequestKind::Pledge => "pledge",
             RequestKind::Decision => "decision",
             RequestKind::Report => "report",
+            RequestKind::Intention => "intention",
+            RequestKind::Sanction => "sanction",
         }
     }
 
@@ -114,6 +159,8 @@ impl Request {
             Request::Pledge => RequestKind::Pledge,
             Request::Decision => RequestKind::Decision,
             Request::Report { .. } => RequestKind::Report,
+            Request::Intention { .. } => RequestKind::Intention,
+            Request::Sanction { .. } => RequestKind::Sanction,
         }
     }
 }
@@ -127,6 +174,8 @@ impl Response {
             Response::Pledge(_) => RequestKind::Pledge,
             Response::Decision(_) => RequestKind::Decision,
             Response::Report(_) => RequestKind::Report,
+            Response::Intention(_) => RequestKind::Intention,
+            Response::Sanction(_) => RequestKind::Sanction,
         }
     }
 }

@@ -60,6 +60,9 @@ pub struct RunMetrics {
     pub tokens_cached: u64,
     pub tokens_out: u64,
     pub cost_usd: f64,
+    /// Tokens the agents published per agent and year (messages, intentions): the
+    /// communication volume a token-matched control equalises.
+    pub talk_tokens_per_agent_year: f64,
     /// A hash of the run's applied decisions: equal hashes mean identical games.
     pub decisions: String,
 }
@@ -106,6 +109,7 @@ impl RunMetrics {
             tokens_cached: row.tokens_cached,
             tokens_out: row.tokens_out,
             cost_usd: row.cost_usd,
+            talk_tokens_per_agent_year: ratio(row.talk_tokens, extra.agent_years),
             decisions: format!("{:016x}", extra.decisions),
         }
     }
@@ -248,6 +252,10 @@ pub struct CellStats {
     pub survival_times: Vec<(f64, bool)>,
     pub median_survival: Option<f64>,
     pub rmst: f64,
+    /// Bootstrap 95% interval of the RMST (runs resampled).
+    pub rmst_ci: Option<(f64, f64)>,
+    /// Mean published tokens per agent and year.
+    pub talk_tokens: f64,
     pub recovered_share: Option<f64>,
     pub outcomes: BTreeMap<Outcome, Estimate>,
     pub quota_compliance: Option<f64>,
@@ -509,6 +517,20 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
         survival_ci: stats::wilson(survived as u64, ok.len() as u64),
         median_survival: stats::km_median(&km),
         rmst: stats::rmst(&km, horizon as f64),
+        rmst_ci: stats::paired_bootstrap_ci(
+            &ok,
+            |sample: &[&&RunMetrics]| {
+                let runs: Vec<&RunMetrics> = sample.iter().map(|m| **m).collect();
+                rmst_of(&runs, horizon as f64)
+            },
+            RESAMPLES,
+            seed_of(&[&info.cell, "rmst"]),
+        ),
+        talk_tokens: stats::mean(
+            &ok.iter()
+                .map(|m| m.talk_tokens_per_agent_year)
+                .collect::<Vec<_>>(),
+        ),
         km_band: stats::km_band(&km),
         km,
         survival_times: data,

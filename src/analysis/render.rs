@@ -57,7 +57,7 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
     let mut rows = Vec::new();
     for c in &cmp.cells {
         let v = &c.validity;
-        let counts: [(&str, Option<f64>); 12] = [
+        let counts: [(&str, Option<f64>); 13] = [
             ("runs", Some(c.runs as f64)),
             ("invalid_runs", Some(c.invalid as f64)),
             ("failed_runs", Some(c.failed as f64)),
@@ -69,6 +69,10 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
             ("tokens_cached", Some(v.tokens_cached as f64)),
             ("tokens_out", Some(v.tokens_out as f64)),
             ("cost_usd", Some(v.cost_usd)),
+            (
+                "talk_tokens_per_agent_year",
+                Some(c.talk_tokens).filter(|x| x.is_finite()),
+            ),
             (
                 "ledger_violations",
                 Some(c.ledger_violations).filter(|x| x.is_finite()),
@@ -104,6 +108,8 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
         });
         rows.push(ComparisonRow {
             estimate: Some(c.rmst),
+            ci_low: c.rmst_ci.map(|x| x.0),
+            ci_high: c.rmst_ci.map(|x| x.1),
             ..row(c, "rmst")
         });
         for name in Outcome::ALL {
@@ -218,7 +224,7 @@ pub fn effect_with_ci(effect: f64, ci: Option<(f64, f64)>) -> String {
 /// A measure's value in one cell.
 pub fn measure_value(c: &CellStats, m: Measure) -> (f64, Option<(f64, f64)>) {
     match m {
-        Measure::Rmst => (c.rmst, None),
+        Measure::Rmst => (c.rmst, c.rmst_ci),
         Measure::Survival => (c.survival_rate, c.survival_ci),
         Measure::Outcome(o) => {
             let e = c.outcomes[&o];
@@ -328,6 +334,7 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
         format!("effect vs {} [95% CI]", cmp.reference),
         "test".to_string(),
         "p (Holm)".to_string(),
+        "talk tokens / agent-year".to_string(),
     ];
     let rows = cmp
         .cells
@@ -367,6 +374,7 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                     None => r.extend(["–".into(), String::new(), String::new()]),
                 }
             }
+            r.push(format!("{:.1}", c.talk_tokens));
             r
         })
         .collect();
@@ -464,6 +472,7 @@ pub fn outcomes_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
         "recovered".into(),
     ];
     header.extend(Outcome::ALL.iter().map(|o| o.name().to_string()));
+    header.push("talk tokens / agent-year".into());
     let rows = cmp
         .cells
         .iter()
@@ -479,6 +488,7 @@ pub fn outcomes_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                 let e = c.outcomes[o];
                 with_ci(e.mean, e.ci)
             }));
+            r.push(format!("{:.1}", c.talk_tokens));
             r
         })
         .collect();

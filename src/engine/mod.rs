@@ -109,6 +109,9 @@ pub struct TeamOutcome {
     pub quota: Option<i64>,
     /// Whether the quota cut this team's catch.
     pub quota_binding: bool,
+    /// Money moved into (+) or out of (−) the bank at the start of the year's accounts
+    /// (fines and their costs under sanctions; 0 otherwise).
+    pub transfer: i64,
     pub revenue: i64,
     pub costs: i64,
     pub interest: i64,
@@ -201,6 +204,20 @@ pub fn step(
     decisions: &[Decision],
     quotas: &[Option<i64>],
 ) -> YearOutcome {
+    step_with(params, state, decisions, quotas, &[])
+}
+
+/// [`step`] with money transfers: `transfers[t]` is added to team `t`'s bank before the
+/// year's costs (step 6), so it counts towards the minimum balance its interest is paid
+/// on. A pure input like the decisions: the engine does not know why money moves (fines
+/// of the sanctions protocol). A missing entry is 0.
+pub fn step_with(
+    params: &GameParams,
+    state: &State,
+    decisions: &[Decision],
+    quotas: &[Option<i64>],
+    transfers: &[i64],
+) -> YearOutcome {
     let year = state.year + 1;
     let n = state.teams.len();
     debug_assert_eq!(decisions.len(), n);
@@ -260,11 +277,12 @@ pub fn step(
         catch[1] += cc;
 
         let team = state.teams[t];
+        let transfer = transfers.get(t).copied().unwrap_or(0);
         let revenue = params.fish_price * (cd + cc);
         let costs = params.deep.cost * applied.deep as i64
             + params.coast.cost * applied.coast as i64
             + params.harbor_cost * applied.harbor as i64;
-        let min_balance = team.bank - costs;
+        let min_balance = team.bank + transfer - costs;
         let interest = interest(params, min_balance);
         let bank = min_balance + revenue + interest - params.ship_price * applied.order as i64;
         let ships = team.ships + applied.order;
@@ -276,6 +294,7 @@ pub fn step(
             catch_coast: cc,
             quota,
             quota_binding,
+            transfer,
             revenue,
             costs,
             interest,

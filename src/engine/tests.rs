@@ -11,6 +11,33 @@ fn teams(n: usize, ships: u32, bank: i64) -> Vec<Team> {
 }
 
 #[test]
+fn transfers_move_money_before_the_costs_and_nothing_else() {
+    let params = GameParams::default();
+    let state = State::initial(&params, 2);
+    let d = [Decision {
+        order: 0,
+        deep: 3,
+        coast: 1,
+    }; 2];
+    let plain = step(&params, &state, &d, &[None, None]);
+    let fined = step_with(&params, &state, &d, &[None, None], &[-200, 150]);
+    assert_eq!(fined.teams[0].transfer, -200);
+    // 800 − 200 − 900 = −300 minimum balance: debit interest of 15% instead of credit.
+    assert_eq!(fined.teams[0].interest, interest(&params, 800 - 200 - 900));
+    assert_eq!(
+        fined.teams[0].bank,
+        800 - 200 - 900 + fined.teams[0].revenue + fined.teams[0].interest
+    );
+    assert_eq!(
+        fined.teams[1].bank - plain.teams[1].bank,
+        150 + fined.teams[1].interest - plain.teams[1].interest
+    );
+    // Fish, catches and fleets are untouched.
+    assert_eq!(fined.stock, plain.stock);
+    assert_eq!(fined.catch, plain.catch);
+}
+
+#[test]
 fn interpolation_is_linear_between_breakpoints_and_clamped_outside() {
     let p = params();
     assert_eq!(interpolate(&p.regen_table, 0.0), 0.0);

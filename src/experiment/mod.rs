@@ -6,6 +6,7 @@
 pub mod doctor;
 mod error;
 pub mod estimate;
+mod matching;
 pub mod merge;
 pub mod plan;
 pub mod resolve;

@@ -25,23 +25,33 @@ pub struct RunSpec {
     pub protocol: ProtocolSpec,
     /// One seat per team.
     pub seats: Vec<Seat>,
-    /// Digest of everything the run plays; every RNG of the run derives from it.
+    /// Digest of everything the run plays (its id is a prefix of it).
     pub key: [u8; 32],
 }
 
 impl RunSpec {
-    /// An independent RNG stream of this run, named by `label` (e.g. `agent/3`).
-    pub fn rng(&self, label: &str) -> ChaCha8Rng {
-        let mut hasher = Sha256::new();
-        hasher.update(self.key);
-        hasher.update(label.as_bytes());
-        ChaCha8Rng::from_seed(hasher.finalize().into())
+    /// An independent RNG stream of this run for `purpose` (e.g. `agent/3`), derived
+    /// from the replicate seed and the purpose only, never from the cell: replicate k
+    /// meets the same draws under every protocol and population (common random numbers).
+    pub fn rng(&self, purpose: &str) -> ChaCha8Rng {
+        stream(self.label.seed, purpose)
     }
 
     /// Whether any seat is played by an LLM.
     pub fn uses_llm(&self) -> bool {
         self.seats.iter().any(Seat::is_llm)
     }
+}
+
+/// The RNG stream of replicate `seed` for `purpose`: SHA-256 of a versioned tag, the
+/// seed and the purpose seeds a ChaCha8 generator (portable: the same bytes on every
+/// platform).
+pub fn stream(seed: u64, purpose: &str) -> ChaCha8Rng {
+    let mut hasher = Sha256::new();
+    hasher.update(b"fishbanks/stream/v1\0");
+    hasher.update(seed.to_le_bytes());
+    hasher.update(purpose.as_bytes());
+    ChaCha8Rng::from_seed(hasher.finalize().into())
 }
 
 /// What identifies a run: the resolved cell and the seed. Serialized canonically (struct

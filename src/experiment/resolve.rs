@@ -43,6 +43,9 @@ pub enum Seat {
         strategy: Strategy,
         /// Probability of a random decision instead of the strategy's.
         tremble: f64,
+        /// The team an imitator copies (0-based).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        leader: Option<usize>,
     },
     Llm {
         /// A key of [`ExperimentConfig::providers`].
@@ -113,7 +116,8 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     check_range("years", file.years, 1, 200)?;
     check_range("seeds", file.seeds, 1, 1_000_000)?;
     check_range("agents", file.agents, 1, 50)?;
-    validate_game(&file.game.0)?;
+    let game = file.game.for_teams(file.agents);
+    validate_game(&game)?;
     let primary_outcome = file
         .primary_outcome
         .clone()
@@ -151,6 +155,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
         populations.insert(name.clone(), resolve_population(file, name, population)?);
     }
     validate_matrix(file)?;
+    validate_matching(&protocols, &file.matrix.protocol)?;
     Ok(ExperimentConfig {
         name: file.name.clone(),
         description: file.description.clone(),
@@ -159,7 +164,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
         first_seed: file.first_seed,
         agents: file.agents,
         primary_outcome,
-        game: file.game.0.clone(),
+        game,
         populations,
         protocols,
         matrix: file.matrix.clone(),
@@ -185,9 +190,34 @@ fn resolve_population(
                 let strategy = agent.strategy.ok_or_else(|| {
                     invalid(
                         format!("{p}.strategy"),
-                        "missing: a scripted agent needs a strategy (greedy, fixed, sustainable, random, reciprocal, quota_follower)",
+                        format!(
+                            "missing: a scripted agent needs a strategy ({})",
+                            Strategy::ALL.map(|s| s.as_str()).join(", ")
+                        ),
                     )
                 })?;
+                let leader = match (strategy, agent.leader) {
+                    (Strategy::Imitator, None) => {
+                        return Err(invalid(
+                            format!("{p}.leader"),
+                            "missing: an imitator copies a leader (a team number, 1 to the number of agents)",
+                        ))
+                    }
+                    (Strategy::Imitator, Some(l)) if l == 0 || l > file.agents => {
+                        return Err(invalid(
+                            format!("{p}.leader"),
+                            format!("must be a team number from 1 to {}, got {l}", file.agents),
+                        ))
+                    }
+                    (Strategy::Imitator, Some(l)) => Some(l - 1),
+                    (_, Some(_)) => {
+                        return Err(invalid(
+                            format!("{p}.leader"),
+                            "only imitators (strategy = \"imitator\") have a leader",
+                        ))
+                    }
+                    (_, None) => None,
+                };
                 if agent.provider.is_some() {
                     return Err(invalid(
                         format!("{p}.provider"),
@@ -203,6 +233,7 @@ fn resolve_population(
                 Seat::Scripted {
                     strategy,
                     tremble: agent.tremble,
+                    leader,
                 }
             }
             AgentKind::Llm => {
@@ -216,6 +247,12 @@ fn resolve_population(
                     return Err(invalid(
                         format!("{p}.tremble"),
                         "only scripted agents tremble",
+                    ));
+                }
+                if agent.leader.is_some() {
+                    return Err(invalid(
+                        format!("{p}.leader"),
+                        "only scripted imitators have a leader",
                     ));
                 }
                 let provider = agent.provider.clone().ok_or_else(|| {
@@ -298,6 +335,49 @@ fn validate_matrix(file: &ExperimentFile) -> Result<(), Invalid> {
                     format!("`{n}` is listed twice"),
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+/// `match_tokens_of` names a talking protocol of the matrix listed before the matched
+/// one (its cells are played, and measured, first) that is not matched itself.
+fn validate_matching(
+    protocols: &BTreeMap<String, ProtocolSpec>,
+    order: &[String],
+) -> Result<(), Invalid> {
+    for (i, name) in order.iter().enumerate() {
+        let Some(reference) = protocols.get(name).and_then(|p| p.matches_tokens_of()) else {
+            continue;
+        };
+        let field = format!("protocols.{name}.match_tokens_of");
+        let Some(j) = order.iter().position(|n| n == reference) else {
+            return Err(invalid(
+                field,
+                format!("`{reference}` is not a protocol of matrix.protocol"),
+            ));
+        };
+        if j >= i {
+            return Err(invalid(
+                field,
+                format!("`{reference}` must come before `{name}` in matrix.protocol (its cells are measured first)"),
+            ));
+        }
+        let spec = &protocols[reference];
+        if spec.budget().is_none() {
+            return Err(invalid(
+                field,
+                format!(
+                    "`{reference}` (kind `{}`) publishes no text to match",
+                    spec.kind()
+                ),
+            ));
+        }
+        if spec.matches_tokens_of().is_some() {
+            return Err(invalid(
+                field,
+                format!("`{reference}` is matched itself; match the reference it matches"),
+            ));
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! concurrency.
 
 use super::error::RunnerError;
+use super::matching::{reference_cell, Matching};
 use super::plan::RunSpec;
 use super::resolve::Seat;
 use super::summary::{Summary, SummarySink};
@@ -184,12 +185,22 @@ impl AgentBuilder {
         protocol_section: &str,
     ) -> Result<Box<dyn Agent>, String> {
         match (seat, &self.llm) {
-            (Seat::Scripted { strategy, tremble }, _) => Ok(Box::new(ScriptedAgent::new(
-                *strategy,
-                Arc::clone(params),
-                spec.rng(&format!("agent/{i}")),
-                *tremble,
-            ))),
+            (
+                Seat::Scripted {
+                    strategy,
+                    tremble,
+                    leader,
+                },
+                _,
+            ) => Ok(Box::new(
+                ScriptedAgent::new(
+                    *strategy,
+                    Arc::clone(params),
+                    spec.rng(&format!("agent/{i}")),
+                    *tremble,
+                )
+                .with_leader(*leader),
+            )),
             (Seat::Llm { provider, persona }, Some(factory)) => factory
                 .agent(&llm::AgentSpec {
                     run_id: &spec.label.run_id,
@@ -227,7 +238,7 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
         seed: spec.label.seed,
         agents: spec.seats.iter().map(Seat::label).collect(),
     };
-    let protocol = spec.protocol.build(spec.rng("protocol"));
+    let protocol = spec.protocol.build(spec.rng("protocol"), &params);
     let stop = {
         let builder = builder.clone();
         move || builder.budget_exhausted()
@@ -341,6 +352,12 @@ pub async fn run_with(
     let sinks: Arc<[Arc<dyn RunSink>]> = sinks.into();
 
     let params = Arc::new(exp.config.game.clone());
+    let mut matching = Matching::new(&exp.plan.runs, &existing.rows);
+    if matching.is_needed() && opts.shard.is_some() {
+        return Err(RunnerError::Setup(
+            "a protocol with match_tokens_of is measured on its reference cell, which a shard does not hold whole: run without --shard, or give it budget_tokens".into(),
+        ));
+    }
     let todo: Vec<&RunSpec> = exp
         .plan
         .shard(opts.shard)
@@ -394,7 +411,15 @@ pub async fn run_with(
             && next_spawn < todo.len()
             && next_spawn < next_write + window
         {
-            let spec = todo[next_spawn].clone();
+            let mut spec = todo[next_spawn].clone();
+            if let Some(reference) = reference_cell(&spec) {
+                // A matched run waits until its reference cell is written and measured.
+                match matching.budget(&reference)? {
+                    Some(tokens) => spec.protocol.set_matched_budget(tokens),
+                    None => break,
+                }
+            }
+            let budget = spec.protocol.budget_chars().map(|c| c as u64);
             let params = Arc::clone(&params);
             let position = next_spawn;
             let builder = builder.clone();
@@ -406,6 +431,7 @@ pub async fn run_with(
                     return (position, Ok(Played::Abandoned(reason)));
                 }
                 let mut run = game::finished_run(index, &label, record);
+                run.row.talk_budget_chars = budget;
                 let ended = run_ended(&sinks, &run);
                 // The event log is on disk; the rows need only the outcome.
                 run.events = Vec::new();
@@ -452,6 +478,7 @@ pub async fn run_with(
                 for sink in sinks.iter() {
                     sink.run_finished(&run)?;
                 }
+                matching.record(&run.row);
                 written += 1;
             }
             next_write += 1;

@@ -38,6 +38,10 @@ pub struct AgentSpec {
     /// that replicates differ.
     #[serde(default)]
     pub tremble: f64,
+    /// Scripted imitators: the team (1-based, as prompts count) whose announced plan
+    /// they copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<usize>,
 }
 
 fn one_usize() -> usize {
@@ -128,9 +132,42 @@ fn default_agents() -> usize {
 }
 
 /// `[game]`: the rule parameters, each defaulting to DESIGN §3. Area tables may be given
-/// in part (`[game.deep] cost = 300`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct GameOverrides(pub GameParams);
+/// in part (`[game.deep] cost = 300`). Serialized as the parameters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GameOverrides {
+    pub params: GameParams,
+    /// Whether the file set `initial_ships` (otherwise it follows the team count).
+    pub initial_ships_given: bool,
+    /// Whether the file set `initial_bank` (otherwise 200 × the initial ships).
+    pub initial_bank_given: bool,
+}
+
+impl Serialize for GameOverrides {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.serialize(s)
+    }
+}
+
+/// Ships per team at the start in Meadows' game: about 24 ships in all (6 teams: 4 each,
+/// 4 teams: 6, 8 teams: 3), at least 1.
+pub fn meadows_ships(teams: usize) -> u32 {
+    ((24.0 / teams.max(1) as f64).round() as u32).max(1)
+}
+
+impl GameOverrides {
+    /// The parameters for a game of `teams` teams: the initial fleet and bank follow the
+    /// team count unless the file set them.
+    pub fn for_teams(&self, teams: usize) -> GameParams {
+        let mut p = self.params.clone();
+        if !self.initial_ships_given {
+            p.initial_ships = meadows_ships(teams);
+        }
+        if !self.initial_bank_given {
+            p.initial_bank = 200 * p.initial_ships as i64;
+        }
+        p
+    }
+}
 
 impl<'de> Deserialize<'de> for GameOverrides {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -167,6 +204,8 @@ impl<'de> Deserialize<'de> for GameOverrides {
         // `flatten` and `deny_unknown_fields` do not mix, so the rest is checked by
         // deserializing it into `GameParams` with the areas removed.
         let part = Part::deserialize(d)?;
+        let initial_ships_given = part.rest.contains_key("initial_ships");
+        let initial_bank_given = part.rest.contains_key("initial_bank");
         let defaults = GameParams::default();
         let mut params: GameParams = part
             .rest
@@ -174,6 +213,10 @@ impl<'de> Deserialize<'de> for GameOverrides {
             .map_err(|e: toml::de::Error| serde::de::Error::custom(e.message()))?;
         params.deep = part.deep.unwrap_or_default().apply(defaults.deep);
         params.coast = part.coast.unwrap_or_default().apply(defaults.coast);
-        Ok(GameOverrides(params))
+        Ok(GameOverrides {
+            params,
+            initial_ships_given,
+            initial_bank_given,
+        })
     }
 }

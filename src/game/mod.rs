@@ -25,6 +25,12 @@ pub struct YearExtras {
     pub reported: Vec<Option<i64>>,
     /// Whether each team's decision was its LLM agent's fallback.
     pub fallbacks: Vec<bool>,
+    /// Each team's latest announced intention (A2A, REP).
+    pub intentions: Vec<Option<Decision>>,
+    /// Characters each team published (as the others read them).
+    pub talk_chars: Vec<usize>,
+    /// Fines imposed after this year, as `(from, to)` (sanctions).
+    pub fines: Vec<(usize, usize)>,
 }
 
 /// Everything one run produced.
@@ -94,16 +100,7 @@ pub async fn play(
         let base = (0..teams)
             .map(|t| observe(params, &state, last.as_ref(), t, year, years))
             .collect();
-        let mut ctx = YearContext {
-            year,
-            base,
-            board: std::mem::take(&mut board_carry),
-            quotas: vec![None; teams],
-            quotas_binding: false,
-            pledges: vec![None; teams],
-            reported: vec![None; teams],
-            events: Vec::new(),
-        };
+        let mut ctx = YearContext::new(year, base, std::mem::take(&mut board_carry));
         let result = play_year(params, &state, &mut ctx, &mut agents, protocol.as_mut()).await;
         events.append(&mut ctx.events);
         match result {
@@ -118,6 +115,9 @@ pub async fn play(
                         pledges: ctx.pledges,
                         reported: ctx.reported,
                         fallbacks,
+                        intentions: ctx.intentions,
+                        talk_chars: ctx.talk_chars,
+                        fines: ctx.fines.iter().map(|f| (f.from, f.to)).collect(),
                     },
                 ));
                 last = Some(outcome);
@@ -185,7 +185,7 @@ async fn play_year(
     } else {
         vec![None; ctx.teams()]
     };
-    let outcome = engine::step(params, state, &decisions, &binding);
+    let outcome = engine::step_with(params, state, &decisions, &binding, &ctx.transfers);
     for (t, (requested, out)) in decisions.iter().zip(&outcome.teams).enumerate() {
         ctx.push(Event::Decision {
             year,

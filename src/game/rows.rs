@@ -20,8 +20,13 @@ fn run_row(label: &RunLabel, record: &GameRecord) -> RunRow {
     let collapse_year = record.final_state.collapse_year;
     let mut catch_by_team = vec![0.0; teams];
     let mut invalid = 0;
-    for (year, _) in &record.years {
+    let (mut talk_chars, mut talk_tokens) = (0u64, 0u64);
+    for (year, extras) in &record.years {
         invalid += year.invalid_decisions;
+        for &chars in &extras.talk_chars {
+            talk_chars += chars as u64;
+            talk_tokens += crate::protocol::tokens_of(chars);
+        }
         for (t, out) in year.teams.iter().enumerate() {
             catch_by_team[t] += (out.catch_deep + out.catch_coast) as f64;
         }
@@ -64,6 +69,9 @@ fn run_row(label: &RunLabel, record: &GameRecord) -> RunRow {
         retries_timeout: record.stats.retries.timeout,
         retries_connection: record.stats.retries.connection,
         retries_malformed: record.stats.retries.malformed,
+        talk_chars,
+        talk_tokens,
+        talk_budget_chars: None,
         years_played: record.years.len() as u32,
         error: record.error.clone().unwrap_or_default(),
     }
@@ -98,6 +106,10 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
     for (o, extras) in &record.years {
         for (t, out) in o.teams.iter().enumerate() {
             let pledge = extras.pledges[t];
+            let intended = extras.intentions[t];
+            let fines = |pick: fn(&(usize, usize)) -> usize| {
+                extras.fines.iter().filter(|f| pick(f) == t).count() as u32
+            };
             rows.push(AgentRow {
                 run_id: label.run_id.clone(),
                 year: o.year,
@@ -122,6 +134,13 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
                 repaired: out.repaired,
                 fallback: extras.fallbacks[t],
                 reported_catch: extras.reported[t],
+                intended_order: intended.map(|p| p.order),
+                intended_deep: intended.map(|p| p.deep),
+                intended_coast: intended.map(|p| p.coast),
+                talk_chars: extras.talk_chars[t] as u64,
+                transfer: out.transfer,
+                fines_given: fines(|f| f.0),
+                fines_received: fines(|f| f.1),
             });
         }
     }

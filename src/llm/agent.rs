@@ -31,8 +31,8 @@ use super::prompt::{render_observation, render_request, MemoryEntry};
 use super::schema::answer_schema;
 use super::LlmError;
 use crate::agents::{
-    Agent, AgentError, AgentEvent, AgentStats, Answer, Decision, Observation, Pledge, Request,
-    RequestKind, Response, Vote,
+    Agent, AgentError, AgentEvent, AgentStats, Answer, Decision, Intention, Observation, Pledge,
+    Request, RequestKind, Response, Vote,
 };
 
 /// Everything an [`LlmAgent`] is built from (see `AgentFactory::agent`).
@@ -71,7 +71,7 @@ const EVENT_TEXT_CHARS: usize = 400;
 /// The round a request belongs to (messages; 0 otherwise), for the cache key and events.
 fn round_of(request: &Request) -> u32 {
     match request {
-        Request::Message { round, .. } => *round,
+        Request::Message { round, .. } | Request::Intention { round, .. } => *round,
         _ => 0,
     }
 }
@@ -332,6 +332,13 @@ impl LlmAgent {
             Request::Decision if hold => Response::Decision(Decision::default()),
             Request::Decision => Response::Decision(previous),
             Request::Report { actual } => Response::Report(*actual),
+            // Flagged as a fallback, an intention is not published and no one is fined.
+            Request::Intention { .. } => Response::Intention(Intention {
+                plan: previous,
+                reasoning: String::new(),
+                sensitivities: None,
+            }),
+            Request::Sanction { .. } => Response::Sanction(Vec::new()),
         };
         Ok(Answer {
             response,

@@ -402,6 +402,16 @@ fn sample_request(kind: RequestKind, message_chars: usize) -> Request {
         RequestKind::Pledge => Request::Pledge,
         RequestKind::Decision => Request::Decision,
         RequestKind::Report => Request::Report { actual: 100 },
+        RequestKind::Intention => Request::Intention {
+            round: 1,
+            reasoning_chars: message_chars.max(1),
+            sensitivities: Some(0.1),
+        },
+        RequestKind::Sanction => Request::Sanction {
+            cost: 50,
+            fine: 200,
+            max_targets: 5,
+        },
     }
 }
 

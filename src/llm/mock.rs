@@ -27,23 +27,52 @@ use crate::engine::{Area, GameParams};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
+    /// Orders the limit and sends every ship where a ship earns most.
     Greedy,
+    /// An equal share of the sustainable fleet.
     Sustainable,
+    /// Fishes its quota when there is one, sustainably otherwise.
     Follower,
+    /// Random valid answers.
     Chaotic,
+    /// A profit maximiser that holds back only on evidence that the others do: it reads
+    /// the protocol's sections (announced plans in messages, pledges and intentions, REP's
+    /// consensus, a quota) and fishes an equal sustainable share when the others announce
+    /// restraint, greedily when nobody announced anything or the others announce more. It
+    /// announces a sustainable share itself and fines teams that over-fished.
+    Conditional,
 }
 
 impl Policy {
-    pub fn parse(name: &str) -> Result<Policy, LlmError> {
-        match name {
-            "greedy" => Ok(Policy::Greedy),
-            "sustainable" => Ok(Policy::Sustainable),
-            "follower" => Ok(Policy::Follower),
-            "chaotic" => Ok(Policy::Chaotic),
-            other => Err(LlmError::Config(format!(
-                "unknown mock policy `{other}` (greedy, sustainable, follower, chaotic)"
-            ))),
+    pub const ALL: [Policy; 5] = [
+        Policy::Greedy,
+        Policy::Sustainable,
+        Policy::Follower,
+        Policy::Chaotic,
+        Policy::Conditional,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Greedy => "greedy",
+            Policy::Sustainable => "sustainable",
+            Policy::Follower => "follower",
+            Policy::Chaotic => "chaotic",
+            Policy::Conditional => "conditional",
         }
+    }
+
+    pub fn parse(name: &str) -> Result<Policy, LlmError> {
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Policy::ALL.iter().map(|p| p.as_str()).collect();
+                LlmError::Config(format!(
+                    "unknown mock policy `{name}` ({})",
+                    known.join(", ")
+                ))
+            })
     }
 }
 
@@ -72,6 +101,48 @@ pub struct PromptFacts {
     pub quota: Option<i64>,
     pub median: Option<i64>,
     pub actual_catch: Option<i64>,
+    /// Ships at sea (deep + coast) each other team announced this year, by team number
+    /// (1-based): the latest of its message stating a plan, pledge and intention.
+    pub announced: Vec<(i64, i64)>,
+    /// REP's consensus plan `[order, deep, coast]`, when published.
+    pub consensus: Option<[i64; 3]>,
+    /// Teams (1-based) marked as having fished over their share in the year just played.
+    pub over_share: Vec<i64>,
+    /// The answer's JSON schema, as the request states it.
+    pub schema: Option<serde_json::Value>,
+}
+
+/// The team number of a `"team N"` value.
+fn team_number(v: &serde_json::Value) -> Option<i64> {
+    v.as_str()?.strip_prefix("team ")?.trim().parse().ok()
+}
+
+/// What the mock reads from one quoted line under the block titled `title`.
+fn read_data_line(f: &mut PromptFacts, title: &str, line: &str) {
+    let Ok(item) = serde_json::from_str::<serde_json::Value>(line) else {
+        return;
+    };
+    let at_sea = |item: &serde_json::Value| Some(item["deep"].as_i64()? + item["coast"].as_i64()?);
+    let announce = |f: &mut PromptFacts, team: Option<i64>, ships: Option<i64>| {
+        if let (Some(team), Some(ships)) = (team, ships) {
+            f.announced.retain(|(t, _)| *t != team);
+            f.announced.push((team, ships));
+        }
+    };
+    if title.starts_with("# Messages") {
+        let plan = item["text"]
+            .as_str()
+            .and_then(crate::agents::scripted::plan_in_message);
+        announce(
+            f,
+            team_number(&item["from"]),
+            plan.map(|p| p.deep + p.coast),
+        );
+    } else if title.starts_with("# Pledges") || title.starts_with("# Intentions") {
+        announce(f, team_number(&item["team"]), at_sea(&item));
+    } else if title.starts_with("# What each team did") && item["over_share"] == json!(true) {
+        f.over_share.extend(team_number(&item["team"]));
+    }
 }
 
 fn number_after(line: &str, label: &str) -> Option<i64> {
@@ -95,13 +166,29 @@ pub fn read_prompt(messages: &[ChatMessage]) -> PromptFacts {
     };
     f.repair = messages.len() > idx + 1;
     let mut in_data = false;
+    let mut title = "";
+    let mut previous = "";
     for line in messages[idx].content.lines() {
+        let before = std::mem::replace(&mut previous, line);
         if line == DATA_OPEN {
             in_data = true;
+            title = before;
         } else if line == DATA_CLOSE {
             in_data = false;
         } else if in_data {
-            continue;
+            // Quoted data is read as data (plans, flags), never as facts about oneself.
+            read_data_line(&mut f, title, line);
+        } else if line.starts_with('{') && line.contains("\"properties\"") {
+            f.schema = serde_json::from_str(line).ok();
+        } else if let Some(rest) = line.strip_prefix("Consensus (median of the announced plans): ")
+        {
+            let n: Vec<i64> = rest
+                .split(", ")
+                .filter_map(|part| part.rsplit(' ').next()?.parse().ok())
+                .collect();
+            if let [order, deep, coast] = n[..] {
+                f.consensus = Some([order, deep, coast]);
+            }
         } else if let Some(k) = line.strip_prefix(REQUEST_MARKER) {
             f.kind = RequestKind::parse(k.trim());
         } else if let Some(n) = number_after(line, "Your team:") {
@@ -140,7 +227,16 @@ pub fn policy_answer(
     let teams = f.teams.max(1) as f64;
     let ships = f.ships.max(0);
     let limit = f.order_limit.max(0);
-    let share = |a: Area| (p.sustainable_fleet(a) / teams).round() as i64;
+    // An equal share of each area's sustainable fleet, smaller while the area is below
+    // its most productive density (so that it can recover).
+    let share = |a: Area| {
+        let msy_d = p.msy_density();
+        let recovery = match f.density {
+            Some(d) if msy_d > 0.0 => (d[a.index()] / msy_d).clamp(0.0, 1.0),
+            _ => 1.0,
+        };
+        (p.sustainable_fleet(a) / teams * recovery * recovery).floor() as i64
+    };
     let msy = (p.msy(Area::Deep) + p.msy(Area::Coast)).round() as i64;
     let sustainable = || {
         let (sd, sc) = (share(Area::Deep), share(Area::Coast));
@@ -149,23 +245,10 @@ pub fn policy_answer(
         (order, deep, sc.min(ships - deep))
     };
     let (order, deep, coast) = match policy {
-        Policy::Greedy => {
-            let [dd, dc] = f.density.unwrap_or([1.0, 1.0]);
-            let profit = |a: Area, d: f64| {
-                p.fish_price as f64 * p.catch_per_ship(a, d) - p.area(a).cost as f64
-            };
-            if profit(Area::Deep, dd) >= profit(Area::Coast, dc) {
-                (limit, ships, 0)
-            } else {
-                (limit, 0, ships)
-            }
-        }
+        Policy::Greedy => greedy(p, f, ships, limit),
         Policy::Sustainable => sustainable(),
         Policy::Follower => match (f.quota, f.density) {
-            (Some(q), Some([dd, _])) => {
-                let per_ship = p.catch_per_ship(Area::Deep, dd).max(1.0);
-                (0, ((q as f64 / per_ship).floor() as i64).clamp(0, ships), 0)
-            }
+            (Some(q), Some(d)) => fish_quota(p, q, d, ships),
             _ => sustainable(),
         },
         Policy::Chaotic => {
@@ -173,13 +256,63 @@ pub fn policy_answer(
             let deep = rng.random_range(0..=ships);
             (order, deep, rng.random_range(0..=ships - deep))
         }
+        Policy::Conditional => {
+            let restrained = (share(Area::Deep) + share(Area::Coast)) as f64 * 1.1;
+            let others: Vec<i64> = f
+                .announced
+                .iter()
+                .filter(|(t, _)| *t != f.team)
+                .map(|(_, s)| *s)
+                .collect();
+            let hold_back = match (f.consensus, others.is_empty()) {
+                (Some([_, d, c]), _) => ((d + c) as f64) <= restrained,
+                (None, false) => {
+                    others.iter().sum::<i64>() as f64 / others.len() as f64 <= restrained
+                }
+                (None, true) => false,
+            };
+            match (f.quota, f.density) {
+                (Some(q), Some(d)) => fish_quota(p, q, d, ships),
+                _ if hold_back => sustainable(),
+                _ => greedy(p, f, ships, limit),
+            }
+        }
     };
     let Some(kind) = f.kind else {
         return json!("I do not understand what is being asked.");
     };
+    // What a policy announces: its plan, but a conditional cooperator offers a
+    // sustainable share (it holds back if the others do).
+    let (a_order, a_deep, a_coast) = match policy {
+        Policy::Conditional => sustainable(),
+        _ => (order, deep, coast),
+    };
     match kind {
         RequestKind::Message => json!({"message": format!(
-            "Team {} plans to order {order} ships and send {deep} to the deep sea and {coast} to the coast.", f.team)}),
+            "Team {}: I plan order {a_order}, deep {a_deep}, coast {a_coast}.", f.team)}),
+        RequestKind::Intention => {
+            let mut answer = json!({"order": a_order, "deep": a_deep, "coast": a_coast});
+            fill_required(&mut answer, f, policy);
+            answer
+        }
+        RequestKind::Sanction => {
+            let max = f
+                .schema
+                .as_ref()
+                .and_then(|s| s["properties"]["fine"]["maxItems"].as_u64())
+                .unwrap_or(0) as usize;
+            let targets: Vec<i64> = match policy {
+                Policy::Conditional | Policy::Sustainable => f
+                    .over_share
+                    .iter()
+                    .copied()
+                    .filter(|t| *t != f.team)
+                    .take(max)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            json!({"fine": targets})
+        }
         RequestKind::Proposal => json!({"tac": match policy {
             Policy::Greedy => 3 * msy,
             Policy::Chaotic => rng.random_range(0..=4 * msy),
@@ -189,7 +322,7 @@ pub fn policy_answer(
             let median = f.median.unwrap_or(msy);
             let accept = match policy {
                 Policy::Greedy => median >= msy,
-                Policy::Sustainable => median <= msy + msy / 5,
+                Policy::Sustainable | Policy::Conditional => median <= msy + msy / 5,
                 Policy::Follower => true,
                 Policy::Chaotic => rng.random_bool(0.5),
             };
@@ -199,10 +332,113 @@ pub fn policy_answer(
             let actual = f.actual_catch.unwrap_or(0);
             json!({"catch": if policy == Policy::Greedy { actual * 4 / 5 } else { actual }})
         }
-        RequestKind::Pledge | RequestKind::Decision => {
-            json!({"order": order, "deep": deep, "coast": coast})
+        RequestKind::Pledge => json!({"order": a_order, "deep": a_deep, "coast": a_coast}),
+        RequestKind::Decision => json!({"order": order, "deep": deep, "coast": coast}),
+    }
+}
+
+/// Orders and ships to sea of a greedy player: every ship where a ship earns most, and
+/// the order limit while a ship there earns money.
+fn greedy(p: &GameParams, f: &PromptFacts, ships: i64, limit: i64) -> (i64, i64, i64) {
+    let [dd, dc] = f.density.unwrap_or([1.0, 1.0]);
+    let profit =
+        |a: Area, d: f64| p.fish_price as f64 * p.catch_per_ship(a, d) - p.area(a).cost as f64;
+    let (deep, coast) = (profit(Area::Deep, dd), profit(Area::Coast, dc));
+    let order = if deep.max(coast) > 0.0 { limit } else { 0 };
+    if deep >= coast {
+        (order, ships, 0)
+    } else {
+        (order, 0, ships)
+    }
+}
+
+/// Ships that catch a quota of `q` fish, split between the areas in proportion to their
+/// sustainable yields; nothing is ordered.
+fn fish_quota(p: &GameParams, q: i64, density: [f64; 2], ships: i64) -> (i64, i64, i64) {
+    let msy_total = p.msy(Area::Deep) + p.msy(Area::Coast);
+    let mut free = ships;
+    let mut out = [0i64; 2];
+    for a in Area::ALL {
+        let share = if msy_total > 0.0 {
+            p.msy(a) / msy_total
+        } else {
+            0.5
+        };
+        let per_ship = p.catch_per_ship(a, density[a.index()]);
+        if per_ship > 0.0 {
+            let n = ((q.max(0) as f64 * share / per_ship).floor() as i64).clamp(0, free);
+            out[a.index()] = n;
+            free -= n;
         }
     }
+    (0, out[0], out[1])
+}
+
+/// Fills the fields the schema requires that the policy did not set: a short reasoning
+/// within its bound, and REP sensitivities (a cooperator fishes one ship less in an area
+/// that gets poorer and one more in one that gets richer; the others do not change).
+fn fill_required(answer: &mut serde_json::Value, f: &PromptFacts, policy: Policy) {
+    let Some(schema) = &f.schema else { return };
+    let Some(required) = schema["required"].as_array() else {
+        return;
+    };
+    let responsive = matches!(policy, Policy::Sustainable | Policy::Conditional);
+    for name in required.iter().filter_map(|n| n.as_str()) {
+        if answer.get(name).is_some() {
+            continue;
+        }
+        let prop = &schema["properties"][name];
+        let value = match prop["type"].as_str() {
+            Some("string") => {
+                let max = prop["maxLength"].as_u64().unwrap_or(0) as usize;
+                json!(reasoning(policy, max))
+            }
+            Some("integer") => {
+                let change = match name {
+                    "deep_up_deep" | "coast_up_coast" if responsive => 1,
+                    "deep_down_deep" | "coast_down_coast" if responsive => -1,
+                    _ => 0,
+                };
+                let lo = prop["minimum"].as_i64().unwrap_or(0);
+                let hi = prop["maximum"].as_i64().unwrap_or(0);
+                json!(change.clamp(lo, hi.max(lo)))
+            }
+            Some("array") => json!([]),
+            Some("boolean") => json!(false),
+            _ => continue,
+        };
+        answer[name] = value;
+    }
+}
+
+/// A reasoning that fills about four fifths of the room it is given (at most `max`
+/// characters), so that a token-matched control, which gives more room, gets more text.
+fn reasoning(policy: Policy, max: usize) -> String {
+    let (first, more) = match policy {
+        Policy::Conditional => (
+            "I hold back as long as the others do.",
+            " If the others announce a sustainable share, I keep to mine; if they announce more, I fish as much as I can.",
+        ),
+        Policy::Greedy => (
+            "More ships, more fish.",
+            " Every ship at sea earns more than it costs while the stock lasts.",
+        ),
+        _ => (
+            "My plan for this year.",
+            " An equal share of the sustainable fleet keeps the stock productive.",
+        ),
+    };
+    let target = max * 4 / 5;
+    let mut text = first.to_string();
+    // Word by word, so that the length follows the room closely.
+    for word in more.split_whitespace().cycle().take(10_000) {
+        if text.chars().count() + 1 + word.chars().count() > target {
+            break;
+        }
+        text.push(' ');
+        text.push_str(word);
+    }
+    text.chars().take(max).collect()
 }
 
 /// A wrong answer of the given kind, written for the facts read.

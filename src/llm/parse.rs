@@ -7,8 +7,8 @@
 
 use serde_json::{Map, Value};
 
-use super::schema::{fields, limits_fleet, FieldKind, FieldSpec};
-use crate::agents::{Decision, Observation, Request, Response, Vote};
+use super::schema::{fields, limits_fleet, FieldKind, FieldSpec, SENSITIVITY_FIELDS};
+use crate::agents::{Decision, Intention, Observation, Request, Response, Sensitivities, Vote};
 
 /// Limits the validation checks besides the request and the observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,55 @@ fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, Stri
             Value::Bool(_) => Ok(None),
             other => Err(format!("field `{name}` must be true or false, got {other}")),
         },
+        FieldKind::Teams {
+            teams,
+            me,
+            max_items,
+        } => {
+            team_list(v, name, teams, me, max_items)?;
+            Ok(None)
+        }
     }
+}
+
+/// The teams (0-based) a `Teams` field lists, checked: a list of distinct team numbers
+/// from 1 to `teams`, not the answering team's own, at most `max_items`.
+fn team_list(
+    v: &Value,
+    name: &str,
+    teams: usize,
+    me: usize,
+    max_items: usize,
+) -> Result<Vec<usize>, String> {
+    let Value::Array(items) = v else {
+        return Err(format!(
+            "field `{name}` must be a list of team numbers, got {v}"
+        ));
+    };
+    if items.len() > max_items {
+        return Err(format!(
+            "field `{name}` lists {} teams; at most {max_items} are allowed",
+            items.len()
+        ));
+    }
+    let allowed = FieldKind::allowed_teams(teams, me);
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let n = item
+            .as_i64()
+            .ok_or_else(|| format!("field `{name}` must list whole team numbers, got {item}"))?;
+        if !allowed.contains(&n) {
+            return Err(format!(
+                "field `{name}`: {n} is not another team (teams are 1 to {teams}; you are team {me})"
+            ));
+        }
+        let team = (n - 1) as usize;
+        if out.contains(&team) {
+            return Err(format!("field `{name}` lists team {n} twice"));
+        }
+        out.push(team);
+    }
+    Ok(out)
 }
 
 /// Validates an answer to `request` against the same field specs the schema states.
@@ -187,6 +235,34 @@ pub fn parse_answer(
         Request::Pledge => Response::Pledge(plan()),
         Request::Decision => Response::Decision(plan()),
         Request::Report { .. } => Response::Report(int("catch")),
+        Request::Intention { sensitivities, .. } => Response::Intention(Intention {
+            plan: plan(),
+            reasoning: text_of("reasoning"),
+            sensitivities: sensitivities.map(|_| {
+                let change = |names: [&str; 3]| Decision {
+                    order: int(names[0]),
+                    deep: int(names[1]),
+                    coast: int(names[2]),
+                };
+                let [deep_up, deep_down, coast_up, coast_down] = SENSITIVITY_FIELDS.map(change);
+                Sensitivities {
+                    deep_up,
+                    deep_down,
+                    coast_up,
+                    coast_down,
+                }
+            }),
+        }),
+        Request::Sanction { .. } => {
+            let v = map.get("fine").cloned().unwrap_or(Value::Null);
+            Response::Sanction(team_list(
+                &v,
+                "fine",
+                obs.public.teams,
+                obs.own.team + 1,
+                usize::MAX,
+            )?)
+        }
     })
 }
 
@@ -276,5 +352,59 @@ mod tests {
         let rambling = format!("{{\"accept\": true, \"reason\": \"{}\"}}", "z".repeat(400));
         assert!(p(Request::Vote { tac: 1 }, &rambling).is_err());
         assert!(extract_json("``` broken fence {\"a\": 1}").is_ok());
+    }
+
+    #[test]
+    fn intentions_and_sanctions_are_validated_like_decisions() {
+        let o = obs(); // team 1 of 6, 4 ships, order limit 2
+        let rep = Request::Intention {
+            round: 1,
+            reasoning_chars: 20,
+            sensitivities: Some(0.1),
+        };
+        let mut answer =
+            serde_json::json!({"order": 1, "deep": 3, "coast": 1, "reasoning": "steady"});
+        for names in SENSITIVITY_FIELDS {
+            for n in names {
+                answer[n] = serde_json::json!(0);
+            }
+        }
+        answer["deep_down_deep"] = serde_json::json!(-2);
+        let Ok(Response::Intention(i)) = parse_answer(&rep, &answer.to_string(), &o, LIMITS) else {
+            panic!("a valid intention");
+        };
+        assert_eq!(
+            i.plan,
+            Decision {
+                order: 1,
+                deep: 3,
+                coast: 1
+            }
+        );
+        assert_eq!(i.sensitivities.unwrap().deep_down.deep, -2);
+        answer["deep_down_deep"] = serde_json::json!(-9);
+        assert!(parse_answer(&rep, &answer.to_string(), &o, LIMITS).is_err());
+        answer["deep_down_deep"] = serde_json::json!(0);
+        answer["deep"] = serde_json::json!(4);
+        let err = parse_answer(&rep, &answer.to_string(), &o, LIMITS).unwrap_err();
+        assert!(err.contains("only 4 ships"), "{err}");
+
+        let sanction = Request::Sanction {
+            cost: 10,
+            fine: 40,
+            max_targets: 2,
+        };
+        let p = |t: &str| parse_answer(&sanction, t, &o, LIMITS);
+        assert_eq!(p(r#"{"fine": [3, 6]}"#), Ok(Response::Sanction(vec![2, 5])));
+        assert_eq!(p(r#"{"fine": []}"#), Ok(Response::Sanction(vec![])));
+        assert!(p(r#"{"fine": [1]}"#)
+            .unwrap_err()
+            .contains("you are team 1"));
+        assert!(p(r#"{"fine": [7]}"#).is_err());
+        assert!(p(r#"{"fine": [2, 2]}"#).is_err());
+        assert!(p(r#"{"fine": [2, 3, 4]}"#)
+            .unwrap_err()
+            .contains("at most 2"));
+        assert!(p(r#"{"fine": "team 2"}"#).is_err());
     }
 }

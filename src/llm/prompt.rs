@@ -19,7 +19,7 @@ use super::model::sha256_hex;
 use super::parse::Limits;
 use super::schema::answer_schema;
 use super::LlmError;
-use crate::agents::{Observation, Request};
+use crate::agents::{Observation, PublishedIntention, Request};
 use crate::engine::{Area, GameParams};
 
 pub const SYSTEM: &str = include_str!("../../prompts/system.md");
@@ -289,6 +289,11 @@ fn render_own(obs: &Observation, memory: &[MemoryEntry]) -> String {
             l.push(format!("Your quota: {mine} ({how})"));
         }
     }
+    if let Some(left) = obs.board.text_budget_left {
+        l.push(format!(
+            "Text you may still publish this year: {left} characters"
+        ));
+    }
     if !memory.is_empty() {
         l.push("# Your recent years".into());
         for m in memory {
@@ -389,7 +394,100 @@ fn render_board(obs: &Observation) -> String {
             .collect();
         s.push_str(&data_block("# Ledger (recent years)", items));
     }
+    if !b.intentions.is_empty() {
+        let items = b.intentions.iter().map(intention_item).collect();
+        s.push_str(&data_block(
+            "# Intentions announced this year (quoted; the harness sets `team`)",
+            items,
+        ));
+    }
+    if let Some(m) = &b.sensitivity_medians {
+        let change = |c: &[f64; 3]| {
+            format!(
+                "order {}, deep {}, coast {}",
+                signed(c[0]),
+                signed(c[1]),
+                signed(c[2])
+            )
+        };
+        lines(
+            &mut s,
+            [
+                format!(
+                    "# Median sensitivities of the {} teams that stated them (computed by the harness)",
+                    m.teams
+                ),
+                format!("If the deep-sea density were higher: {}", change(&m.deep_up)),
+                format!("If the deep-sea density were lower: {}", change(&m.deep_down)),
+                format!("If the coast density were higher: {}", change(&m.coast_up)),
+                format!("If the coast density were lower: {}", change(&m.coast_down)),
+            ],
+        );
+    }
+    if let Some(c) = &b.consensus {
+        s.push_str(&format!(
+            "Consensus (median of the announced plans): order {}, deep {}, coast {}\n",
+            c.order, c.deep, c.coast
+        ));
+    }
+    if !b.sanctions_last_year.is_empty() {
+        let items = b
+            .sanctions_last_year
+            .iter()
+            .map(|f| json!({"year": f.year, "from": team(f.from), "to": team(f.to), "cost": f.cost, "fine": f.fine}))
+            .collect();
+        s.push_str(&data_block(
+            "# Fines imposed after last year (taken from this year's banks)",
+            items,
+        ));
+    }
+    if !b.actions.is_empty() {
+        let items = b
+            .actions
+            .iter()
+            .map(|e| {
+                json!({
+                    "year": e.year, "team": team(e.team),
+                    "order": e.order, "deep": e.deep, "coast": e.coast,
+                    "catch": e.catch, "over_share": e.violation,
+                })
+            })
+            .collect();
+        s.push_str(&data_block(
+            "# What each team did in the year just played (`over_share`: caught more than an equal share of the sustainable yield)",
+            items,
+        ));
+    }
     s
+}
+
+/// A number of ships as a change: `+2`, `-1`, `0` (medians may be halves).
+fn signed(x: f64) -> String {
+    let n = fmt_num(x);
+    if x > 0.0 {
+        format!("+{n}")
+    } else {
+        n
+    }
+}
+
+fn intention_item(i: &PublishedIntention) -> serde_json::Value {
+    let p = i.intention.plan;
+    let mut item = json!({
+        "team": team(i.team), "round": i.round,
+        "order": p.order, "deep": p.deep, "coast": p.coast,
+    });
+    if !i.intention.reasoning.is_empty() {
+        item["reasoning"] = json!(i.intention.reasoning);
+    }
+    if let Some(s) = &i.intention.sensitivities {
+        let c = |d: &crate::engine::Decision| json!({"order": d.order, "deep": d.deep, "coast": d.coast});
+        item["sensitivities"] = json!({
+            "deep_up": c(&s.deep_up), "deep_down": c(&s.deep_down),
+            "coast_up": c(&s.coast_up), "coast_down": c(&s.coast_down),
+        });
+    }
+    item
 }
 
 /// The request section: what is asked, and the schema of the answer.
@@ -416,6 +514,35 @@ pub fn render_request(request: &Request, obs: &Observation, limits: Limits) -> S
         ),
         Request::Report { actual } => format!(
             "Report your team's catch for the year just played (your actual catch was {actual} fish)."
+        ),
+        Request::Intention {
+            round,
+            reasoning_chars,
+            sensitivities,
+        } => {
+            let mut ask = format!(
+                "Announce the decision you intend to make this year (round {round}): order at most {} new ships; deep + coast at most your {} ships. Every team sees it before the final decisions; it does not bind you.",
+                obs.own.order_limit, obs.own.ships
+            );
+            if *reasoning_chars > 0 {
+                ask.push_str(&format!(
+                    " Give your reasoning in at most {reasoning_chars} characters."
+                ));
+            }
+            if let Some(delta) = sensitivities {
+                ask.push_str(&format!(
+                    " Also state how your order, deep and coast would change (in ships, + or -) if the deep-sea or the coast density were {} higher (`_up`) or lower (`_down`).",
+                    fmt_num(*delta)
+                ));
+            }
+            ask
+        }
+        Request::Sanction {
+            cost,
+            fine,
+            max_targets,
+        } => format!(
+            "The year is over. You may fine other teams for what they did: each fine costs your team ${cost} and takes ${fine} from the fined team's bank next year. List the numbers of at most {max_targets} other teams to fine (an empty list fines nobody)."
         ),
     };
     format!(

@@ -16,9 +16,37 @@ pub const MAX_REASON_CHARS: usize = 300;
 /// The type and bounds of one answer field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
-    Integer { min: i64, max: i64 },
-    Text { max_chars: usize },
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Text {
+        max_chars: usize,
+    },
     Boolean,
+    /// Distinct team numbers as prompts count them (1 to `teams`), never `me` (the
+    /// answering team's own number), at most `max_items`.
+    Teams {
+        teams: usize,
+        me: usize,
+        max_items: usize,
+    },
+}
+
+/// The sensitivity fields of a REP intention: `{scenario}_{coordinate}`, each the change
+/// of that coordinate of the plan in that scenario.
+pub const SENSITIVITY_FIELDS: [[&str; 3]; 4] = [
+    ["deep_up_order", "deep_up_deep", "deep_up_coast"],
+    ["deep_down_order", "deep_down_deep", "deep_down_coast"],
+    ["coast_up_order", "coast_up_deep", "coast_up_coast"],
+    ["coast_down_order", "coast_down_deep", "coast_down_coast"],
+];
+
+impl FieldKind {
+    /// The team numbers a `Teams` field may list.
+    pub fn allowed_teams(teams: usize, me: usize) -> Vec<i64> {
+        (1..=teams as i64).filter(|t| *t != me as i64).collect()
+    }
 }
 
 /// One field of an answer.
@@ -61,12 +89,51 @@ pub fn fields(request: &Request, obs: &Observation, limits: Limits) -> Vec<Field
             int("coast", 0, ships),
         ],
         Request::Report { .. } => vec![int("catch", 0, limits.max_fish)],
+        Request::Intention {
+            reasoning_chars,
+            sensitivities,
+            ..
+        } => {
+            let order_limit = obs.own.order_limit as i64;
+            let mut out = vec![
+                int("order", 0, order_limit),
+                int("deep", 0, ships),
+                int("coast", 0, ships),
+            ];
+            if *reasoning_chars > 0 {
+                out.push(FieldSpec {
+                    name: "reasoning",
+                    kind: FieldKind::Text {
+                        max_chars: *reasoning_chars,
+                    },
+                });
+            }
+            if sensitivities.is_some() {
+                for scenario in SENSITIVITY_FIELDS {
+                    out.push(int(scenario[0], -order_limit, order_limit));
+                    out.push(int(scenario[1], -ships, ships));
+                    out.push(int(scenario[2], -ships, ships));
+                }
+            }
+            out
+        }
+        Request::Sanction { max_targets, .. } => vec![FieldSpec {
+            name: "fine",
+            kind: FieldKind::Teams {
+                teams: obs.public.teams,
+                me: obs.own.team + 1,
+                max_items: *max_targets,
+            },
+        }],
     }
 }
 
 /// Whether the answer also has to keep `deep + coast` within the fleet.
 pub fn limits_fleet(request: &Request) -> bool {
-    matches!(request, Request::Pledge | Request::Decision)
+    matches!(
+        request,
+        Request::Pledge | Request::Decision | Request::Intention { .. }
+    )
 }
 
 /// The JSON schema of an answer to `request`: every field required, no others, each
@@ -81,6 +148,16 @@ pub fn answer_schema(request: &Request, obs: &Observation, limits: Limits) -> Va
             }
             FieldKind::Text { max_chars } => json!({"type": "string", "maxLength": max_chars}),
             FieldKind::Boolean => json!({"type": "boolean"}),
+            FieldKind::Teams {
+                teams,
+                me,
+                max_items,
+            } => json!({
+                "type": "array",
+                "items": {"type": "integer", "enum": FieldKind::allowed_teams(teams, me)},
+                "maxItems": max_items,
+                "uniqueItems": true,
+            }),
         };
         properties.insert(f.name.to_string(), schema);
     }
@@ -112,7 +189,8 @@ mod tests {
 
     /// A small JSON-schema checker for the subset the answer schemas use (object,
     /// required, additionalProperties, integer with minimum/maximum, string with
-    /// maxLength, boolean): written from the JSON-schema specification, not from the
+    /// maxLength, boolean, array of enumerated integers with maxItems and uniqueItems):
+    /// written from the JSON-schema specification, not from the
     /// validator, so the two can be compared.
     fn schema_accepts(schema: &Value, answer: &Value) -> bool {
         let Some(obj) = answer.as_object() else {
@@ -142,6 +220,12 @@ mod tests {
                     .as_str()
                     .is_some_and(|s| s.chars().count() as u64 <= p["maxLength"].as_u64().unwrap()),
                 "boolean" => v.is_boolean(),
+                "array" => v.as_array().is_some_and(|items| {
+                    let allowed = p["items"]["enum"].as_array().unwrap();
+                    let mut seen = std::collections::BTreeSet::new();
+                    items.len() as u64 <= p["maxItems"].as_u64().unwrap()
+                        && items.iter().all(|i| allowed.contains(i) && seen.insert(i.to_string()))
+                }),
                 other => panic!("type {other} not in the subset"),
             }
         })
@@ -158,6 +242,16 @@ mod tests {
             RequestKind::Pledge => Request::Pledge,
             RequestKind::Decision => Request::Decision,
             RequestKind::Report => Request::Report { actual: 80 },
+            RequestKind::Intention => Request::Intention {
+                round: 1,
+                reasoning_chars: 40,
+                sensitivities: Some(0.1),
+            },
+            RequestKind::Sanction => Request::Sanction {
+                cost: 20,
+                fine: 80,
+                max_targets: 2,
+            },
         }
     }
 
@@ -172,12 +266,25 @@ mod tests {
             Just(json!("3")),
             (0usize..60).prop_map(|n| json!("x".repeat(n))),
             (0usize..320).prop_map(|n| json!("y".repeat(n))),
+            proptest::collection::vec(-1i64..8, 0..4).prop_map(|v| json!(v)),
         ]
     }
 
     fn answer() -> impl Strategy<Value = (usize, Value)> {
         let names = [
-            "order", "deep", "coast", "tac", "catch", "accept", "reason", "message", "extra",
+            "order",
+            "deep",
+            "coast",
+            "tac",
+            "catch",
+            "accept",
+            "reason",
+            "message",
+            "reasoning",
+            "deep_up_order",
+            "coast_down_coast",
+            "fine",
+            "extra",
         ];
         (
             0usize..RequestKind::ALL.len(),

@@ -28,42 +28,15 @@ pub fn obs() -> Observation {
     sample_observation(&facts(), 3)
 }
 
-/// The protocol section of a kind, rendered from the shipped templates with the default
-/// switches (the LLM layer does not know protocols; these are their texts).
+/// The protocol section of a kind with its default switches, rendered from the shipped
+/// templates by the protocol itself (test code may reach across the layers).
 pub fn section(kind: &str) -> String {
-    let templates = Templates::new(&Default::default());
-    let (template, facts): (&str, Vec<(&str, String)>) = match kind {
-        "none" => (include_str!("../../prompts/protocol_none.md"), vec![]),
-        "broadcast" => (
-            include_str!("../../prompts/protocol_broadcast.md"),
-            vec![
-                ("rounds_phrase", "is 1 round".into()),
-                ("max_message_chars", "600".into()),
-            ],
-        ),
-        "quota" => (
-            include_str!("../../prompts/protocol_quota.md"),
-            vec![
-                ("every_years", "1".into()),
-                ("approval_pct", "50".into()),
-                ("allocation", "equal".into()),
-                ("enforcement", "binding".into()),
-                (
-                    "enforcement_phrase",
-                    "the game stops each team's catch at its quota.".into(),
-                ),
-            ],
-        ),
-        "ledger" => (
-            include_str!("../../prompts/protocol_ledger.md"),
-            vec![
-                ("reporting_phrase", "the true catch".into()),
-                ("window", "5".into()),
-            ],
-        ),
-        other => panic!("no sample section for {other}"),
-    };
-    templates.render_protocol(kind, template, &facts).unwrap()
+    let table = toml::Table::from_iter([("kind".to_string(), toml::Value::String(kind.into()))]);
+    let spec = crate::protocol::ProtocolSpec::from_table(&table).unwrap();
+    let section = spec.prompt_section();
+    Templates::new(&Default::default())
+        .render_protocol(section.kind, section.template, &section.facts)
+        .unwrap()
 }
 
 pub fn mock_config(policy: Policy, noise: f64) -> ProviderConfig {

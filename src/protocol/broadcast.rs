@@ -1,7 +1,9 @@
 //! `broadcast`: rounds of free-text messages before the decision.
 
 use super::talk::talk;
-use super::{check_range, PromptSection, Protocol, SpecError, YearContext};
+use super::{
+    check_range, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget, YearContext,
+};
 use crate::agents::{Agent, AgentError, RequestKind};
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
@@ -26,8 +28,11 @@ pub struct BroadcastSpec {
     /// Message rounds before each decision.
     pub rounds: u32,
     pub order: MessageOrder,
-    /// Bound on each message's length in characters.
+    /// Bound on each message's length in characters (a budget replaces it).
     pub max_message_chars: usize,
+    /// A communication budget (token-matched control).
+    #[serde(flatten)]
+    pub budget: TextBudget,
 }
 
 impl Default for BroadcastSpec {
@@ -36,6 +41,7 @@ impl Default for BroadcastSpec {
             rounds: 1,
             order: MessageOrder::Simultaneous,
             max_message_chars: 600,
+            budget: TextBudget::default(),
         }
     }
 }
@@ -46,6 +52,11 @@ impl BroadcastSpec {
         check_range("max_message_chars", self.max_message_chars, 1, 100_000)
     }
 
+    /// The longest message: the bound, or the whole budget when one applies.
+    fn message_bound(&self) -> usize {
+        self.budget.chars().unwrap_or(self.max_message_chars)
+    }
+
     pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
         vec![
             (RequestKind::Message, self.rounds as f64),
@@ -54,17 +65,12 @@ impl BroadcastSpec {
     }
 
     pub(super) fn prompt_section(&self) -> PromptSection {
-        let rounds_phrase = if self.rounds == 1 {
-            "is 1 round".to_string()
-        } else {
-            format!("are {} rounds", self.rounds)
-        };
         PromptSection {
             kind: "broadcast",
             template: include_str!("../../prompts/protocol_broadcast.md"),
             facts: vec![
-                ("rounds_phrase", rounds_phrase),
-                ("max_message_chars", self.max_message_chars.to_string()),
+                ("rounds_phrase", rounds_phrase(self.rounds)),
+                ("max_message_chars", self.message_bound().to_string()),
             ],
         }
     }
@@ -90,12 +96,13 @@ impl Protocol for Broadcast {
     ) -> Result<(), AgentError> {
         // Messages are this year's talk; last year's are not carried over.
         year.board.messages.clear();
+        year.open_budget(self.spec.budget.chars());
         talk(
             year,
             agents,
             self.spec.rounds,
             self.spec.order,
-            self.spec.max_message_chars,
+            self.spec.message_bound(),
             &mut self.rng,
         )
         .await

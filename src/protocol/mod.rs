@@ -12,26 +12,37 @@
 //! and the events it adds. This file only dispatches on the kind; see "Adding a
 //! protocol" in `CONTRIBUTING.md`.
 
+mod a2a;
 mod broadcast;
+mod budget;
+mod intentions;
 mod ledger;
 mod none;
 mod quota;
+mod rep;
+mod sanctions;
 mod talk;
 
+pub use a2a::A2aSpec;
 pub use broadcast::{BroadcastSpec, MessageOrder};
+pub use budget::{published_chars, tokens_of, TextBudget};
 pub use ledger::{LedgerSpec, Reporting};
 pub use none::NoneSpec;
 pub use quota::{Allocation, Enforcement, OnReject, QuotaSpec};
+pub use rep::RepSpec;
+pub use sanctions::{over_share, SanctionsSpec};
 
 use crate::agents::{
     Agent, AgentError, Answer, Board, Observation, Pledge, Request, RequestKind, Response,
+    SanctionRecord,
 };
-use crate::engine::YearOutcome;
+use crate::engine::{Decision, GameParams, YearOutcome};
 use crate::record::Event;
 use async_trait::async_trait;
 use futures::future::join_all;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A protocol with every switch resolved, tagged by its `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +52,9 @@ pub enum ProtocolSpec {
     Broadcast(BroadcastSpec),
     Quota(QuotaSpec),
     Ledger(LedgerSpec),
+    A2a(A2aSpec),
+    Rep(RepSpec),
+    Sanctions(SanctionsSpec),
 }
 
 /// A problem with a protocol's switches. `field` is relative to the protocol's table
@@ -94,7 +108,52 @@ impl ProtocolSpec {
             ProtocolSpec::Broadcast(_) => "broadcast",
             ProtocolSpec::Quota(_) => "quota",
             ProtocolSpec::Ledger(_) => "ledger",
+            ProtocolSpec::A2a(_) => "a2a",
+            ProtocolSpec::Rep(_) => "rep",
+            ProtocolSpec::Sanctions(_) => "sanctions",
         }
+    }
+
+    /// The protocol's communication budget switches (`None`: it publishes no text).
+    pub fn budget(&self) -> Option<&TextBudget> {
+        match self {
+            ProtocolSpec::None(_) | ProtocolSpec::Ledger(_) => None,
+            ProtocolSpec::Broadcast(s) => Some(&s.budget),
+            ProtocolSpec::Quota(s) => Some(&s.budget),
+            ProtocolSpec::A2a(s) => Some(&s.budget),
+            ProtocolSpec::Rep(s) => Some(&s.budget),
+            ProtocolSpec::Sanctions(s) => Some(&s.budget),
+        }
+    }
+
+    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
+        match self {
+            ProtocolSpec::None(_) | ProtocolSpec::Ledger(_) => None,
+            ProtocolSpec::Broadcast(s) => Some(&mut s.budget),
+            ProtocolSpec::Quota(s) => Some(&mut s.budget),
+            ProtocolSpec::A2a(s) => Some(&mut s.budget),
+            ProtocolSpec::Rep(s) => Some(&mut s.budget),
+            ProtocolSpec::Sanctions(s) => Some(&mut s.budget),
+        }
+    }
+
+    /// The protocol whose measured communication volume sets this one's budget
+    /// (`match_tokens_of`), if any.
+    pub fn matches_tokens_of(&self) -> Option<&str> {
+        self.budget().and_then(|b| b.match_tokens_of.as_deref())
+    }
+
+    /// Set the budget a `match_tokens_of` protocol receives, measured on its reference:
+    /// `tokens` per agent and year.
+    pub fn set_matched_budget(&mut self, tokens: u64) {
+        if let Some(b) = self.budget_mut() {
+            b.matched_tokens = Some(tokens);
+        }
+    }
+
+    /// The budget in force, in characters per agent and year (`None`: unbounded).
+    pub fn budget_chars(&self) -> Option<usize> {
+        self.budget().and_then(TextBudget::chars)
     }
 
     /// Read a `[protocols.NAME]` table: serde dispatches on `kind` (the variant names
@@ -114,16 +173,31 @@ impl ProtocolSpec {
             ProtocolSpec::Broadcast(s) => s.validate(),
             ProtocolSpec::Quota(s) => s.validate(),
             ProtocolSpec::Ledger(s) => s.validate(),
+            ProtocolSpec::A2a(s) => s.validate(),
+            ProtocolSpec::Rep(s) => s.validate(),
+            ProtocolSpec::Sanctions(s) => s.validate(),
+        }?;
+        match self.budget() {
+            Some(b) => b.validate(),
+            None => Ok(()),
         }
     }
 
-    /// The protocol of one run. `rng` is its own stream (sequential speaking orders).
-    pub fn build(&self, rng: ChaCha8Rng) -> Box<dyn Protocol> {
+    /// The protocol of one run. `rng` is its own stream (sequential speaking orders);
+    /// `params` are the game's rules (what over-use means under sanctions).
+    pub fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol> {
         match self {
             ProtocolSpec::None(_) => Box::new(none::NoProtocol),
             ProtocolSpec::Broadcast(s) => Box::new(broadcast::Broadcast::new(s.clone(), rng)),
             ProtocolSpec::Quota(s) => Box::new(quota::QuotaProtocol::new(s.clone(), rng)),
             ProtocolSpec::Ledger(s) => Box::new(ledger::Ledger::new(s.clone())),
+            ProtocolSpec::A2a(s) => Box::new(a2a::A2a::new(s.clone())),
+            ProtocolSpec::Rep(s) => Box::new(rep::Rep::new(s.clone())),
+            ProtocolSpec::Sanctions(s) => Box::new(sanctions::Sanctions::new(
+                s.clone(),
+                rng,
+                Arc::clone(params),
+            )),
         }
     }
 
@@ -134,26 +208,49 @@ impl ProtocolSpec {
             ProtocolSpec::Broadcast(s) => s.requests_per_year(),
             ProtocolSpec::Quota(s) => s.requests_per_year(),
             ProtocolSpec::Ledger(s) => s.requests_per_year(),
+            ProtocolSpec::A2a(s) => s.requests_per_year(),
+            ProtocolSpec::Rep(s) => s.requests_per_year(),
+            ProtocolSpec::Sanctions(s) => s.requests_per_year(),
         }
     }
 
-    /// The longest message a talking protocol accepts (`None`: it does not talk).
+    /// The longest free text a talking protocol accepts in one item (`None`: it
+    /// publishes no text). A budget in force bounds it too.
     pub fn message_chars(&self) -> Option<usize> {
-        match self {
+        let own = match self {
             ProtocolSpec::None(_) | ProtocolSpec::Ledger(_) => None,
             ProtocolSpec::Broadcast(s) => Some(s.max_message_chars),
             ProtocolSpec::Quota(s) => (s.talk_rounds > 0).then_some(s.max_message_chars),
+            ProtocolSpec::A2a(s) => Some(s.reasoning_chars),
+            ProtocolSpec::Rep(s) => Some(s.reasoning_chars),
+            ProtocolSpec::Sanctions(s) => (s.talk_rounds > 0).then_some(s.max_message_chars),
+        };
+        match (own, self.budget_chars()) {
+            (Some(own), Some(budget)) => Some(own.max(budget)),
+            (own, _) => own,
         }
     }
 
-    /// The protocol section of the LLM prompt.
+    /// The protocol section of the LLM prompt. Every section states
+    /// `{{budget_sentence}}`: the communication budget in force, or nothing.
     pub fn prompt_section(&self) -> PromptSection {
-        match self {
+        let mut section = match self {
             ProtocolSpec::None(_) => none::prompt_section(),
             ProtocolSpec::Broadcast(s) => s.prompt_section(),
             ProtocolSpec::Quota(s) => s.prompt_section(),
             ProtocolSpec::Ledger(s) => s.prompt_section(),
+            ProtocolSpec::A2a(s) => s.prompt_section(),
+            ProtocolSpec::Rep(s) => s.prompt_section(),
+            ProtocolSpec::Sanctions(s) => s.prompt_section(),
+        };
+        if let Some(chars) = self.budget_chars() {
+            section
+                .facts
+                .push(("budget_sentence", budget::sentence(chars)));
+        } else {
+            section.facts.push(("budget_sentence", String::new()));
         }
+        section
     }
 }
 
@@ -219,9 +316,42 @@ pub struct YearContext {
     pub reported: Vec<Option<i64>>,
     /// Events of this year, in order.
     pub events: Vec<Event>,
+    /// Characters of text each team may still publish this year, when a budget applies.
+    pub text_left: Option<Vec<usize>>,
+    /// Characters each team published this year (its items as others read them, see
+    /// [`published_chars`]).
+    pub talk_chars: Vec<usize>,
+    /// Each team's latest announced intention this year (A2A, REP).
+    pub intentions: Vec<Option<Decision>>,
+    /// Money moved into (or, negative, out of) each team's bank in this year's step:
+    /// last year's fines (sanctions).
+    pub transfers: Vec<i64>,
+    /// Fines imposed after this year (applied next year).
+    pub fines: Vec<SanctionRecord>,
 }
 
 impl YearContext {
+    /// The context of `year` before any protocol phase: the observations without a board,
+    /// and what the protocol carried over from last year.
+    pub fn new(year: u32, base: Vec<Observation>, board: Board) -> YearContext {
+        let teams = base.len();
+        YearContext {
+            year,
+            base,
+            board,
+            quotas: vec![None; teams],
+            quotas_binding: false,
+            pledges: vec![None; teams],
+            reported: vec![None; teams],
+            events: Vec::new(),
+            text_left: None,
+            talk_chars: vec![0; teams],
+            intentions: vec![None; teams],
+            transfers: vec![0; teams],
+            fines: Vec::new(),
+        }
+    }
+
     pub fn teams(&self) -> usize {
         self.base.len()
     }
@@ -234,12 +364,26 @@ impl YearContext {
         if let Some(q) = obs.board.quota.as_mut() {
             q.my_quota = self.quotas[t];
         }
+        obs.board.text_budget_left = self.text_left.as_ref().map(|left| left[t]);
         obs
     }
 
     /// Every team's observation, in team order.
     pub fn observations(&self) -> Vec<Observation> {
         (0..self.teams()).map(|t| self.observation(t)).collect()
+    }
+
+    /// Count `chars` published characters for team `t` (and take them from its budget).
+    pub fn charge(&mut self, t: usize, chars: usize) {
+        self.talk_chars[t] += chars;
+        if let Some(left) = self.text_left.as_mut() {
+            left[t] = left[t].saturating_sub(chars);
+        }
+    }
+
+    /// Open this year's budget: `chars` per team (`None`: no budget).
+    pub fn open_budget(&mut self, chars: Option<usize>) {
+        self.text_left = chars.map(|c| vec![c; self.teams()]);
     }
 
     /// Record an event of this year.
@@ -291,6 +435,21 @@ pub async fn ask_each(
     answers.into_iter().collect()
 }
 
+/// As [`ask_each`], for the agents at `teams` only (ascending): a budget or a rule may
+/// leave some out. Answers come back in the order of `teams`.
+pub async fn ask_some(
+    agents: &mut [Box<dyn Agent>],
+    teams: &[usize],
+    observations: &[Observation],
+    requests: &[Request],
+) -> Result<Vec<Answer>, AgentError> {
+    let asked = agents.iter_mut().enumerate().filter_map(|(t, agent)| {
+        let i = teams.iter().position(|x| *x == t)?;
+        Some(agent.answer(&observations[i], &requests[i]))
+    });
+    join_all(asked).await.into_iter().collect()
+}
+
 /// The error for an answer of the wrong kind.
 pub fn wrong_kind(team: usize, year: u32, asked: RequestKind, got: &Response) -> AgentError {
     AgentError::WrongKind {
@@ -322,6 +481,15 @@ pub trait Protocol: Send {
         _agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
         Ok(())
+    }
+}
+
+/// How a prompt states a number of rounds: "is 1 round", "are 2 rounds".
+pub(crate) fn rounds_phrase(rounds: u32) -> String {
+    if rounds == 1 {
+        "is 1 round".to_string()
+    } else {
+        format!("are {rounds} rounds")
     }
 }
 

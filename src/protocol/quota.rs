@@ -8,7 +8,7 @@
 use super::talk::talk;
 use super::{
     ask_all, check_range, fmt_num, wrong_kind, MessageOrder, PromptSection, Protocol, SpecError,
-    YearContext,
+    TextBudget, YearContext,
 };
 use crate::agents::{
     Agent, AgentError, Observation, QuotaBoard, QuotaViolation, Request, RequestKind, Response,
@@ -67,6 +67,9 @@ pub struct QuotaSpec {
     pub allocation: Allocation,
     pub enforcement: Enforcement,
     pub on_reject: OnReject,
+    /// A communication budget for the talk rounds (token-matched control).
+    #[serde(flatten)]
+    pub budget: TextBudget,
 }
 
 impl Default for QuotaSpec {
@@ -79,6 +82,7 @@ impl Default for QuotaSpec {
             allocation: Allocation::Equal,
             enforcement: Enforcement::Binding,
             on_reject: OnReject::None,
+            budget: TextBudget::default(),
         }
     }
 }
@@ -107,6 +111,17 @@ impl QuotaSpec {
         ]
     }
 
+    /// The talk rounds as the prompt states them (nothing without talk rounds).
+    fn talk_sentence(&self) -> String {
+        match self.talk_rounds {
+            0 => String::new(),
+            rounds => format!(
+                " first {rounds} round(s) of public messages (every team may write one message of at most {} characters a round, attributed by the harness), then",
+                self.budget.chars().unwrap_or(self.max_message_chars)
+            ),
+        }
+    }
+
     pub(super) fn prompt_section(&self) -> PromptSection {
         let (enforcement, enforcement_phrase) = match self.enforcement {
             Enforcement::Advisory => ("advisory", "quotas are published but not enforced; over-fishing is recorded and shown to all next year."),
@@ -125,6 +140,7 @@ impl QuotaSpec {
                 ("allocation", allocation.to_string()),
                 ("enforcement", enforcement.to_string()),
                 ("enforcement_phrase", enforcement_phrase.to_string()),
+                ("talk_sentence", self.talk_sentence()),
             ],
         }
     }
@@ -159,12 +175,16 @@ impl QuotaProtocol {
         agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
         let y = year.year;
+        year.open_budget(self.spec.budget.chars());
         talk(
             year,
             agents,
             self.spec.talk_rounds,
             MessageOrder::Simultaneous,
-            self.spec.max_message_chars,
+            self.spec
+                .budget
+                .chars()
+                .unwrap_or(self.spec.max_message_chars),
             &mut self.rng,
         )
         .await?;

@@ -80,6 +80,40 @@ pub enum Event {
         year: u32,
         team: usize,
     },
+    /// An announced intention (A2A, REP); `truncated`: the reasoning was cut to the
+    /// bound or the budget.
+    Intention {
+        year: u32,
+        round: u32,
+        team: usize,
+        plan: Decision,
+        reasoning: String,
+        /// REP: the changes of the plan if the deep-sea density were higher, lower, and
+        /// the coast density higher, lower.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        sensitivities: Option<[Decision; 4]>,
+        truncated: bool,
+    },
+    /// What REP's harness published after an intention round: the coordinate-wise
+    /// medians of the sensitivities and, with `consensus`, of the plans.
+    RepAggregate {
+        year: u32,
+        round: u32,
+        /// `[order, deep, coast]` changes if the deep-sea density were higher, lower,
+        /// and the coast density higher, lower.
+        medians: [[f64; 3]; 4],
+        /// Teams whose sensitivities entered the medians.
+        teams: usize,
+        consensus: Option<Decision>,
+    },
+    /// A fine imposed after the year (sanctions), taken from the banks next year.
+    Fine {
+        year: u32,
+        from: usize,
+        to: usize,
+        cost: i64,
+        fine: i64,
+    },
     /// An event an agent produced itself (an LLM call, a repair, a fallback).
     Agent {
         year: u32,

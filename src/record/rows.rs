@@ -59,6 +59,12 @@ pub struct RunRow {
     pub retries_timeout: u64,
     pub retries_connection: u64,
     pub retries_malformed: u64,
+    /// Characters the agents published (messages, intentions, as the others read them).
+    pub talk_chars: u64,
+    /// The same in tokens (4 characters each, rounded up per agent and year).
+    pub talk_tokens: u64,
+    /// The communication budget in force, in characters per agent and year (empty: none).
+    pub talk_budget_chars: Option<u64>,
     /// Years actually played (fewer than `years` with `stop_on_collapse` or a failure).
     pub years_played: u32,
     /// Why the run failed or stopped, if it did.
@@ -121,6 +127,17 @@ pub struct AgentRow {
     pub fallback: bool,
     /// The catch the team declared (self-reported ledger only).
     pub reported_catch: Option<i64>,
+    /// The plan the team last announced this year (A2A, REP).
+    pub intended_order: Option<i64>,
+    pub intended_deep: Option<i64>,
+    pub intended_coast: Option<i64>,
+    /// Characters the team published this year.
+    pub talk_chars: u64,
+    /// Money moved into (negative: out of) the bank this year by last year's fines.
+    pub transfer: i64,
+    /// Fines this team imposed, and received, after this year (sanctions).
+    pub fines_given: u32,
+    pub fines_received: u32,
 }
 
 /// Identity of a run in the sweep.

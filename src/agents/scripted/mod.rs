@@ -3,9 +3,17 @@
 //! the whole harness run without a model.
 //!
 //! They reason only from their observation and the published game parameters (tables,
-//! prices), never from the engine state.
+//! prices), never from the engine state. Several read what the others announced (a
+//! message saying "order X, deep Y, coast Z", a pledge, an intention, REP's consensus), so
+//! that a protocol that publishes more can change what they do: protocol effects emerge
+//! from the information, they are not written into the strategies.
 
-use super::{Agent, AgentError, Answer, Decision, Observation, Pledge, Request, Response, Vote};
+mod read;
+
+use super::{
+    Agent, AgentError, Answer, Decision, Intention, Observation, Pledge, Request, Response,
+    Sensitivities, Vote,
+};
 use crate::engine::{Area, GameParams};
 use async_trait::async_trait;
 use rand::Rng;
@@ -13,11 +21,15 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// The six scripted strategies.
+pub use read::{announced_plans, plan_in_message};
+
+/// The scripted strategies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Order the limit while ships are profitable; all ships to the most profitable area.
+    /// Says what the others want to hear; complies with a binding quota (it fishes what
+    /// the quota lets it, no more), even one it voted against.
     Greedy,
     /// Keep the initial fleet and deployment (order nothing; extra ships stay in port).
     Fixed,
@@ -26,14 +38,41 @@ pub enum Strategy {
     Sustainable,
     /// Uniformly random valid answers.
     Random,
-    /// Sustainable while the others keep within the sustainable fleet (and keep their
-    /// pledges and quotas), greedy otherwise.
+    /// Sustainable while the others kept within the sustainable fleet last year (and kept
+    /// their pledges and quotas), greedy otherwise.
     Reciprocal,
     /// Follows any quota or its own pledge; sustainable otherwise.
     QuotaFollower,
+    /// A conditional cooperator: matches the restraint the others announce this year
+    /// (messages, pledges, intentions, REP's consensus), or showed last year when nobody
+    /// announced anything; follows a quota.
+    Conditional,
+    /// Exploits announced (or shown) restraint: greedy when the others hold back,
+    /// sustainable when they do not or when it was fined last year; announces restraint
+    /// itself; complies with a binding quota.
+    FreeRider,
+    /// Copies the plan its leader (`leader`, a team) announced this year; keeps its own
+    /// last decision when the leader announced nothing. Influence known by construction.
+    Imitator,
+    /// Plays its own noisy sustainable policy and ignores the board entirely: no
+    /// influence by construction.
+    Independent,
 }
 
 impl Strategy {
+    pub const ALL: [Strategy; 10] = [
+        Strategy::Greedy,
+        Strategy::Fixed,
+        Strategy::Sustainable,
+        Strategy::Random,
+        Strategy::Reciprocal,
+        Strategy::QuotaFollower,
+        Strategy::Conditional,
+        Strategy::FreeRider,
+        Strategy::Imitator,
+        Strategy::Independent,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::Greedy => "greedy",
@@ -42,31 +81,57 @@ impl Strategy {
             Strategy::Random => "random",
             Strategy::Reciprocal => "reciprocal",
             Strategy::QuotaFollower => "quota_follower",
+            Strategy::Conditional => "conditional",
+            Strategy::FreeRider => "free_rider",
+            Strategy::Imitator => "imitator",
+            Strategy::Independent => "independent",
         }
     }
 }
+
+/// Announced fleets at sea up to this factor of the sustainable share count as restraint.
+const RESTRAINT_SLACK: f64 = 1.1;
 
 /// A scripted player.
 pub struct ScriptedAgent {
     strategy: Strategy,
     params: Arc<GameParams>,
+    /// Draws of the strategy itself (random answers, an independent agent's noise).
     rng: ChaCha8Rng,
+    /// Draws of the trembles only, on a stream of their own: one draw a year (and three
+    /// more when it trembles) whatever the protocol asks, so that replicate k trembles in
+    /// the same years, the same way, under every protocol.
+    trembles: ChaCha8Rng,
     /// Probability of replacing a decision by a random valid one, so that replicates of a
     /// scripted population differ (0 = fully deterministic play).
     tremble: f64,
+    /// The team an imitator copies (0-based).
+    leader: Option<usize>,
     /// The last pledge and its year: a follower keeps it, a greedy reporter hides behind it.
     pledged: Option<(u32, Pledge)>,
 }
 
 impl ScriptedAgent {
+    /// A player of `strategy`; `rng` is the team's stream (the trembles use a second
+    /// stream of the same key).
     pub fn new(strategy: Strategy, params: Arc<GameParams>, rng: ChaCha8Rng, tremble: f64) -> Self {
+        let mut trembles = rng.clone();
+        trembles.set_stream(1);
         ScriptedAgent {
             strategy,
             params,
             rng,
+            trembles,
             tremble,
+            leader: None,
             pledged: None,
         }
+    }
+
+    /// The team an imitator copies.
+    pub fn with_leader(mut self, leader: Option<usize>) -> Self {
+        self.leader = leader;
+        self
     }
 
     fn pledge_of(&self, year: u32) -> Option<Pledge> {
@@ -99,29 +164,45 @@ impl ScriptedAgent {
         }
     }
 
-    fn greedy_decision(&self, obs: &Observation) -> Decision {
-        let ships = obs.own.ships as i64;
-        let (area, profit) = self.best_area(obs);
-        // More ships pay only while they are profitable and, under a binding quota, while
-        // the fleet cannot yet catch the whole quota.
-        let quota_filled = obs
-            .board
+    /// This team's binding quota, if one is in force.
+    fn binding_quota(obs: &Observation) -> Option<i64> {
+        obs.board
             .quota
             .as_ref()
             .filter(|q| q.binding)
             .and_then(|q| q.my_quota)
-            .is_some_and(|q| self.own_capacity(obs) >= q);
-        let order = if profit > 0.0 && !quota_filled {
-            obs.own.order_limit as i64
-        } else {
-            0
+    }
+
+    fn greedy_decision(&self, obs: &Observation) -> Decision {
+        let ships = obs.own.ships as i64;
+        let (area, profit) = self.best_area(obs);
+        let per_ship = self
+            .params
+            .catch_per_ship(area, self.densities(obs)[area.index()]);
+        // Under a binding quota greedy complies: it sends what can catch the quota and
+        // orders no ship it could not use.
+        let quota = Self::binding_quota(obs);
+        let needed = quota.map(|q| {
+            if per_ship <= 0.0 {
+                0
+            } else {
+                (q.max(0) as f64 / per_ship).ceil() as i64
+            }
+        });
+        let order = match needed {
+            Some(n) if n <= ships => 0,
+            _ if profit > 0.0 => obs.own.order_limit as i64,
+            _ => 0,
         };
         // A ship at sea beats the harbor while its loss is smaller than the harbor cost.
-        let at_sea = if profit > -(self.params.harbor_cost as f64) {
+        let mut at_sea = if profit > -(self.params.harbor_cost as f64) {
             ships
         } else {
             0
         };
+        if let Some(n) = needed {
+            at_sea = at_sea.min(n);
+        }
         match area {
             Area::Deep => Decision {
                 order,
@@ -213,11 +294,30 @@ impl ScriptedAgent {
     }
 
     fn random_decision(&mut self, obs: &Observation) -> Decision {
+        random_valid(&mut self.rng, obs)
+    }
+
+    /// The sustainable plan moved by up to a ship per area, at random: an independent
+    /// agent's own variability, drawn from its own stream only.
+    fn independent_decision(&mut self, obs: &Observation) -> Decision {
+        let base = self.sustainable_decision(obs);
         let ships = obs.own.ships as i64;
-        let order = self.rng.random_range(0..=obs.own.order_limit as i64);
-        let deep = self.rng.random_range(0..=ships);
-        let coast = self.rng.random_range(0..=ships - deep);
+        let deep = (base.deep + self.rng.random_range(-1..=1)).clamp(0, ships);
+        let coast = (base.coast + self.rng.random_range(-1..=1)).clamp(0, ships - deep);
+        let order =
+            (base.order + self.rng.random_range(0..=1)).clamp(0, obs.own.order_limit as i64);
         Decision { order, deep, coast }
+    }
+
+    /// Ships the others may send to sea, on average per team, within their sustainable
+    /// share (with some slack).
+    fn restrained_per_team(&self, obs: &Observation) -> f64 {
+        let teams = obs.public.teams.max(1) as f64;
+        let sustainable: f64 = Area::ALL
+            .iter()
+            .map(|&a| self.params.sustainable_fleet(a))
+            .sum();
+        sustainable / teams * RESTRAINT_SLACK
     }
 
     /// Whether the other teams behaved last year: their fleet at sea within their share of
@@ -227,11 +327,7 @@ impl ScriptedAgent {
         let own = obs.own.last_decision;
         let at_sea = (obs.public.fleet[0] + obs.public.fleet[1]) as f64;
         let others_at_sea = at_sea - (own.deep + own.coast) as f64;
-        let sustainable: f64 = Area::ALL
-            .iter()
-            .map(|&a| self.params.sustainable_fleet(a))
-            .sum();
-        let fleet_ok = others_at_sea <= sustainable * (teams - 1.0) / teams * 1.1;
+        let fleet_ok = others_at_sea <= self.restrained_per_team(obs) * (teams - 1.0);
         let last_year = obs.public.year.saturating_sub(1);
         let me = obs.own.team;
         let ledger_ok = !obs
@@ -247,8 +343,29 @@ impl ScriptedAgent {
         fleet_ok && ledger_ok && quota_ok
     }
 
+    /// Whether the others hold back: by what they announced this year when anybody did
+    /// (REP's consensus first), else by what they did last year.
+    fn others_hold_back(&self, obs: &Observation) -> bool {
+        if let Some(consensus) = obs.board.consensus {
+            return (consensus.deep + consensus.coast) as f64 <= self.restrained_per_team(obs);
+        }
+        match read::announced_at_sea_per_team(&announced_plans(obs)) {
+            Some(per_team) => per_team <= self.restrained_per_team(obs),
+            None => self.others_cooperate(obs),
+        }
+    }
+
+    /// Whether another team fined this one after last year.
+    fn was_fined(&self, obs: &Observation) -> bool {
+        obs.board
+            .sanctions_last_year
+            .iter()
+            .any(|f| f.to == obs.own.team)
+    }
+
     /// The decision this strategy plays, before any tremble.
     fn planned_decision(&mut self, obs: &Observation) -> Decision {
+        let my_quota = obs.board.quota.as_ref().and_then(|q| q.my_quota);
         match self.strategy {
             Strategy::Greedy => self.greedy_decision(obs),
             Strategy::Fixed => self.fixed_decision(obs),
@@ -262,18 +379,59 @@ impl ScriptedAgent {
                 }
             }
             Strategy::QuotaFollower => {
-                if let Some(q) = obs.board.quota.as_ref().and_then(|q| q.my_quota) {
+                if let Some(q) = my_quota {
                     self.quota_decision(obs, q)
                 } else if let Some(p) = self.pledge_of(obs.public.year) {
-                    Decision {
-                        order: p.order,
-                        deep: p.deep,
-                        coast: p.coast,
-                    }
+                    p
                 } else {
                     self.sustainable_decision(obs)
                 }
             }
+            Strategy::Conditional => match my_quota {
+                Some(q) => self.quota_decision(obs, q),
+                None if self.others_hold_back(obs) => self.sustainable_decision(obs),
+                None => self.greedy_decision(obs),
+            },
+            Strategy::FreeRider => match Self::binding_quota(obs) {
+                Some(_) => self.greedy_decision(obs),
+                // Fined last year: deterred for a year.
+                None if self.was_fined(obs) => self.sustainable_decision(obs),
+                None if self.others_hold_back(obs) => self.greedy_decision(obs),
+                None => self.sustainable_decision(obs),
+            },
+            Strategy::Imitator => {
+                let copied = self.leader.and_then(|l| read::plan_of(obs, l));
+                let plan = copied.unwrap_or(obs.own.last_decision);
+                let ships = obs.own.ships as i64;
+                let deep = plan.deep.clamp(0, ships);
+                Decision {
+                    order: plan.order.clamp(0, obs.own.order_limit as i64),
+                    deep,
+                    coast: plan.coast.clamp(0, ships - deep),
+                }
+            }
+            Strategy::Independent => self.independent_decision(obs),
+        }
+    }
+
+    /// The plan as another request would compute it, without consuming randomness the
+    /// decision will need.
+    fn peek_plan(&mut self, obs: &Observation) -> Decision {
+        let saved = self.rng.clone();
+        let plan = self.planned_decision(obs);
+        self.rng = saved;
+        plan
+    }
+
+    /// What this strategy announces it will do: its plan, except for those whose talk is
+    /// cheap (greedy and free riders announce a sustainable share).
+    fn announced(&mut self, obs: &Observation) -> Decision {
+        match self.strategy {
+            Strategy::Greedy | Strategy::FreeRider => self.sustainable_decision(obs),
+            Strategy::QuotaFollower if self.pledge_of(obs.public.year).is_none() => {
+                self.sustainable_decision(obs)
+            }
+            _ => self.peek_plan(obs),
         }
     }
 
@@ -308,26 +466,26 @@ impl ScriptedAgent {
             .sum::<f64>()
             .round() as i64
     }
-}
 
-impl ScriptedAgent {
-    fn message(&mut self, obs: &Observation, _round: u32) -> String {
-        let me = obs.own.team;
-        let shares = self.sustainable_shares(obs);
-        match self.strategy {
-            // Cheap talk: the greedy player says what the others want to hear.
-            Strategy::Greedy => {
-                format!("Team {me}: I agree we should all keep our fleets small this year.")
+    fn message(&mut self, obs: &Observation, max_chars: usize) -> String {
+        let me = obs.own.team + 1;
+        let p = self.announced(obs);
+        let plan = format!(
+            "I plan order {}, deep {}, coast {}.",
+            p.order, p.deep, p.coast
+        );
+        let text = match self.strategy {
+            Strategy::Greedy | Strategy::FreeRider => {
+                format!("Team {me}: {plan} I agree we should all keep our fleets small.")
             }
-            Strategy::Fixed => format!("Team {me}: I keep my fleet and deployment as they are."),
-            Strategy::Sustainable | Strategy::QuotaFollower => format!(
-                "Team {me}: a sustainable share is {} ships in the deep sea and {} on the coast per team; I will stay within it.",
-                shares[0], shares[1]
-            ),
-            Strategy::Reciprocal => format!(
-                "Team {me}: I fish sustainably ({} deep, {} coast) as long as everyone else does.",
-                shares[0], shares[1]
-            ),
+            Strategy::Fixed => format!("Team {me}: {plan} I keep my fleet as it is."),
+            Strategy::Sustainable | Strategy::QuotaFollower | Strategy::Independent => {
+                format!("Team {me}: {plan} That is my sustainable share.")
+            }
+            Strategy::Reciprocal | Strategy::Conditional => {
+                format!("Team {me}: {plan} I fish sustainably as long as everyone else does.")
+            }
+            Strategy::Imitator => format!("Team {me}: {plan}"),
             Strategy::Random => {
                 let options = [
                     "the fish look plentiful",
@@ -338,7 +496,8 @@ impl ScriptedAgent {
                 let pick = self.rng.random_range(0..options.len());
                 format!("Team {me}: {}.", options[pick])
             }
-        }
+        };
+        text.chars().take(max_chars).collect()
     }
 
     fn propose(&mut self, obs: &Observation) -> i64 {
@@ -347,57 +506,62 @@ impl ScriptedAgent {
             Strategy::Fixed => self.own_capacity(obs) * obs.public.teams as i64,
             Strategy::Random => self.rng.random_range(0..=self.estimated_stock(obs).max(0)),
             Strategy::Reciprocal if !self.others_cooperate(obs) => self.estimated_stock(obs) / 2,
-            Strategy::Sustainable | Strategy::Reciprocal | Strategy::QuotaFollower => {
-                self.sustainable_tac(obs)
-            }
+            Strategy::Sustainable
+            | Strategy::Reciprocal
+            | Strategy::QuotaFollower
+            | Strategy::Conditional
+            | Strategy::FreeRider
+            | Strategy::Imitator
+            | Strategy::Independent => self.sustainable_tac(obs),
         }
     }
 
     fn vote(&mut self, obs: &Observation, median: i64) -> Vote {
         let share = median / obs.public.teams.max(1) as i64;
         let (accept, reason) = match self.strategy {
-            Strategy::Greedy | Strategy::Fixed => {
+            Strategy::Greedy | Strategy::Fixed | Strategy::FreeRider => {
                 let capacity = self.own_capacity(obs);
                 (
                     share >= capacity,
                     format!("my share {share} against the {capacity} fish my fleet can catch"),
                 )
             }
-            Strategy::Sustainable | Strategy::Reciprocal => {
+            Strategy::Sustainable
+            | Strategy::Reciprocal
+            | Strategy::Conditional
+            | Strategy::Independent => {
                 let tac = self.sustainable_tac(obs);
                 (
                     median as f64 <= tac as f64 * 1.2,
                     format!("the sustainable catch is about {tac}"),
                 )
             }
-            Strategy::QuotaFollower => (true, "I follow any agreement".to_string()),
+            Strategy::QuotaFollower | Strategy::Imitator => {
+                (true, "I follow any agreement".to_string())
+            }
             Strategy::Random => (self.rng.random_bool(0.5), "a coin flip".to_string()),
         };
         Vote { accept, reason }
     }
 
     fn pledge(&mut self, obs: &Observation) -> Pledge {
-        // Greedy pledges restraint it does not mean; the others pledge what they plan.
-        let planned = match self.strategy {
-            Strategy::Greedy => self.sustainable_decision(obs),
-            Strategy::QuotaFollower => self.sustainable_decision(obs),
-            _ => {
-                let saved = self.rng.clone();
-                let d = self.planned_decision(obs);
-                // Planning must not consume randomness the decision will need.
-                self.rng = saved;
-                d
+        // Greedy and free riders pledge restraint they do not mean; a follower pledges a
+        // sustainable share and then keeps it; the others pledge what they plan.
+        let pledge = match self.strategy {
+            Strategy::Greedy | Strategy::FreeRider | Strategy::QuotaFollower => {
+                self.sustainable_decision(obs)
             }
+            _ => self.peek_plan(obs),
         };
-        self.pledged = Some((obs.public.year, planned));
-        planned
+        self.pledged = Some((obs.public.year, pledge));
+        pledge
     }
 
     fn decide(&mut self, obs: &Observation) -> Decision {
         let planned = self.planned_decision(obs);
-        let tremble = self.tremble > 0.0 && self.rng.random_bool(self.tremble.clamp(0.0, 1.0));
+        let tremble = self.tremble > 0.0 && self.trembles.random_bool(self.tremble.clamp(0.0, 1.0));
         if tremble {
-            self.random_decision(obs)
+            random_valid(&mut self.trembles, obs)
         } else {
             planned
         }
@@ -406,26 +570,127 @@ impl ScriptedAgent {
     fn report(&mut self, obs: &Observation, actual: i64) -> i64 {
         let pledge = self.pledge_of(obs.public.year);
         match (self.strategy, obs.public.catch_per_ship, pledge) {
-            // Greedy hides what it caught beyond its pledge.
-            (Strategy::Greedy, Some(cps), Some(p)) => {
+            // Greedy and free riders hide what they caught beyond their pledge.
+            (Strategy::Greedy | Strategy::FreeRider, Some(cps), Some(p)) => {
                 let pledged_catch = p.deep as f64 * cps[0] + p.coast as f64 * cps[1];
                 actual.min(pledged_catch.round() as i64)
             }
             _ => actual,
         }
     }
+
+    /// How the plan would change if an area's density were `delta` higher or lower:
+    /// the policy re-evaluated on the perturbed observation, exactly.
+    fn sensitivities(&mut self, obs: &Observation, delta: f64) -> Sensitivities {
+        let base = self.peek_plan(obs);
+        let mut shifted = |area: Area, by: f64| {
+            let mut o = obs.clone();
+            let mut d = self.densities(obs);
+            d[area.index()] = (d[area.index()] + by).clamp(0.0, 1.0);
+            o.public.density = Some(d);
+            let p = self.peek_plan(&o);
+            Decision {
+                order: p.order - base.order,
+                deep: p.deep - base.deep,
+                coast: p.coast - base.coast,
+            }
+        };
+        Sensitivities {
+            deep_up: shifted(Area::Deep, delta),
+            deep_down: shifted(Area::Deep, -delta),
+            coast_up: shifted(Area::Coast, delta),
+            coast_down: shifted(Area::Coast, -delta),
+        }
+    }
+
+    fn intention(
+        &mut self,
+        obs: &Observation,
+        reasoning_chars: usize,
+        delta: Option<f64>,
+    ) -> Intention {
+        let plan = self.announced(obs);
+        let [sd, sc] = self.sustainable_shares(obs);
+        let reasoning = match self.strategy {
+            Strategy::Greedy | Strategy::FreeRider => format!(
+                "A sustainable share is {sd} deep and {sc} coast per team; I will keep to it."
+            ),
+            Strategy::Conditional => format!(
+                "I match the group: {sd} deep and {sc} coast per team if the others hold back, more if they do not."
+            ),
+            Strategy::Imitator => "I follow my leader.".to_string(),
+            _ => format!("My plan: order {}, deep {}, coast {}.", plan.order, plan.deep, plan.coast),
+        };
+        Intention {
+            plan,
+            reasoning: reasoning.chars().take(reasoning_chars).collect(),
+            sensitivities: delta.map(|d| self.sensitivities(obs, d)),
+        }
+    }
+
+    /// The teams a cooperator fines: those that over-fished in the year just played (or
+    /// broke a pledge or an advisory quota). Greedy players and free riders never pay to
+    /// punish.
+    fn sanction(&mut self, obs: &Observation, cost: i64, max_targets: usize) -> Vec<usize> {
+        let punishes = matches!(
+            self.strategy,
+            Strategy::Reciprocal | Strategy::Conditional | Strategy::Sustainable
+        );
+        if !punishes || obs.own.bank < cost {
+            return Vec::new();
+        }
+        let year = obs.public.year;
+        let me = obs.own.team;
+        let mut targets: Vec<usize> = obs
+            .board
+            .actions
+            .iter()
+            .chain(&obs.board.ledger)
+            .filter(|e| e.year == year && e.violation && e.team != me)
+            .map(|e| e.team)
+            .chain(
+                obs.board
+                    .quota
+                    .iter()
+                    .flat_map(|q| q.violations_last_year.iter())
+                    .filter(|v| v.year == year && v.team != me)
+                    .map(|v| v.team),
+            )
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        targets.truncate(max_targets);
+        targets
+    }
+}
+
+/// A uniformly random valid decision.
+fn random_valid(rng: &mut ChaCha8Rng, obs: &Observation) -> Decision {
+    let ships = obs.own.ships as i64;
+    let order = rng.random_range(0..=obs.own.order_limit as i64);
+    let deep = rng.random_range(0..=ships);
+    let coast = rng.random_range(0..=ships - deep);
+    Decision { order, deep, coast }
 }
 
 #[async_trait]
 impl Agent for ScriptedAgent {
     async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
         let response = match request {
-            Request::Message { round, .. } => Response::Message(self.message(obs, *round)),
+            Request::Message { max_chars, .. } => Response::Message(self.message(obs, *max_chars)),
             Request::Proposal => Response::Proposal(self.propose(obs)),
             Request::Vote { tac } => Response::Vote(self.vote(obs, *tac)),
             Request::Pledge => Response::Pledge(self.pledge(obs)),
             Request::Decision => Response::Decision(self.decide(obs)),
             Request::Report { actual } => Response::Report(self.report(obs, *actual)),
+            Request::Intention {
+                reasoning_chars,
+                sensitivities,
+                ..
+            } => Response::Intention(self.intention(obs, *reasoning_chars, *sensitivities)),
+            Request::Sanction {
+                cost, max_targets, ..
+            } => Response::Sanction(self.sanction(obs, *cost, *max_targets)),
         };
         Ok(Answer::given(response))
     }

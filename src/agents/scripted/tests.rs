@@ -213,17 +213,16 @@ fn every_strategy_answers_every_request() {
         median: Some(900),
         ..QuotaBoard::default()
     });
-    for strategy in [
-        Strategy::Greedy,
-        Strategy::Fixed,
-        Strategy::Sustainable,
-        Strategy::Random,
-        Strategy::Reciprocal,
-        Strategy::QuotaFollower,
-    ] {
+    for strategy in Strategy::ALL {
         let mut a = agent(strategy, 9);
-        let message = a.message(&obs, 0);
-        assert!(message.starts_with("Team 0"), "{strategy:?}: {message}");
+        let message = a.message(&obs, 600);
+        assert!(message.starts_with("Team 1"), "{strategy:?}: {message}");
+        assert!(a.message(&obs, 5).chars().count() <= 5);
+        let i = a.intention(&obs, 40, Some(0.1));
+        assert!(i.reasoning.chars().count() <= 40);
+        assert!(i.plan.deep + i.plan.coast <= 4, "{strategy:?}");
+        assert!(i.sensitivities.is_some());
+        assert!(a.sanction(&obs, 10, 5).len() <= 5);
         assert!(a.propose(&obs) >= 0);
         let vote = a.vote(&obs, median(&obs));
         assert!(!vote.reason.is_empty());

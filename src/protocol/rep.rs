@@ -1,0 +1,139 @@
+//! `rep` (Ripple Effect Protocol): as `a2a`, and every team also states its
+//! *sensitivities*: how its order, deep and coast would change if each area's density
+//! were `delta` higher or lower. After each round the harness publishes the
+//! coordinate-wise medians of the sensitivities and, with `consensus`, the
+//! coordinate-wise median of the announced plans; then the final decisions.
+
+use super::intentions::{announce, consensus, sensitivity_medians, Asking};
+use super::{
+    check_range, fmt_num, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget,
+    YearContext,
+};
+use crate::agents::{Agent, AgentError, RequestKind};
+use crate::record::Event;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Switches of `rep`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepSpec {
+    /// Intention rounds before each decision.
+    pub rounds: u32,
+    /// The density change the sensitivities are about (± `delta`).
+    pub delta: f64,
+    /// Bound on each reasoning in characters (0: numbers only; a budget replaces it).
+    pub reasoning_chars: usize,
+    /// Also publish the coordinate-wise median of the announced plans.
+    pub consensus: bool,
+    /// A communication budget (token-matched control).
+    #[serde(flatten)]
+    pub budget: TextBudget,
+}
+
+impl Default for RepSpec {
+    fn default() -> Self {
+        RepSpec {
+            rounds: 1,
+            delta: 0.1,
+            reasoning_chars: 300,
+            consensus: false,
+            budget: TextBudget::default(),
+        }
+    }
+}
+
+impl RepSpec {
+    pub(super) fn validate(&self) -> Result<(), SpecError> {
+        check_range("rounds", self.rounds, 1, 20)?;
+        check_range("reasoning_chars", self.reasoning_chars, 0, 100_000)?;
+        if !(self.delta > 0.0 && self.delta <= 1.0) {
+            return Err(SpecError::new(
+                "delta",
+                format!("must be a density change in (0, 1], got {}", self.delta),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        vec![
+            (RequestKind::Intention, self.rounds as f64),
+            (RequestKind::Decision, 1.0),
+        ]
+    }
+
+    fn reasoning_bound(&self) -> usize {
+        self.budget.chars().unwrap_or(self.reasoning_chars)
+    }
+
+    pub(super) fn prompt_section(&self) -> PromptSection {
+        let consensus_sentence = if self.consensus {
+            " It also publishes the consensus plan: the median of the announced orders, deep-sea ships and coast ships."
+        } else {
+            ""
+        };
+        PromptSection {
+            kind: "rep",
+            template: include_str!("../../prompts/protocol_rep.md"),
+            facts: vec![
+                ("rounds_phrase", rounds_phrase(self.rounds)),
+                ("reasoning_chars", self.reasoning_bound().to_string()),
+                ("delta", fmt_num(self.delta)),
+                ("consensus_sentence", consensus_sentence.to_string()),
+            ],
+        }
+    }
+}
+
+pub struct Rep {
+    spec: RepSpec,
+}
+
+impl Rep {
+    pub fn new(spec: RepSpec) -> Self {
+        Rep { spec }
+    }
+}
+
+#[async_trait]
+impl Protocol for Rep {
+    async fn before_decision(
+        &mut self,
+        year: &mut YearContext,
+        agents: &mut [Box<dyn Agent>],
+    ) -> Result<(), AgentError> {
+        year.open_budget(self.spec.budget.chars());
+        year.board.sensitivity_medians = None;
+        year.board.consensus = None;
+        let asking = Asking {
+            rounds: self.spec.rounds,
+            reasoning_chars: self.spec.reasoning_bound(),
+            delta: Some(self.spec.delta),
+        };
+        let with_consensus = self.spec.consensus;
+        announce(year, agents, asking, |year, round| {
+            let medians = sensitivity_medians(&year.board.intentions, round);
+            let plan = if with_consensus {
+                consensus(&year.board.intentions, round)
+            } else {
+                None
+            };
+            year.push(Event::RepAggregate {
+                year: year.year,
+                round,
+                medians: [
+                    medians.deep_up,
+                    medians.deep_down,
+                    medians.coast_up,
+                    medians.coast_down,
+                ],
+                teams: medians.teams,
+                consensus: plan,
+            });
+            year.board.sensitivity_medians = Some(medians);
+            year.board.consensus = plan;
+        })
+        .await
+    }
+}

@@ -1,0 +1,248 @@
+//! `sanctions` (SanctSim-style costly punishment): after each year every team sees what
+//! each team did and may pay `cost` to fine another team `fine`. Fines are money
+//! transfers the engine applies in the next year's step (a pure engine input) and are
+//! published to all at the start of that year. Optional talk rounds come before each
+//! decision.
+//!
+//! There is no sanction phase after the final year: its fines could never be paid.
+
+use super::talk::talk;
+use super::{
+    ask_all, check_range, rounds_phrase, wrong_kind, MessageOrder, PromptSection, Protocol,
+    SpecError, TextBudget, YearContext,
+};
+use crate::agents::{
+    Agent, AgentError, LedgerEntry, Observation, Request, RequestKind, Response, SanctionRecord,
+};
+use crate::engine::{Area, GameParams, YearOutcome};
+use crate::record::Event;
+use async_trait::async_trait;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Switches of `sanctions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SanctionsSpec {
+    /// What a fine costs the team that imposes it ($).
+    pub cost: i64,
+    /// What a fine takes from the fined team's bank ($).
+    pub fine: i64,
+    /// Most teams one team may fine after a year.
+    pub max_targets: usize,
+    /// Message rounds before each decision (0: none).
+    pub talk_rounds: u32,
+    /// Bound on each message's length in characters (a budget replaces it).
+    pub max_message_chars: usize,
+    /// A communication budget for the talk rounds.
+    #[serde(flatten)]
+    pub budget: TextBudget,
+}
+
+impl Default for SanctionsSpec {
+    fn default() -> Self {
+        SanctionsSpec {
+            cost: 30,
+            fine: 90,
+            max_targets: 5,
+            talk_rounds: 0,
+            max_message_chars: 600,
+            budget: TextBudget::default(),
+        }
+    }
+}
+
+impl SanctionsSpec {
+    pub(super) fn validate(&self) -> Result<(), SpecError> {
+        check_range("cost", self.cost, 0, 1_000_000)?;
+        check_range("fine", self.fine, 0, 1_000_000)?;
+        check_range("max_targets", self.max_targets, 1, 10_000)?;
+        check_range("talk_rounds", self.talk_rounds, 0, 20)?;
+        check_range("max_message_chars", self.max_message_chars, 1, 100_000)
+    }
+
+    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        vec![
+            (RequestKind::Message, self.talk_rounds as f64),
+            (RequestKind::Decision, 1.0),
+            (RequestKind::Sanction, 1.0),
+        ]
+    }
+
+    fn message_bound(&self) -> usize {
+        self.budget.chars().unwrap_or(self.max_message_chars)
+    }
+
+    pub(super) fn prompt_section(&self) -> PromptSection {
+        let talk_sentence = match self.talk_rounds {
+            0 => String::new(),
+            rounds => format!(
+                "Before each year's decision there {} of public messages: every team may write one message (at most {} characters) that all teams read, attributed by the harness. ",
+                rounds_phrase(rounds),
+                self.message_bound()
+            ),
+        };
+        PromptSection {
+            kind: "sanctions",
+            template: include_str!("../../prompts/protocol_sanctions.md"),
+            facts: vec![
+                ("talk_sentence", talk_sentence),
+                ("cost", self.cost.to_string()),
+                ("fine", self.fine.to_string()),
+                ("max_targets", self.max_targets.to_string()),
+            ],
+        }
+    }
+}
+
+/// An equal share of the combined maximum sustainable yield: a catch above it is
+/// over-use (DESIGN §9), and what the sanction phase marks.
+pub fn over_share(params: &GameParams, teams: usize) -> f64 {
+    (params.msy(Area::Deep) + params.msy(Area::Coast)) / teams.max(1) as f64
+}
+
+pub struct Sanctions {
+    spec: SanctionsSpec,
+    rng: ChaCha8Rng,
+    params: Arc<GameParams>,
+    /// Money each team pays next year for the fines imposed after this one.
+    pending: Vec<i64>,
+    /// The fines imposed after the last year, published this year.
+    last: Vec<SanctionRecord>,
+}
+
+impl Sanctions {
+    pub fn new(spec: SanctionsSpec, rng: ChaCha8Rng, params: Arc<GameParams>) -> Self {
+        Sanctions {
+            spec,
+            rng,
+            params,
+            pending: Vec::new(),
+            last: Vec::new(),
+        }
+    }
+
+    /// What each team did in the year just played, with over-use marked.
+    fn actions(&self, outcome: &YearOutcome) -> Vec<LedgerEntry> {
+        let share = over_share(&self.params, outcome.teams.len());
+        outcome
+            .teams
+            .iter()
+            .enumerate()
+            .map(|(team, t)| {
+                let catch = t.catch_deep + t.catch_coast;
+                LedgerEntry {
+                    year: outcome.year,
+                    team,
+                    pledge: None,
+                    order: t.applied.order,
+                    deep: t.applied.deep,
+                    coast: t.applied.coast,
+                    catch,
+                    violation: catch as f64 > share,
+                }
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Protocol for Sanctions {
+    async fn before_decision(
+        &mut self,
+        year: &mut YearContext,
+        agents: &mut [Box<dyn Agent>],
+    ) -> Result<(), AgentError> {
+        let teams = year.teams();
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.resize(teams, 0);
+        year.transfers = pending;
+        year.board.sanctions_last_year = std::mem::take(&mut self.last);
+        year.board.actions.clear();
+        year.board.messages.clear();
+        if self.spec.talk_rounds > 0 {
+            year.open_budget(self.spec.budget.chars());
+            talk(
+                year,
+                agents,
+                self.spec.talk_rounds,
+                MessageOrder::Simultaneous,
+                self.spec.message_bound(),
+                &mut self.rng,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn after_year(
+        &mut self,
+        year: &mut YearContext,
+        outcome: &YearOutcome,
+        after: &[Observation],
+        agents: &mut [Box<dyn Agent>],
+    ) -> Result<(), AgentError> {
+        let y = year.year;
+        let teams = year.teams();
+        let years_total = after.first().map_or(y, |o| o.public.years_total);
+        if y >= years_total || teams < 2 {
+            return Ok(());
+        }
+        year.phase("sanction");
+        let actions = self.actions(outcome);
+        let observations: Vec<Observation> = after
+            .iter()
+            .map(|o| {
+                let mut o = o.clone();
+                o.board.actions = actions.clone();
+                o
+            })
+            .collect();
+        let request = Request::Sanction {
+            cost: self.spec.cost,
+            fine: self.spec.fine,
+            max_targets: self.spec.max_targets.min(teams - 1),
+        };
+        let answers = ask_all(agents, &observations, &request).await?;
+        self.pending = vec![0; teams];
+        for (from, answer) in answers.into_iter().enumerate() {
+            let targets = match answer.response {
+                Response::Sanction(_) if answer.fallback => continue,
+                Response::Sanction(t) => t,
+                other => return Err(wrong_kind(from, y, RequestKind::Sanction, &other)),
+            };
+            let mut fined: Vec<usize> = Vec::new();
+            for to in targets {
+                // The validator and the scripted players already keep to these rules; a
+                // target that breaks them is dropped, never applied.
+                if to == from || to >= teams || fined.contains(&to) {
+                    continue;
+                }
+                if fined.len() >= self.spec.max_targets {
+                    break;
+                }
+                fined.push(to);
+                let record = SanctionRecord {
+                    year: y,
+                    from,
+                    to,
+                    cost: self.spec.cost,
+                    fine: self.spec.fine,
+                };
+                year.push(Event::Fine {
+                    year: y,
+                    from,
+                    to,
+                    cost: record.cost,
+                    fine: record.fine,
+                });
+                self.pending[from] -= record.cost;
+                self.pending[to] -= record.fine;
+                year.fines.push(record);
+                self.last.push(record);
+            }
+        }
+        Ok(())
+    }
+}
