@@ -47,7 +47,7 @@ TOML
 /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
   $bin run "$work/bench.toml" --out "$work/out" --jobs "$JOBS" --cache-mode live --events summary --no-report --quiet
 read -r wall user sys rss < "$work/time"
-calls=$(awk -F, 'NR > 1 { s += $18 } END { print s }' "$work/out/bench-llm/runs.csv")
+calls=$(python3 -c 'import csv, sys; print(sum(int(r["llm_calls"]) for r in csv.DictReader(open(sys.argv[1]))))' "$work/out/bench-llm/runs.csv")
 
 python3 - "$wall" "$user" "$sys" "$rss" "$calls" <<PY
 import math, sys
@@ -62,7 +62,7 @@ cpu = user + sys_
 print(f"runs {int($RUNS)} x years {int($YEARS)} x agents {$AGENTS}, broadcast, latency {latency*1000:.0f} ms, jobs {$JOBS}, max_concurrency {$CONCURRENCY}")
 print(f"LLM calls        {int(calls)}")
 print(f"wall             {wall:.2f} s")
-print(f"critical path    {bound:.2f} s   (wall / bound = {wall / bound:.3f}; target <= 1.15)")
-print(f"harness CPU      {cpu:.2f} s = {cpu / calls * 1000:.3f} ms per call (target < 1 ms; includes the TLS-free HTTP client, JSON and CSV work)")
+print(f"critical path    {bound:.2f} s   (wall / bound = {wall / bound:.3f})")
+print(f"harness CPU      {cpu:.2f} s = {cpu / calls * 1000:.3f} ms per call (includes the TLS-free HTTP client, JSON and CSV work)")
 print(f"peak RSS         {rss / 1024:.0f} MB")
 PY

@@ -147,7 +147,7 @@ pub fn merge(
     ordered.sort_by_key(|id| position[id.as_str()]);
     let runs_path = out.join(RunFiles::RUNS);
     let mut text = format!("{}\n", header_of::<RunRow>().join(","));
-    let mut summary = Summary::new(&manifest.cells);
+    let mut summary = Summary::new(&manifest.cells, manifest.agents);
     for id in &ordered {
         let line = &rows[*id];
         text.push_str(line);

@@ -338,7 +338,7 @@ pub async fn run_with(
     }
     let manifest = exp.manifest(&builder, opts.shard);
     let existing = super::resume::prepare(&manifest, &dir, opts.force_new, opts.retry_failed)?;
-    let summary = Arc::new(SummarySink::new(&dir, &exp.plan.cells));
+    let summary = Arc::new(SummarySink::new(&dir, &exp.plan.cells, exp.config.agents));
     let mut sinks: Vec<Arc<dyn RunSink>> = vec![
         Arc::new(EventLogs {
             dir: dir.clone(),

@@ -30,6 +30,9 @@ pub struct CellSummary {
     pub tokens_in: u64,
     pub tokens_cached: u64,
     pub tokens_out: u64,
+    /// Text the agents published in `ok` runs (tokens), and their agent-years.
+    pub talk_tokens: u64,
+    pub agent_years: u64,
 }
 
 impl CellSummary {
@@ -70,17 +73,24 @@ impl CellSummary {
     pub fn valid_first_try_share(&self) -> f64 {
         Self::share(self.llm_valid_first_try, self.llm_answers)
     }
+    /// Published tokens per agent and year (the volume a token-matched control equalises).
+    pub fn talk_per_agent_year(&self) -> f64 {
+        Self::share(self.talk_tokens, self.agent_years)
+    }
 }
 
 /// Per-cell summary of a sweep, in plan order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     pub cells: Vec<CellSummary>,
+    /// Teams per game.
+    pub teams: usize,
 }
 
 impl Summary {
-    pub fn new(cells: &[Cell]) -> Summary {
+    pub fn new(cells: &[Cell], teams: usize) -> Summary {
         Summary {
+            teams,
             cells: cells
                 .iter()
                 .map(|c| CellSummary {
@@ -119,6 +129,8 @@ impl Summary {
             }
         }
         cell.n += 1;
+        cell.talk_tokens += row.talk_tokens;
+        cell.agent_years += row.years_played as u64 * self.teams as u64;
         cell.collapsed += usize::from(row.collapsed);
         cell.survival_sum += row.survival_years as f64;
         cell.stock_deep_sum += row.final_stock_deep as f64;
@@ -138,14 +150,14 @@ impl Summary {
     pub fn to_markdown(&self) -> String {
         let llm = self.cells.iter().any(|c| c.llm_answers > 0);
         let mut out = String::from(
-            "| cell | ok | invalid | failed | budget | collapse rate | mean survival years | mean final stock deep | mean final stock coast | mean total assets |",
+            "| cell | ok | invalid | failed | budget | collapse rate | mean survival years | mean final stock deep | mean final stock coast | mean total assets | talk tokens / agent-year |",
         );
         if llm {
             out.push_str(
                 " fallback share | valid first try | tokens in | tokens cached | tokens out |",
             );
         }
-        out.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        out.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         if llm {
             out.push_str("---:|---:|---:|---:|---:|");
         }
@@ -153,7 +165,7 @@ impl Summary {
         for c in &self.cells {
             let _ = write!(
                 out,
-                "| {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.0} | {:.0} | {:.0} |",
+                "| {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} |",
                 c.cell,
                 c.n,
                 c.invalid,
@@ -163,7 +175,8 @@ impl Summary {
                 c.mean_survival(),
                 c.mean_stock_deep(),
                 c.mean_stock_coast(),
-                c.mean_assets()
+                c.mean_assets(),
+                c.talk_per_agent_year()
             );
             if llm {
                 let _ = write!(
@@ -196,10 +209,10 @@ pub struct SummarySink {
 }
 
 impl SummarySink {
-    pub fn new(dir: &Path, cells: &[Cell]) -> SummarySink {
+    pub fn new(dir: &Path, cells: &[Cell], teams: usize) -> SummarySink {
         SummarySink {
             dir: dir.to_path_buf(),
-            summary: Mutex::new(Summary::new(cells)),
+            summary: Mutex::new(Summary::new(cells, teams)),
         }
     }
 

@@ -564,10 +564,18 @@ mod tests {
     #[test]
     fn system_and_rules_are_identical_across_protocols_and_hashed() {
         let f = factory(&mock_providers(Policy::Greedy, 0.0));
-        let sections: Vec<String> = ["none", "broadcast", "quota", "ledger"]
-            .iter()
-            .map(|k| section(k))
-            .collect();
+        let sections: Vec<String> = [
+            "none",
+            "broadcast",
+            "quota",
+            "ledger",
+            "a2a",
+            "rep",
+            "sanctions",
+        ]
+        .iter()
+        .map(|k| section(k))
+        .collect();
         let prompts: Vec<Vec<ChatMessage>> = sections
             .iter()
             .map(|s| {
@@ -585,7 +593,11 @@ mod tests {
             );
             assert!(!p[1].content.contains("{{"), "unsubstituted placeholder");
         }
-        assert_ne!(prompts[0][1], prompts[1][1]);
+        for (i, p) in prompts.iter().enumerate() {
+            for q in &prompts[i + 1..] {
+                assert_ne!(p[1], q[1], "each protocol states its own mechanics");
+            }
+        }
         let hashes = f.templates().hashes();
         assert!(hashes.contains_key("system") && hashes.contains_key("rules"));
     }

@@ -396,6 +396,10 @@ async fn chat(
                 &crate::engine::GameParams::default(),
                 request_seed(&parsed, opts.seed),
                 opts.noise,
+                parsed
+                    .get("temperature")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0),
                 &messages,
             ))
         }
