@@ -266,3 +266,56 @@ fn a_matched_design_names_a_reference_played_first() {
         assert!(err.contains("protocols."), "names the field: {err}");
     }
 }
+
+/// What the README says `experiments/mit-replication.toml` prints, checked on the shipped
+/// file.
+#[test]
+fn the_shipped_mit_replication_shows_what_the_readme_says() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/mit-replication.toml");
+    let status = run_experiment(&exp, work.path(), &["--no-report"]);
+    assert!(status.status.success(), "{status:?}");
+    let dir = work.path().join("mit-replication");
+    let runs = Table::read(&dir.join("runs.csv"));
+    let cells = ["none", "a2a", "rep", "a2a-matched", "quota", "ledger"];
+    let of = |protocol: &str, column: &str| -> Vec<f64> {
+        runs.rows
+            .iter()
+            .filter(|r| r[runs.col("protocol")] == protocol)
+            .map(|r| r[runs.col(column)].parse().unwrap_or(f64::NAN))
+            .collect()
+    };
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    for protocol in cells {
+        assert_eq!(of(protocol, "seed").len(), 10, "{protocol}");
+        assert!(runs
+            .rows
+            .iter()
+            .filter(|r| r[runs.col("protocol")] == protocol)
+            .all(|r| r[runs.col("status")] == "ok"));
+        let collapsed = mean(
+            of(protocol, "collapse_year")
+                .iter()
+                .map(|y| f64::from(u8::from(y.is_finite())))
+                .collect(),
+        );
+        let expected = if protocol == "none" { 1.0 } else { 0.0 };
+        assert_eq!(collapsed, expected, "{protocol}: collapse rate");
+    }
+    // Replicates are independent: ten different games per cell.
+    let years = trajectories(&dir, "agents.csv");
+    let distinct: std::collections::BTreeSet<_> = (1..=10)
+        .map(|s| years[&("a2a".into(), "greedy-llm".into(), s.to_string())].clone())
+        .collect();
+    assert_eq!(distinct.len(), 10);
+    // The matched control: REP's measured mean as its budget; it publishes more than
+    // plain A2A and less than REP.
+    let talk = |p: &str| mean(of(p, "talk_tokens")) / (35.0 * 6.0);
+    let budget = of("a2a-matched", "talk_budget_chars");
+    assert!(
+        budget.iter().all(|b| *b == (talk("rep").round() * 4.0)),
+        "{budget:?}"
+    );
+    assert!(talk("a2a") < talk("a2a-matched") && talk("a2a-matched") < talk("rep"));
+    assert_eq!(talk("none"), 0.0);
+}

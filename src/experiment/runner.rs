@@ -129,9 +129,14 @@ impl AgentBuilder {
             .render_protocol(section.kind, section.template, &section.facts)
     }
 
-    /// SHA-256 of the rendered protocol section (LLM runs only), for the manifest.
+    /// SHA-256 of the rendered protocol section (LLM runs only), for the manifest. A
+    /// matched run's section states a budget measured during the sweep, so it has none
+    /// here: its template's hash (`prompt_hashes`) and its `talk_budget_chars` in
+    /// `runs.csv` determine it.
     pub fn protocol_prompt_hash(&self, spec: &RunSpec) -> Option<String> {
-        if !spec.uses_llm() {
+        if !spec.uses_llm()
+            || spec.protocol.budget_chars().is_none() && spec.protocol.matches_tokens_of().is_some()
+        {
             return None;
         }
         let text = self.protocol_section(spec).ok()?;
