@@ -3,8 +3,9 @@
 //! A harness for coordination experiments on a shared resource: six agents (scripted,
 //! LLM-driven, or a mix) run fishing fleets on one ocean under John Sterman's and Dennis
 //! Meadows' Fishbanks rules, while a pluggable protocol governs how they interact (none,
-//! broadcast messages, negotiated quotas, a shared ledger). Many seeded replicates per
-//! cell, identical prompts across conditions, every failure counted, bit-exact replays.
+//! broadcast messages, negotiated quotas, a shared ledger, A2A, REP, sanctions, with
+//! token-matched controls). Many seeded replicates per cell on common random numbers,
+//! identical prompts across conditions, every failure counted, bit-exact replays.
 //!
 //! ## Layout
 //!
@@ -20,15 +21,17 @@
 //! - [`game`]: the loop of one run ([`game::play`]): years, protocol phases,
 //!   observations, the engine step, the run's record and status.
 //! - [`protocol`]: one file per coordination protocol, each owning its switches, its
-//!   requests, its prompt section and what it publishes.
+//!   requests, its prompt section and what it publishes; shared talk rounds, intention
+//!   rounds, social memory and communication budgets.
 //! - [`agents`]: the [`agents::Agent`] trait (one request/response pair) and the
 //!   scripted strategies.
-//! - [`llm`]: LLM agents, providers, the record/replay cache; the only module that talks
-//!   HTTP.
+//! - [`llm`]: LLM agents, providers, the record/replay cache, text embeddings; the only
+//!   module that talks HTTP.
 //! - [`engine`]: the Fishbanks rules, pure and synchronous: one [`engine::step`] per year.
 //! - [`record`]: rows, events, the typed manifest, the run lifecycle sinks
 //!   ([`record::RunSink`]) and crash-safe writing.
-//! - [`analysis`]: reads recorded files only; statistics, tables, plots, reports.
+//! - [`analysis`]: reads recorded files only; statistics, tables, plots, reports, and
+//!   the socialisation diagnostics ([`analysis::diagnose`]).
 //! - `testkit` (cargo feature `testkit`): the fault-injecting mock server and the crash
 //!   hook used by tests, benchmarks and `fishbanks mock-server`.
 //!
@@ -40,7 +43,7 @@
 //! What a program driving the harness uses: [`experiment::Experiment`] (load and plan a
 //! file), [`experiment::run_with`] (play a sweep, with [`experiment::Hooks`] for a stop
 //! signal and extra [`record::RunSink`]s), [`experiment::merge::merge`],
-//! [`analysis::report`], and the building blocks of a custom study:
+//! [`analysis::report`], [`analysis::diagnose::diagnose`], and the building blocks of a custom study:
 //! [`engine::step`], [`game::play`], [`protocol::ProtocolSpec`], [`agents::Agent`].
 
 pub mod agents;

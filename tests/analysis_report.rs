@@ -78,7 +78,10 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
         "report.html",
         "plots/stock.svg",
         "plots/survival.svg",
-        "plots/catch.svg",
+        "plots/forest.svg",
+        "plots/profit.svg",
+        "plots/tokens.svg",
+        "plots/survival.png",
     ] {
         assert!(dir.join(file).exists(), "{file}");
     }
@@ -114,7 +117,7 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
     );
     assert!(report.contains("## Methods") && report.contains("fishbanks report"));
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 3, "the three plots inline");
+    assert_eq!(html.matches("<svg").count(), 5, "the five figures inline");
     for external in ["<script", "<link", "src=", "@import"] {
         assert!(!html.contains(external), "self-contained: no {external}");
     }
@@ -292,4 +295,143 @@ fn a_cell_of_identical_replicates_is_flagged_and_not_tested() {
     );
     assert!(report.contains("1 of 4 (IDENTICAL)"), "{report}");
     assert!(report.contains("nothing can be said"), "{report}");
+}
+
+/// A figure's structure: how many of each element it draws and every text it writes, so
+/// a snapshot shows what changed (panels, series, labels) without pixel noise.
+fn structure(svg: &str) -> String {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut texts = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        if name == "text" {
+            if let (Some(open), Some(close)) = (rest.find('>'), rest.find("</text>")) {
+                if open < close {
+                    texts.push(rest[open + 1..close].trim().to_string());
+                }
+            }
+        }
+        *counts.entry(name).or_default() += 1;
+    }
+    let mut out: Vec<String> = counts.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    out.push("texts:".into());
+    out.extend(texts);
+    out.join("\n")
+}
+
+#[test]
+fn figures_show_one_panel_per_population_and_match_their_snapshots() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = sweep(work.path(), "figures", &experiment("figures", 4, ""));
+    fishbanks()
+        .args([
+            "report",
+            dir.to_str().unwrap(),
+            "--format",
+            "md,html,latex,csv",
+            "--dpi",
+            "72",
+        ])
+        .assert()
+        .success();
+    for stem in ["survival", "forest", "stock", "profit", "tokens"] {
+        let svg = fs::read_to_string(dir.join(format!("plots/{stem}.svg"))).unwrap();
+        let png = fs::read(dir.join(format!("plots/{stem}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png is a PNG");
+        insta::assert_snapshot!(format!("figure-{stem}"), structure(&svg));
+    }
+    // Faceted: the survival figure has one panel per population, each titled.
+    let survival = structure(&fs::read_to_string(dir.join("plots/survival.svg")).unwrap());
+    let titles: Vec<&str> = survival.lines().collect();
+    assert!(
+        titles.contains(&"greedy") && titles.contains(&"followers"),
+        "{survival}"
+    );
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("`plots/forest.svg`"));
+}
+
+#[test]
+fn every_number_of_the_latex_table_is_the_one_in_comparison_csv() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = sweep(work.path(), "latex", &experiment("latex", 6, ""));
+    fishbanks()
+        .args(["report", dir.to_str().unwrap(), "--format", "latex,csv"])
+        .assert()
+        .success();
+    assert!(
+        !dir.join("report.md").exists(),
+        "only the formats asked for"
+    );
+    let tex = fs::read_to_string(dir.join("report.tex")).unwrap();
+    assert!(tex.contains("\\toprule") && tex.contains("\\bottomrule"));
+    let comparison = Table::read(&dir.join("comparison.csv"));
+    let value = |cell: &str, metric: &str, column: &str| -> f64 {
+        let row = comparison
+            .rows
+            .iter()
+            .find(|r| r[comparison.col("cell")] == cell && r[comparison.col("metric")] == metric)
+            .unwrap_or_else(|| panic!("{cell} {metric}"));
+        row[comparison.col(column)].parse().unwrap()
+    };
+    let primary: Vec<&str> = tex
+        .split("\\label{tab:primary}")
+        .nth(1)
+        .unwrap()
+        .split("\\bottomrule")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with("\\\\") && !l.contains("cell &"))
+        .collect();
+    assert_eq!(primary.len(), 4, "one row per cell");
+    let numbers = |text: &str| -> Vec<f64> {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+            .filter_map(|t| t.trim_start_matches('+').parse().ok())
+            .collect()
+    };
+    let mut checked = 0;
+    for line in primary {
+        let cols: Vec<&str> = line
+            .trim_end_matches("\\\\")
+            .split(" & ")
+            .map(str::trim)
+            .collect();
+        let cell = cols[0].replace("\\_", "_");
+        let rmst = numbers(cols[2]);
+        let round = |x: f64| (x * 100.0).round() / 100.0;
+        assert_eq!(rmst[0], round(value(&cell, "rmst", "estimate")), "{cell}");
+        if rmst.len() == 3 {
+            assert_eq!(rmst[1], round(value(&cell, "rmst", "ci_low")), "{cell}");
+            assert_eq!(rmst[2], round(value(&cell, "rmst", "ci_high")), "{cell}");
+        }
+        if cell.starts_with("quota/") {
+            let effect = numbers(cols[3]);
+            assert_eq!(
+                effect[0],
+                round(value(&cell, "delta_rmst", "estimate")),
+                "{cell}"
+            );
+            assert_eq!(
+                effect[1],
+                round(value(&cell, "delta_rmst", "ci_low")),
+                "{cell}"
+            );
+            assert_eq!(
+                effect[2],
+                round(value(&cell, "delta_rmst", "ci_high")),
+                "{cell}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2, "both quota cells have their effect checked");
 }

@@ -106,8 +106,11 @@ fn quickstart_runs_and_writes_every_output_file() {
     assert!(rows.iter().any(|r| !r[quota].is_empty()));
     assert!(rows.iter().any(|r| r[binding] == "true"));
     assert!(rows.iter().any(|r| !r[pledge].is_empty()));
-    let (intended, fined, transfer) =
-        (col("intended_deep"), col("fines_received"), col("transfer"));
+    let (intended, fined, transfer) = (
+        col("announced_deep"),
+        col("fines_received"),
+        col("transfer"),
+    );
     assert!(rows.iter().any(|r| !r[intended].is_empty()));
     assert!(rows.iter().any(|r| r[fined] != "0"));
     assert!(rows.iter().any(|r| r[transfer].starts_with('-')));

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use fishbanks::agents::{
-    Agent, AgentError, Answer, Decision, Intention, Observation, Pledge, Request, Response,
-    Sensitivities, Vote,
+    Agent, AgentError, Answer, Decision, Intention, Observation, Pledge, ProbeAnswer, Request,
+    Response, Sensitivities, Vote,
 };
 use fishbanks::engine::GameParams;
 use fishbanks::experiment::Experiment;
@@ -32,6 +32,8 @@ struct Fixed {
     sensitivities: Sensitivities,
     /// Teams this agent fines after every year (0-based).
     fines: Vec<usize>,
+    /// Addressees of its messages (empty: everyone).
+    to: Vec<usize>,
     seen: Arc<Mutex<Vec<(String, Observation)>>>,
 }
 
@@ -57,6 +59,7 @@ impl Fixed {
             reasoning: String::new(),
             sensitivities: Sensitivities::default(),
             fines: Vec::new(),
+            to: Vec::new(),
             seen: Arc::clone(seen),
         }
     }
@@ -75,7 +78,10 @@ impl Agent for Fixed {
         let response = match request {
             Request::Message { .. } => {
                 self.remember("message", obs);
-                Response::Message(self.message.clone())
+                Response::Message {
+                    text: self.message.clone(),
+                    to: self.to.clone(),
+                }
             }
             Request::Proposal => {
                 self.remember("propose", obs);
@@ -113,6 +119,13 @@ impl Agent for Fixed {
                 self.remember("sanction", obs);
                 Response::Sanction(self.fines.clone())
             }
+            Request::Probe => {
+                self.remember("probe", obs);
+                Response::Probe(ProbeAnswer {
+                    tac: self.tac,
+                    set_by: 7,
+                })
+            }
         };
         Ok(Answer::given(response))
     }
@@ -123,6 +136,16 @@ type Seen = Arc<Mutex<Vec<(String, Observation)>>>;
 fn play(
     config: ProtocolSpec,
     years: u32,
+    make: impl Fn(usize, &Seen) -> Fixed,
+) -> (GameRecord, Vec<(String, Observation)>) {
+    play_probing(config, years, 0, make)
+}
+
+/// [`play`] with the consensus probe every `probe_every` years.
+fn play_probing(
+    config: ProtocolSpec,
+    years: u32,
+    probe_every: u32,
     make: impl Fn(usize, &Seen) -> Fixed,
 ) -> (GameRecord, Vec<(String, Observation)>) {
     let seen: Seen = Arc::new(Mutex::new(Vec::new()));
@@ -137,6 +160,7 @@ fn play(
     let record = runtime.block_on(game::play(
         &params,
         years,
+        probe_every,
         agents,
         protocol,
         Vec::new(),
@@ -653,6 +677,7 @@ fn stop_on_collapse_ends_the_run_in_the_collapse_year() {
     let record = runtime.block_on(game::play(
         &params,
         20,
+        0,
         agents,
         protocol,
         Vec::new(),
@@ -741,6 +766,7 @@ fn abstentions_change_neither_the_median_nor_the_accept_share() {
     let record = runtime.block_on(game::play(
         &GameParams::default(),
         1,
+        0,
         agents,
         protocol,
         Vec::new(),
@@ -951,8 +977,8 @@ fn a_budget_bounds_what_each_team_publishes_in_a_year() {
         message: format!("{t}").repeat(100),
         ..Fixed::new(t, seen)
     });
-    // A message item `{"from":0,"round":1,"text":"…"}` takes 30 characters besides its
-    // text: round 1 leaves room for 90, which uses the whole budget.
+    // A message item `{"year":1,"from":0,"round":1,"text":"…"}` takes 39 characters
+    // besides its text: round 1 leaves room for 81, which uses the whole budget.
     for (_, extras) in &record.years {
         assert!(
             extras.talk_chars.iter().all(|c| *c == 120),
@@ -978,7 +1004,7 @@ fn a_budget_bounds_what_each_team_publishes_in_a_year() {
         })
         .collect();
     assert!(
-        limits.iter().all(|n| *n == 90),
+        limits.iter().all(|n| *n == 81),
         "messages cut to the room left: {limits:?}"
     );
     assert!(record.events.iter().all(|e| !matches!(
@@ -988,4 +1014,104 @@ fn a_budget_bounds_what_each_team_publishes_in_a_year() {
             ..
         }
     )));
+}
+
+#[test]
+fn board_memory_shows_the_last_years_messages_and_directed_ones_reach_only_their_addressees() {
+    let config = from_toml("kind = \"broadcast\"\nboard_memory_years = 2\ndirected = true");
+    let (record, seen) = play(config, 4, |t, seen| Fixed {
+        message: format!("hello from {t}"),
+        // Team 1 (index 0) writes to team 3 (index 2) only.
+        to: if t == 0 { vec![2] } else { vec![] },
+        ..Fixed::new(t, seen)
+    });
+    let at = |what: &str, year: u32, team: usize| -> Observation {
+        seen.iter()
+            .find(|(w, o)| *w == format!("{what}/{team}") && o.public.year == year)
+            .map(|(_, o)| o.clone())
+            .unwrap()
+    };
+    // Year 4's decision: this year's messages, and those of years 2 and 3 (not 1).
+    let o = at("decide", 4, 2);
+    let years: std::collections::BTreeSet<u32> =
+        o.board.earlier_messages.iter().map(|m| m.year).collect();
+    assert_eq!(years, [2, 3].into_iter().collect());
+    assert!(o.board.messages.iter().all(|m| m.year == 4));
+    // The addressee and the author see the directed message; the others do not.
+    let from_team_1 = |o: &Observation| o.board.messages.iter().any(|m| m.from == 0);
+    assert!(from_team_1(&at("decide", 4, 2)));
+    assert!(from_team_1(&at("decide", 4, 0)));
+    assert!(!from_team_1(&at("decide", 4, 1)));
+    assert!(!at("decide", 4, 1)
+        .board
+        .earlier_messages
+        .iter()
+        .any(|m| m.from == 0));
+    // What each team was shown is recorded, directed messages included only where seen.
+    let (_, extras) = &record.years[3];
+    assert!(extras.shown[2].contains(&"m4.1.1".to_string()));
+    assert!(!extras.shown[1].contains(&"m4.1.1".to_string()));
+    assert!(
+        extras.shown[1].contains(&"m3.1.2".to_string()),
+        "{:?}",
+        extras.shown[1]
+    );
+    assert!(record.events.iter().any(|e| matches!(
+        e,
+        Event::Message { from: 0, to, .. } if to == &vec![2]
+    )));
+    // Without memory, last year's messages are gone.
+    let (_, seen) = play(from_toml("kind = \"broadcast\""), 2, |t, seen| Fixed {
+        message: "x".into(),
+        ..Fixed::new(t, seen)
+    });
+    let o = &seen
+        .iter()
+        .find(|(w, o)| w == "decide/0" && o.public.year == 2)
+        .unwrap()
+        .1;
+    assert!(o.board.earlier_messages.is_empty());
+    assert_eq!(o.board.messages.len(), 6);
+}
+
+#[test]
+fn the_probe_is_asked_when_due_and_grounded_in_what_was_shown() {
+    let (record, seen) = play_probing(from_toml("kind = \"broadcast\""), 4, 2, |t, seen| Fixed {
+        // Team 1 says 600 (the number every team answers); the others say nothing numeric.
+        message: if t == 0 {
+            "let us all keep to 600".into()
+        } else {
+            "ok".into()
+        },
+        tac: if t == 5 { 777 } else { 600 },
+        ..Fixed::new(t, seen)
+    });
+    let probed: Vec<u32> = seen
+        .iter()
+        .filter(|(w, _)| w == "probe/0")
+        .map(|(_, o)| o.public.year)
+        .collect();
+    assert_eq!(probed, vec![2, 4]);
+    let (_, year2) = &record.years[1];
+    assert_eq!(year2.probes[0].unwrap().0.tac, 600);
+    assert!(year2.probes[0].unwrap().1, "600 was on the board");
+    assert!(!year2.probes[5].unwrap().1, "777 was not");
+    assert!(record.years[0].1.probes.iter().all(Option::is_none));
+    // The probe changes nothing: the same game without it.
+    let (plain, _) = play(from_toml("kind = \"broadcast\""), 4, |t, seen| Fixed {
+        message: if t == 0 {
+            "let us all keep to 600".into()
+        } else {
+            "ok".into()
+        },
+        tac: if t == 5 { 777 } else { 600 },
+        ..Fixed::new(t, seen)
+    });
+    let states = |r: &GameRecord| {
+        r.years
+            .iter()
+            .map(|(o, _)| o.state.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(states(&plain), states(&record));
 }

@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 pub use crate::engine::Decision;
 pub use crate::record::AgentEvent;
 pub use observation::{
-    Board, LedgerEntry, Message, Observation, OwnView, PublicView, PublishedIntention, QuotaBoard,
-    QuotaViolation, SanctionRecord, SensitivityMedians,
+    intention_id, message_id, Board, LedgerEntry, Message, Observation, OwnView, PublicView,
+    PublishedIntention, QuotaBoard, QuotaViolation, SanctionRecord, SensitivityMedians,
 };
-pub use request::{Answer, Intention, Pledge, Request, RequestKind, Response, Sensitivities, Vote};
+pub use request::{
+    Answer, Intention, Pledge, ProbeAnswer, Request, RequestKind, Response, Sensitivities, Vote,
+};
 pub use scripted::{ScriptedAgent, Strategy};
 
 /// Why an agent could not answer. Scripted agents never fail; an LLM agent fails when its

@@ -47,10 +47,38 @@ pub struct PublicView {
 /// A message on the board, attributed by the harness (never by its text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
+    /// The year it was written.
+    pub year: u32,
     /// Author's team index, set by the harness.
     pub from: usize,
     pub round: u32,
+    /// Addressees (team indices); empty: everyone. Only they (and the author) see it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<usize>,
     pub text: String,
+}
+
+/// The id of team `team`'s message of `round` in `year`: `m<year>.<round>.<team + 1>`.
+pub fn message_id(year: u32, round: u32, team: usize) -> String {
+    format!("m{year}.{round}.{}", team + 1)
+}
+
+/// The id of team `team`'s intention of `round` in `year`: `i<year>.<round>.<team + 1>`.
+pub fn intention_id(year: u32, round: u32, team: usize) -> String {
+    format!("i{year}.{round}.{}", team + 1)
+}
+
+impl Message {
+    /// Its id in `messages.csv` and in what each agent was shown: `m<year>.<round>.<team>`
+    /// (team numbered from 1).
+    pub fn id(&self) -> String {
+        message_id(self.year, self.round, self.from)
+    }
+
+    /// Whether team `t` sees it.
+    pub fn visible_to(&self, t: usize) -> bool {
+        self.to.is_empty() || self.from == t || self.to.contains(&t)
+    }
 }
 
 /// One line of the shared ledger.
@@ -101,9 +129,18 @@ pub struct QuotaBoard {
 /// An intention as the board shows it: who announced it, in which round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedIntention {
+    /// The year it was announced.
+    pub year: u32,
     pub team: usize,
     pub round: u32,
     pub intention: Intention,
+}
+
+impl PublishedIntention {
+    /// Its id: `i<year>.<round>.<team>` (team numbered from 1).
+    pub fn id(&self) -> String {
+        intention_id(self.year, self.round, self.team)
+    }
 }
 
 /// The coordinate-wise medians of the published numeric sensitivities (REP).
@@ -134,6 +171,10 @@ pub struct SanctionRecord {
 pub struct Board {
     /// Messages of this year so far (broadcast, or the talk rounds of a negotiation).
     pub messages: Vec<Message>,
+    /// Messages of the last `board_memory_years` years (social memory), oldest first.
+    pub earlier_messages: Vec<Message>,
+    /// Intentions (with sensitivities) of the last `board_memory_years` years.
+    pub earlier_intentions: Vec<PublishedIntention>,
     pub quota: Option<QuotaBoard>,
     /// This year's pledges so far (ledger), by team.
     pub pledges: Vec<(usize, Pledge)>,
@@ -153,6 +194,23 @@ pub struct Board {
     /// Characters of text this team may still publish this year (a communication
     /// budget), when one applies.
     pub text_budget_left: Option<usize>,
+}
+
+impl Board {
+    /// The ids of every message and intention on the board (what a team is shown).
+    pub fn item_ids(&self) -> Vec<String> {
+        let messages = self
+            .earlier_messages
+            .iter()
+            .chain(&self.messages)
+            .map(Message::id);
+        let intentions = self
+            .earlier_intentions
+            .iter()
+            .chain(&self.intentions)
+            .map(PublishedIntention::id);
+        messages.chain(intentions).collect()
+    }
 }
 
 /// Everything a team may know when asked something.

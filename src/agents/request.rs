@@ -42,7 +42,12 @@ pub struct Intention {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// A free-text message for talk round `round` (the harness cuts it to `max_chars`).
-    Message { round: u32, max_chars: usize },
+    /// With `directed`, the agent may address it to some teams only.
+    Message {
+        round: u32,
+        max_chars: usize,
+        directed: bool,
+    },
     /// A total allowable catch (fish) for the year about to be played.
     Proposal,
     /// Accept or reject the TAC put to the vote.
@@ -70,12 +75,19 @@ pub enum Request {
         fine: i64,
         max_targets: usize,
     },
+    /// The consensus probe (a measurement, never published): what total catch is the
+    /// group following, and who set it?
+    Probe,
 }
 
 /// An agent's answer to a [`Request`] of the same kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
-    Message(String),
+    /// A message and the teams (0-based) it is addressed to (empty: everyone).
+    Message {
+        text: String,
+        to: Vec<usize>,
+    },
     Proposal(i64),
     Vote(Vote),
     Pledge(Pledge),
@@ -84,6 +96,27 @@ pub enum Response {
     Intention(Intention),
     /// Teams to fine (0-based).
     Sanction(Vec<usize>),
+    Probe(ProbeAnswer),
+}
+
+/// An answer to the consensus probe: the total catch the agent thinks the group follows
+/// and the team (1-based, as prompts count; 0: nobody) it thinks set it. Deliberately
+/// unbounded, so that an answer naming a team or number that does not exist can be
+/// counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeAnswer {
+    pub tac: i64,
+    pub set_by: i64,
+}
+
+impl Response {
+    /// A message to everyone.
+    pub fn broadcast(text: impl Into<String>) -> Response {
+        Response::Message {
+            text: text.into(),
+            to: Vec::new(),
+        }
+    }
 }
 
 /// A response and where it came from.
@@ -117,10 +150,11 @@ pub enum RequestKind {
     Report,
     Intention,
     Sanction,
+    Probe,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 8] = [
+    pub const ALL: [RequestKind; 9] = [
         RequestKind::Message,
         RequestKind::Proposal,
         RequestKind::Vote,
@@ -129,6 +163,7 @@ impl RequestKind {
         RequestKind::Report,
         RequestKind::Intention,
         RequestKind::Sanction,
+        RequestKind::Probe,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -141,6 +176,7 @@ impl RequestKind {
             RequestKind::Report => "report",
             RequestKind::Intention => "intention",
             RequestKind::Sanction => "sanction",
+            RequestKind::Probe => "probe",
         }
     }
 
@@ -161,6 +197,7 @@ impl Request {
             Request::Report { .. } => RequestKind::Report,
             Request::Intention { .. } => RequestKind::Intention,
             Request::Sanction { .. } => RequestKind::Sanction,
+            Request::Probe => RequestKind::Probe,
         }
     }
 }
@@ -168,7 +205,7 @@ impl Request {
 impl Response {
     pub fn kind(&self) -> RequestKind {
         match self {
-            Response::Message(_) => RequestKind::Message,
+            Response::Message { .. } => RequestKind::Message,
             Response::Proposal(_) => RequestKind::Proposal,
             Response::Vote(_) => RequestKind::Vote,
             Response::Pledge(_) => RequestKind::Pledge,
@@ -176,6 +213,7 @@ impl Response {
             Response::Report(_) => RequestKind::Report,
             Response::Intention(_) => RequestKind::Intention,
             Response::Sanction(_) => RequestKind::Sanction,
+            Response::Probe(_) => RequestKind::Probe,
         }
     }
 }

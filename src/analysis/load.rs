@@ -136,6 +136,20 @@ fn csv_err(path: &Path) -> impl Fn(csv::Error) -> AnalysisError + '_ {
     }
 }
 
+/// The rows of a CSV file, read one at a time.
+pub fn rows<T: serde::de::DeserializeOwned + 'static>(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<T, AnalysisError>> + 'static, AnalysisError> {
+    let reader = csv::Reader::from_path(path).map_err(csv_err(path))?;
+    let path = path.to_path_buf();
+    Ok(reader.into_deserialize::<T>().map(move |r| {
+        r.map_err(|source| AnalysisError::Csv {
+            path: path.clone(),
+            source,
+        })
+    }))
+}
+
 fn read_manifest(dir: &Path) -> Result<Manifest, AnalysisError> {
     if !dir.join(RunFiles::MANIFEST).exists() || !dir.join(RunFiles::RUNS).exists() {
         return Err(AnalysisError::NotResults(dir.to_path_buf()));

@@ -6,13 +6,18 @@
 //! - [`stats`]: Wilson, Kaplan–Meier (with Greenwood bands), RMST, log-rank, bootstrap,
 //!   Mann–Whitney, Wilcoxon signed-rank, McNemar, Holm, Cliff's delta, Fisher; checked
 //!   against scipy and lifelines.
+//! - [`diagnose`]: socialisation diagnostics (influence, feedback adaptation, drift,
+//!   convergence, anchors, the consensus probe) on actions and texts; [`embed`]: the text
+//!   embeddings they use (TF-IDF built in, a model's through the binary).
 //! - `render` (the report's content), [`format`](mod@format) (one file per output format) and
-//!   `plots`.
+//!   [`figures`] (plotters figures, PNG through resvg).
 
 pub(crate) mod compare;
+pub mod diagnose;
+pub mod embed;
+pub mod figures;
 pub mod format;
 pub(crate) mod load;
-pub(crate) mod plots;
 pub(crate) mod render;
 pub mod stats;
 
@@ -49,6 +54,10 @@ pub enum AnalysisError {
     },
     #[error("two different experiments are both named `{0}`: rename one to compare them")]
     AmbiguousExperiments(String),
+    #[error("cannot draw a figure: {0}")]
+    Plot(String),
+    #[error("embedding the texts failed: {0}")]
+    Embedding(String),
     #[error(transparent)]
     Record(#[from] crate::record::RecordError),
 }
@@ -66,6 +75,28 @@ pub struct ReportOptions {
     /// Analyse different experiments side by side (their cells kept apart) instead of
     /// refusing them.
     pub compare: bool,
+    /// Resolution of the PNG figures (`None`: 150 dots per inch).
+    pub dpi: Option<f64>,
+}
+
+/// Write each figure as `plots/<stem>.svg` and, with the `png` feature, `.png`.
+pub(crate) fn write_figures(
+    dir: &std::path::Path,
+    figures: &[figures::Figure],
+    dpi: Option<f64>,
+) -> Result<(), AnalysisError> {
+    for f in figures {
+        write_atomic(
+            &dir.join(format!("{}.svg", f.stem)),
+            f.svg.as_bytes(),
+            false,
+        )?;
+        if cfg!(feature = "png") {
+            let png = figures::png(&f.svg, dpi.unwrap_or(150.0))?;
+            write_atomic(&dir.join(format!("{}.png", f.stem)), &png, false)?;
+        }
+    }
+    Ok(())
 }
 
 /// What a report produced.
@@ -134,25 +165,8 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
         path: plots_dir.clone(),
         source,
     })?;
-    let game = &loaded.experiments[0].game;
-    let cells: Vec<String> = comparison.cells.iter().map(|c| c.cell.clone()).collect();
-    let figures = [
-        (
-            "Fish stock",
-            "stock.svg",
-            plots::stock(
-                &loaded.series,
-                &cells,
-                game.deep.max_stock as f64,
-                game.coast.max_stock as f64,
-            ),
-        ),
-        ("Survival", "survival.svg", plots::survival(&comparison)),
-        ("Catch", "catch.svg", plots::catch(&loaded.series, &cells)),
-    ];
-    for (_, name, svg) in &figures {
-        write_atomic(&plots_dir.join(name), svg.as_bytes(), false)?;
-    }
+    let figures = figures::report_figures(&loaded, &comparison, &metrics)?;
+    write_figures(&plots_dir, &figures, options.dpi)?;
     let names: Vec<&str> = loaded.experiments.iter().map(|e| e.name.as_str()).collect();
     let experiment = names.join(" vs ");
     let dirs: Vec<String> = inputs.iter().map(|d| d.display().to_string()).collect();
@@ -163,6 +177,7 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
         metrics: &metrics,
         figures: &figures,
         dirs: &dirs,
+        socialisation: diagnose::report_table(&dir),
     };
     for f in &formats {
         f.write(&report, &dir)?;

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and calls into the library. Errors become exit
 //! codes here: 2 for a bad experiment file (nothing was written), 1 for anything else.
 
+mod embed;
 #[cfg(feature = "testkit")]
 mod mock_server;
 mod progress;
@@ -137,13 +138,44 @@ enum Command {
         /// Protocol the others are tested against (default: `none`).
         #[arg(long)]
         reference: Option<String>,
-        /// Formats to write, comma-separated (default: all).
+        /// Formats to write, comma-separated: md, html, latex, csv (default: all but latex).
         #[arg(long, value_delimiter = ',')]
         format: Vec<String>,
+        /// Resolution of the PNG figures, dots per inch.
+        #[arg(long, default_value_t = 150.0)]
+        dpi: f64,
         /// Analyse directories of different experiments side by side (each experiment a
         /// factor of every cell) instead of refusing to pool them.
         #[arg(long)]
         compare: bool,
+    },
+    /// Socialisation diagnostics from recorded results: influence between agents (on
+    /// actions and texts), feedback adaptation, drift, convergence, anchors, the
+    /// consensus probe; `diagnose.md`, `diagnostics.csv`, `influence.csv`, graphs.
+    Diagnose {
+        /// One or more results directories of one experiment (e.g. shards).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write (default: the first directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Embed texts with this provider of the experiment file (`--experiment`)
+        /// through its `/embeddings` endpoint, cached in DIR/cache/embeddings.jsonl;
+        /// without it, a lexical TF-IDF computed here.
+        #[arg(long, requires = "experiment")]
+        embeddings: Option<String>,
+        /// The experiment file that defines the `--embeddings` provider.
+        #[arg(long)]
+        experiment: Option<PathBuf>,
+        /// Permutations per influence test.
+        #[arg(long, default_value_t = 199)]
+        permutations: usize,
+        /// Significance level of an influence edge.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Also diagnose runs marked invalid (too many fallbacks), labelled as such.
+        #[arg(long)]
+        include_invalid: bool,
     },
     /// Serve an OpenAI-compatible mock model on loopback, with injectable faults
     /// (built with the `testkit` feature).
@@ -235,12 +267,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             reference,
             format,
             compare,
+            dpi,
         } => {
             let options = fishbanks::analysis::ReportOptions {
                 out,
                 reference,
                 formats: (!format.is_empty()).then_some(format),
                 compare,
+                dpi: Some(dpi),
             };
             let summary = fishbanks::analysis::report(&dirs, &options)?;
             println!("{}", summary.headline);
@@ -250,6 +284,60 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 summary.cells,
                 summary.reference,
                 summary.dir.join("report.md").display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diagnose {
+            dirs,
+            out,
+            embeddings,
+            experiment,
+            permutations,
+            alpha,
+            include_invalid,
+        } => {
+            let options = fishbanks::analysis::diagnose::DiagnoseOptions {
+                out,
+                permutations: permutations.max(1),
+                alpha,
+                include_invalid,
+                ..Default::default()
+            };
+            let diagnosis = match (embeddings, experiment) {
+                (Some(provider), Some(file)) => {
+                    let mut embedder = embed::ProviderEmbedder::new(&file, &provider, &dirs[0])?;
+                    fishbanks::analysis::diagnose::diagnose(&dirs, &options, &mut embedder)?
+                }
+                _ => fishbanks::analysis::diagnose::diagnose(
+                    &dirs,
+                    &options,
+                    &mut fishbanks::analysis::embed::TfIdf,
+                )?,
+            };
+            if diagnosis.dir.join("report.md").exists() {
+                // The report shows the diagnostics: render it again with them.
+                fishbanks::analysis::report(
+                    &dirs,
+                    &fishbanks::analysis::ReportOptions {
+                        out: Some(diagnosis.dir.clone()),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            let (header, rows) = fishbanks::analysis::diagnose::cell_table(&diagnosis);
+            println!(
+                "| {} |\n|{}",
+                header.join(" | "),
+                "---|".repeat(header.len())
+            );
+            for r in rows {
+                println!("| {} |", r.join(" | "));
+            }
+            eprintln!(
+                "{} runs diagnosed (text: {}); details in {}",
+                diagnosis.runs.len(),
+                diagnosis.embedding,
+                diagnosis.dir.join("diagnose.md").display()
             );
             Ok(ExitCode::SUCCESS)
         }

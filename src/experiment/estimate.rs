@@ -32,7 +32,14 @@ pub fn estimate(
         let mut total = Estimate::default();
         if let (Some(first), Some(factory)) = (runs.first(), builder.llm.as_deref()) {
             let section = builder.protocol_section(first)?;
-            let per_year = first.protocol.requests_per_year();
+            let mut per_year = first.protocol.requests_per_year();
+            let years = exp.config.years;
+            let probe_every = exp.config.probe_every;
+            if probe_every > 0 && years >= probe_every {
+                // The consensus probe, asked in (years / probe_every) of the years.
+                let probes = (years / probe_every) as f64 / years as f64;
+                per_year.push((crate::agents::RequestKind::Probe, probes));
+            }
             let message_chars = first.protocol.message_chars().unwrap_or(0);
             for (i, seat) in first.seats.iter().enumerate() {
                 let Seat::Llm { provider, persona } = seat else {

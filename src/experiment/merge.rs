@@ -140,7 +140,7 @@ pub fn merge(
     manifest.write(out)?;
 
     let complete: HashSet<&str> = rows.keys().map(String::as_str).collect();
-    for name in [RunFiles::YEARS, RunFiles::AGENTS] {
+    for name in [RunFiles::YEARS, RunFiles::AGENTS, RunFiles::MESSAGES] {
         merge_rows(inputs, name, &out.join(name), &position, &complete)?;
     }
     let mut ordered: Vec<&String> = rows.keys().collect();

@@ -91,6 +91,8 @@ pub struct ExperimentConfig {
     pub agents: usize,
     /// The outcome that answers the question (see `record::PRIMARY_OUTCOMES`).
     pub primary_outcome: String,
+    /// The consensus probe every this many years (0: never).
+    pub probe_every: u32,
     pub game: GameParams,
     pub populations: BTreeMap<String, Population>,
     pub protocols: BTreeMap<String, ProtocolSpec>,
@@ -116,6 +118,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     check_range("years", file.years, 1, 200)?;
     check_range("seeds", file.seeds, 1, 1_000_000)?;
     check_range("agents", file.agents, 1, 50)?;
+    check_range("probe_every", file.probe_every, 0, 200)?;
     let game = file.game.for_teams(file.agents);
     validate_game(&game)?;
     let primary_outcome = file
@@ -164,6 +167,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
         first_seed: file.first_seed,
         agents: file.agents,
         primary_outcome,
+        probe_every: file.probe_every,
         game,
         populations,
         protocols,

@@ -100,7 +100,10 @@ fn clear(dir: &Path) -> Result<(), RunnerError> {
         RunFiles::RUNS,
         RunFiles::YEARS,
         RunFiles::AGENTS,
+        RunFiles::MESSAGES,
         RunFiles::SUMMARY,
+        "diagnostics.csv",
+        "diagnose.md",
         "metrics.csv",
         "comparison.csv",
         "report.md",
@@ -156,7 +159,7 @@ fn resume(dir: &Path, retry_failed: bool) -> Result<Existing, RunnerError> {
         keep += line.len();
     }
     truncate(&runs_path, keep as u64)?;
-    for name in [RunFiles::YEARS, RunFiles::AGENTS] {
+    for name in [RunFiles::YEARS, RunFiles::AGENTS, RunFiles::MESSAGES] {
         keep_completed_rows(&dir.join(name), &existing.completed)?;
     }
     if retry_failed {

@@ -81,6 +81,8 @@ pub struct AgentBuilder {
     pub(crate) llm: Option<Arc<AgentFactory>>,
     /// `[llm] max_fallback_share`: above it a run is `invalid`.
     max_fallback_share: f64,
+    /// The consensus probe every this many years (0: never).
+    probe_every: u32,
 }
 
 impl AgentBuilder {
@@ -92,7 +94,10 @@ impl AgentBuilder {
         opts: &RunOptions,
     ) -> Result<AgentBuilder, RunnerError> {
         if !exp.plan.runs.iter().any(RunSpec::uses_llm) {
-            return Ok(AgentBuilder::default());
+            return Ok(AgentBuilder {
+                probe_every: exp.config.probe_every,
+                ..AgentBuilder::default()
+            });
         }
         let c = &exp.config;
         let facts = GameFacts {
@@ -115,6 +120,7 @@ impl AgentBuilder {
         Ok(AgentBuilder {
             llm: Some(Arc::new(factory)),
             max_fallback_share: c.llm.max_fallback_share,
+            probe_every: c.probe_every,
         })
     }
 
@@ -253,6 +259,7 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
             game::play(
                 &params,
                 spec.label.years,
+                builder.probe_every,
                 agents,
                 protocol,
                 vec![start],

@@ -106,6 +106,10 @@ pub struct ExperimentFile {
     /// exploratory.
     #[serde(default)]
     pub primary_outcome: Option<String>,
+    /// Ask every agent the consensus probe every this many years (0: never). The same in
+    /// every cell: it measures, it changes nothing in the game.
+    #[serde(default)]
+    pub probe_every: u32,
     #[serde(default)]
     pub game: GameOverrides,
     pub populations: BTreeMap<String, PopulationSpec>,

@@ -11,7 +11,8 @@ pub use observe::observe;
 pub use rows::finished_run;
 
 use crate::agents::{
-    Agent, AgentError, AgentStats, Board, Observation, Pledge, Request, RequestKind, Response,
+    Agent, AgentError, AgentStats, Board, Observation, Pledge, ProbeAnswer, Request, RequestKind,
+    Response,
 };
 use crate::engine::{self, Decision, GameParams, State, YearOutcome};
 use crate::protocol::{ask_all, wrong_kind, Protocol, YearContext};
@@ -27,10 +28,18 @@ pub struct YearExtras {
     pub fallbacks: Vec<bool>,
     /// Each team's latest announced intention (A2A, REP).
     pub intentions: Vec<Option<Decision>>,
+    /// The plan each team announced by any channel (intention, pledge, a message saying
+    /// "order X, deep Y, coast Z"), as its own observation shows it.
+    pub announced: Vec<Option<Decision>>,
     /// Characters each team published (as the others read them).
     pub talk_chars: Vec<usize>,
     /// Fines imposed after this year, as `(from, to)` (sanctions).
     pub fines: Vec<(usize, usize)>,
+    /// Ids of the messages and intentions each team was shown when it decided.
+    pub shown: Vec<Vec<String>>,
+    /// Each team's answer to the consensus probe, when one was asked, and whether its
+    /// number was one the team had been shown.
+    pub probes: Vec<Option<(ProbeAnswer, bool)>>,
 }
 
 /// Everything one run produced.
@@ -73,10 +82,12 @@ impl GameRecord {
 pub type StopCheck = dyn Fn() -> Option<String> + Send + Sync;
 
 /// Play one run: `years` years (fewer when the game stops on collapse, an agent fails or
-/// `stop` says so).
+/// `stop` says so), with the consensus probe every `probe_every` years (0: never).
+#[allow(clippy::too_many_arguments)]
 pub async fn play(
     params: &GameParams,
     years: u32,
+    probe_every: u32,
     mut agents: Vec<Box<dyn Agent>>,
     mut protocol: Box<dyn Protocol>,
     mut events: Vec<Event>,
@@ -101,10 +112,25 @@ pub async fn play(
             .map(|t| observe(params, &state, last.as_ref(), t, year, years))
             .collect();
         let mut ctx = YearContext::new(year, base, std::mem::take(&mut board_carry));
-        let result = play_year(params, &state, &mut ctx, &mut agents, protocol.as_mut()).await;
+        let probe = probe_every > 0 && year.is_multiple_of(probe_every);
+        let result = play_year(
+            params,
+            &state,
+            &mut ctx,
+            &mut agents,
+            protocol.as_mut(),
+            probe,
+        )
+        .await;
         events.append(&mut ctx.events);
         match result {
-            Ok((outcome, fallbacks)) => {
+            Ok(YearPlayed {
+                outcome,
+                fallbacks,
+                shown,
+                probes,
+                announced,
+            }) => {
                 let collapsed = outcome.collapsed_now;
                 state = outcome.state.clone();
                 board_carry = std::mem::take(&mut ctx.board);
@@ -118,6 +144,9 @@ pub async fn play(
                         intentions: ctx.intentions,
                         talk_chars: ctx.talk_chars,
                         fines: ctx.fines.iter().map(|f| (f.from, f.to)).collect(),
+                        shown,
+                        probes,
+                        announced,
                     },
                 ));
                 last = Some(outcome);
@@ -151,16 +180,27 @@ pub async fn play(
     }
 }
 
-/// One year: the protocol's phases, the decisions, the engine step, what the protocol
-/// publishes after it. Agent events are drained into the year's events after every phase
-/// so the log reads in order. Returns the outcome and which decisions were fallbacks.
+/// What one year produced besides the protocol's context.
+struct YearPlayed {
+    outcome: YearOutcome,
+    /// Which decisions were fallbacks.
+    fallbacks: Vec<bool>,
+    shown: Vec<Vec<String>>,
+    probes: Vec<Option<(ProbeAnswer, bool)>>,
+    announced: Vec<Option<Decision>>,
+}
+
+/// One year: the protocol's phases, the decisions, the probe when one is due, the engine
+/// step, what the protocol publishes after it. Agent events are drained into the year's
+/// events after every phase so the log reads in order.
 async fn play_year(
     params: &GameParams,
     state: &State,
     ctx: &mut YearContext,
     agents: &mut [Box<dyn Agent>],
     protocol: &mut dyn Protocol,
-) -> Result<(YearOutcome, Vec<bool>), AgentError> {
+    probe: bool,
+) -> Result<YearPlayed, AgentError> {
     let year = ctx.year;
     let result = protocol.before_decision(ctx, agents).await;
     drain_agent_events(ctx, agents);
@@ -168,6 +208,12 @@ async fn play_year(
 
     ctx.phase("decision");
     let observations = ctx.observations();
+    let shown: Vec<Vec<String>> = observations.iter().map(|o| o.board.item_ids()).collect();
+    let announced: Vec<Option<Decision>> = observations
+        .iter()
+        .enumerate()
+        .map(|(t, o)| crate::agents::scripted::plan_of(o, t))
+        .collect();
     let answers = ask_all(agents, &observations, &Request::Decision).await;
     drain_agent_events(ctx, agents);
     let mut decisions: Vec<Decision> = Vec::with_capacity(agents.len());
@@ -179,6 +225,12 @@ async fn play_year(
         }
         fallbacks.push(answer.fallback);
     }
+
+    let probes = if probe {
+        ask_probe(ctx, agents, &observations).await?
+    } else {
+        vec![None; ctx.teams()]
+    };
 
     let binding: Vec<Option<i64>> = if ctx.quotas_binding {
         ctx.quotas.clone()
@@ -218,7 +270,47 @@ async fn play_year(
     let result = protocol.after_year(ctx, &outcome, &after, agents).await;
     drain_agent_events(ctx, agents);
     result?;
-    Ok((outcome, fallbacks))
+    Ok(YearPlayed {
+        outcome,
+        fallbacks,
+        shown,
+        probes,
+        announced,
+    })
+}
+
+/// The consensus probe: every team, on what it saw when it decided. A measurement only:
+/// nothing is published and the game does not change. A fallback is no answer.
+async fn ask_probe(
+    ctx: &mut YearContext,
+    agents: &mut [Box<dyn Agent>],
+    observations: &[Observation],
+) -> Result<Vec<Option<(ProbeAnswer, bool)>>, AgentError> {
+    ctx.phase("probe");
+    let answers = ask_all(agents, observations, &Request::Probe).await;
+    drain_agent_events(ctx, agents);
+    let mut out = Vec::with_capacity(observations.len());
+    for (team, (answer, obs)) in answers?.into_iter().zip(observations).enumerate() {
+        let probe = match answer.response {
+            Response::Probe(_) if answer.fallback => None,
+            Response::Probe(p) => Some(p),
+            other => return Err(wrong_kind(team, ctx.year, RequestKind::Probe, &other)),
+        };
+        if let Some(p) = probe {
+            let grounded = observe::numbers_shown(obs).contains(&p.tac);
+            ctx.push(Event::Probe {
+                year: ctx.year,
+                team,
+                tac: p.tac,
+                set_by: p.set_by,
+                grounded,
+            });
+            out.push(Some((p, grounded)));
+        } else {
+            out.push(None);
+        }
+    }
+    Ok(out)
 }
 
 fn drain_agent_events(ctx: &mut YearContext, agents: &mut [Box<dyn Agent>]) {

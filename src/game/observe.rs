@@ -79,3 +79,65 @@ pub fn observe(
         board: Board::default(),
     }
 }
+
+/// Every whole number a team was shown on the board: the quota's proposals, median, TAC
+/// and its own quota, the numbers written in messages and reasonings, and the ledger's
+/// catches. The consensus probe asks which total catch the group follows; an answer
+/// among these numbers is grounded in what the team saw.
+pub fn numbers_shown(obs: &Observation) -> std::collections::BTreeSet<i64> {
+    let b = &obs.board;
+    let mut out = std::collections::BTreeSet::new();
+    if let Some(q) = &b.quota {
+        out.extend(q.proposals.iter().flatten().flatten());
+        out.extend(q.median);
+        out.extend(q.tac);
+        out.extend(q.my_quota);
+    }
+    let texts = b
+        .messages
+        .iter()
+        .chain(&b.earlier_messages)
+        .map(|m| m.text.as_str())
+        .chain(
+            b.intentions
+                .iter()
+                .chain(&b.earlier_intentions)
+                .map(|i| i.intention.reasoning.as_str()),
+        );
+    for text in texts {
+        out.extend(numbers_in(text));
+    }
+    out.extend(b.ledger.iter().map(|e| e.catch));
+    out
+}
+
+/// The whole numbers written in a text (digits, with `,` or `_` as thousands separators).
+fn numbers_in(text: &str) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else if (c == ',' || c == '_') && !digits.is_empty() {
+            continue;
+        } else if !digits.is_empty() {
+            out.extend(digits.parse::<i64>().ok());
+            digits.clear();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_with_thousands_separators() {
+        assert_eq!(
+            numbers_in("a TAC of 1,200 fish, 3 teams; 45."),
+            vec![1200, 3, 45]
+        );
+        assert_eq!(numbers_in("none"), Vec::<i64>::new());
+    }
+}

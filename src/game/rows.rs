@@ -1,7 +1,10 @@
 //! From a finished game to the rows the recorder writes.
 
 use super::GameRecord;
-use crate::record::{gini, AgentRow, FinishedRun, RunLabel, RunRow, YearRow};
+use crate::agents::{intention_id, message_id};
+use crate::record::{
+    escape_text, gini, AgentRow, Event, FinishedRun, MessageRow, RunLabel, RunRow, YearRow,
+};
 
 /// The rows (and events) of a finished run at plan position `index`.
 pub fn finished_run(index: usize, label: &RunLabel, record: GameRecord) -> FinishedRun {
@@ -11,6 +14,7 @@ pub fn finished_run(index: usize, label: &RunLabel, record: GameRecord) -> Finis
         row: run_row(label, &record),
         years: year_rows(label, &record),
         agents: agent_rows(label, &record),
+        messages: message_rows(label, &record.events),
         events: record.events,
     }
 }
@@ -106,7 +110,7 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
     for (o, extras) in &record.years {
         for (t, out) in o.teams.iter().enumerate() {
             let pledge = extras.pledges[t];
-            let intended = extras.intentions[t];
+            let announced = extras.announced[t];
             let fines = |pick: fn(&(usize, usize)) -> usize| {
                 extras.fines.iter().filter(|f| pick(f) == t).count() as u32
             };
@@ -134,15 +138,66 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
                 repaired: out.repaired,
                 fallback: extras.fallbacks[t],
                 reported_catch: extras.reported[t],
-                intended_order: intended.map(|p| p.order),
-                intended_deep: intended.map(|p| p.deep),
-                intended_coast: intended.map(|p| p.coast),
+                announced_order: announced.map(|p| p.order),
+                announced_deep: announced.map(|p| p.deep),
+                announced_coast: announced.map(|p| p.coast),
                 talk_chars: extras.talk_chars[t] as u64,
                 transfer: out.transfer,
                 fines_given: fines(|f| f.0),
                 fines_received: fines(|f| f.1),
+                shown: extras.shown[t].join(" "),
+                probe_tac: extras.probes[t].map(|(p, _)| p.tac),
+                probe_set_by: extras.probes[t].map(|(p, _)| p.set_by),
+                probe_grounded: extras.probes[t].map(|(_, g)| g),
             });
         }
     }
     rows
+}
+
+/// The published texts of a run, from its event log: every message and every intention
+/// that came with a reasoning.
+fn message_rows(label: &RunLabel, events: &[Event]) -> Vec<MessageRow> {
+    let row = |year, round, from, to: &[usize], text: &str, kind: &str, id: String| MessageRow {
+        run_id: label.run_id.clone(),
+        year,
+        round,
+        from,
+        to: to
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        text: escape_text(text),
+        tokens: crate::protocol::tokens_of(text.chars().count()),
+        kind: kind.to_string(),
+        id,
+    };
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message {
+                year,
+                round,
+                from,
+                to,
+                text,
+                ..
+            } => {
+                let id = message_id(*year, *round, *from);
+                Some(row(*year, *round, *from, to, text, "message", id))
+            }
+            Event::Intention {
+                year,
+                round,
+                team,
+                reasoning,
+                ..
+            } if !reasoning.is_empty() => {
+                let id = intention_id(*year, *round, *team);
+                Some(row(*year, *round, *team, &[], reasoning, "intention", id))
+            }
+            _ => None,
+        })
+        .collect()
 }

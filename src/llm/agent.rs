@@ -32,7 +32,7 @@ use super::schema::answer_schema;
 use super::LlmError;
 use crate::agents::{
     Agent, AgentError, AgentEvent, AgentStats, Answer, Decision, Intention, Observation, Pledge,
-    Request, RequestKind, Response, Vote,
+    ProbeAnswer, Request, RequestKind, Response, Vote,
 };
 
 /// Everything an [`LlmAgent`] is built from (see `AgentFactory::agent`).
@@ -321,7 +321,7 @@ impl LlmAgent {
         let hold = fb == Fallback::Hold;
         let previous = obs.own.last_decision;
         let response = match request {
-            Request::Message { .. } => Response::Message(String::new()),
+            Request::Message { .. } => Response::broadcast(String::new()),
             Request::Proposal => Response::Proposal(0),
             Request::Vote { .. } => Response::Vote(Vote {
                 accept: false,
@@ -339,6 +339,7 @@ impl LlmAgent {
                 sensitivities: None,
             }),
             Request::Sanction { .. } => Response::Sanction(Vec::new()),
+            Request::Probe => Response::Probe(ProbeAnswer { tac: 0, set_by: 0 }),
         };
         Ok(Answer {
             response,

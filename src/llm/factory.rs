@@ -340,6 +340,8 @@ impl AgentFactory {
             if message_chars > 0 {
                 o.board.messages = (1..teams)
                     .map(|t| crate::agents::Message {
+                        year: o.public.year,
+                        to: Vec::new(),
                         from: t,
                         round: 1,
                         text: "x".repeat(message_chars),
@@ -396,6 +398,7 @@ fn sample_request(kind: RequestKind, message_chars: usize) -> Request {
         RequestKind::Message => Request::Message {
             round: 0,
             max_chars: message_chars.max(1),
+            directed: false,
         },
         RequestKind::Proposal => Request::Proposal,
         RequestKind::Vote => Request::Vote { tac: 880 },
@@ -412,6 +415,7 @@ fn sample_request(kind: RequestKind, message_chars: usize) -> Request {
             fine: 200,
             max_targets: 5,
         },
+        RequestKind::Probe => Request::Probe,
     }
 }
 

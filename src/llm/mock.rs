@@ -295,6 +295,10 @@ pub fn policy_answer(
             fill_required(&mut answer, f, policy);
             answer
         }
+        RequestKind::Probe => json!({
+            "tac": f.median.unwrap_or(msy),
+            "set_by": 0,
+        }),
         RequestKind::Sanction => {
             let max = f
                 .schema
@@ -676,6 +680,7 @@ mod tests {
         let announce = |deep: i64| {
             (1..6)
                 .map(|team| PublishedIntention {
+                    year: 3,
                     team,
                     round: 1,
                     intention: Intention {

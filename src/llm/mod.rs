@@ -14,6 +14,8 @@
 //!   in-process mock), `cache` (record/replay), `limits`, `budget`.
 //! - [`config`]: `[providers.NAME]` as written and resolved into a [`Provider`], `[llm]`,
 //!   `[budget]`.
+//! - [`embeddings`]: text embeddings through a provider's `/embeddings`, cached, for the
+//!   diagnostics.
 
 pub(crate) mod agent;
 pub(crate) mod breaker;
@@ -21,6 +23,7 @@ pub(crate) mod budget;
 pub(crate) mod cache;
 pub mod config;
 pub mod doctor;
+pub mod embeddings;
 pub mod error;
 pub(crate) mod factory;
 pub(crate) mod limits;

@@ -441,14 +441,14 @@ impl OpenAiModel {
 /// HTTPS needs a TLS stack: the ring-based rustls provider when built with the `tls`
 /// feature (the default); without it, an `https://` URL is refused with the fix.
 #[cfg(feature = "tls")]
-fn install_tls_provider(_name: &str, _base_url: &str) -> Result<(), LlmError> {
+pub(crate) fn install_tls_provider(_name: &str, _base_url: &str) -> Result<(), LlmError> {
     // Installing twice is harmless: the first provider stays.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(())
 }
 
 #[cfg(not(feature = "tls"))]
-fn install_tls_provider(name: &str, base_url: &str) -> Result<(), LlmError> {
+pub(crate) fn install_tls_provider(name: &str, base_url: &str) -> Result<(), LlmError> {
     if base_url.starts_with("https://") {
         return Err(LlmError::Config(format!(
             "[providers.{name}]: {base_url} needs HTTPS, but this fishbanks was built without TLS; rebuild with the default features (`cargo build --release`)"

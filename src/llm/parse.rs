@@ -8,7 +8,9 @@
 use serde_json::{Map, Value};
 
 use super::schema::{fields, limits_fleet, FieldKind, FieldSpec, SENSITIVITY_FIELDS};
-use crate::agents::{Decision, Intention, Observation, Request, Response, Sensitivities, Vote};
+use crate::agents::{
+    Decision, Intention, Observation, ProbeAnswer, Request, Response, Sensitivities, Vote,
+};
 
 /// Limits the validation checks besides the request and the observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +228,15 @@ pub fn parse_answer(
         coast: int("coast"),
     };
     Ok(match request {
-        Request::Message { .. } => Response::Message(text_of("message")),
+        Request::Message { directed, .. } => Response::Message {
+            text: text_of("message"),
+            to: if *directed {
+                let v = map.get("to").cloned().unwrap_or(Value::Array(Vec::new()));
+                team_list(&v, "to", obs.public.teams, obs.own.team + 1, usize::MAX)?
+            } else {
+                Vec::new()
+            },
+        },
         Request::Proposal => Response::Proposal(int("tac")),
         Request::Vote { .. } => Response::Vote(Vote {
             accept: map.get("accept").and_then(Value::as_bool).unwrap_or(false),
@@ -252,6 +262,10 @@ pub fn parse_answer(
                     coast_down,
                 }
             }),
+        }),
+        Request::Probe => Response::Probe(ProbeAnswer {
+            tac: int("tac"),
+            set_by: int("set_by"),
         }),
         Request::Sanction { .. } => {
             let v = map.get("fine").cloned().unwrap_or(Value::Null);
@@ -346,6 +360,7 @@ mod tests {
         let message = Request::Message {
             round: 0,
             max_chars: 600,
+            directed: false,
         };
         let long = format!("{{\"message\": \"{}\"}}", "a".repeat(601));
         assert!(p(message, &long).unwrap_err().contains("at most 600"));

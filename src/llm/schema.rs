@@ -64,12 +64,31 @@ pub fn fields(request: &Request, obs: &Observation, limits: Limits) -> Vec<Field
     };
     let ships = obs.own.ships as i64;
     match request {
-        Request::Message { max_chars, .. } => vec![FieldSpec {
-            name: "message",
-            kind: FieldKind::Text {
-                max_chars: *max_chars,
-            },
-        }],
+        Request::Message {
+            max_chars,
+            directed,
+            ..
+        } => {
+            let mut out = vec![FieldSpec {
+                name: "message",
+                kind: FieldKind::Text {
+                    max_chars: *max_chars,
+                },
+            }];
+            if *directed {
+                out.push(FieldSpec {
+                    name: "to",
+                    kind: FieldKind::Teams {
+                        teams: obs.public.teams,
+                        me: obs.own.team + 1,
+                        max_items: obs.public.teams.saturating_sub(1),
+                    },
+                });
+            }
+            out
+        }
+        // Unbounded on purpose: the probe counts answers naming what does not exist.
+        Request::Probe => vec![int("tac", 0, i64::MAX), int("set_by", 0, i64::MAX)],
         Request::Proposal => vec![int("tac", 0, limits.max_fish)],
         Request::Vote { .. } => vec![
             FieldSpec {
@@ -143,6 +162,9 @@ pub fn answer_schema(request: &Request, obs: &Observation, limits: Limits) -> Va
     let specs = fields(request, obs, limits);
     for f in &specs {
         let schema = match f.kind {
+            FieldKind::Integer { min, max } if max == i64::MAX => {
+                json!({"type": "integer", "minimum": min})
+            }
             FieldKind::Integer { min, max } => {
                 json!({"type": "integer", "minimum": min, "maximum": max})
             }
@@ -215,7 +237,7 @@ mod tests {
                 "integer" => v.as_i64().is_some_and(|n| {
                     v.is_i64() || v.is_u64()
                 } && n >= p["minimum"].as_i64().unwrap()
-                    && n <= p["maximum"].as_i64().unwrap()),
+                    && n <= p["maximum"].as_i64().unwrap_or(i64::MAX)),
                 "string" => v
                     .as_str()
                     .is_some_and(|s| s.chars().count() as u64 <= p["maxLength"].as_u64().unwrap()),
@@ -236,6 +258,7 @@ mod tests {
             RequestKind::Message => Request::Message {
                 round: 1,
                 max_chars: 40,
+                directed: true,
             },
             RequestKind::Proposal => Request::Proposal,
             RequestKind::Vote => Request::Vote { tac: 900 },
@@ -252,6 +275,7 @@ mod tests {
                 fine: 80,
                 max_targets: 2,
             },
+            RequestKind::Probe => Request::Probe,
         }
     }
 
@@ -284,6 +308,8 @@ mod tests {
             "deep_up_order",
             "coast_down_coast",
             "fine",
+            "to",
+            "set_by",
             "extra",
         ];
         (
@@ -344,6 +370,7 @@ mod tests {
             &Request::Message {
                 round: 1,
                 max_chars: 600,
+                directed: false,
             },
             &o,
             LIMITS,

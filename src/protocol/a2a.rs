@@ -2,7 +2,7 @@
 //! it intends to make with a bounded free-text reasoning; once all have announced, each
 //! makes its final decision, which the announcement does not bind.
 
-use super::intentions::{announce, Asking};
+use super::intentions::{announce, Asking, IntentionMemory};
 use super::{
     check_range, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget, YearContext,
 };
@@ -18,6 +18,8 @@ pub struct A2aSpec {
     pub rounds: u32,
     /// Bound on each reasoning in characters (a budget replaces it).
     pub reasoning_chars: usize,
+    /// Past years of intentions each agent sees (social memory; 0: this year's only).
+    pub board_memory_years: u32,
     /// A communication budget (token-matched control).
     #[serde(flatten)]
     pub budget: TextBudget,
@@ -28,6 +30,7 @@ impl Default for A2aSpec {
         A2aSpec {
             rounds: 1,
             reasoning_chars: 300,
+            board_memory_years: 0,
             budget: TextBudget::default(),
         }
     }
@@ -36,6 +39,7 @@ impl Default for A2aSpec {
 impl A2aSpec {
     pub(super) fn validate(&self) -> Result<(), SpecError> {
         check_range("rounds", self.rounds, 1, 20)?;
+        check_range("board_memory_years", self.board_memory_years, 0, 200)?;
         check_range("reasoning_chars", self.reasoning_chars, 0, 100_000)
     }
 
@@ -57,6 +61,10 @@ impl A2aSpec {
             facts: vec![
                 ("rounds_phrase", rounds_phrase(self.rounds)),
                 ("reasoning_chars", self.reasoning_bound().to_string()),
+                (
+                    "memory_sentence",
+                    super::memory_sentence(self.board_memory_years, "announcements"),
+                ),
             ],
         }
     }
@@ -64,11 +72,15 @@ impl A2aSpec {
 
 pub struct A2a {
     spec: A2aSpec,
+    memory: IntentionMemory,
 }
 
 impl A2a {
     pub fn new(spec: A2aSpec) -> Self {
-        A2a { spec }
+        A2a {
+            spec,
+            memory: IntentionMemory::default(),
+        }
     }
 }
 
@@ -84,7 +96,8 @@ impl Protocol for A2a {
             rounds: self.spec.rounds,
             reasoning_chars: self.spec.reasoning_bound(),
             delta: None,
+            memory_years: self.spec.board_memory_years,
         };
-        announce(year, agents, asking, |_, _| {}).await
+        announce(year, agents, asking, &mut self.memory, |_, _| {}).await
     }
 }

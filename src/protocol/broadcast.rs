@@ -1,6 +1,6 @@
 //! `broadcast`: rounds of free-text messages before the decision.
 
-use super::talk::talk;
+use super::talk::{talk, MessageMemory, Talk};
 use super::{
     check_range, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget, YearContext,
 };
@@ -30,6 +30,11 @@ pub struct BroadcastSpec {
     pub order: MessageOrder,
     /// Bound on each message's length in characters (a budget replaces it).
     pub max_message_chars: usize,
+    /// Past years of messages each agent sees (social memory; 0: this year's only).
+    pub board_memory_years: u32,
+    /// Whether a message may be addressed to some teams only (`to`); the others do not
+    /// see it.
+    pub directed: bool,
     /// A communication budget (token-matched control).
     #[serde(flatten)]
     pub budget: TextBudget,
@@ -41,6 +46,8 @@ impl Default for BroadcastSpec {
             rounds: 1,
             order: MessageOrder::Simultaneous,
             max_message_chars: 600,
+            board_memory_years: 0,
+            directed: false,
             budget: TextBudget::default(),
         }
     }
@@ -49,6 +56,7 @@ impl Default for BroadcastSpec {
 impl BroadcastSpec {
     pub(super) fn validate(&self) -> Result<(), SpecError> {
         check_range("rounds", self.rounds, 1, 20)?;
+        check_range("board_memory_years", self.board_memory_years, 0, 200)?;
         check_range("max_message_chars", self.max_message_chars, 1, 100_000)
     }
 
@@ -71,6 +79,19 @@ impl BroadcastSpec {
             facts: vec![
                 ("rounds_phrase", rounds_phrase(self.rounds)),
                 ("max_message_chars", self.message_bound().to_string()),
+                (
+                    "memory_sentence",
+                    super::memory_sentence(self.board_memory_years, "messages"),
+                ),
+                (
+                    "directed_sentence",
+                    if self.directed {
+                        " A message may be addressed to some teams only: then only they see it."
+                            .to_string()
+                    } else {
+                        String::new()
+                    },
+                ),
             ],
         }
     }
@@ -79,11 +100,16 @@ impl BroadcastSpec {
 pub struct Broadcast {
     spec: BroadcastSpec,
     rng: ChaCha8Rng,
+    memory: MessageMemory,
 }
 
 impl Broadcast {
     pub fn new(spec: BroadcastSpec, rng: ChaCha8Rng) -> Self {
-        Broadcast { spec, rng }
+        Broadcast {
+            spec,
+            rng,
+            memory: MessageMemory::default(),
+        }
     }
 }
 
@@ -94,17 +120,17 @@ impl Protocol for Broadcast {
         year: &mut YearContext,
         agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
-        // Messages are this year's talk; last year's are not carried over.
-        year.board.messages.clear();
+        // This year's talk, and the last `board_memory_years` years of it.
+        self.memory.open(year, self.spec.board_memory_years);
         year.open_budget(self.spec.budget.chars());
-        talk(
-            year,
-            agents,
-            self.spec.rounds,
-            self.spec.order,
-            self.spec.message_bound(),
-            &mut self.rng,
-        )
-        .await
+        let how = Talk {
+            rounds: self.spec.rounds,
+            order: self.spec.order,
+            max_chars: self.spec.message_bound(),
+            directed: self.spec.directed,
+        };
+        talk(year, agents, how, &mut self.rng).await?;
+        self.memory.keep(year, self.spec.board_memory_years);
+        Ok(())
     }
 }

@@ -20,6 +20,35 @@ pub(super) struct Asking {
     pub reasoning_chars: usize,
     /// REP: the density change the sensitivities are about.
     pub delta: Option<f64>,
+    /// Past years of intentions shown (social memory).
+    pub memory_years: u32,
+}
+
+/// Past years' intentions, for `board_memory_years`.
+#[derive(Debug, Default)]
+pub(super) struct IntentionMemory {
+    kept: Vec<PublishedIntention>,
+}
+
+impl IntentionMemory {
+    fn open(&self, year: &mut YearContext, years: u32) {
+        let first = year.year.saturating_sub(years);
+        year.board.earlier_intentions = self
+            .kept
+            .iter()
+            .filter(|i| i.year >= first && i.year < year.year)
+            .cloned()
+            .collect();
+        year.board.intentions.clear();
+    }
+
+    fn keep(&mut self, year: &YearContext, years: u32) {
+        if years > 0 {
+            self.kept.extend(year.board.intentions.iter().cloned());
+            let first = (year.year + 1).saturating_sub(years);
+            self.kept.retain(|i| i.year >= first);
+        }
+    }
 }
 
 /// Run the intention rounds; after each round, `after_round` may publish aggregates
@@ -28,9 +57,10 @@ pub(super) async fn announce(
     year: &mut YearContext,
     agents: &mut [Box<dyn Agent>],
     asking: Asking,
+    memory: &mut IntentionMemory,
     mut after_round: impl FnMut(&mut YearContext, u32),
 ) -> Result<(), AgentError> {
-    year.board.intentions.clear();
+    memory.open(year, asking.memory_years);
     for round in 1..=asking.rounds {
         year.phase(format!("intention round {round}"));
         let observations = year.observations();
@@ -56,8 +86,7 @@ pub(super) async fn announce(
                 continue;
             };
             published.push(publishable(
-                team,
-                round,
+                (year.year, round, team),
                 intention,
                 *reasoning_chars,
                 asking,
@@ -69,14 +98,14 @@ pub(super) async fn announce(
         }
         after_round(year, round);
     }
+    memory.keep(year, asking.memory_years);
     Ok(())
 }
 
 /// The intention as it will be published: the reasoning cut to its bound, the
 /// sensitivities only when asked for.
 fn publishable(
-    team: usize,
-    round: u32,
+    (year, round, team): (u32, u32, usize),
     mut intention: Intention,
     reasoning_chars: usize,
     asking: Asking,
@@ -90,6 +119,7 @@ fn publishable(
     }
     (
         PublishedIntention {
+            year,
             team,
             round,
             intention,
@@ -122,6 +152,7 @@ fn room(year: &YearContext, t: usize, round: u32, asking: Asking) -> usize {
         None => asking.reasoning_chars,
         Some(left) => {
             let fixed = published_chars(&PublishedIntention {
+                year: year.year,
                 team: t,
                 round,
                 intention: Intention {
@@ -210,6 +241,7 @@ mod tests {
 
     fn item(team: usize, deep: i64, down: i64) -> PublishedIntention {
         PublishedIntention {
+            year: 1,
             team,
             round: 1,
             intention: Intention {

@@ -365,6 +365,9 @@ impl YearContext {
             q.my_quota = self.quotas[t];
         }
         obs.board.text_budget_left = self.text_left.as_ref().map(|left| left[t]);
+        // A directed message is seen by its author and addressees only.
+        obs.board.messages.retain(|m| m.visible_to(t));
+        obs.board.earlier_messages.retain(|m| m.visible_to(t));
         obs
     }
 
@@ -481,6 +484,15 @@ pub trait Protocol: Send {
         _agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
         Ok(())
+    }
+}
+
+/// The social-memory sentence of a prompt section (nothing without memory).
+pub(crate) fn memory_sentence(years: u32, what: &str) -> String {
+    match years {
+        0 => String::new(),
+        1 => format!(" You also see last year's {what}."),
+        n => format!(" You also see the {what} of the last {n} years."),
     }
 }
 

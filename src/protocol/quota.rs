@@ -5,7 +5,7 @@
 //! team votes on the median, which is adopted when the accept share reaches `approval`.
 //! The TAC is split into team quotas and holds until the next negotiation.
 
-use super::talk::talk;
+use super::talk::{talk, Talk};
 use super::{
     ask_all, check_range, fmt_num, wrong_kind, MessageOrder, PromptSection, Protocol, SpecError,
     TextBudget, YearContext,
@@ -176,18 +176,17 @@ impl QuotaProtocol {
     ) -> Result<(), AgentError> {
         let y = year.year;
         year.open_budget(self.spec.budget.chars());
-        talk(
-            year,
-            agents,
-            self.spec.talk_rounds,
-            MessageOrder::Simultaneous,
-            self.spec
+        let how = Talk {
+            rounds: self.spec.talk_rounds,
+            order: MessageOrder::Simultaneous,
+            max_chars: self
+                .spec
                 .budget
                 .chars()
                 .unwrap_or(self.spec.max_message_chars),
-            &mut self.rng,
-        )
-        .await?;
+            directed: false,
+        };
+        talk(year, agents, how, &mut self.rng).await?;
 
         year.phase("proposal");
         let observations = year.observations();

@@ -4,7 +4,7 @@
 //! coordinate-wise medians of the sensitivities and, with `consensus`, the
 //! coordinate-wise median of the announced plans; then the final decisions.
 
-use super::intentions::{announce, consensus, sensitivity_medians, Asking};
+use super::intentions::{announce, consensus, sensitivity_medians, Asking, IntentionMemory};
 use super::{
     check_range, fmt_num, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget,
     YearContext,
@@ -26,6 +26,8 @@ pub struct RepSpec {
     pub reasoning_chars: usize,
     /// Also publish the coordinate-wise median of the announced plans.
     pub consensus: bool,
+    /// Past years of intentions each agent sees (social memory; 0: this year's only).
+    pub board_memory_years: u32,
     /// A communication budget (token-matched control).
     #[serde(flatten)]
     pub budget: TextBudget,
@@ -38,6 +40,7 @@ impl Default for RepSpec {
             delta: 0.1,
             reasoning_chars: 300,
             consensus: false,
+            board_memory_years: 0,
             budget: TextBudget::default(),
         }
     }
@@ -46,6 +49,7 @@ impl Default for RepSpec {
 impl RepSpec {
     pub(super) fn validate(&self) -> Result<(), SpecError> {
         check_range("rounds", self.rounds, 1, 20)?;
+        check_range("board_memory_years", self.board_memory_years, 0, 200)?;
         check_range("reasoning_chars", self.reasoning_chars, 0, 100_000)?;
         if !(self.delta > 0.0 && self.delta <= 1.0) {
             return Err(SpecError::new(
@@ -79,6 +83,10 @@ impl RepSpec {
             facts: vec![
                 ("rounds_phrase", rounds_phrase(self.rounds)),
                 ("reasoning_chars", self.reasoning_bound().to_string()),
+                (
+                    "memory_sentence",
+                    super::memory_sentence(self.board_memory_years, "announcements"),
+                ),
                 ("delta", fmt_num(self.delta)),
                 ("consensus_sentence", consensus_sentence.to_string()),
             ],
@@ -88,11 +96,15 @@ impl RepSpec {
 
 pub struct Rep {
     spec: RepSpec,
+    memory: IntentionMemory,
 }
 
 impl Rep {
     pub fn new(spec: RepSpec) -> Self {
-        Rep { spec }
+        Rep {
+            spec,
+            memory: IntentionMemory::default(),
+        }
     }
 }
 
@@ -110,9 +122,10 @@ impl Protocol for Rep {
             rounds: self.spec.rounds,
             reasoning_chars: self.spec.reasoning_bound(),
             delta: Some(self.spec.delta),
+            memory_years: self.spec.board_memory_years,
         };
         let with_consensus = self.spec.consensus;
-        announce(year, agents, asking, |year, round| {
+        announce(year, agents, asking, &mut self.memory, |year, round| {
             let medians = sensitivity_medians(&year.board.intentions, round);
             let plan = if with_consensus {
                 consensus(&year.board.intentions, round)

@@ -6,7 +6,7 @@
 //!
 //! There is no sanction phase after the final year: its fines could never be paid.
 
-use super::talk::talk;
+use super::talk::{talk, Talk};
 use super::{
     ask_all, check_range, rounds_phrase, wrong_kind, MessageOrder, PromptSection, Protocol,
     SpecError, TextBudget, YearContext,
@@ -163,15 +163,13 @@ impl Protocol for Sanctions {
         year.board.messages.clear();
         if self.spec.talk_rounds > 0 {
             year.open_budget(self.spec.budget.chars());
-            talk(
-                year,
-                agents,
-                self.spec.talk_rounds,
-                MessageOrder::Simultaneous,
-                self.spec.message_bound(),
-                &mut self.rng,
-            )
-            .await?;
+            let how = Talk {
+                rounds: self.spec.talk_rounds,
+                order: MessageOrder::Simultaneous,
+                max_chars: self.spec.message_bound(),
+                directed: false,
+            };
+            talk(year, agents, how, &mut self.rng).await?;
         }
         Ok(())
     }

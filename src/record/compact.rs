@@ -10,7 +10,12 @@ use std::path::Path;
 
 /// The CSV files that hold rows of runs, `runs.csv` last (it is rewritten last, so a
 /// crash in between leaves at worst extra rows of runs that `runs.csv` still lists).
-pub const RUN_FILES: [&str; 3] = [RunFiles::YEARS, RunFiles::AGENTS, RunFiles::RUNS];
+pub const RUN_FILES: [&str; 4] = [
+    RunFiles::YEARS,
+    RunFiles::AGENTS,
+    RunFiles::MESSAGES,
+    RunFiles::RUNS,
+];
 
 /// Rewrite every run file of `dir`, keeping the runs `position` returns a position for,
 /// ordered by it (runs with equal positions keep their order). Returns whether anything

@@ -2,7 +2,8 @@
 //! event log per run written atomically. Both are [`RunSink`]s.
 
 use super::{
-    AgentRow, Event, FinishedRun, RecordError, RunFiles, RunRow, RunSink, SweepEnd, YearRow,
+    AgentRow, Event, FinishedRun, MessageRow, RecordError, RunFiles, RunRow, RunSink, SweepEnd,
+    YearRow,
 };
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
@@ -157,6 +158,7 @@ struct Files {
     runs: CsvAppender,
     years: CsvAppender,
     agents: CsvAppender,
+    messages: CsvAppender,
 }
 
 /// Appends finished runs to a results directory's CSV files (a [`RunSink`]).
@@ -177,6 +179,7 @@ impl ResultsWriter {
                 runs: CsvAppender::open::<RunRow>(dir.join(RunFiles::RUNS))?,
                 years: CsvAppender::open::<YearRow>(dir.join(RunFiles::YEARS))?,
                 agents: CsvAppender::open::<AgentRow>(dir.join(RunFiles::AGENTS))?,
+                messages: CsvAppender::open::<MessageRow>(dir.join(RunFiles::MESSAGES))?,
             }),
         })
     }
@@ -192,9 +195,11 @@ impl ResultsWriter {
         let mut f = self.lock()?;
         f.years.push(&run.years)?;
         f.agents.push(&run.agents)?;
+        f.messages.push(&run.messages)?;
         f.runs.push(std::slice::from_ref(&run.row))?;
         f.years.commit()?;
         f.agents.commit()?;
+        f.messages.commit()?;
         f.runs.commit()?;
         if f.last_sync.elapsed() >= SYNC_EVERY {
             sync(&mut f)?;
@@ -212,6 +217,7 @@ impl ResultsWriter {
 fn sync(f: &mut Files) -> Result<(), RecordError> {
     f.years.sync()?;
     f.agents.sync()?;
+    f.messages.sync()?;
     f.runs.sync()?;
     f.last_sync = std::time::Instant::now();
     Ok(())

@@ -24,6 +24,9 @@ pub enum Event {
         year: u32,
         round: u32,
         from: usize,
+        /// Addressees; empty: everyone.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        to: Vec<usize>,
         text: String,
         /// The agent wrote more than `max_message_chars`; `text` is cut.
         truncated: bool,
@@ -105,6 +108,16 @@ pub enum Event {
         /// Teams whose sensitivities entered the medians.
         teams: usize,
         consensus: Option<Decision>,
+    },
+    /// An answer to the consensus probe (a measurement, never published): the total catch
+    /// the team thinks the group follows, the team it names as setting it (1-based, 0:
+    /// nobody), and whether the number was one the team had been shown.
+    Probe {
+        year: u32,
+        team: usize,
+        tac: i64,
+        set_by: i64,
+        grounded: bool,
     },
     /// A fine imposed after the year (sanctions), taken from the banks next year.
     Fine {

@@ -22,7 +22,7 @@ pub use compact::{rewrite_runs, RUN_FILES};
 pub use csvfile::{header_of, write_atomic, write_event_log, EventLevel, EventLogs, ResultsWriter};
 pub use event::{AgentEvent, Event};
 pub use manifest::{Cell, Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION, PRIMARY_OUTCOMES};
-pub use rows::{gini, AgentRow, RunLabel, RunRow, YearRow};
+pub use rows::{escape_text, gini, unescape_text, AgentRow, MessageRow, RunLabel, RunRow, YearRow};
 pub use sink::{FinishedRun, RunSink, SweepEnd, SweepStart};
 pub use status::RunStatus;
 
@@ -36,6 +36,7 @@ impl RunFiles {
     pub const RUNS: &'static str = "runs.csv";
     pub const YEARS: &'static str = "years.csv";
     pub const AGENTS: &'static str = "agents.csv";
+    pub const MESSAGES: &'static str = "messages.csv";
     pub const SUMMARY: &'static str = "summary.md";
     pub const RUNS_DIR: &'static str = "runs";
     pub const CACHE_DIR: &'static str = "cache";

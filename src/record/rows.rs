@@ -127,10 +127,11 @@ pub struct AgentRow {
     pub fallback: bool,
     /// The catch the team declared (self-reported ledger only).
     pub reported_catch: Option<i64>,
-    /// The plan the team last announced this year (A2A, REP).
-    pub intended_order: Option<i64>,
-    pub intended_deep: Option<i64>,
-    pub intended_coast: Option<i64>,
+    /// The plan the team announced this year: its last intention (A2A, REP), else its
+    /// pledge (ledger), else a plan its message stated as "order X, deep Y, coast Z".
+    pub announced_order: Option<i64>,
+    pub announced_deep: Option<i64>,
+    pub announced_coast: Option<i64>,
     /// Characters the team published this year.
     pub talk_chars: u64,
     /// Money moved into (negative: out of) the bank this year by last year's fines.
@@ -138,6 +139,70 @@ pub struct AgentRow {
     /// Fines this team imposed, and received, after this year (sanctions).
     pub fines_given: u32,
     pub fines_received: u32,
+    /// Ids of the messages and intentions the team was shown when it decided (see
+    /// `messages.csv`), separated by spaces.
+    pub shown: String,
+    /// The consensus probe's answer (empty in years without a probe): the total catch
+    /// the team thinks the group follows, the team it names (1-based, 0: nobody), and
+    /// whether that number was one the team had been shown.
+    pub probe_tac: Option<i64>,
+    pub probe_set_by: Option<i64>,
+    pub probe_grounded: Option<bool>,
+}
+
+/// One row of `messages.csv`: a published text (a message, or an intention's reasoning).
+/// Line breaks in `text` are written as `\n` and backslashes as `\\`, so every row is
+/// one line (the files are regrouped line by line); the event log keeps the raw text.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub run_id: String,
+    pub year: u32,
+    pub round: u32,
+    /// Author (team index, set by the harness).
+    pub from: usize,
+    /// Addressees as team indices separated by spaces; empty: everyone.
+    pub to: String,
+    pub text: String,
+    /// Tokens of the text (4 characters each, rounded up).
+    pub tokens: u64,
+    /// `message` or `intention`.
+    pub kind: String,
+    /// `m<year>.<round>.<team>` or `i<year>.<round>.<team>` (team from 1): what
+    /// `agents.csv`'s `shown` lists.
+    pub id: String,
+}
+
+/// `text` with line breaks and backslashes escaped (`messages.csv`).
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The inverse of [`escape_text`].
+pub fn unescape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Identity of a run in the sweep.

@@ -2,7 +2,7 @@
 //! sweep, hands each finished run to every sink, and announces the end; a new output (a
 //! file format, a dashboard) is one more sink, never a change to the runner.
 
-use super::{AgentRow, Event, RecordError, RunLabel, RunRow, YearRow};
+use super::{AgentRow, Event, MessageRow, RecordError, RunLabel, RunRow, YearRow};
 use std::path::PathBuf;
 
 /// A run that has ended, as rows.
@@ -14,6 +14,7 @@ pub struct FinishedRun {
     pub row: RunRow,
     pub years: Vec<YearRow>,
     pub agents: Vec<AgentRow>,
+    pub messages: Vec<MessageRow>,
     /// The event log. Present in [`RunSink::run_ended`]; emptied before
     /// [`RunSink::run_finished`] so that runs waiting for a slower predecessor hold
     /// little memory.

@@ -292,6 +292,27 @@ async fn handle(
         ("POST", "/v1/chat/completions") | ("POST", "/chat/completions") => {
             chat(&mut stream, &shared, &mut stop, &req.body).await
         }
+        ("POST", "/v1/embeddings") | ("POST", "/embeddings") => {
+            let parsed: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let inputs: Vec<String> = match &parsed["input"] {
+                Value::String(s) => vec![s.clone()],
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().unwrap_or_default().to_string())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let data: Vec<Value> = inputs
+                .iter()
+                .enumerate()
+                .map(|(index, text)| {
+                    json!({"object": "embedding", "index": index,
+                        "embedding": crate::llm::embeddings::mock_embedding(text)})
+                })
+                .collect();
+            let body = json!({"object": "list", "data": data, "model": parsed["model"]});
+            respond(&mut stream, "200 OK", &[], &body.to_string()).await
+        }
         _ => {
             let body = json!({"error": {"message": format!("no route {} {}", req.method, req.path), "type": "invalid_request_error"}});
             respond(&mut stream, "404 Not Found", &[], &body.to_string()).await

@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub use read::{announced_plans, plan_in_message};
+pub use read::{announced_plans, plan_in_message, plan_of};
 
 /// The scripted strategies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -628,6 +628,20 @@ impl ScriptedAgent {
         }
     }
 
+    /// The consensus probe: the TAC in force (or put to the vote) when there is one, else
+    /// the sustainable TAC; an imitator names its leader, the others nobody.
+    fn probe(&mut self, obs: &Observation) -> super::ProbeAnswer {
+        let quota = obs.board.quota.as_ref();
+        let tac = quota
+            .and_then(|q| q.tac.or(q.median))
+            .unwrap_or_else(|| self.sustainable_tac(obs));
+        let set_by = match (self.strategy, self.leader) {
+            (Strategy::Imitator, Some(l)) => l as i64 + 1,
+            _ => 0,
+        };
+        super::ProbeAnswer { tac, set_by }
+    }
+
     /// The teams a cooperator fines: those that over-fished in the year just played (or
     /// broke a pledge or an advisory quota). Greedy players and free riders never pay to
     /// punish.
@@ -677,7 +691,9 @@ fn random_valid(rng: &mut ChaCha8Rng, obs: &Observation) -> Decision {
 impl Agent for ScriptedAgent {
     async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
         let response = match request {
-            Request::Message { max_chars, .. } => Response::Message(self.message(obs, *max_chars)),
+            Request::Message { max_chars, .. } => {
+                Response::broadcast(self.message(obs, *max_chars))
+            }
             Request::Proposal => Response::Proposal(self.propose(obs)),
             Request::Vote { tac } => Response::Vote(self.vote(obs, *tac)),
             Request::Pledge => Response::Pledge(self.pledge(obs)),
@@ -691,6 +707,7 @@ impl Agent for ScriptedAgent {
             Request::Sanction {
                 cost, max_targets, ..
             } => Response::Sanction(self.sanction(obs, *cost, *max_targets)),
+            Request::Probe => Response::Probe(self.probe(obs)),
         };
         Ok(Answer::given(response))
     }

@@ -75,15 +75,20 @@ pub fn html(report: &Report<'_>) -> String {
         escape(render::measure_words(cmp.primary))
     );
     table(&mut out, render::primary_table(cmp));
-    for (title, _, svg) in report.figures {
+    for f in report.figures {
         let _ = write!(
             out,
-            "<figure><figcaption>{}</figcaption>{svg}</figure>",
-            escape(title)
+            "<figure><figcaption>{}</figcaption>{}</figure>",
+            escape(&f.title),
+            f.svg
         );
     }
     out.push_str("<h2>Validity</h2>");
     table(&mut out, render::validity_table(cmp));
+    if let Some(t) = &report.socialisation {
+        out.push_str("<h2>Socialisation diagnostics</h2><p>From <code>diagnostics.csv</code> (<code>fishbanks diagnose</code>; details in <code>diagnose.md</code>).</p>");
+        table(&mut out, t.clone());
+    }
     out.push_str("<details><summary>Exploratory outcomes</summary>");
     table(&mut out, render::outcomes_table(cmp));
     out.push_str("</details>");

@@ -38,13 +38,25 @@ pub fn markdown(report: &Report<'_>) -> String {
     table(&mut out, render::primary_table(cmp));
     if !report.figures.is_empty() {
         let _ = writeln!(out, "## Figures\n");
-        for (title, file, _) in report.figures {
-            let _ = writeln!(out, "- {title}: `plots/{file}`");
+        for f in report.figures {
+            let png = if cfg!(feature = "png") {
+                format!(" (`plots/{}.png`)", f.stem)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "- {}: `plots/{}.svg`{png}", f.title, f.stem);
         }
         out.push('\n');
     }
     let _ = writeln!(out, "## Validity\n");
     table(&mut out, render::validity_table(cmp));
+    if let Some(t) = &report.socialisation {
+        let _ = writeln!(
+            out,
+            "## Socialisation diagnostics\n\nFrom `diagnostics.csv` (`fishbanks diagnose`; details in `diagnose.md`, graphs in `plots/influence-*.svg`).\n"
+        );
+        table(&mut out, t.clone());
+    }
     let _ = writeln!(out, "## Exploratory outcomes\n");
     table(&mut out, render::outcomes_table(cmp));
     let _ = writeln!(out, "### Other contrasts against `{}`\n", cmp.reference);

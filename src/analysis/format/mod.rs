@@ -3,6 +3,7 @@
 
 mod csv;
 mod html;
+mod latex;
 mod markdown;
 
 use super::compare::{Comparison, RunMetrics};
@@ -17,10 +18,13 @@ pub struct Report<'a> {
     pub loaded: &'a Loaded,
     pub comparison: &'a Comparison,
     pub metrics: &'a [RunMetrics],
-    /// Figures as (title, file name, SVG).
-    pub figures: &'a [(&'a str, &'a str, String)],
+    /// The figures, in the order the report shows them.
+    pub figures: &'a [super::figures::Figure],
     /// The results directories, as given (for the command that reproduces the report).
     pub dirs: &'a [String],
+    /// The socialisation diagnostics' key table, when `fishbanks diagnose` has written
+    /// them.
+    pub socialisation: Option<(Vec<String>, Vec<Vec<String>>)>,
 }
 
 /// One output format of `fishbanks report`.
@@ -29,16 +33,21 @@ pub trait ReportFormat: Sync {
     fn name(&self) -> &'static str;
     /// Write this format's files into `dir`.
     fn write(&self, report: &Report<'_>, dir: &Path) -> Result<(), AnalysisError>;
+    /// Whether it is written when no `--format` is given.
+    fn by_default(&self) -> bool {
+        true
+    }
 }
 
 /// Every format, in the order they are written.
-pub const FORMATS: &[&dyn ReportFormat] = &[&csv::Csv, &markdown::Markdown, &html::Html];
+pub const FORMATS: &[&dyn ReportFormat] =
+    &[&csv::Csv, &markdown::Markdown, &html::Html, &latex::Latex];
 
-/// The formats named in `names` (all of them when `None`), or an error naming the unknown
-/// one and the choices.
+/// The formats named in `names` (every default format when `None`: all but LaTeX), or
+/// an error naming the unknown one and the choices.
 pub fn select(names: Option<&[String]>) -> Result<Vec<&'static dyn ReportFormat>, AnalysisError> {
     let Some(names) = names else {
-        return Ok(FORMATS.to_vec());
+        return Ok(FORMATS.iter().copied().filter(|f| f.by_default()).collect());
     };
     names
         .iter()
