@@ -104,8 +104,41 @@ fn a_model_that_always_answers_garbage_gives_invalid_runs_and_a_failing_exit() {
     assert!(agents.column("repaired").iter().all(|r| *r == "false"));
     let summary = fs::read_to_string(work.path().join("validity/summary.md")).unwrap();
     assert!(
-        summary.contains("| none/llm | 0 | 2 | 0 | 0 |"),
+        summary.contains("| none/llm | 0 | 2 | 0 | 0 | – | – |"),
         "{summary}"
+    );
+    assert!(!summary.contains("NaN"), "{summary}");
+    // The report says nothing can be said, and shows no outcome for the cell (an empty
+    // Kaplan–Meier curve would read as "every run survived").
+    let report = fs::read_to_string(work.path().join("validity/report.md")).unwrap();
+    assert!(
+        report.contains(
+            "nothing can be said: none of its `none` runs is valid (2 invalid, 0 failed)"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("| none/llm | 0 / 2 / 0 | – |"), "{report}");
+    assert!(!report.contains("NaN"), "{report}");
+    let comparison = Table::read(&work.path().join("validity/comparison.csv"));
+    let (metric, estimate) = (comparison.col("metric"), comparison.col("estimate"));
+    let rmst = comparison
+        .rows
+        .iter()
+        .find(|r| r[metric] == "rmst")
+        .unwrap();
+    assert_eq!(rmst[estimate], "", "no RMST without a valid run");
+    // The diagnostics say which runs they left out.
+    let diagnose = common::fishbanks()
+        .arg("diagnose")
+        .arg(work.path().join("validity"))
+        .output()
+        .unwrap();
+    assert!(diagnose.status.success());
+    assert!(
+        String::from_utf8_lossy(&diagnose.stderr)
+            .contains("2 runs left out (2 invalid, 0 failed, 0 stopped by the budget)"),
+        "{}",
+        String::from_utf8_lossy(&diagnose.stderr)
     );
 }
 

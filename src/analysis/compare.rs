@@ -251,6 +251,8 @@ pub struct CellStats {
     /// Survival times of the `ok` runs with whether they collapsed (for censoring ticks).
     pub survival_times: Vec<(f64, bool)>,
     pub median_survival: Option<f64>,
+    /// Restricted mean survival time to the horizon (NaN without an `ok` run, like
+    /// `survival_rate`).
     pub rmst: f64,
     /// Bootstrap 95% interval of the RMST (runs resampled).
     pub rmst_ci: Option<(f64, f64)>,
@@ -509,14 +511,15 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
         budget: count(RunStatus::Budget),
         validity,
         distinct_games,
-        survival_rate: if ok.is_empty() {
-            f64::NAN
-        } else {
-            survived as f64 / ok.len() as f64
-        },
+        survival_rate: survival_rate(&ok),
         survival_ci: stats::wilson(survived as u64, ok.len() as u64),
         median_survival: stats::km_median(&km),
-        rmst: stats::rmst(&km, horizon as f64),
+        // No valid run, no curve: an empty Kaplan–Meier estimate would say "all survived".
+        rmst: if ok.is_empty() {
+            f64::NAN
+        } else {
+            stats::rmst(&km, horizon as f64)
+        },
         rmst_ci: stats::paired_bootstrap_ci(
             &ok,
             |sample: &[&&RunMetrics]| {

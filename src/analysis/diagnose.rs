@@ -18,7 +18,9 @@ use super::embed::{cosine, Embedder, SparseVec};
 use super::load::{self, Loaded};
 use super::stats;
 use super::AnalysisError;
-use crate::record::{unescape_text, write_atomic, AgentRow, MessageRow, RunFiles, YearRow};
+use crate::record::{
+    unescape_text, write_atomic, AgentRow, MessageRow, RunFiles, RunRow, RunStatus, YearRow,
+};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -251,9 +253,59 @@ pub struct CellDiagnostics {
 pub struct Diagnosis {
     pub dir: PathBuf,
     pub runs: Vec<RunDiagnostics>,
+    /// Recorded runs that were not diagnosed, by status, so that a reader sees them.
+    pub left_out: LeftOut,
     pub cells: Vec<CellDiagnostics>,
     pub embedding: String,
     pub options: DiagnoseOptions,
+}
+
+/// Runs left out of the diagnostics: their agents did not really play (`invalid`, unless
+/// `--include-invalid`), or the run did not finish (`failed`, `budget`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    pub invalid: usize,
+    pub failed: usize,
+    pub budget: usize,
+}
+
+impl LeftOut {
+    fn count(loaded: &Loaded, include_invalid: bool) -> LeftOut {
+        let mut out = LeftOut::default();
+        for r in &loaded.runs {
+            if !diagnosed(r, include_invalid) {
+                match r.status {
+                    RunStatus::Ok => {}
+                    RunStatus::Invalid => out.invalid += 1,
+                    RunStatus::Failed => out.failed += 1,
+                    RunStatus::Budget => out.budget += 1,
+                }
+            }
+        }
+        out
+    }
+
+    pub fn total(&self) -> usize {
+        self.invalid + self.failed + self.budget
+    }
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} runs left out ({} invalid, {} failed, {} stopped by the budget)",
+            self.total(),
+            self.invalid,
+            self.failed,
+            self.budget
+        )
+    }
+}
+
+/// Whether the diagnostics read a run.
+fn diagnosed(r: &RunRow, include_invalid: bool) -> bool {
+    r.status.is_ok() || (include_invalid && r.status == RunStatus::Invalid)
 }
 
 /// Everything one run recorded that the diagnostics read.
@@ -294,12 +346,10 @@ fn read_runs(
     dirs: &[PathBuf],
     include_invalid: bool,
 ) -> Result<Vec<RunData>, AnalysisError> {
-    let ok: HashMap<&str, &crate::record::RunRow> = loaded
+    let ok: HashMap<&str, &RunRow> = loaded
         .runs
         .iter()
-        .filter(|r| {
-            r.status.is_ok() || (include_invalid && r.status == crate::record::RunStatus::Invalid)
-        })
+        .filter(|r| diagnosed(r, include_invalid))
         .map(|r| (r.run_id.as_str(), r))
         .collect();
     let mut runs: BTreeMap<String, RunData> = BTreeMap::new();
@@ -987,6 +1037,7 @@ pub fn compute(
     Ok(Diagnosis {
         dir: options.out.clone().unwrap_or_else(|| inputs[0].clone()),
         runs,
+        left_out: LeftOut::count(&loaded, options.include_invalid),
         cells,
         embedding: embedder.label(),
         options: options.clone(),
@@ -1208,8 +1259,9 @@ fn markdown(d: &Diagnosis) -> String {
     }
     let _ = writeln!(
         out,
-        "{} runs; text embedding: {}; influence: one-sided permutation tests ({} permutations), an edge when p < {}.\n",
+        "{} runs; {}; text embedding: {}; influence: one-sided permutation tests ({} permutations), an edge when p < {}.\n",
         d.runs.len(),
+        d.left_out,
         d.embedding,
         d.options.permutations,
         d.options.alpha

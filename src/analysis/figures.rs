@@ -296,7 +296,12 @@ fn survival_figure(layout: &Layout, cmp: &Comparison) -> Result<String, Analysis
                     .bold_line_style(RGBColor(225, 225, 225))
                     .draw()
                     .map_err(plot_err)?;
-                for c in cmp.cells.iter().filter(|c| &c.population == population) {
+                // A cell without a valid run has no curve (not a flat line at 1).
+                for c in cmp
+                    .cells
+                    .iter()
+                    .filter(|c| &c.population == population && c.ok > 0)
+                {
                     let colour = layout.colour(&c.protocol);
                     // The step curve and its band, from 1 at time 0 to the horizon.
                     let (mut line, mut upper, mut lower) =

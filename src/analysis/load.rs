@@ -292,7 +292,10 @@ pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
         if path.exists() {
             let mut reader = csv::Reader::from_path(&path).map_err(csv_err(&path))?;
             for row in reader.deserialize::<YearRow>() {
-                let Ok(row) = row else { continue };
+                let Ok(row) = row else {
+                    ignored += 1;
+                    continue;
+                };
                 let (Some((cell, _)), Some(extra)) =
                     (cell_of.get(&row.run_id), extras.get_mut(&row.run_id))
                 else {
@@ -318,7 +321,10 @@ pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
             let fair_share = (params.msy(Area::Deep) + params.msy(Area::Coast)) / teams;
             let mut reader = csv::Reader::from_path(&path).map_err(csv_err(&path))?;
             for row in reader.deserialize::<AgentRow>() {
-                let Ok(row) = row else { continue };
+                let Ok(row) = row else {
+                    ignored += 1;
+                    continue;
+                };
                 let Some(extra) = extras.get_mut(&row.run_id) else {
                     ignored += 1;
                     continue;

@@ -107,7 +107,7 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
             ..row(c, "median_survival")
         });
         rows.push(ComparisonRow {
-            estimate: Some(c.rmst),
+            estimate: Some(c.rmst).filter(|x| x.is_finite()),
             ci_low: c.rmst_ci.map(|x| x.0),
             ci_high: c.rmst_ci.map(|x| x.1),
             ..row(c, "rmst")
@@ -185,6 +185,25 @@ pub fn num(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
+    }
+}
+
+/// One decimal (talk tokens), "–" when there is nothing to show.
+fn tenths(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.1}")
+    } else {
+        "–".into()
+    }
+}
+
+/// Kaplan–Meier median: "> horizon" when the curve never reaches 0.5, "–" without a
+/// valid run.
+fn median(c: &CellStats) -> String {
+    match c.median_survival {
+        _ if c.ok == 0 => "–".into(),
+        Some(m) => num(m),
+        None => format!("> {}", c.horizon),
     }
 }
 
@@ -277,13 +296,28 @@ pub fn answer(cmp: &Comparison) -> String {
             ));
             continue;
         }
-        let (rv, _) = measure_value(r, primary);
-        let mut best: Option<&Contrast> = None;
-        for k in cmp
+        if r.ok == 0 {
+            parts.push(format!(
+                "for `{population}` nothing can be said: none of its `{}` runs is valid ({} invalid, {} failed)",
+                cmp.reference, r.invalid, r.failed
+            ));
+            continue;
+        }
+        let tested: Vec<&Contrast> = cmp
             .contrasts
             .iter()
-            .filter(|k| k.primary && k.population == population && significant(k))
-        {
+            .filter(|k| k.primary && k.population == population)
+            .collect();
+        if tested.is_empty() {
+            parts.push(format!(
+                "for `{population}` no protocol could be compared with `{}` (no other cell with valid, distinct runs)",
+                cmp.reference
+            ));
+            continue;
+        }
+        let (rv, _) = measure_value(r, primary);
+        let mut best: Option<&Contrast> = None;
+        for k in tested.into_iter().filter(|k| significant(k)) {
             let better = best.is_none_or(|b| k.effect.abs() > b.effect.abs());
             if better {
                 best = Some(k);
@@ -374,7 +408,7 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                     None => r.extend(["–".into(), String::new(), String::new()]),
                 }
             }
-            r.push(format!("{:.1}", c.talk_tokens));
+            r.push(tenths(c.talk_tokens));
             r
         })
         .collect();
@@ -480,7 +514,7 @@ pub fn outcomes_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
             let mut r = vec![
                 c.cell.clone(),
                 with_ci(c.survival_rate, c.survival_ci),
-                c.median_survival.map_or(format!("> {}", c.horizon), num),
+                median(c),
                 num(c.rmst),
                 c.recovered_share.map_or("–".into(), |s| format!("{s:.2}")),
             ];
@@ -488,7 +522,7 @@ pub fn outcomes_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                 let e = c.outcomes[o];
                 with_ci(e.mean, e.ci)
             }));
-            r.push(format!("{:.1}", c.talk_tokens));
+            r.push(tenths(c.talk_tokens));
             r
         })
         .collect();

@@ -334,8 +334,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("| {} |", r.join(" | "));
             }
             eprintln!(
-                "{} runs diagnosed (text: {}); details in {}",
+                "{} runs diagnosed, {} (text: {}); details in {}",
                 diagnosis.runs.len(),
+                diagnosis.left_out,
                 diagnosis.embedding,
                 diagnosis.dir.join("diagnose.md").display()
             );
@@ -564,8 +565,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let (failed, invalid) = outcome.summary.not_ok();
             if failed + invalid > 0 {
                 eprintln!(
-                    "\nWARNING: {failed} runs FAILED and {invalid} runs are INVALID (their agents did not really play); they are recorded with their reason in runs.csv and left out of every statistic. Failed runs are played again by:\n  {resume_command}"
+                    "\nWARNING: {failed} runs FAILED and {invalid} runs are INVALID (their agents did not really play); they are recorded with their reason in runs.csv and left out of every statistic."
                 );
+                if failed > 0 {
+                    eprintln!("Failed runs are played again by:\n  {resume_command}");
+                }
                 return Ok(ExitCode::from(NOT_ALL_OK));
             }
             Ok(ExitCode::SUCCESS)

@@ -79,6 +79,16 @@ impl CellSummary {
     }
 }
 
+/// `v` with `decimals` decimals, or "–" when there is no value (a cell without an `ok`
+/// run has no means).
+fn fixed(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "–".into()
+    }
+}
+
 /// Per-cell summary of a sweep, in plan order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
@@ -165,25 +175,25 @@ impl Summary {
         for c in &self.cells {
             let _ = write!(
                 out,
-                "| {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.cell,
                 c.n,
                 c.invalid,
                 c.failed,
                 c.budget,
-                c.collapse_rate(),
-                c.mean_survival(),
-                c.mean_stock_deep(),
-                c.mean_stock_coast(),
-                c.mean_assets(),
-                c.talk_per_agent_year()
+                fixed(c.collapse_rate(), 2),
+                fixed(c.mean_survival(), 1),
+                fixed(c.mean_stock_deep(), 0),
+                fixed(c.mean_stock_coast(), 0),
+                fixed(c.mean_assets(), 0),
+                fixed(c.talk_per_agent_year(), 1)
             );
             if llm {
                 let _ = write!(
                     out,
-                    " {:.3} | {:.3} | {} | {} | {} |",
-                    c.fallback_share(),
-                    c.valid_first_try_share(),
+                    " {} | {} | {} | {} | {} |",
+                    fixed(c.fallback_share(), 3),
+                    fixed(c.valid_first_try_share(), 3),
                     c.tokens_in,
                     c.tokens_cached,
                     c.tokens_out
