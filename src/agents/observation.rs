@@ -197,19 +197,32 @@ pub struct Board {
 }
 
 impl Board {
-    /// The ids of every message and intention on the board (what a team is shown).
-    pub fn item_ids(&self) -> Vec<String> {
-        let messages = self
+    /// The ids of the messages and intentions each of `teams` teams is shown (a directed
+    /// message only to its author and addressees, as in `YearContext::observation`).
+    /// Ids are formatted once for all teams: the game loop records this every year.
+    pub fn shown_to_each(&self, teams: usize) -> Vec<Vec<String>> {
+        let messages: Vec<(&Message, String)> = self
             .earlier_messages
             .iter()
             .chain(&self.messages)
-            .map(Message::id);
-        let intentions = self
+            .map(|m| (m, m.id()))
+            .collect();
+        let intentions: Vec<String> = self
             .earlier_intentions
             .iter()
             .chain(&self.intentions)
-            .map(PublishedIntention::id);
-        messages.chain(intentions).collect()
+            .map(PublishedIntention::id)
+            .collect();
+        (0..teams)
+            .map(|t| {
+                messages
+                    .iter()
+                    .filter(|(m, _)| m.visible_to(t))
+                    .map(|(_, id)| id.clone())
+                    .chain(intentions.iter().cloned())
+                    .collect()
+            })
+            .collect()
     }
 }
 

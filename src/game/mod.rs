@@ -208,7 +208,7 @@ async fn play_year(
 
     ctx.phase("decision");
     let observations = ctx.observations();
-    let shown: Vec<Vec<String>> = observations.iter().map(|o| o.board.item_ids()).collect();
+    let shown = ctx.board.shown_to_each(ctx.teams());
     let announced: Vec<Option<Decision>> = observations
         .iter()
         .enumerate()

@@ -2,19 +2,17 @@
 //! (intentions, pledges, or a message saying "order X, deep Y, coast Z"), and whether
 //! they add up to restraint.
 
-use crate::agents::{Decision, Observation};
+use crate::agents::{Board, Decision, Observation};
 
 /// The plan a message announces, if it says "order X, deep Y, coast Z" (the phrase
 /// scripted agents use; anything else announces nothing).
 pub fn plan_in_message(text: &str) -> Option<Decision> {
     let number_after = |label: &str| -> Option<i64> {
-        let i = text.find(label)? + label.len();
-        let digits: String = text[i..]
-            .trim_start()
-            .chars()
-            .take_while(|c| c.is_ascii_digit())
-            .collect();
-        digits.parse().ok()
+        let rest = text[text.find(label)? + label.len()..].trim_start();
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        rest[..end].parse().ok()
     };
     Some(Decision {
         order: number_after("order")?,
@@ -27,29 +25,30 @@ pub fn plan_in_message(text: &str) -> Option<Decision> {
 /// round, else its pledge, else its latest message that states one.
 pub fn announced_plans(obs: &Observation) -> Vec<(usize, Decision)> {
     let me = obs.own.team;
-    let b = &obs.board;
+    plans_on(&obs.board, |team| team != me)
+}
+
+/// The latest plan of every team `of` selects, in team order (see `announced_plans`).
+/// Only the selected teams' messages are parsed: the game loop asks this of every team
+/// every year.
+fn plans_on(b: &Board, of: impl Fn(usize) -> bool) -> Vec<(usize, Decision)> {
     let mut plans: Vec<(usize, Decision)> = Vec::new();
-    let set = |team: usize, plan: Decision, plans: &mut Vec<(usize, Decision)>| {
-        if team == me {
-            return;
-        }
-        match plans.iter_mut().find(|(t, _)| *t == team) {
-            Some(slot) => slot.1 = plan,
-            None => plans.push((team, plan)),
-        }
+    let mut set = |team: usize, plan: Decision| match plans.iter_mut().find(|(t, _)| *t == team) {
+        Some(slot) => slot.1 = plan,
+        None => plans.push((team, plan)),
     };
-    for m in &b.messages {
+    for m in b.messages.iter().filter(|m| of(m.from)) {
         if let Some(plan) = plan_in_message(&m.text) {
-            set(m.from, plan, &mut plans);
+            set(m.from, plan);
         }
     }
-    for (team, pledge) in &b.pledges {
-        set(*team, *pledge, &mut plans);
+    for (team, pledge) in b.pledges.iter().filter(|(t, _)| of(*t)) {
+        set(*team, *pledge);
     }
-    let mut intentions: Vec<_> = b.intentions.iter().collect();
+    let mut intentions: Vec<_> = b.intentions.iter().filter(|i| of(i.team)).collect();
     intentions.sort_by_key(|i| i.round);
     for i in intentions {
-        set(i.team, i.intention.plan, &mut plans);
+        set(i.team, i.intention.plan);
     }
     plans.sort_by_key(|(t, _)| *t);
     plans
@@ -67,14 +66,11 @@ pub fn announced_at_sea_per_team(plans: &[(usize, Decision)]) -> Option<f64> {
     Some(at_sea as f64 / plans.len() as f64)
 }
 
-/// The plan team `leader` announced this year, if any.
+/// The plan team `leader` announced this year, if any (its own included: the game loop
+/// records what each team announced).
 pub fn plan_of(obs: &Observation, leader: usize) -> Option<Decision> {
-    let mut view = obs.clone();
-    // Read as if from another team, so the leader's own plan is not skipped.
-    view.own.team = usize::MAX;
-    announced_plans(&view)
-        .into_iter()
-        .find(|(t, _)| *t == leader)
+    plans_on(&obs.board, |team| team == leader)
+        .pop()
         .map(|(_, p)| p)
 }
 
