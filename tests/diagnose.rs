@@ -166,17 +166,20 @@ fn llm_results_are_diagnosed_with_embeddings_from_a_provider() {
     assert!(messages.column("id").iter().all(|id| id.starts_with('m')));
 
     let before = server.requests();
-    fishbanks()
-        .args([
-            "diagnose",
-            dir.to_str().unwrap(),
-            "--embeddings",
-            "embedder",
-            "--experiment",
-        ])
-        .arg(&exp)
-        .assert()
-        .success();
+    let diagnose_with_embeddings = || {
+        fishbanks()
+            .args([
+                "diagnose",
+                dir.to_str().unwrap(),
+                "--embeddings",
+                "embedder",
+                "--experiment",
+            ])
+            .arg(&exp)
+            .assert()
+            .success();
+    };
+    diagnose_with_embeddings();
     let asked = server.requests() - before;
     assert!(asked >= 1, "the embeddings came from the server");
     let report = fs::read_to_string(dir.join("diagnose.md")).unwrap();
@@ -197,17 +200,7 @@ fn llm_results_are_diagnosed_with_embeddings_from_a_provider() {
     assert_eq!(text_rows, 1);
     // The second time, every vector comes from the cache.
     let cached = server.requests();
-    fishbanks()
-        .args([
-            "diagnose",
-            dir.to_str().unwrap(),
-            "--embeddings",
-            "embedder",
-            "--experiment",
-        ])
-        .arg(&exp)
-        .assert()
-        .success();
+    diagnose_with_embeddings();
     assert_eq!(server.requests(), cached, "no request: the cache answered");
     assert!(Path::new(&dir.join("cache/embeddings.jsonl")).exists());
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_experiment, Chaos, Server, Table, LLM_ACCOUNTING};
+use common::{run_experiment, write, Chaos, Server, Table, LLM_ACCOUNTING};
 use fishbanks::testkit::mock_server::ServerOptions;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,12 +36,6 @@ protocol = ["none", "broadcast"]
 population = ["llm"]
 "#
     )
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
 }
 
 fn upstream() -> Server {

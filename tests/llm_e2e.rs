@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Server, Table, LLM_ACCOUNTING};
+use common::{write, Server, Table, LLM_ACCOUNTING};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,12 +55,6 @@ fn run(exp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
         .env("FISHBANKS_TEST_KEY", SECRET)
         .output()
         .unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
 }
 
 fn all_files(dir: &Path) -> Vec<PathBuf> {

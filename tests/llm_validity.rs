@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{run_experiment, Table};
+use common::{run_experiment, write, Table};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn mock_experiment(seeds: u32, years: u32, policy: &str, noise: f64) -> String {
     format!(
@@ -28,12 +28,6 @@ protocol = ["none"]
 population = ["llm"]
 "#
     )
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
 }
 
 /// Each run's decisions in `agents.csv`, as one string per run.

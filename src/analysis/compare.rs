@@ -702,31 +702,7 @@ fn unpaired_ci(
     statistic: impl Fn(&[&RunMetrics], &[&RunMetrics]) -> f64,
     seed: u64,
 ) -> Option<(f64, f64)> {
-    use rand::{Rng, SeedableRng};
-    if x.is_empty() || y.is_empty() {
-        return None;
-    }
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut values: Vec<f64> = (0..RESAMPLES)
-        .map(|_| {
-            let a: Vec<&RunMetrics> = (0..x.len())
-                .map(|_| x[rng.random_range(0..x.len())])
-                .collect();
-            let b: Vec<&RunMetrics> = (0..y.len())
-                .map(|_| y[rng.random_range(0..y.len())])
-                .collect();
-            statistic(&a, &b)
-        })
-        .filter(|v| v.is_finite())
-        .collect();
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    Some((
-        stats::quantile_sorted(&values, 0.025),
-        stats::quantile_sorted(&values, 0.975),
-    ))
+    stats::two_sample_bootstrap_ci(x, y, statistic, RESAMPLES, seed)
 }
 
 /// Mann–Whitney tests between every two protocols of a population, per outcome, with

@@ -1094,17 +1094,7 @@ pub const DIAGNOSTICS_CSV: &str = "diagnostics.csv";
 
 /// File stem of a cell's influence graph (`plots/<stem>.svg`).
 pub fn influence_plot_stem(cell: &str) -> String {
-    let safe: String = cell
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("influence-{safe}")
+    format!("influence-{}", RunFiles::safe_stem(cell))
 }
 
 fn num(x: Option<f64>) -> String {

@@ -7,6 +7,7 @@ use super::compare::{Comparison, Measure, RunMetrics};
 use super::diagnose::{CellDiagnostics, Channel};
 use super::load::{Loaded, YearSeries};
 use super::AnalysisError;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ pub struct Figure {
 }
 
 /// Okabe–Ito, without its yellow (too pale on white); protocols beyond seven reuse the
-/// colours dashed.
+/// colours.
 const PALETTE: [RGBColor; 7] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
@@ -73,14 +74,6 @@ impl Layout {
         PALETTE[i % PALETTE.len()]
     }
 
-    fn dashed(&self, protocol: &str) -> bool {
-        self.protocols
-            .iter()
-            .position(|p| p == protocol)
-            .unwrap_or(0)
-            >= PALETTE.len()
-    }
-
     /// Panels per row and rows for `n` panels.
     fn grid(n: usize) -> (usize, usize) {
         let cols = n.clamp(1, 3);
@@ -88,11 +81,9 @@ impl Layout {
     }
 }
 
-/// A line in the protocol's colour (dashed for protocols past the palette).
+/// A line in the protocol's colour.
 fn line_style(layout: &Layout, protocol: &str) -> ShapeStyle {
-    let c = layout.colour(protocol);
-    let _ = layout.dashed(protocol);
-    c.stroke_width(2)
+    layout.colour(protocol).stroke_width(2)
 }
 
 /// Draws the title and the shared protocol legend, returns the area left for panels.
@@ -152,6 +143,72 @@ fn svg_of(
     Ok(out)
 }
 
+/// A figure of one panel per population under the shared header.
+fn per_population(
+    layout: &Layout,
+    title: &str,
+    subtitle: &str,
+    mut draw: impl FnMut(&DrawingArea<SVGBackend<'_>, Shift>, &String) -> Result<(), AnalysisError>,
+) -> Result<String, AnalysisError> {
+    let (rows, cols) = Layout::grid(layout.populations.len());
+    svg_of(
+        PANEL_W * cols as u32,
+        HEADER_H + PANEL_H * rows as u32,
+        |root| {
+            let body = header(root, title, subtitle, layout)?;
+            for (area, population) in body
+                .split_evenly((rows, cols))
+                .iter()
+                .zip(&layout.populations)
+            {
+                draw(area, population)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// The axes of one panel.
+struct Axes<'a> {
+    caption: String,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    /// Tick labels on the y axis, and the room they get (pixels).
+    y_labels: usize,
+    y_label_area: u32,
+}
+
+type Panel<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A panel with its axes drawn in the report's style: round ticks, a light grid.
+fn panel<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    axes: Axes<'_>,
+) -> Result<Panel<'a, 'b>, AnalysisError> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(axes.caption, (FONT, 14))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(axes.y_label_area)
+        .build_cartesian_2d(axes.x, axes.y)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .x_labels(6)
+        .y_labels(axes.y_labels)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .max_light_lines(0)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
 /// One panel per population of a per-year mean with its 95% band (`slot` of the series).
 fn series_figure(
     layout: &Layout,
@@ -200,25 +257,18 @@ fn series_figure(
                 } else {
                     format!("{population}: {area_name}")
                 };
-                let mut chart = ChartBuilder::on(area)
-                    .caption(caption, (FONT, 14))
-                    .margin(10)
-                    .x_label_area_size(32)
-                    .y_label_area_size(56)
-                    .build_cartesian_2d(0f64..x_max, y_min..(y_max * 1.05).max(1.0))
-                    .map_err(plot_err)?;
-                chart
-                    .configure_mesh()
-                    .x_desc("year")
-                    .y_desc(y_label)
-                    .x_labels(6)
-                    .y_labels(5)
-                    .x_label_formatter(&tick)
-                    .y_label_formatter(&tick)
-                    .max_light_lines(0)
-                    .bold_line_style(RGBColor(225, 225, 225))
-                    .draw()
-                    .map_err(plot_err)?;
+                let mut chart = panel(
+                    area,
+                    Axes {
+                        caption,
+                        x: 0f64..x_max,
+                        y: y_min..(y_max * 1.05).max(1.0),
+                        x_desc: "year",
+                        y_desc: y_label,
+                        y_labels: 5,
+                        y_label_area: 56,
+                    },
+                )?;
                 for cell in &cells {
                     let Some(c) = cmp.cell(cell) else { continue };
                     let colour = layout.colour(&c.protocol);
@@ -254,7 +304,6 @@ fn series_figure(
 /// Kaplan–Meier curves per population with their 95% band (exponential Greenwood) and a
 /// tick at every censored run.
 fn survival_figure(layout: &Layout, cmp: &Comparison) -> Result<String, AnalysisError> {
-    let (rows, cols) = Layout::grid(layout.populations.len());
     let horizon = cmp
         .cells
         .iter()
@@ -262,98 +311,75 @@ fn survival_figure(layout: &Layout, cmp: &Comparison) -> Result<String, Analysis
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    svg_of(
-        PANEL_W * cols as u32,
-        HEADER_H + PANEL_H * rows as u32,
-        |root| {
-            let body = header(
-            root,
-            "Survival of the fish stock",
-            "Kaplan–Meier share of runs not yet collapsed, 95% band; ticks: runs that never collapsed (censored)",
-            layout,
-        )?;
-            for (area, population) in body
-                .split_evenly((rows, cols))
+    let subtitle = "Kaplan–Meier share of runs not yet collapsed, 95% band; ticks: runs that never collapsed (censored)";
+    per_population(
+        layout,
+        "Survival of the fish stock",
+        subtitle,
+        |area, population| {
+            let mut chart = panel(
+                area,
+                Axes {
+                    caption: population.clone(),
+                    x: 0f64..horizon,
+                    y: 0f64..1.02f64,
+                    x_desc: "years",
+                    y_desc: "not collapsed",
+                    y_labels: 6,
+                    y_label_area: 48,
+                },
+            )?;
+            // A cell without a valid run has no curve (not a flat line at 1).
+            for c in cmp
+                .cells
                 .iter()
-                .zip(&layout.populations)
+                .filter(|c| &c.population == population && c.ok > 0)
             {
-                let mut chart = ChartBuilder::on(area)
-                    .caption(population.clone(), (FONT, 14))
-                    .margin(10)
-                    .x_label_area_size(32)
-                    .y_label_area_size(48)
-                    .build_cartesian_2d(0f64..horizon, 0f64..1.02f64)
+                let colour = layout.colour(&c.protocol);
+                // The step curve and its band, from 1 at time 0 to the horizon.
+                let (mut line, mut upper, mut lower) =
+                    (vec![(0.0, 1.0)], vec![(0.0, 1.0)], vec![(0.0, 1.0)]);
+                let (mut s, mut band) = (1.0, (1.0, 1.0));
+                for (step, b) in c.km.iter().zip(&c.km_band) {
+                    line.extend([(step.time, s), (step.time, step.survival)]);
+                    upper.extend([(step.time, band.1), (step.time, b.1)]);
+                    lower.extend([(step.time, band.0), (step.time, b.0)]);
+                    s = step.survival;
+                    band = *b;
+                }
+                line.push((horizon, s));
+                upper.push((horizon, band.1));
+                lower.push((horizon, band.0));
+                let mut polygon = upper.clone();
+                polygon.extend(lower.iter().rev());
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        polygon,
+                        colour.mix(0.15).filled(),
+                    )))
                     .map_err(plot_err)?;
                 chart
-                    .configure_mesh()
-                    .x_desc("years")
-                    .y_desc("not collapsed")
-                    .x_labels(6)
-                    .y_labels(6)
-                    .x_label_formatter(&tick)
-                    .y_label_formatter(&tick)
-                    .max_light_lines(0)
-                    .bold_line_style(RGBColor(225, 225, 225))
-                    .draw()
+                    .draw_series(LineSeries::new(line, line_style(layout, &c.protocol)))
                     .map_err(plot_err)?;
-                // A cell without a valid run has no curve (not a flat line at 1).
-                for c in cmp
-                    .cells
+                let survival_at = |t: f64| {
+                    c.km.iter()
+                        .take_while(|k| k.time <= t)
+                        .last()
+                        .map_or(1.0, |k| k.survival)
+                };
+                let mut censored: Vec<f64> = c
+                    .survival_times
                     .iter()
-                    .filter(|c| &c.population == population && c.ok > 0)
-                {
-                    let colour = layout.colour(&c.protocol);
-                    // The step curve and its band, from 1 at time 0 to the horizon.
-                    let (mut line, mut upper, mut lower) =
-                        (vec![(0.0, 1.0)], vec![(0.0, 1.0)], vec![(0.0, 1.0)]);
-                    let (mut s, mut band) = (1.0, (1.0, 1.0));
-                    for (step, b) in c.km.iter().zip(&c.km_band) {
-                        line.extend([(step.time, s), (step.time, step.survival)]);
-                        upper.extend([(step.time, band.1), (step.time, b.1)]);
-                        lower.extend([(step.time, band.0), (step.time, b.0)]);
-                        s = step.survival;
-                        band = *b;
-                    }
-                    line.push((horizon, s));
-                    upper.push((horizon, band.1));
-                    lower.push((horizon, band.0));
-                    let mut polygon = upper.clone();
-                    polygon.extend(lower.iter().rev());
-                    chart
-                        .draw_series(std::iter::once(Polygon::new(
-                            polygon,
-                            colour.mix(0.15).filled(),
-                        )))
-                        .map_err(plot_err)?;
-                    chart
-                        .draw_series(LineSeries::new(
-                            line.clone(),
-                            line_style(layout, &c.protocol),
-                        ))
-                        .map_err(plot_err)?;
-                    let survival_at = |t: f64| {
-                        c.km.iter()
-                            .take_while(|k| k.time <= t)
-                            .last()
-                            .map_or(1.0, |k| k.survival)
-                    };
-                    let mut censored: Vec<f64> = c
-                        .survival_times
-                        .iter()
-                        .filter(|(_, collapsed)| !collapsed)
-                        .map(|(t, _)| *t)
-                        .collect();
-                    censored.dedup();
-                    chart
-                        .draw_series(censored.into_iter().map(|t| {
-                            let y = survival_at(t);
-                            PathElement::new(
-                                vec![(t, y - 0.03), (t, y + 0.03)],
-                                colour.stroke_width(2),
-                            )
-                        }))
-                        .map_err(plot_err)?;
-                }
+                    .filter(|(_, collapsed)| !collapsed)
+                    .map(|(t, _)| *t)
+                    .collect();
+                censored.dedup();
+                chart
+                    .draw_series(censored.into_iter().map(|t| {
+                        let y = survival_at(t);
+                        PathElement::new(vec![(t, y - 0.03), (t, y + 0.03)], colour.stroke_width(2))
+                    }))
+                    .map_err(plot_err)?;
             }
             Ok(())
         },
@@ -475,56 +501,40 @@ fn tokens_figure(
         Measure::Rmst | Measure::Survival => "years before collapse".to_string(),
         Measure::Outcome(o) => o.name().to_string(),
     };
-    let (rows, cols) = Layout::grid(layout.populations.len());
-    svg_of(
-        PANEL_W * cols as u32,
-        HEADER_H + PANEL_H * rows as u32,
-        |root| {
-            let body = header(
-            root,
-            "Communication volume and the primary outcome",
-            "one point per run: tokens the agents published per agent-year (messages, intentions) against the outcome",
-            layout,
-        )?;
-            for (area, population) in body
-                .split_evenly((rows, cols))
+    let subtitle = "one point per run: tokens the agents published per agent-year (messages, intentions) against the outcome";
+    per_population(
+        layout,
+        "Communication volume and the primary outcome",
+        subtitle,
+        |area, population| {
+            let points: Vec<(&str, f64, f64)> = metrics
                 .iter()
-                .zip(&layout.populations)
-            {
-                let points: Vec<(&str, f64, f64)> = metrics
-                    .iter()
-                    .filter(|m| &m.population == population && m.status.is_ok())
-                    .map(|m| (m.protocol.as_str(), m.talk_tokens_per_agent_year, value(m)))
-                    .filter(|(_, x, y)| x.is_finite() && y.is_finite())
-                    .collect();
-                let x_max = points.iter().map(|p| p.1).fold(1.0f64, f64::max) * 1.08;
-                let y_max = points.iter().map(|p| p.2).fold(1.0f64, f64::max) * 1.08;
-                let y_min = points.iter().map(|p| p.2).fold(0.0f64, f64::min);
-                let mut chart = ChartBuilder::on(area)
-                    .caption(population.clone(), (FONT, 14))
-                    .margin(10)
-                    .x_label_area_size(32)
-                    .y_label_area_size(56)
-                    .build_cartesian_2d(0f64..x_max, y_min..y_max)
-                    .map_err(plot_err)?;
-                chart
-                    .configure_mesh()
-                    .x_desc("talk tokens / agent-year")
-                    .y_desc(y_label.clone())
-                    .x_labels(6)
-                    .y_labels(5)
-                    .x_label_formatter(&tick)
-                    .y_label_formatter(&tick)
-                    .max_light_lines(0)
-                    .bold_line_style(RGBColor(225, 225, 225))
-                    .draw()
-                    .map_err(plot_err)?;
-                chart
-                    .draw_series(points.iter().map(|(p, x, y)| {
+                .filter(|m| &m.population == population && m.status.is_ok())
+                .map(|m| (m.protocol.as_str(), m.talk_tokens_per_agent_year, value(m)))
+                .filter(|(_, x, y)| x.is_finite() && y.is_finite())
+                .collect();
+            let x_max = points.iter().map(|p| p.1).fold(1.0f64, f64::max) * 1.08;
+            let y_max = points.iter().map(|p| p.2).fold(1.0f64, f64::max) * 1.08;
+            let y_min = points.iter().map(|p| p.2).fold(0.0f64, f64::min);
+            let mut chart = panel(
+                area,
+                Axes {
+                    caption: population.clone(),
+                    x: 0f64..x_max,
+                    y: y_min..y_max,
+                    x_desc: "talk tokens / agent-year",
+                    y_desc: &y_label,
+                    y_labels: 5,
+                    y_label_area: 56,
+                },
+            )?;
+            chart
+                .draw_series(
+                    points.iter().map(|(p, x, y)| {
                         Circle::new((*x, *y), 4, layout.colour(p).mix(0.7).filled())
-                    }))
-                    .map_err(plot_err)?;
-            }
+                    }),
+                )
+                .map_err(plot_err)?;
             Ok(())
         },
     )

@@ -369,13 +369,47 @@ pub fn paired_bootstrap_ci<T>(
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = pairs.len();
-    let mut values: Vec<f64> = (0..resamples)
+    let values: Vec<f64> = (0..resamples)
         .map(|_| {
             let sample: Vec<&T> = (0..n).map(|_| &pairs[rng.random_range(0..n)]).collect();
             statistic(&sample)
         })
-        .filter(|v| v.is_finite())
         .collect();
+    percentile_interval(values)
+}
+
+/// Percentile bootstrap 95% interval of a two-sample statistic, each sample resampled
+/// with replacement on its own (`x` first, then `y`, in every resample). `None` when a
+/// sample is empty.
+pub fn two_sample_bootstrap_ci<T: Copy>(
+    x: &[T],
+    y: &[T],
+    statistic: impl Fn(&[T], &[T]) -> f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    if x.is_empty() || y.is_empty() {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let values: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let a: Vec<T> = (0..x.len())
+                .map(|_| x[rng.random_range(0..x.len())])
+                .collect();
+            let b: Vec<T> = (0..y.len())
+                .map(|_| y[rng.random_range(0..y.len())])
+                .collect();
+            statistic(&a, &b)
+        })
+        .collect();
+    percentile_interval(values)
+}
+
+/// The 2.5% and 97.5% quantiles of bootstrap statistics, the non-finite ones dropped
+/// (`None` when none is left).
+fn percentile_interval(mut values: Vec<f64>) -> Option<(f64, f64)> {
+    values.retain(|v| v.is_finite());
     if values.is_empty() {
         return None;
     }

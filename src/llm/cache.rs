@@ -25,7 +25,7 @@ use super::budget::Budget;
 use super::config::Prices;
 use super::model::{sha256_hex, CallContext, ChatModel, ChatRequest, ChatResponse};
 use super::LlmError;
-use crate::record::{FinishedRun, RecordError, RunSink};
+use crate::record::{FinishedRun, RecordError, RunFiles, RunSink};
 
 /// How the cache is used (`--cache-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -106,17 +106,7 @@ impl std::fmt::Debug for CacheStore {
 
 /// Run ids become file names: keep only safe characters.
 fn file_name(run_id: &str) -> String {
-    let safe: String = run_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{safe}.jsonl")
+    format!("{}.jsonl", RunFiles::safe_stem(run_id))
 }
 
 impl CacheStore {

@@ -3,9 +3,7 @@
 //! makes its final decision, which the announcement does not bind.
 
 use super::intentions::{announce, Asking, IntentionMemory};
-use super::{
-    check_range, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget, YearContext,
-};
+use super::{PromptSection, Protocol, SpecError, TextBudget, YearContext};
 use crate::agents::{Agent, AgentError, RequestKind};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -38,34 +36,28 @@ impl Default for A2aSpec {
 
 impl A2aSpec {
     pub(super) fn validate(&self) -> Result<(), SpecError> {
-        check_range("rounds", self.rounds, 1, 20)?;
-        check_range("board_memory_years", self.board_memory_years, 0, 200)?;
-        check_range("reasoning_chars", self.reasoning_chars, 0, 100_000)
+        Asking::validate(self.rounds, self.board_memory_years, self.reasoning_chars)
+    }
+
+    /// How the intentions are asked (a budget replaces the reasoning bound).
+    fn asking(&self) -> Asking {
+        Asking {
+            rounds: self.rounds,
+            reasoning_chars: self.budget.bound(self.reasoning_chars),
+            delta: None,
+            memory_years: self.board_memory_years,
+        }
     }
 
     pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
-        vec![
-            (RequestKind::Intention, self.rounds as f64),
-            (RequestKind::Decision, 1.0),
-        ]
-    }
-
-    fn reasoning_bound(&self) -> usize {
-        self.budget.chars().unwrap_or(self.reasoning_chars)
+        self.asking().requests_per_year()
     }
 
     pub(super) fn prompt_section(&self) -> PromptSection {
         PromptSection {
             kind: "a2a",
             template: include_str!("../../prompts/protocol_a2a.md"),
-            facts: vec![
-                ("rounds_phrase", rounds_phrase(self.rounds)),
-                ("reasoning_chars", self.reasoning_bound().to_string()),
-                (
-                    "memory_sentence",
-                    super::memory_sentence(self.board_memory_years, "announcements"),
-                ),
-            ],
+            facts: self.asking().facts(),
         }
     }
 }
@@ -92,12 +84,7 @@ impl Protocol for A2a {
         agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
         year.open_budget(self.spec.budget.chars());
-        let asking = Asking {
-            rounds: self.spec.rounds,
-            reasoning_chars: self.spec.reasoning_bound(),
-            delta: None,
-            memory_years: self.spec.board_memory_years,
-        };
+        let asking = self.spec.asking();
         announce(year, agents, asking, &mut self.memory, |_, _| {}).await
     }
 }

@@ -62,7 +62,7 @@ impl BroadcastSpec {
 
     /// The longest message: the bound, or the whole budget when one applies.
     fn message_bound(&self) -> usize {
-        self.budget.chars().unwrap_or(self.max_message_chars)
+        self.budget.bound(self.max_message_chars)
     }
 
     pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {

@@ -66,6 +66,12 @@ impl TextBudget {
             .or(self.budget_tokens.map(|t| t * CHARS_PER_TOKEN))
             .or(self.matched_tokens.map(|t| t as usize * CHARS_PER_TOKEN))
     }
+
+    /// The longest one text may be: `per_text`, or the whole budget when one applies
+    /// (the budget replaces the per-text bound).
+    pub fn bound(&self, per_text: usize) -> usize {
+        self.chars().unwrap_or(per_text)
+    }
 }
 
 /// The characters an item occupies as others read it: its JSON form.

@@ -4,7 +4,9 @@
 //! sees them.
 
 use super::budget::{cut, published_chars};
-use super::{ask_each, wrong_kind, YearContext};
+use super::{
+    ask_each, check_range, memory_sentence, rounds_phrase, wrong_kind, SpecError, YearContext,
+};
 use crate::agents::{
     Agent, AgentError, Intention, PublishedIntention, Request, RequestKind, Response,
     Sensitivities, SensitivityMedians,
@@ -22,6 +24,39 @@ pub(super) struct Asking {
     pub delta: Option<f64>,
     /// Past years of intentions shown (social memory).
     pub memory_years: u32,
+}
+
+impl Asking {
+    /// Check the switches `a2a` and `rep` share.
+    pub fn validate(
+        rounds: u32,
+        memory_years: u32,
+        reasoning_chars: usize,
+    ) -> Result<(), SpecError> {
+        check_range("rounds", rounds, 1, 20)?;
+        check_range("board_memory_years", memory_years, 0, 200)?;
+        check_range("reasoning_chars", reasoning_chars, 0, 100_000)
+    }
+
+    /// What a year asks: `rounds` intentions, then the decision.
+    pub fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        vec![
+            (RequestKind::Intention, self.rounds as f64),
+            (RequestKind::Decision, 1.0),
+        ]
+    }
+
+    /// The prompt facts `a2a` and `rep` share.
+    pub fn facts(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("rounds_phrase", rounds_phrase(self.rounds)),
+            ("reasoning_chars", self.reasoning_chars.to_string()),
+            (
+                "memory_sentence",
+                memory_sentence(self.memory_years, "announcements"),
+            ),
+        ]
+    }
 }
 
 /// Past years' intentions, for `board_memory_years`.

@@ -117,7 +117,7 @@ impl QuotaSpec {
             0 => String::new(),
             rounds => format!(
                 " first {rounds} round(s) of public messages (every team may write one message of at most {} characters a round, attributed by the harness), then",
-                self.budget.chars().unwrap_or(self.max_message_chars)
+                self.budget.bound(self.max_message_chars)
             ),
         }
     }

@@ -5,10 +5,7 @@
 //! coordinate-wise median of the announced plans; then the final decisions.
 
 use super::intentions::{announce, consensus, sensitivity_medians, Asking, IntentionMemory};
-use super::{
-    check_range, fmt_num, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget,
-    YearContext,
-};
+use super::{fmt_num, PromptSection, Protocol, SpecError, TextBudget, YearContext};
 use crate::agents::{Agent, AgentError, RequestKind};
 use crate::record::Event;
 use async_trait::async_trait;
@@ -48,9 +45,7 @@ impl Default for RepSpec {
 
 impl RepSpec {
     pub(super) fn validate(&self) -> Result<(), SpecError> {
-        check_range("rounds", self.rounds, 1, 20)?;
-        check_range("board_memory_years", self.board_memory_years, 0, 200)?;
-        check_range("reasoning_chars", self.reasoning_chars, 0, 100_000)?;
+        Asking::validate(self.rounds, self.board_memory_years, self.reasoning_chars)?;
         if !(self.delta > 0.0 && self.delta <= 1.0) {
             return Err(SpecError::new(
                 "delta",
@@ -60,15 +55,18 @@ impl RepSpec {
         Ok(())
     }
 
-    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
-        vec![
-            (RequestKind::Intention, self.rounds as f64),
-            (RequestKind::Decision, 1.0),
-        ]
+    /// How the intentions are asked (a budget replaces the reasoning bound).
+    fn asking(&self) -> Asking {
+        Asking {
+            rounds: self.rounds,
+            reasoning_chars: self.budget.bound(self.reasoning_chars),
+            delta: Some(self.delta),
+            memory_years: self.board_memory_years,
+        }
     }
 
-    fn reasoning_bound(&self) -> usize {
-        self.budget.chars().unwrap_or(self.reasoning_chars)
+    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        self.asking().requests_per_year()
     }
 
     pub(super) fn prompt_section(&self) -> PromptSection {
@@ -77,19 +75,13 @@ impl RepSpec {
         } else {
             ""
         };
+        let mut facts = self.asking().facts();
+        facts.push(("delta", fmt_num(self.delta)));
+        facts.push(("consensus_sentence", consensus_sentence.to_string()));
         PromptSection {
             kind: "rep",
             template: include_str!("../../prompts/protocol_rep.md"),
-            facts: vec![
-                ("rounds_phrase", rounds_phrase(self.rounds)),
-                ("reasoning_chars", self.reasoning_bound().to_string()),
-                (
-                    "memory_sentence",
-                    super::memory_sentence(self.board_memory_years, "announcements"),
-                ),
-                ("delta", fmt_num(self.delta)),
-                ("consensus_sentence", consensus_sentence.to_string()),
-            ],
+            facts,
         }
     }
 }
@@ -118,12 +110,7 @@ impl Protocol for Rep {
         year.open_budget(self.spec.budget.chars());
         year.board.sensitivity_medians = None;
         year.board.consensus = None;
-        let asking = Asking {
-            rounds: self.spec.rounds,
-            reasoning_chars: self.spec.reasoning_bound(),
-            delta: Some(self.spec.delta),
-            memory_years: self.spec.board_memory_years,
-        };
+        let asking = self.spec.asking();
         let with_consensus = self.spec.consensus;
         announce(year, agents, asking, &mut self.memory, |year, round| {
             let medians = sensitivity_medians(&year.board.intentions, round);

@@ -71,7 +71,7 @@ impl SanctionsSpec {
     }
 
     fn message_bound(&self) -> usize {
-        self.budget.chars().unwrap_or(self.max_message_chars)
+        self.budget.bound(self.max_message_chars)
     }
 
     pub(super) fn prompt_section(&self) -> PromptSection {

@@ -40,6 +40,20 @@ impl RunFiles {
     pub const SUMMARY: &'static str = "summary.md";
     pub const RUNS_DIR: &'static str = "runs";
     pub const CACHE_DIR: &'static str = "cache";
+
+    /// `name` as a file name: ASCII letters, digits, `-` and `_` kept, anything else
+    /// (a path separator in a cell name, say) replaced by `_`.
+    pub fn safe_stem(name: &str) -> String {
+        name.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
 }
 
 /// Why writing or reading a results file failed.

@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use super::mock_server::read_request;
+use super::mock_server::{read_request, respond, Attempts};
 use crate::llm::mock::request_rng;
 use crate::llm::model::hash64;
 
@@ -122,7 +122,7 @@ impl ChaosControl {
 struct Shared {
     opts: ChaosOptions,
     control: Arc<ChaosControl>,
-    attempts: Mutex<HashMap<u64, u32>>,
+    attempts: Attempts,
     /// Take the proxy down after this many forwarded game calls (0: never).
     down_after: AtomicU64,
 }
@@ -140,7 +140,7 @@ pub async fn serve_chaos(
     let shared = Arc::new(Shared {
         opts,
         control,
-        attempts: Mutex::new(HashMap::new()),
+        attempts: Attempts::default(),
         down_after: AtomicU64::new(down_after),
     });
     let mut tasks = JoinSet::new();
@@ -162,28 +162,6 @@ pub async fn serve_chaos(
     }
     tasks.shutdown().await;
     Ok(())
-}
-
-fn next_attempt(shared: &Shared, hash: u64) -> u32 {
-    let mut map = shared.attempts.lock().unwrap_or_else(|p| p.into_inner());
-    let n = map.entry(hash).or_insert(0);
-    let attempt = *n;
-    *n += 1;
-    attempt
-}
-
-async fn respond(
-    stream: &mut TcpStream,
-    status: &str,
-    headers: &str,
-    body: &str,
-) -> std::io::Result<()> {
-    let out = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
-        body.len()
-    );
-    stream.write_all(out.as_bytes()).await?;
-    stream.shutdown().await
 }
 
 /// Send the request upstream and read the whole response (the upstream closes the
@@ -233,7 +211,7 @@ async fn handle(mut stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<(
 fn draw_fault(shared: &Shared, body: &[u8]) -> Option<ChaosFault> {
     let opts = &shared.opts;
     let hash = hash64(body);
-    let attempt = next_attempt(shared, hash);
+    let attempt = shared.attempts.next(hash);
     if attempt >= opts.max_faults_per_request || opts.faults.is_empty() {
         return None;
     }
@@ -255,7 +233,7 @@ async fn inject(
             respond(
                 stream,
                 "429 Too Many Requests",
-                "retry-after: 1\r\n",
+                &[("retry-after", "1".into())],
                 rate_limited,
             )
             .await
@@ -264,19 +242,19 @@ async fn inject(
             respond(
                 stream,
                 "429 Too Many Requests",
-                "retry-after-ms: 150\r\n",
+                &[("retry-after-ms", "150".into())],
                 rate_limited,
             )
             .await
         }
         ChaosFault::RateLimitBare => {
-            respond(stream, "429 Too Many Requests", "", rate_limited).await
+            respond(stream, "429 Too Many Requests", &[], rate_limited).await
         }
         ChaosFault::Unavailable => {
             respond(
                 stream,
                 "503 Service Unavailable",
-                "",
+                &[],
                 "upstream unavailable",
             )
             .await
@@ -285,7 +263,7 @@ async fn inject(
             respond(
                 stream,
                 "500 Internal Server Error",
-                "",
+                &[],
                 r#"{"error": "backend crashed"}"#,
             )
             .await

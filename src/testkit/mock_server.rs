@@ -156,7 +156,7 @@ impl Default for ServerOptions {
 
 struct Shared {
     opts: ServerOptions,
-    attempts: Mutex<HashMap<u64, u32>>,
+    attempts: Attempts,
 }
 
 /// Serves until `shutdown` completes; open connections are dropped then.
@@ -167,7 +167,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let shared = Arc::new(Shared {
         opts: options,
-        attempts: Mutex::new(HashMap::new()),
+        attempts: Attempts::default(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -250,7 +250,8 @@ pub(crate) async fn read_request(stream: &mut TcpStream) -> std::io::Result<Opti
     }))
 }
 
-async fn respond(
+/// Write a whole response with a JSON content type and close the connection.
+pub(crate) async fn respond(
     stream: &mut TcpStream,
     status: &str,
     headers: &[(&str, String)],
@@ -326,16 +327,21 @@ fn request_seed(body: &Value, seed: u64) -> u64 {
     seed ^ body.get("seed").and_then(Value::as_u64).unwrap_or(0)
 }
 
-/// The attempt number of this body (0 for the first time it is seen).
-fn next_attempt(shared: &Shared, hash: u64) -> u32 {
-    let mut map = match shared.attempts.lock() {
-        Ok(m) => m,
-        Err(p) => p.into_inner(),
-    };
-    let n = map.entry(hash).or_insert(0);
-    let attempt = *n;
-    *n += 1;
-    attempt
+/// How often each request body has been seen: faults hit a request's first attempts
+/// only, so that a retried request eventually gets through (the chaos proxy counts the
+/// same way).
+#[derive(Debug, Default)]
+pub(crate) struct Attempts(Mutex<HashMap<u64, u32>>);
+
+impl Attempts {
+    /// The attempt number of this body (0 for the first time it is seen).
+    pub(crate) fn next(&self, hash: u64) -> u32 {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(hash).or_insert(0);
+        let attempt = *n;
+        *n += 1;
+        attempt
+    }
 }
 
 async fn chat(
@@ -356,7 +362,7 @@ async fn chat(
         serde_json::from_value(parsed.get("messages").cloned().unwrap_or(Value::Null))
             .unwrap_or_default();
     let hash = hash64(body);
-    let attempt = next_attempt(shared, hash);
+    let attempt = shared.attempts.next(hash);
 
     let mut rng = request_rng(opts.seed ^ 0x5EED_FA17, hash.wrapping_add(attempt as u64));
     let jitter_ms = opts.jitter.as_millis() as u64;

@@ -20,8 +20,7 @@ pub fn quickstart() -> PathBuf {
 pub struct Server {
     pub url: String,
     pub stats: Arc<ServerStats>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _thread: Background,
 }
 
 impl Server {
@@ -52,29 +51,11 @@ impl Server {
     pub fn with(mut options: ServerOptions) -> Server {
         let stats = Arc::new(ServerStats::default());
         options.stats = Arc::clone(&stats);
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                serve(listener, options, async {
-                    let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().unwrap();
+        let thread = Background::spawn(move |listener, stop| serve(listener, options, stop));
         Server {
-            url: format!("http://{addr}/v1"),
+            url: thread.url(),
             stats,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _thread: thread,
         }
     }
 
@@ -85,7 +66,53 @@ impl Server {
     }
 }
 
-impl Drop for Server {
+/// A loopback server (127.0.0.1:0) on a thread with a runtime of its own; stopped and
+/// joined when dropped.
+struct Background {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Bind a listener and run `serve(listener, shutdown)` on it.
+    fn spawn<F, Fut>(serve: F) -> Background
+    where
+        F: FnOnce(tokio::net::TcpListener, StopSignal) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = std::io::Result<()>>,
+    {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let stop: StopSignal = Box::pin(async {
+                    let _ = stop_rx.await;
+                });
+                serve(listener, stop).await.unwrap();
+            });
+        });
+        Background {
+            addr: addr_rx.recv().unwrap(),
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+}
+
+/// Resolves when the server is to stop.
+type StopSignal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+impl Drop for Background {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -171,8 +198,7 @@ pub const LLM_ACCOUNTING: [&str; 14] = [
 pub struct Chaos {
     pub url: String,
     pub control: Arc<fishbanks::testkit::chaos::ChaosControl>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _thread: Background,
 }
 
 impl Chaos {
@@ -195,43 +221,23 @@ impl Chaos {
             hang: std::time::Duration::from_millis(1500),
         };
         let control = Arc::new(ChaosControl::default());
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let ctl = Arc::clone(&control);
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                serve_chaos(listener, options, ctl, down_after, async {
-                    let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
-            });
+        let thread = Background::spawn(move |listener, stop| {
+            serve_chaos(listener, options, ctl, down_after, stop)
         });
-        let addr = addr_rx.recv().unwrap();
         Chaos {
-            url: format!("http://{addr}/v1"),
+            url: thread.url(),
             control,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _thread: thread,
         }
     }
 }
 
-impl Drop for Chaos {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// Write `text` to `dir/name`; returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 /// Run the binary on an experiment file; returns its output.
