@@ -18,10 +18,19 @@ mod reference {
     pub const COST: [i64; 3] = [250, 150, 50];
     pub const SCALE: [f64; 2] = [50.0, 30.0];
 
+    /// Meadows' `table`: the segment ending at the first breakpoint (the decimal literals
+    /// 0.1 … 1.0) at or above x, divided by the difference of its breakpoints.
     pub fn table(t: &[f64; 11], x: f64) -> f64 {
-        let x = x.clamp(0.0, 1.0);
-        let i = ((x * 10.0).floor() as usize).min(9);
-        t[i] + (x - i as f64 / 10.0) * (t[i + 1] - t[i]) / 0.1
+        const X: [f64; 11] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+        if x <= 0.0 {
+            return t[0];
+        }
+        for k in 1..11 {
+            if x <= X[k] {
+                return t[k - 1] + (t[k] - t[k - 1]) * (x - X[k - 1]) / (X[k] - X[k - 1]);
+            }
+        }
+        t[10]
     }
 
     #[derive(Clone, Debug)]

@@ -209,24 +209,46 @@ impl GameParams {
     }
 }
 
-/// Piecewise-linear lookup on a table sampled at equal steps over `[0, 1]`, clamped at
-/// both ends (a density above 1 reads the last entry, below 0 the first).
+/// Piecewise-linear lookup on a table sampled at equal steps over `[0, 1]`, with the
+/// arithmetic of Meadows' Fishbanks program (its `table` function), so that every floored
+/// result is bit-identical to it.
 ///
-/// The arithmetic is written as `y_i + (x - x_i) · (y_{i+1} - y_i) / step` with
-/// `x_i = i / (n - 1)` on purpose: the reference fixtures were produced with exactly this
-/// sequence of floating-point operations and plain `floor`s, and a different but
-/// mathematically equal form changes some floored results by one fish.
+/// The breakpoints are `x_k = k / (n - 1)` (for 11 points exactly the decimal literals 0.1,
+/// 0.2, …, 1.0: an integer divided by an integer is correctly rounded). The segment is the
+/// one ending at the first breakpoint at or above `x`, and the slope divides by the
+/// difference of its two breakpoints:
+/// `y_{k-1} + (y_k − y_{k-1}) · (x − x_{k-1}) / (x_k − x_{k-1})`. `x ≤ 0` reads the first
+/// entry and `x > 1` the last.
+///
+/// Why it matters: the mathematically equal form through `x_i = i / 10` and a step of
+/// `1 / 10` gives 7.499999999999998 at density 0.75 where Meadows' program gives 7.5, and
+/// the floor of the regeneration turns that into 224 coast fish instead of 225, after which
+/// the two games differ for good.
 pub fn interpolate(table: &[f64], x: f64) -> f64 {
     match table.len() {
         0 => 0.0,
         1 => table[0],
         n => {
+            if x <= 0.0 {
+                return table[0];
+            }
             let segments = (n - 1) as f64;
-            let x = x.clamp(0.0, 1.0);
-            let i = ((x * segments).floor() as usize).min(n - 2);
-            let x_i = i as f64 / segments;
-            let step = 1.0 / segments;
-            table[i] + (x - x_i) * (table[i + 1] - table[i]) / step
+            let breakpoint = |k: usize| k as f64 / segments;
+            // Beyond the last breakpoint (x > 1, or NaN): the last entry.
+            if x > 1.0 || x.is_nan() {
+                return table[n - 1];
+            }
+            // The first breakpoint at or above x: a guess from `x · segments`, then moved
+            // until it is exactly that breakpoint (the guess can be one off in the last bit).
+            let mut k = ((x * segments).ceil() as usize).clamp(1, n - 1);
+            while k > 1 && x <= breakpoint(k - 1) {
+                k -= 1;
+            }
+            while k < n - 1 && x > breakpoint(k) {
+                k += 1;
+            }
+            let (x0, x1) = (breakpoint(k - 1), breakpoint(k));
+            table[k - 1] + (table[k] - table[k - 1]) * (x - x0) / (x1 - x0)
         }
     }
 }

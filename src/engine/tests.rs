@@ -44,8 +44,7 @@ fn interpolation_is_linear_between_breakpoints_and_clamped_outside() {
     assert_eq!(interpolate(&p.regen_table, 0.6), 11.0);
     assert!((interpolate(&p.regen_table, 0.65) - 10.25).abs() < 1e-9);
     assert!((interpolate(&p.regen_table, 0.25) - 3.0).abs() < 1e-9);
-    // The fixture-compatible arithmetic leaves floating-point dust at the last breakpoint.
-    assert!(interpolate(&p.regen_table, 1.0).abs() < 1e-12);
+    assert_eq!(interpolate(&p.regen_table, 1.0), 0.0);
     // Clamped at both ends.
     assert_eq!(interpolate(&p.regen_table, -0.5), 0.0);
     assert_eq!(
@@ -54,6 +53,53 @@ fn interpolation_is_linear_between_breakpoints_and_clamped_outside() {
     );
     assert_eq!(interpolate(&p.deep.catch_table, 2.0), 25.0);
     assert!((interpolate(&p.coast.catch_table, 0.15) - 4.5).abs() < 1e-9);
+}
+
+#[test]
+fn interpolation_is_bit_identical_to_meadows_table_function() {
+    let p = params();
+    // Through `i / 10` and a step of `1 / 10` this is 7.499999999999998, and the floor of
+    // 30 × it gives 224 coast fish where Meadows' program gives 225.
+    assert_eq!(interpolate(&p.regen_table, 0.75), 7.5);
+    assert_eq!((p.regeneration(Area::Coast, 0.75)).floor(), 225.0);
+    // At a breakpoint the segment below it is used: y_{k-1} + (y_k - y_{k-1}) · 1.
+    for k in 0..=10 {
+        let x = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0][k];
+        assert_eq!(interpolate(&p.regen_table, x), p.regen_table[k], "x = {x}");
+    }
+}
+
+/// Meadows' `table` written as his program scans it: breakpoints `k / (n - 1)`, the first
+/// at or above x, the slope over the difference of the breakpoints.
+fn meadows_table(table: &[f64], x: f64) -> f64 {
+    let n = table.len();
+    if x <= 0.0 {
+        return table[0];
+    }
+    let at = |k: usize| k as f64 / (n - 1) as f64;
+    for k in 1..n {
+        if x <= at(k) {
+            return table[k - 1]
+                + (table[k] - table[k - 1]) * (x - at(k - 1)) / (at(k) - at(k - 1));
+        }
+    }
+    table[n - 1]
+}
+
+proptest::proptest! {
+    /// Any table a TOML file gives (any length, any values), any density: the engine's
+    /// constant-time lookup equals the scan bit for bit.
+    #[test]
+    fn interpolation_of_any_table_equals_the_scan(
+        table in proptest::collection::vec(0.0f64..100.0, 2..30),
+        x in -0.2f64..1.2,
+        grid in 0u32..=1000,
+    ) {
+        proptest::prop_assert_eq!(interpolate(&table, x).to_bits(), meadows_table(&table, x).to_bits());
+        // Densities the game produces: stock / max on a grid.
+        let d = grid as f64 / 1000.0;
+        proptest::prop_assert_eq!(interpolate(&table, d).to_bits(), meadows_table(&table, d).to_bits());
+    }
 }
 
 #[test]
