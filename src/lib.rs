@@ -53,6 +53,7 @@ pub mod experiment;
 pub mod game;
 pub mod llm;
 pub mod protocol;
+pub mod question;
 pub mod record;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -1,8 +1,9 @@
-//! The module boundaries of DESIGN §2, checked on the source: imports point one way
-//! (`experiment → game → protocol → agents / llm → record / engine`; `analysis` reads
-//! only `record` and `engine`), the library never uses `anyhow` or aborts the process
-//! outside the test kit, and every test module is at the end of its file (so the check
-//! below can leave test code out: tests may use the test kit).
+//! The module boundaries of `docs/DESIGN.md` §2, checked on the source: imports point one
+//! way (`experiment → game → protocol → agents / llm → question → record / engine`;
+//! `analysis` reads only `record` and `engine`), no two files depend on each other in a
+//! cycle, the library never uses `anyhow` or aborts the process outside the test kit, and
+//! every test module is at the end of its file (so the checks below can leave test code
+//! out: tests may use the test kit).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -13,16 +14,25 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         ("engine", &[][..]),
         ("record", &["engine"][..]),
-        ("agents", &["engine", "record"][..]),
-        ("llm", &["agents", "engine", "record"][..]),
-        ("protocol", &["agents", "engine", "record"][..]),
-        ("game", &["protocol", "agents", "engine", "record"][..]),
+        ("question", &["engine"][..]),
+        ("agents", &["question", "engine", "record"][..]),
+        ("llm", &["agents", "question", "engine", "record"][..]),
+        ("protocol", &["agents", "question", "engine", "record"][..]),
+        (
+            "game",
+            &["protocol", "agents", "question", "engine", "record"][..],
+        ),
         (
             "experiment",
-            &["game", "protocol", "agents", "llm", "engine", "record"][..],
+            &[
+                "game", "protocol", "agents", "llm", "question", "engine", "record",
+            ][..],
         ),
         ("analysis", &["record", "engine"][..]),
-        ("testkit", &["llm", "agents", "engine", "record"][..]),
+        (
+            "testkit",
+            &["llm", "agents", "question", "engine", "record"][..],
+        ),
     ])
 }
 
@@ -121,6 +131,169 @@ fn imports_point_one_way() {
         back_edges.join("\n")
     );
     assert!(seen_modules.len() >= 8, "scanned {seen_modules:?}");
+}
+
+/// A source file's module path: `src/llm/mock.rs` is `["llm", "mock"]`, `src/llm/mod.rs`
+/// is `["llm"]`, `src/lib.rs` is `[]`.
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The paths a source text names, made absolute from module `here`: `crate::a::b`,
+/// `super::x` and `self::x`, with `{…}` groups expanded one level.
+fn paths_named(text: &str, here: &[String]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for (start, base) in [("crate::", 0usize), ("super::", 1), ("self::", 2)] {
+        let mut rest = text;
+        while let Some(i) = rest.find(start) {
+            let before = rest[..i].chars().last();
+            rest = &rest[i + start.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue; // `x::super::` or a longer name
+            }
+            let mut prefix: Vec<String> = match base {
+                0 => Vec::new(),
+                1 => here[..here.len().saturating_sub(1)].to_vec(),
+                _ => here.to_vec(),
+            };
+            let mut tail = rest;
+            while let Some(t) = tail.strip_prefix("super::") {
+                prefix.pop();
+                tail = t;
+            }
+            // A path goes on while `ident::` follows.
+            loop {
+                if let Some(group) = tail.strip_prefix('{') {
+                    let end = group.find('}').unwrap_or(group.len());
+                    for item in group[..end].split(',') {
+                        let mut p = prefix.clone();
+                        for seg in item.trim().split("::") {
+                            let seg = ident(seg.trim());
+                            if seg.is_empty() {
+                                break;
+                            }
+                            p.push(seg);
+                        }
+                        out.push(p);
+                    }
+                    break;
+                }
+                let name = ident(tail);
+                if name.is_empty() {
+                    out.push(prefix.clone());
+                    break;
+                }
+                prefix.push(name.clone());
+                tail = &tail[name.len()..];
+                match tail.strip_prefix("::") {
+                    Some(t) => tail = t,
+                    None => {
+                        out.push(prefix.clone());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_two_files_depend_on_each_other() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.retain(|f| !f.starts_with(src.join("cli")) && !f.ends_with("main.rs"));
+    let modules: BTreeMap<Vec<String>, PathBuf> = files
+        .iter()
+        .map(|f| (module_path(&src, f), f.clone()))
+        .collect();
+    // Edges between files that are not ancestor and descendant: a file may use what its
+    // parent modules define (`super::`) and what its own children define; every other
+    // dependency between files must point one way.
+    let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
+    for (here, file) in &modules {
+        // Comments name paths too (doc links), but a link is not a dependency.
+        let text: String = production_code(file, &fs::read_to_string(file).unwrap())
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for path in paths_named(&text, here) {
+            let Some(target) = (0..=path.len())
+                .rev()
+                .map(|k| path[..k].to_vec())
+                .find(|p| modules.contains_key(p))
+            else {
+                continue;
+            };
+            let related = target.starts_with(here) || here.starts_with(&target);
+            if !related {
+                edges.entry(here.clone()).or_default().insert(target);
+            }
+        }
+    }
+    // Depth-first search for a cycle.
+    fn visit(
+        node: &Vec<String>,
+        edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
+        state: &mut BTreeMap<Vec<String>, u8>,
+        stack: &mut Vec<Vec<String>>,
+        cycles: &mut Vec<String>,
+    ) {
+        state.insert(node.clone(), 1);
+        stack.push(node.clone());
+        for next in edges.get(node).into_iter().flatten() {
+            match state.get(next).copied().unwrap_or(0) {
+                0 => visit(next, edges, state, stack, cycles),
+                1 => {
+                    let from = stack.iter().position(|n| n == next).unwrap_or(0);
+                    let names: Vec<String> = stack[from..]
+                        .iter()
+                        .chain(std::iter::once(next))
+                        .map(|m| m.join("/"))
+                        .collect();
+                    cycles.push(names.join(" -> "));
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        state.insert(node.clone(), 2);
+    }
+    let mut state = BTreeMap::new();
+    let mut cycles = Vec::new();
+    for node in modules.keys() {
+        if state.get(node).copied().unwrap_or(0) == 0 {
+            visit(node, &edges, &mut state, &mut Vec::new(), &mut cycles);
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "files that depend on each other:\n{}",
+        cycles.join("\n")
+    );
+    let edge_count: usize = edges.values().map(BTreeSet::len).sum();
+    assert!(
+        edge_count > 50,
+        "only {edge_count} edges found: the scan is broken"
+    );
 }
 
 #[test]

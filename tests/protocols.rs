@@ -2,15 +2,16 @@
 //! answers are fixed, so each switch's effect is visible in the record.
 
 use async_trait::async_trait;
-use fishbanks::agents::{
-    Agent, AgentError, Answer, Decision, Intention, Observation, Pledge, ProbeAnswer, Request,
-    Response, Sensitivities, Vote,
-};
+use fishbanks::agents::{Agent, AgentError};
 use fishbanks::engine::GameParams;
 use fishbanks::experiment::Experiment;
 use fishbanks::game::{self, GameRecord};
 use fishbanks::protocol::{BroadcastSpec, LedgerSpec, NoneSpec, ProtocolSpec, QuotaSpec};
 use fishbanks::protocol::{Enforcement, MessageOrder, Reporting};
+use fishbanks::question::{
+    Answer, Decision, Intention, Observation, Pledge, ProbeAnswer, Request, Response,
+    Sensitivities, Vote,
+};
 use fishbanks::record::Event;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -76,18 +77,18 @@ impl Fixed {
 impl Agent for Fixed {
     async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
         let response = match request {
-            Request::Message { .. } => {
+            Request::Message(_) => {
                 self.remember("message", obs);
                 Response::Message {
                     text: self.message.clone(),
                     to: self.to.clone(),
                 }
             }
-            Request::Proposal => {
+            Request::Proposal(_) => {
                 self.remember("propose", obs);
                 Response::Proposal(self.tac)
             }
-            Request::Vote { .. } => {
+            Request::Vote(_) => {
                 self.remember("vote", obs);
                 let accept = self.accept && obs.public.year <= self.accept_until;
                 Response::Vote(Vote {
@@ -95,31 +96,31 @@ impl Agent for Fixed {
                     reason: "fixed".into(),
                 })
             }
-            Request::Pledge => {
+            Request::Pledge(_) => {
                 self.remember("pledge", obs);
                 Response::Pledge(self.pledge)
             }
-            Request::Decision => {
+            Request::Decision(_) => {
                 self.remember("decide", obs);
                 Response::Decision((self.decision)(obs))
             }
-            Request::Report { actual } => {
+            Request::Report(q) => {
                 self.remember("report", obs);
-                Response::Report((*actual as f64 * self.report_factor) as i64)
+                Response::Report((q.actual as f64 * self.report_factor) as i64)
             }
-            Request::Intention { sensitivities, .. } => {
+            Request::Intention(q) => {
                 self.remember("intention", obs);
                 Response::Intention(Intention {
                     plan: (self.decision)(obs),
                     reasoning: self.reasoning.clone(),
-                    sensitivities: sensitivities.map(|_| self.sensitivities),
+                    sensitivities: q.sensitivities.map(|_| self.sensitivities),
                 })
             }
-            Request::Sanction { .. } => {
+            Request::Sanction(_) => {
                 self.remember("sanction", obs);
                 Response::Sanction(self.fines.clone())
             }
-            Request::Probe => {
+            Request::Probe(_) => {
                 self.remember("probe", obs);
                 Response::Probe(ProbeAnswer {
                     tac: self.tac,
@@ -725,7 +726,7 @@ struct Abstaining {
 impl Agent for Abstaining {
     async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
         let mut answer = self.inner.answer(obs, request).await?;
-        if self.abstain && matches!(request, Request::Proposal | Request::Vote { .. }) {
+        if self.abstain && matches!(request, Request::Proposal(_) | Request::Vote(_)) {
             // The placeholder a fallback carries: it must never move the game.
             answer.response = match answer.response {
                 Response::Proposal(_) => Response::Proposal(0),

@@ -1,27 +1,18 @@
-//! Agents: the [`Agent`] trait every player implements, the observation each request
-//! carries, and the scripted strategies.
+//! Agents: the [`Agent`] trait every player implements, and the scripted strategies.
 //!
-//! An agent never touches engine state. The protocol asks it a typed [`Request`] with an
-//! [`Observation`] of what that team may know, and it answers with a [`Response`] of the
-//! same kind. Answers are applied in agent order after all agents of a phase have
+//! An agent never touches engine state. The protocol asks it a typed [`Request`] (a
+//! question, see [`crate::question`]) with an [`Observation`] of what that team may
+//! know, and it answers with a [`Response`] of the same kind. Answers are applied in agent order after all agents of a phase have
 //! answered, so concurrency cannot change results.
 
-mod observation;
-mod request;
 pub mod scripted;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Decision;
+pub use crate::question::{Answer, Observation, Request, RequestKind, Response};
 pub use crate::record::AgentEvent;
-pub use observation::{
-    intention_id, message_id, Board, LedgerEntry, Message, Observation, OwnView, PublicView,
-    PublishedIntention, QuotaBoard, QuotaViolation, SanctionRecord, SensitivityMedians,
-};
-pub use request::{
-    Answer, Intention, Pledge, ProbeAnswer, Request, RequestKind, Response, Sensitivities, Vote,
-};
 pub use scripted::{ScriptedAgent, Strategy};
 
 /// Why an agent could not answer. Scripted agents never fail; an LLM agent fails when its

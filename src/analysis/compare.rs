@@ -8,7 +8,7 @@
 //! adjusted across all its contrasts; every other outcome is exploratory.
 
 use super::load::{CellInfo, Loaded, RunExtras};
-use super::stats::{self, KmStep, Test};
+use super::stats::{self, seed_of, KmStep, Test};
 use crate::engine::Area;
 use crate::record::{RunRow, RunStatus};
 use serde::Serialize;
@@ -339,19 +339,6 @@ impl Comparison {
             .find(|c| c.cell == cell && c.measure == measure)
     }
 }
-
-/// Seed of a bootstrap: a stable hash of what it is about, so reports are reproducible.
-fn seed_of(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for part in parts {
-        for b in part.bytes().chain([0]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    }
-    h
-}
-
 /// Number of bootstrap resamples.
 pub const RESAMPLES: usize = 2000;
 

@@ -477,6 +477,17 @@ pub fn fisher_exact(a: u64, b: u64, c: u64, d: u64) -> f64 {
     p.min(1.0)
 }
 
+/// A seed from a list of names (FNV-1a over their bytes, each followed by a 0): bootstrap
+/// and permutation seeds that depend only on what is being estimated, never on the order
+/// of the work.
+pub fn seed_of(parts: &[&str]) -> u64 {
+    parts.iter().fold(0xcbf29ce484222325u64, |h, p| {
+        p.bytes()
+            .chain([0])
+            .fold(h, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,7 @@ pub async fn doctor(
             continue;
         };
         let section = builder.protocol_section(run)?;
-        let spec = llm::AgentSpec {
+        let spec = llm::NewAgent {
             run_id: &run.label.run_id,
             replicate_seed: run.label.seed,
             agent_index: index,

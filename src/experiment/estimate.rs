@@ -45,7 +45,7 @@ pub fn estimate(
                 let Seat::Llm { provider, persona } = seat else {
                     continue;
                 };
-                let spec = llm::AgentSpec {
+                let spec = llm::NewAgent {
                     run_id: &first.label.run_id,
                     replicate_seed: first.label.seed,
                     agent_index: i,

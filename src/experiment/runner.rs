@@ -213,7 +213,7 @@ impl AgentBuilder {
                 .with_leader(*leader),
             )),
             (Seat::Llm { provider, persona }, Some(factory)) => factory
-                .agent(&llm::AgentSpec {
+                .agent(&llm::NewAgent {
                     run_id: &spec.label.run_id,
                     replicate_seed: spec.label.seed,
                     agent_index: i,

@@ -10,12 +10,12 @@ mod rows;
 pub use observe::observe;
 pub use rows::finished_run;
 
-use crate::agents::{
-    Agent, AgentError, AgentStats, Board, Observation, Pledge, ProbeAnswer, Request, RequestKind,
-    Response,
-};
+use crate::agents::{Agent, AgentError, AgentStats};
 use crate::engine::{self, Decision, GameParams, State, YearOutcome};
 use crate::protocol::{ask_all, wrong_kind, Protocol, YearContext};
+use crate::question::{
+    Board, Observation, Pledge, ProbeAnswer, ProbeQuestion, Request, RequestKind, Response,
+};
 use crate::record::{Event, RunStatus};
 
 /// Per-team extras of a year that the engine does not know (for `agents.csv`).
@@ -214,7 +214,7 @@ async fn play_year(
         .enumerate()
         .map(|(t, o)| crate::agents::scripted::plan_of(o, t))
         .collect();
-    let answers = ask_all(agents, &observations, &Request::Decision).await;
+    let answers = ask_all(agents, &observations, &Request::decision()).await;
     drain_agent_events(ctx, agents);
     let mut decisions: Vec<Decision> = Vec::with_capacity(agents.len());
     let mut fallbacks = Vec::with_capacity(agents.len());
@@ -287,7 +287,7 @@ async fn ask_probe(
     observations: &[Observation],
 ) -> Result<Vec<Option<(ProbeAnswer, bool)>>, AgentError> {
     ctx.phase("probe");
-    let answers = ask_all(agents, observations, &Request::Probe).await;
+    let answers = ask_all(agents, observations, &Request::Probe(ProbeQuestion)).await;
     drain_agent_events(ctx, agents);
     let mut out = Vec::with_capacity(observations.len());
     for (team, (answer, obs)) in answers?.into_iter().zip(observations).enumerate() {

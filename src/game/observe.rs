@@ -1,7 +1,7 @@
 //! What each team sees of the world before a year (or, for report requests, after it).
 
-use crate::agents::{Board, Observation, OwnView, PublicView};
 use crate::engine::{initial_deployment, Area, Decision, GameParams, State, YearOutcome};
+use crate::question::{Board, Observation, OwnView, PublicView};
 
 /// Team `t`'s view of `state` before `year` (or, for report requests, after it). `last`
 /// is the outcome of the year before (`None` before year 1, when the year-0 deployment

@@ -1,7 +1,7 @@
 //! From a finished game to the rows the recorder writes.
 
 use super::GameRecord;
-use crate::agents::{intention_id, message_id};
+use crate::question::{intention_id, message_id};
 use crate::record::{
     escape_text, gini, AgentRow, Event, FinishedRun, MessageRow, RunLabel, RunRow, YearRow,
 };

@@ -20,20 +20,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::config::{Fallback, Prices};
+use super::config::Prices;
 use super::model::Fault;
 use super::model::{
     hash64, AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse,
     SamplingParams,
 };
-use super::parse::{parse_answer, Limits};
-use super::prompt::{render_observation, render_request, MemoryEntry};
-use super::schema::answer_schema;
 use super::LlmError;
-use crate::agents::{
-    Agent, AgentError, AgentEvent, AgentStats, Answer, Decision, Intention, Observation, Pledge,
-    ProbeAnswer, Request, RequestKind, Response, Vote,
-};
+use crate::agents::{Agent, AgentError, AgentEvent, AgentStats};
+use crate::question::{Answer, Fallback, Limits, MemoryEntry, Observation, Request, RequestKind};
 
 /// Everything an [`LlmAgent`] is built from (see `AgentFactory::agent`).
 pub struct LlmAgentParts {
@@ -68,12 +63,10 @@ pub struct LlmAgent {
 /// Longest answer text kept in an event.
 const EVENT_TEXT_CHARS: usize = 400;
 
-/// The round a request belongs to (messages; 0 otherwise), for the cache key and events.
+/// The round a request belongs to (messages and intentions; 0 otherwise), for the cache
+/// key and events.
 fn round_of(request: &Request) -> u32 {
-    match request {
-        Request::Message { round, .. } | Request::Intention { round, .. } => *round,
-        _ => 0,
-    }
+    request.question().round()
 }
 
 impl LlmAgent {
@@ -124,8 +117,8 @@ impl LlmAgent {
         let user = format!(
             "{}\n{}\n{}",
             self.p.preamble,
-            render_observation(obs, &memory),
-            render_request(request, obs, self.p.limits)
+            obs.render(&memory),
+            request.render(obs, self.p.limits)
         );
         vec![
             ChatMessage::system(self.p.system.clone()),
@@ -229,7 +222,7 @@ impl LlmAgent {
         let mut messages = self.prompt(request, obs);
         let schema = self.p.send_schema.then(|| AnswerSchema {
             name: kind.as_str().to_string(),
-            schema: answer_schema(request, obs, self.p.limits),
+            schema: request.question().schema(obs, self.p.limits),
         });
         self.stats.llm_answers += 1;
         let mut reason = String::new();
@@ -264,7 +257,7 @@ impl LlmAgent {
                 }
             };
             self.record_call(&ctx, &response);
-            match parse_answer(request, &response.text, obs, self.p.limits) {
+            match request.parse(&response.text, obs, self.p.limits) {
                 Ok(answer) => {
                     if repair == 0 {
                         self.stats.llm_valid_first_try += 1;
@@ -318,29 +311,7 @@ impl LlmAgent {
             fallback: fb.as_str().to_string(),
             reason,
         });
-        let hold = fb == Fallback::Hold;
-        let previous = obs.own.last_decision;
-        let response = match request {
-            Request::Message { .. } => Response::broadcast(String::new()),
-            Request::Proposal => Response::Proposal(0),
-            Request::Vote { .. } => Response::Vote(Vote {
-                accept: false,
-                reason: "abstained: no valid answer".into(),
-            }),
-            Request::Pledge if hold => Response::Pledge(Pledge::default()),
-            Request::Pledge => Response::Pledge(previous),
-            Request::Decision if hold => Response::Decision(Decision::default()),
-            Request::Decision => Response::Decision(previous),
-            Request::Report { actual } => Response::Report(*actual),
-            // Flagged as a fallback, an intention is not published and no one is fined.
-            Request::Intention { .. } => Response::Intention(Intention {
-                plan: previous,
-                reasoning: String::new(),
-                sensitivities: None,
-            }),
-            Request::Sanction { .. } => Response::Sanction(Vec::new()),
-            Request::Probe => Response::Probe(ProbeAnswer { tac: 0, set_by: 0 }),
-        };
+        let response = request.question().fallback(obs, fb);
         Ok(Answer {
             response,
             fallback: true,
@@ -371,6 +342,7 @@ mod tests {
     use crate::llm::mock::Policy;
     use crate::llm::testutil::{decide, facts, mock_providers, obs, section, spec, Scripted};
     use crate::llm::CacheMode;
+    use crate::question::{Decision, Response};
 
     fn scripted_agent(answers: Vec<&'static str>, fallback: Fallback) -> (LlmAgent, Arc<Scripted>) {
         let model = Scripted::new(answers);
@@ -437,7 +409,7 @@ mod tests {
     async fn fallbacks_apply_after_max_repairs_and_are_counted() {
         let (mut a, _) = scripted_agent(vec!["no idea"], Fallback::Previous);
         let o = obs();
-        let answer = a.answer(&o, &Request::Decision).await.unwrap();
+        let answer = a.answer(&o, &Request::decision()).await.unwrap();
         assert_eq!(answer.response, Response::Decision(o.own.last_decision));
         assert!(answer.fallback, "a fallback says so");
         let s = a.stats();
@@ -473,7 +445,7 @@ mod tests {
         .unwrap();
         let none = section("none");
         let seeds = |replicate: u64| {
-            let spec = crate::llm::factory::AgentSpec {
+            let spec = crate::llm::factory::NewAgent {
                 replicate_seed: replicate,
                 ..spec("r", 0, &none)
             };

@@ -406,29 +406,7 @@ pub struct PromptOverrides {
     pub protocols: BTreeMap<String, String>,
 }
 
-/// What an LLM agent does when its answer is still invalid after `max_repairs` re-asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Fallback {
-    /// Repeat last year's decision (counted).
-    #[default]
-    Previous,
-    /// Order nothing and keep every ship in the harbor (counted).
-    Hold,
-    /// Fail the run, with the reason in `runs.csv`.
-    FailRun,
-}
-
-impl Fallback {
-    /// As written in the experiment file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fallback::Previous => "previous",
-            Fallback::Hold => "hold",
-            Fallback::FailRun => "fail-run",
-        }
-    }
-}
+pub use crate::question::Fallback;
 
 /// The `[llm]` table: settings shared by every LLM agent of the experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

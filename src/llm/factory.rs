@@ -19,16 +19,14 @@ use super::limits::Limited;
 use super::mock::MockModel;
 use super::model::{estimate_tokens, ChatModel, SamplingParams};
 use super::openai::OpenAiModel;
-use super::parse::Limits;
 use super::prompt::{GameFacts, Templates, GREEDY_PERSONA};
 use super::LlmError;
-use crate::agents::{
-    Agent, Board, Decision, Observation, OwnView, PublicView, Request, RequestKind,
-};
+use crate::agents::Agent;
+use crate::question::{Limits, Message, Observation, Request, RequestKind};
 
 /// Which agent to build.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AgentSpec<'a> {
+pub struct NewAgent<'a> {
     pub run_id: &'a str,
     /// The replicate's seed: mixed into every call's seed.
     pub replicate_seed: u64,
@@ -183,7 +181,7 @@ impl AgentFactory {
     /// decision in the middle of the game), for `fishbanks doctor`.
     pub async fn doctor(
         &self,
-        spec: &AgentSpec<'_>,
+        spec: &NewAgent<'_>,
     ) -> Result<super::doctor::ProviderCheck, LlmError> {
         let installed = self
             .providers
@@ -198,17 +196,16 @@ impl AgentFactory {
         let limits = Limits {
             max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
         };
+        let decision = Request::decision();
         let schema = super::model::AnswerSchema {
             name: "decision".into(),
-            schema: super::schema::answer_schema(&Request::Decision, &obs, limits),
+            schema: decision.question().schema(&obs, limits),
         };
-        let validate = |text: &str| {
-            super::parse::parse_answer(&Request::Decision, text, &obs, limits).map(|_| ())
-        };
+        let validate = |text: &str| decision.parse(text, &obs, limits).map(|_| ());
         super::doctor::check_provider(
             spec.provider,
             &installed.provider,
-            agent.prompt(&Request::Decision, &obs),
+            agent.prompt(&decision, &obs),
             schema,
             &validate,
         )
@@ -269,12 +266,12 @@ impl AgentFactory {
     }
 
     /// Builds the agent of one seat of one run.
-    pub fn agent(&self, spec: &AgentSpec<'_>) -> Result<Box<dyn Agent>, LlmError> {
+    pub fn agent(&self, spec: &NewAgent<'_>) -> Result<Box<dyn Agent>, LlmError> {
         Ok(Box::new(self.llm_agent(spec)?))
     }
 
     /// As [`AgentFactory::agent`], with the concrete type (tests and estimation).
-    pub fn llm_agent(&self, spec: &AgentSpec<'_>) -> Result<LlmAgent, LlmError> {
+    pub fn llm_agent(&self, spec: &NewAgent<'_>) -> Result<LlmAgent, LlmError> {
         let installed = self
             .providers
             .get(spec.provider)
@@ -315,14 +312,14 @@ impl AgentFactory {
     /// included (they are rare and unknowable in advance).
     pub fn estimate(
         &self,
-        spec: &AgentSpec<'_>,
+        spec: &NewAgent<'_>,
         runs: u64,
         years: u32,
         requests_per_year: &[(RequestKind, f64)],
         message_chars: usize,
     ) -> Result<Estimate, LlmError> {
         let mut agent = self.llm_agent(spec)?;
-        let mut other = self.llm_agent(&AgentSpec {
+        let mut other = self.llm_agent(&NewAgent {
             agent_index: spec.agent_index + 1,
             ..spec.clone()
         })?;
@@ -339,7 +336,7 @@ impl AgentFactory {
         let board = |mut o: Observation| {
             if message_chars > 0 {
                 o.board.messages = (1..teams)
-                    .map(|t| crate::agents::Message {
+                    .map(|t| Message {
                         year: o.public.year,
                         to: Vec::new(),
                         from: t,
@@ -361,7 +358,7 @@ impl AgentFactory {
         let prices = installed.map(|p| p.provider.prices).unwrap_or_default();
         let mut total = Estimate::default();
         for &(kind, per_year) in requests_per_year {
-            let request = sample_request(kind, message_chars);
+            let request = kind.sample(message_chars);
             let text = |m: Vec<super::ChatMessage>| -> String {
                 m.into_iter()
                     .map(|m| m.content)
@@ -392,66 +389,9 @@ impl AgentFactory {
     }
 }
 
-/// A request of `kind` as a protocol would ask it (prompt-size estimation).
-fn sample_request(kind: RequestKind, message_chars: usize) -> Request {
-    match kind {
-        RequestKind::Message => Request::Message {
-            round: 0,
-            max_chars: message_chars.max(1),
-            directed: false,
-        },
-        RequestKind::Proposal => Request::Proposal,
-        RequestKind::Vote => Request::Vote { tac: 880 },
-        RequestKind::Pledge => Request::Pledge,
-        RequestKind::Decision => Request::Decision,
-        RequestKind::Report => Request::Report { actual: 100 },
-        RequestKind::Intention => Request::Intention {
-            round: 1,
-            reasoning_chars: message_chars.max(1),
-            sensitivities: Some(0.1),
-        },
-        RequestKind::Sanction => Request::Sanction {
-            cost: 50,
-            fine: 200,
-            max_targets: 5,
-        },
-        RequestKind::Probe => Request::Probe,
-    }
-}
-
 /// A plausible observation for `year` (used to measure prompt sizes).
 pub fn sample_observation(game: &GameFacts, year: u32) -> Observation {
-    let p = &game.params;
-    let ships = p.initial_ships;
-    Observation {
-        own: OwnView {
-            team: 0,
-            ships,
-            bank: p.initial_bank,
-            assets: p.initial_bank + ships as i64 * p.initial_ship_value,
-            last_catch: [100, 15],
-            last_decision: Decision {
-                order: 2,
-                deep: ships as i64 - 1,
-                coast: 1,
-            },
-            order_limit: p.order_limit(ships),
-        },
-        public: PublicView {
-            year,
-            years_total: game.years,
-            years_left: game.years.saturating_sub(year) + 1,
-            teams: game.teams,
-            fleet: [game.teams as u32 * (ships - 1), game.teams as u32, 0],
-            catch_per_ship: Some([24.5, 14.5]),
-            density: Some([0.83, 0.8]),
-            ship_value: p.initial_ship_value,
-            fish_price: p.fish_price,
-            ship_price: p.ship_price,
-            costs: [p.deep.cost, p.coast.cost, p.harbor_cost],
-        },
-        board: Board::default(),
-    }
+    Observation::sample(&game.params, game.teams, game.years, year)
 }
 
 /// Stands in for an `openai` provider in replay mode: any miss is already an error in

@@ -18,10 +18,13 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use super::model::{hash64, ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
-use super::prompt::{DATA_CLOSE, DATA_OPEN, REQUEST_MARKER};
 use super::LlmError;
-use crate::agents::RequestKind;
 use crate::engine::{Area, GameParams};
+use crate::question::observation::label;
+use crate::question::{
+    intention, message, pledge, proposal, report, sanction, RequestKind, DATA_CLOSE, DATA_OPEN,
+    REQUEST_MARKER,
+};
 
 /// Policies the mock can play.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -114,7 +117,7 @@ pub struct PromptFacts {
 
 /// The team number of a `"team N"` value.
 fn team_number(v: &serde_json::Value) -> Option<i64> {
-    v.as_str()?.strip_prefix("team ")?.trim().parse().ok()
+    crate::question::team_number(v.as_str()?)
 }
 
 /// What the mock reads from one quoted line under the block titled `title`.
@@ -129,7 +132,7 @@ fn read_data_line(f: &mut PromptFacts, title: &str, line: &str) {
             f.announced.push((team, ships));
         }
     };
-    if title.starts_with("# Messages") {
+    if title.starts_with(message::TITLE_PREFIX) {
         let plan = item["text"]
             .as_str()
             .and_then(crate::agents::scripted::plan_in_message);
@@ -138,9 +141,11 @@ fn read_data_line(f: &mut PromptFacts, title: &str, line: &str) {
             team_number(&item["from"]),
             plan.map(|p| p.deep + p.coast),
         );
-    } else if title.starts_with("# Pledges") || title.starts_with("# Intentions") {
+    } else if title.starts_with(pledge::PLEDGES_TITLE) || title.starts_with(intention::TITLE_PREFIX)
+    {
         announce(f, team_number(&item["team"]), at_sea(&item));
-    } else if title.starts_with("# What each team did") && item["over_share"] == json!(true) {
+    } else if title.starts_with(sanction::ACTIONS_TITLE_PREFIX) && item["over_share"] == json!(true)
+    {
         f.over_share.extend(team_number(&item["team"]));
     }
 }
@@ -180,8 +185,7 @@ pub fn read_prompt(messages: &[ChatMessage]) -> PromptFacts {
             read_data_line(&mut f, title, line);
         } else if line.starts_with('{') && line.contains("\"properties\"") {
             f.schema = serde_json::from_str(line).ok();
-        } else if let Some(rest) = line.strip_prefix("Consensus (median of the announced plans): ")
-        {
+        } else if let Some(rest) = line.strip_prefix(intention::CONSENSUS_LABEL) {
             let n: Vec<i64> = rest
                 .split(", ")
                 .filter_map(|part| part.rsplit(' ').next()?.parse().ok())
@@ -191,27 +195,27 @@ pub fn read_prompt(messages: &[ChatMessage]) -> PromptFacts {
             }
         } else if let Some(k) = line.strip_prefix(REQUEST_MARKER) {
             f.kind = RequestKind::parse(k.trim());
-        } else if let Some(n) = number_after(line, "Your team:") {
+        } else if let Some(n) = number_after(line, label::YOUR_TEAM) {
             f.team = n;
-        } else if let Some(n) = number_after(line, "Teams:") {
+        } else if let Some(n) = number_after(line, label::TEAMS) {
             f.teams = n;
-        } else if let Some(n) = number_after(line, "Your ships:") {
+        } else if let Some(n) = number_after(line, label::YOUR_SHIPS) {
             f.ships = n;
-        } else if let Some(n) = number_after(line, "Most ships you may order this year:") {
+        } else if let Some(n) = number_after(line, label::ORDER_LIMIT) {
             f.order_limit = n;
-        } else if let Some(n) = number_after(line, "Your quota:") {
+        } else if let Some(n) = number_after(line, label::YOUR_QUOTA) {
             f.quota = Some(n);
-        } else if let Some(n) = number_after(line, "Median put to the vote:") {
+        } else if let Some(n) = number_after(line, proposal::MEDIAN_LABEL) {
             f.median = Some(n);
-        } else if let Some(rest) = line.strip_prefix("Density: deep ") {
-            let mut parts = rest.split(", coast ");
+        } else if let Some(rest) = line.strip_prefix(label::DENSITY) {
+            let mut parts = rest.split(label::DENSITY_COAST);
             let a = parts.next().and_then(|s| s.trim().parse().ok());
             let b = parts.next().and_then(|s| s.trim().parse().ok());
             if let (Some(a), Some(b)) = (a, b) {
                 f.density = Some([a, b]);
             }
-        } else if let Some(i) = line.find("your actual catch was ") {
-            f.actual_catch = number_after(&line[i..], "your actual catch was ");
+        } else if let Some(i) = line.find(report::ACTUAL_LABEL) {
+            f.actual_catch = number_after(&line[i..], report::ACTUAL_LABEL);
         }
     }
     f
@@ -600,7 +604,9 @@ mod tests {
             let mut a = f.llm_agent(&spec("run", 1, &quota)).unwrap();
             let d = decide(&mut a, &o).await.unwrap();
             assert!(d.order <= 2 && d.deep + d.coast <= 4, "{policy:?}: {d:?}");
-            a.answer(&o, &Request::Proposal).await.unwrap();
+            a.answer(&o, &Request::Proposal(crate::question::ProposalQuestion))
+                .await
+                .unwrap();
             assert_eq!(a.stats().llm_repairs, 0, "{policy:?}");
         }
         let greedy = factory(&mock_providers(Policy::Greedy, 0.0));
@@ -668,14 +674,14 @@ mod tests {
             0.0,
             &a.prompt(request, o),
         );
-        serde_json::Value::Object(crate::llm::parse::extract_json(&text).unwrap())
+        serde_json::Value::Object(crate::question::json::extract_json(&text).unwrap())
     }
 
     #[test]
     fn the_conditional_policy_reads_what_the_protocol_publishes() {
-        use crate::agents::{Intention, LedgerEntry, PublishedIntention};
+        use crate::question::{Intention, LedgerEntry, PublishedIntention};
         let mut o = obs();
-        let greedy = answer_of(Policy::Conditional, &Request::Decision, &o);
+        let greedy = answer_of(Policy::Conditional, &Request::decision(), &o);
         assert_eq!(greedy["deep"], 4, "nothing announced: it fishes greedily");
         let announce = |deep: i64| {
             (1..6)
@@ -696,13 +702,13 @@ mod tests {
                 .collect()
         };
         o.board.intentions = announce(3);
-        let held = answer_of(Policy::Conditional, &Request::Decision, &o);
+        let held = answer_of(Policy::Conditional, &Request::decision(), &o);
         assert!(
             held["deep"].as_i64().unwrap() < 4,
             "restraint announced: {held}"
         );
         o.board.intentions = announce(12);
-        let more = answer_of(Policy::Conditional, &Request::Decision, &o);
+        let more = answer_of(Policy::Conditional, &Request::decision(), &o);
         assert_eq!(more["deep"], 4, "the others announce more: {more}");
         o.board.intentions.clear();
         o.board.consensus = Some(Decision {
@@ -710,15 +716,15 @@ mod tests {
             deep: 3,
             coast: 2,
         });
-        let consensus = answer_of(Policy::Conditional, &Request::Decision, &o);
+        let consensus = answer_of(Policy::Conditional, &Request::decision(), &o);
         assert!(consensus["deep"].as_i64().unwrap() < 4, "{consensus}");
 
         // It states sensitivities when asked, and fines whoever fished over its share.
-        let rep = Request::Intention {
+        let rep = Request::Intention(crate::question::IntentionQuestion {
             round: 1,
             reasoning_chars: 100,
             sensitivities: Some(0.1),
-        };
+        });
         let i = answer_of(Policy::Conditional, &rep, &o);
         assert_eq!(i["deep_down_deep"], -1);
         assert!(i["reasoning"].as_str().unwrap().chars().count() <= 100);
@@ -734,11 +740,11 @@ mod tests {
                 violation: team == 2 || team == 0,
             })
             .collect();
-        let sanction = Request::Sanction {
+        let sanction = Request::Sanction(crate::question::SanctionQuestion {
             cost: 10,
             fine: 30,
             max_targets: 5,
-        };
+        });
         assert_eq!(
             answer_of(Policy::Conditional, &sanction, &o)["fine"],
             json!([3])
@@ -760,7 +766,7 @@ mod tests {
             &messages,
         );
         assert!(
-            crate::llm::parse::extract_json(&text).is_err(),
+            crate::question::json::extract_json(&text).is_err(),
             "not JSON: {text}"
         );
     }

@@ -8,8 +8,8 @@
 //!   `CachedModel(Limited(OpenAiModel | MockModel))`, so limits, cache and budget hold
 //!   across concurrent runs; `estimate` for `--dry-run`.
 //! - `agent`: `LlmAgent` (prompt, ask, validate, repair, fallback, stats, events).
-//! - `prompt` (templates under `prompts/`), `parse` (lenient extraction, strict
-//!   validation).
+//! - `prompt` (templates under `prompts/`); the questions themselves (their text, schema,
+//!   validation and fallback) are [`crate::question`]'s.
 //! - [`model`] (`ChatModel`), `openai` (HTTP transport and retries), [`mock`] (the
 //!   in-process mock), `cache` (record/replay), `limits`, `budget`.
 //! - [`config`]: `[providers.NAME]` as written and resolved into a [`Provider`], `[llm]`,
@@ -30,9 +30,7 @@ pub(crate) mod limits;
 pub mod mock;
 pub mod model;
 pub(crate) mod openai;
-pub(crate) mod parse;
 pub(crate) mod prompt;
-pub(crate) mod schema;
 pub mod transcript;
 
 pub use cache::CacheMode;
@@ -42,7 +40,7 @@ pub use config::{
 };
 pub use error::LlmError;
 pub use factory::Estimate;
-pub(crate) use factory::{AgentFactory, AgentSpec};
+pub(crate) use factory::{AgentFactory, NewAgent};
 pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
 pub(crate) use prompt::GameFacts;
 #[cfg(test)]

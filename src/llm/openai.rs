@@ -613,7 +613,7 @@ mod tests {
         let none = section("none");
         f.llm_agent(&spec("r", 0, &none))
             .unwrap()
-            .prompt(&Request::Decision, o)
+            .prompt(&Request::decision(), o)
     }
 
     fn request(o: &crate::agents::Observation) -> ChatRequest {

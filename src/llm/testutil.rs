@@ -8,13 +8,14 @@ use async_trait::async_trait;
 
 use super::cache::CacheMode;
 use super::config::{BudgetConfig, LlmSettings, Provider, ProviderConfig, ProviderKind};
-use super::factory::{sample_observation, AgentFactory, AgentSpec};
+use super::factory::{sample_observation, AgentFactory, NewAgent};
 use super::mock::Policy;
 use super::model::{ChatModel, ChatRequest, ChatResponse, Usage};
 use super::prompt::{GameFacts, Templates};
 use super::LlmError;
-use crate::agents::{Agent, AgentError, Decision, Observation, Request, Response};
+use crate::agents::{Agent, AgentError};
 use crate::engine::GameParams;
+use crate::question::{Decision, Observation, Request, Response};
 
 pub fn facts() -> GameFacts {
     GameFacts {
@@ -69,8 +70,8 @@ pub fn factory(providers: &BTreeMap<String, Provider>) -> AgentFactory {
     .unwrap()
 }
 
-pub fn spec<'a>(run: &'a str, i: usize, section: &'a str) -> AgentSpec<'a> {
-    AgentSpec {
+pub fn spec<'a>(run: &'a str, i: usize, section: &'a str) -> NewAgent<'a> {
+    NewAgent {
         run_id: run,
         replicate_seed: 1,
         agent_index: i,
@@ -82,7 +83,7 @@ pub fn spec<'a>(run: &'a str, i: usize, section: &'a str) -> AgentSpec<'a> {
 
 /// Ask an agent for a decision.
 pub async fn decide(agent: &mut dyn Agent, obs: &Observation) -> Result<Decision, AgentError> {
-    match agent.answer(obs, &Request::Decision).await?.response {
+    match agent.answer(obs, &Request::decision()).await?.response {
         Response::Decision(d) => Ok(d),
         other => panic!("a decision request answered with {other:?}"),
     }

@@ -7,11 +7,12 @@ use super::budget::{cut, published_chars};
 use super::{
     ask_each, check_range, memory_sentence, rounds_phrase, wrong_kind, SpecError, YearContext,
 };
-use crate::agents::{
-    Agent, AgentError, Intention, PublishedIntention, Request, RequestKind, Response,
+use crate::agents::{Agent, AgentError};
+use crate::engine::Decision;
+use crate::question::{
+    Intention, IntentionQuestion, PublishedIntention, Request, RequestKind, Response,
     Sensitivities, SensitivityMedians,
 };
-use crate::engine::Decision;
 use crate::record::Event;
 
 /// How intentions are asked.
@@ -100,10 +101,12 @@ pub(super) async fn announce(
         year.phase(format!("intention round {round}"));
         let observations = year.observations();
         let requests: Vec<Request> = (0..year.teams())
-            .map(|t| Request::Intention {
-                round,
-                reasoning_chars: room(year, t, round, asking),
-                sensitivities: asking.delta,
+            .map(|t| {
+                Request::Intention(IntentionQuestion {
+                    round,
+                    reasoning_chars: room(year, t, round, asking),
+                    sensitivities: asking.delta,
+                })
             })
             .collect();
         let answers = ask_each(agents, &observations, &requests).await?;
@@ -114,16 +117,13 @@ pub(super) async fn announce(
                 Response::Intention(i) => i,
                 other => return Err(wrong_kind(team, year.year, RequestKind::Intention, &other)),
             };
-            let Request::Intention {
-                reasoning_chars, ..
-            } = request
-            else {
+            let Request::Intention(q) = request else {
                 continue;
             };
             published.push(publishable(
                 (year.year, round, team),
                 intention,
-                *reasoning_chars,
+                q.reasoning_chars,
                 asking,
             ));
         }

@@ -9,10 +9,12 @@
 use super::{
     ask_all, ask_each, check_range, wrong_kind, PromptSection, Protocol, SpecError, YearContext,
 };
-use crate::agents::{
-    Agent, AgentError, LedgerEntry, Observation, Pledge, Request, RequestKind, Response,
-};
+use crate::agents::{Agent, AgentError};
 use crate::engine::YearOutcome;
+use crate::question::{
+    LedgerEntry, Observation, Pledge, PledgeQuestion, ReportQuestion, Request, RequestKind,
+    Response,
+};
 use crate::record::Event;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -117,7 +119,7 @@ impl Protocol for Ledger {
         year.board.pledges.clear();
         year.phase("pledge");
         let observations = year.observations();
-        let answers = ask_all(agents, &observations, &Request::Pledge).await?;
+        let answers = ask_all(agents, &observations, &Request::Pledge(PledgeQuestion)).await?;
         for (team, answer) in answers.into_iter().enumerate() {
             let pledge = match answer.response {
                 // No valid pledge: the team pledged nothing (and cannot break a pledge).
@@ -155,7 +157,7 @@ impl Protocol for Ledger {
                 year.phase("report");
                 let requests: Vec<Request> = actual
                     .iter()
-                    .map(|&a| Request::Report { actual: a })
+                    .map(|&actual| Request::Report(ReportQuestion { actual }))
                     .collect();
                 let answers = ask_each(agents, after, &requests).await?;
                 let mut declared = Vec::with_capacity(answers.len());

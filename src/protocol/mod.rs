@@ -32,11 +32,11 @@ pub use quota::{Allocation, Enforcement, OnReject, QuotaSpec};
 pub use rep::RepSpec;
 pub use sanctions::{over_share, SanctionsSpec};
 
-use crate::agents::{
-    Agent, AgentError, Answer, Board, Observation, Pledge, Request, RequestKind, Response,
-    SanctionRecord,
-};
+use crate::agents::{Agent, AgentError};
 use crate::engine::{Decision, GameParams, YearOutcome};
+use crate::question::{
+    Answer, Board, Observation, Pledge, Request, RequestKind, Response, SanctionRecord,
+};
 use crate::record::Event;
 use async_trait::async_trait;
 use futures::future::join_all;
@@ -505,14 +505,7 @@ pub(crate) fn rounds_phrase(rounds: u32) -> String {
     }
 }
 
-/// A number as a prompt states it: without a trailing `.0` when it is whole.
-pub(crate) fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x:.2}")
-    }
-}
+pub(crate) use crate::question::fmt_num;
 
 #[cfg(test)]
 mod tests {

@@ -10,10 +10,12 @@ use super::{
     ask_all, check_range, fmt_num, wrong_kind, MessageOrder, PromptSection, Protocol, SpecError,
     TextBudget, YearContext,
 };
-use crate::agents::{
-    Agent, AgentError, Observation, QuotaBoard, QuotaViolation, Request, RequestKind, Response,
-};
+use crate::agents::{Agent, AgentError};
 use crate::engine::YearOutcome;
+use crate::question::{
+    Observation, ProposalQuestion, QuotaBoard, QuotaViolation, Request, RequestKind, Response,
+    VoteQuestion,
+};
 use crate::record::Event;
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
@@ -190,7 +192,7 @@ impl QuotaProtocol {
 
         year.phase("proposal");
         let observations = year.observations();
-        let answers = ask_all(agents, &observations, &Request::Proposal).await?;
+        let answers = ask_all(agents, &observations, &Request::Proposal(ProposalQuestion)).await?;
         // A fallback proposal is an abstention: left out of the median, never a number.
         let mut proposals: Vec<Option<i64>> = Vec::with_capacity(answers.len());
         for (team, answer) in answers.into_iter().enumerate() {
@@ -214,7 +216,8 @@ impl QuotaProtocol {
         let (mut accepts, mut voters) = (0usize, 0usize);
         if let Some(tac) = median {
             let observations = year.observations();
-            let answers = ask_all(agents, &observations, &Request::Vote { tac }).await?;
+            let answers =
+                ask_all(agents, &observations, &Request::Vote(VoteQuestion { tac })).await?;
             for (team, answer) in answers.into_iter().enumerate() {
                 match answer.response {
                     // A fallback vote is an abstention: left out of the accept share.

@@ -11,10 +11,11 @@ use super::{
     ask_all, check_range, rounds_phrase, wrong_kind, MessageOrder, PromptSection, Protocol,
     SpecError, TextBudget, YearContext,
 };
-use crate::agents::{
-    Agent, AgentError, LedgerEntry, Observation, Request, RequestKind, Response, SanctionRecord,
-};
+use crate::agents::{Agent, AgentError};
 use crate::engine::{Area, GameParams, YearOutcome};
+use crate::question::{
+    LedgerEntry, Observation, Request, RequestKind, Response, SanctionQuestion, SanctionRecord,
+};
 use crate::record::Event;
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
@@ -197,11 +198,11 @@ impl Protocol for Sanctions {
                 o
             })
             .collect();
-        let request = Request::Sanction {
+        let request = Request::Sanction(SanctionQuestion {
             cost: self.spec.cost,
             fine: self.spec.fine,
             max_targets: self.spec.max_targets.min(teams - 1),
-        };
+        });
         let answers = ask_all(agents, &observations, &request).await?;
         self.pending = vec![0; teams];
         for (from, answer) in answers.into_iter().enumerate() {

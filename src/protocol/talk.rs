@@ -4,7 +4,8 @@
 
 use super::budget::{cut, published_chars};
 use super::{ask_some, wrong_kind, MessageOrder, YearContext};
-use crate::agents::{Agent, AgentError, Message, Request, RequestKind, Response};
+use crate::agents::{Agent, AgentError};
+use crate::question::{Message, MessageQuestion, Request, RequestKind, Response};
 use crate::record::Event;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -32,10 +33,12 @@ pub(super) async fn talk(
 ) -> Result<(), AgentError> {
     for round in 1..=how.rounds {
         year.phase(format!("message round {round}"));
-        let request = |year: &YearContext, t: usize| Request::Message {
-            round,
-            max_chars: room(year, t, round, how.max_chars),
-            directed: how.directed,
+        let request = |year: &YearContext, t: usize| {
+            Request::Message(MessageQuestion {
+                round,
+                max_chars: room(year, t, round, how.max_chars),
+                directed: how.directed,
+            })
         };
         match how.order {
             MessageOrder::Simultaneous => {
@@ -50,8 +53,8 @@ pub(super) async fn talk(
                         continue;
                     }
                     let (text, to) = message_of(answer.response, *from, year.year)?;
-                    if let Request::Message { max_chars, .. } = request {
-                        post(year, *from, round, text, to, *max_chars);
+                    if let Request::Message(q) = request {
+                        post(year, *from, round, text, to, q.max_chars);
                     }
                 }
             }

@@ -10,11 +10,12 @@
 
 mod read;
 
-use super::{
-    Agent, AgentError, Answer, Decision, Intention, Observation, Pledge, Request, Response,
-    Sensitivities, Vote,
-};
+use super::{Agent, AgentError};
 use crate::engine::{Area, GameParams};
+use crate::question::{
+    Answer, Decision, Intention, IntentionQuestion, MessageQuestion, Observation, Pledge,
+    ProbeAnswer, Request, Response, SanctionQuestion, Sensitivities, Vote, VoteQuestion,
+};
 use async_trait::async_trait;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -630,7 +631,7 @@ impl ScriptedAgent {
 
     /// The consensus probe: the TAC in force (or put to the vote) when there is one, else
     /// the sustainable TAC; an imitator names its leader, the others nobody.
-    fn probe(&mut self, obs: &Observation) -> super::ProbeAnswer {
+    fn probe(&mut self, obs: &Observation) -> ProbeAnswer {
         let quota = obs.board.quota.as_ref();
         let tac = quota
             .and_then(|q| q.tac.or(q.median))
@@ -639,7 +640,7 @@ impl ScriptedAgent {
             (Strategy::Imitator, Some(l)) => l as i64 + 1,
             _ => 0,
         };
-        super::ProbeAnswer { tac, set_by }
+        ProbeAnswer { tac, set_by }
     }
 
     /// The teams a cooperator fines: those that over-fished in the year just played (or
@@ -691,23 +692,23 @@ fn random_valid(rng: &mut ChaCha8Rng, obs: &Observation) -> Decision {
 impl Agent for ScriptedAgent {
     async fn answer(&mut self, obs: &Observation, request: &Request) -> Result<Answer, AgentError> {
         let response = match request {
-            Request::Message { max_chars, .. } => {
+            Request::Message(MessageQuestion { max_chars, .. }) => {
                 Response::broadcast(self.message(obs, *max_chars))
             }
-            Request::Proposal => Response::Proposal(self.propose(obs)),
-            Request::Vote { tac } => Response::Vote(self.vote(obs, *tac)),
-            Request::Pledge => Response::Pledge(self.pledge(obs)),
-            Request::Decision => Response::Decision(self.decide(obs)),
-            Request::Report { actual } => Response::Report(self.report(obs, *actual)),
-            Request::Intention {
+            Request::Proposal(_) => Response::Proposal(self.propose(obs)),
+            Request::Vote(VoteQuestion { tac }) => Response::Vote(self.vote(obs, *tac)),
+            Request::Pledge(_) => Response::Pledge(self.pledge(obs)),
+            Request::Decision(_) => Response::Decision(self.decide(obs)),
+            Request::Report(q) => Response::Report(self.report(obs, q.actual)),
+            Request::Intention(IntentionQuestion {
                 reasoning_chars,
                 sensitivities,
                 ..
-            } => Response::Intention(self.intention(obs, *reasoning_chars, *sensitivities)),
-            Request::Sanction {
+            }) => Response::Intention(self.intention(obs, *reasoning_chars, *sensitivities)),
+            Request::Sanction(SanctionQuestion {
                 cost, max_targets, ..
-            } => Response::Sanction(self.sanction(obs, *cost, *max_targets)),
-            Request::Probe => Response::Probe(self.probe(obs)),
+            }) => Response::Sanction(self.sanction(obs, *cost, *max_targets)),
+            Request::Probe(_) => Response::Probe(self.probe(obs)),
         };
         Ok(Answer::given(response))
     }

@@ -2,7 +2,7 @@
 //! (intentions, pledges, or a message saying "order X, deep Y, coast Z"), and whether
 //! they add up to restraint.
 
-use crate::agents::{Board, Decision, Observation};
+use crate::question::{Board, Decision, Observation};
 
 /// The plan a message announces, if it says "order X, deep Y, coast Z" (the phrase
 /// scripted agents use; anything else announces nothing).

@@ -1,7 +1,7 @@
 use super::*;
-use crate::agents::{LedgerEntry, QuotaBoard};
 use crate::engine::{State, Team};
 use crate::game::observe;
+use crate::question::{LedgerEntry, QuotaBoard};
 use rand::SeedableRng;
 
 fn agent(strategy: Strategy, seed: u64) -> ScriptedAgent {

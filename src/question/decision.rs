@@ -1,0 +1,85 @@
+//! `decision`: the year's order and deployment, the one question every protocol asks.
+//! Also the plan fields that pledges and intentions share with it.
+
+use super::field::{check_fleet, Checked};
+use super::{Fallback, FieldSpec, Limits, Observation, Question, RequestKind, Response};
+use crate::engine::Decision;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Decide this year's order and deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionQuestion;
+
+impl Question for DecisionQuestion {
+    fn kind(&self) -> RequestKind {
+        RequestKind::Decision
+    }
+
+    fn fields(&self, obs: &Observation, _limits: Limits) -> Vec<FieldSpec> {
+        plan_fields(obs)
+    }
+
+    fn schema(&self, obs: &Observation, limits: Limits) -> Value {
+        plan_schema(&self.fields(obs, limits), obs)
+    }
+
+    fn ask(&self, obs: &Observation) -> String {
+        format!(
+            "Decide this year's order and deployment: order at most {} new ships; deep + coast at most your {} ships (the rest stay in the harbor).",
+            obs.own.order_limit, obs.own.ships
+        )
+    }
+
+    fn read(
+        &self,
+        answer: &Map<String, Value>,
+        obs: &Observation,
+        limits: Limits,
+    ) -> Result<Response, String> {
+        let a = Checked::new(answer, &self.fields(obs, limits))?;
+        Ok(Response::Decision(read_plan(&a, obs)?))
+    }
+
+    fn fallback(&self, obs: &Observation, fallback: Fallback) -> Response {
+        Response::Decision(fallback_plan(obs, fallback))
+    }
+}
+
+/// `order`, `deep` and `coast` within the order limit and the fleet.
+pub(super) fn plan_fields(obs: &Observation) -> Vec<FieldSpec> {
+    let ships = obs.own.ships as i64;
+    vec![
+        FieldSpec::integer("order", 0, obs.own.order_limit as i64),
+        FieldSpec::integer("deep", 0, ships),
+        FieldSpec::integer("coast", 0, ships),
+    ]
+}
+
+/// The schema of an answer with a plan: the fields, and the fleet rule in words.
+pub(super) fn plan_schema(fields: &[FieldSpec], obs: &Observation) -> Value {
+    let mut schema = super::field::object_schema(fields);
+    schema["description"] = json!(format!(
+        "deep + coast must be at most {} (your ships)",
+        obs.own.ships
+    ));
+    schema
+}
+
+/// The plan of a checked answer, within the fleet.
+pub(super) fn read_plan(a: &Checked, obs: &Observation) -> Result<Decision, String> {
+    check_fleet(a.int("deep"), a.int("coast"), obs.own.ships as i64)?;
+    Ok(Decision {
+        order: a.int("order"),
+        deep: a.int("deep"),
+        coast: a.int("coast"),
+    })
+}
+
+/// What stands in for a plan: last year's decision, or every ship in the harbor.
+pub(super) fn fallback_plan(obs: &Observation, fallback: Fallback) -> Decision {
+    match fallback {
+        Fallback::Hold => Decision::default(),
+        Fallback::Previous | Fallback::FailRun => obs.own.last_decision,
+    }
+}

@@ -1,0 +1,93 @@
+//! Lenient extraction of an answer's JSON object from a model's text.
+//!
+//! Extraction forgives presentation (prose around the JSON, code fences); validation,
+//! each question's own, forgives nothing else (types, ranges, the order limit, ships
+//! available). Numbers as strings, fractions or missing fields are errors the agent is
+//! told about, never coerced.
+
+use serde_json::{Map, Value};
+
+/// The first complete JSON object in `text`: inside a code fence if there is one, else
+/// the first `{` whose balanced object parses.
+pub fn extract_json(text: &str) -> Result<Map<String, Value>, String> {
+    let candidates = fenced_blocks(text).into_iter().chain(std::iter::once(text));
+    for chunk in candidates {
+        if let Some(obj) = first_object(chunk) {
+            return Ok(obj);
+        }
+    }
+    if text.trim().is_empty() {
+        Err("the answer was empty; reply with a JSON object".into())
+    } else if text.contains('{') {
+        Err(
+            "the answer contains no complete, valid JSON object (is it cut off or malformed?)"
+                .into(),
+        )
+    } else {
+        Err("the answer contains no JSON object".into())
+    }
+}
+
+/// Contents of ``` fences, in order.
+fn fenced_blocks(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        // Skip an info string such as `json`.
+        let body_start = after.find('\n').map(|i| i + 1).unwrap_or(0);
+        let body = &after[body_start..];
+        match body.find("```") {
+            Some(end) => {
+                out.push(&body[..end]);
+                rest = &body[end + 3..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Scans for balanced `{…}` spans (string-aware) and returns the first that parses as
+/// an object.
+fn first_object(text: &str) -> Option<Map<String, Value>> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while let Some(off) = text[start..].find('{') {
+        let open = start + off;
+        if let Some(close) = balanced_end(bytes, open) {
+            if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&text[open..=close]) {
+                return Some(map);
+            }
+        }
+        start = open + 1;
+    }
+    None
+}
+
+fn balanced_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for (i, &b) in bytes.iter().enumerate().skip(open) {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}

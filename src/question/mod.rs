@@ -1,0 +1,419 @@
+//! Questions: everything the harness may ask an agent, one file per question.
+//!
+//! A question's file owns its whole contract, so that a scripted strategy, an LLM and a
+//! person in a browser are asked the same thing, validated the same way and recorded
+//! the same way; only who answers differs:
+//!
+//! - the request type (what the protocol asks, with its limits) and the answer type;
+//! - the fields of the answer and their limits ([`field::FieldSpec`]), from which its JSON
+//!   schema is built ([`Question::schema`]);
+//! - the sentence that asks it ([`Question::ask`]);
+//! - reading and validating an answer ([`Question::read`]), with an error a model or a
+//!   person can act on;
+//! - what stands in when no valid answer comes ([`Question::fallback`]): a previous
+//!   decision, the harbor, or an explicit abstention;
+//! - the sample the dry-run estimate renders ([`RequestKind::sample`]);
+//! - the part of the board it publishes, and the labels another part reads back (one
+//!   constant each, see [`observation::label`]).
+//!
+//! The [`Request`] and [`Response`] enums are exhaustive on purpose: a new question is a
+//! compile error in every agent kind until each answers it. "Adding a question" in
+//! `CONTRIBUTING.md` lists what else it touches.
+
+mod board;
+pub mod decision;
+pub mod field;
+pub mod intention;
+pub mod json;
+pub mod message;
+pub mod observation;
+pub mod pledge;
+pub mod probe;
+pub mod proposal;
+mod quote;
+pub mod report;
+pub mod sanction;
+pub mod vote;
+
+pub use decision::DecisionQuestion;
+pub use field::{FieldKind, FieldSpec};
+pub use intention::{
+    intention_id, Intention, IntentionQuestion, PublishedIntention, Sensitivities,
+    SensitivityMedians,
+};
+pub use message::{message_id, Message, MessageQuestion};
+pub use observation::MemoryEntry;
+pub use pledge::{LedgerEntry, Pledge, PledgeQuestion};
+pub use probe::{ProbeAnswer, ProbeQuestion};
+pub use proposal::{ProposalQuestion, QuotaBoard, QuotaViolation};
+pub use report::ReportQuestion;
+pub use sanction::{SanctionQuestion, SanctionRecord};
+pub use vote::{Vote, VoteQuestion};
+
+pub use crate::engine::Decision;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// First line of every request section; the mock model reads it to know what is asked.
+pub const REQUEST_MARKER: &str = "REQUEST:";
+/// Start and end lines of quoted data written by agents or copied from records: one JSON
+/// object per line, so no text can add a line of its own or pass as another team.
+pub const DATA_OPEN: &str = "<<<DATA";
+pub const DATA_CLOSE: &str = "DATA>>>";
+
+/// What a team knows about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnView {
+    /// This team's index (0-based in the harness; prompts number teams from 1).
+    pub team: usize,
+    pub ships: u32,
+    pub bank: i64,
+    pub assets: i64,
+    /// Last year's catch `[deep, coast]` (0 before year 1).
+    pub last_catch: [i64; 2],
+    /// The decision applied last year (the year-0 deployment before year 1).
+    pub last_decision: Decision,
+    /// Most ships this team may order this year.
+    pub order_limit: u32,
+}
+
+/// Facts every team sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicView {
+    /// The year about to be played (1-based).
+    pub year: u32,
+    pub years_total: u32,
+    /// Years left including this one.
+    pub years_left: u32,
+    pub teams: usize,
+    /// Last year's ships in `[deep, coast, harbor]` (the year-0 deployment before year 1).
+    pub fleet: [u32; 3],
+    /// Last year's catch per ship in `[deep, coast]`; `None` before year 1.
+    pub catch_per_ship: Option<[f64; 2]>,
+    /// Densities `[deep, coast]` rounded to two decimals; `None` when `reveal_stock = false`.
+    pub density: Option<[f64; 2]>,
+    pub ship_value: i64,
+    /// Game facts an agent needs to reason (prices, costs), copied from the parameters.
+    pub fish_price: i64,
+    pub ship_price: i64,
+    /// Operating cost per ship in `[deep, coast, harbor]`.
+    pub costs: [i64; 3],
+}
+
+/// Everything a team may know when asked something.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub own: OwnView,
+    pub public: PublicView,
+    pub board: Board,
+}
+
+/// What the protocol makes public. Each protocol fills the parts it uses; an empty board
+/// is what agents see under `none`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Board {
+    /// Messages of this year so far (broadcast, or the talk rounds of a negotiation).
+    pub messages: Vec<Message>,
+    /// Messages of the last `board_memory_years` years (social memory), oldest first.
+    pub earlier_messages: Vec<Message>,
+    /// Intentions (with sensitivities) of the last `board_memory_years` years.
+    pub earlier_intentions: Vec<PublishedIntention>,
+    pub quota: Option<QuotaBoard>,
+    /// This year's pledges so far (ledger), by team.
+    pub pledges: Vec<(usize, Pledge)>,
+    /// The last `window` years of the ledger.
+    pub ledger: Vec<LedgerEntry>,
+    /// This year's announced intentions so far (A2A, REP).
+    pub intentions: Vec<PublishedIntention>,
+    /// Medians of the announced sensitivities (REP).
+    pub sensitivity_medians: Option<SensitivityMedians>,
+    /// The coordinate-wise median of the announced plans (REP with `consensus`).
+    pub consensus: Option<Decision>,
+    /// Fines imposed after last year, applied to the banks this year (sanctions).
+    pub sanctions_last_year: Vec<SanctionRecord>,
+    /// What each team did in the year just played (sanctions, when deciding whom to
+    /// fine); `violation` marks a catch above an equal share of the sustainable yield.
+    pub actions: Vec<LedgerEntry>,
+    /// Characters of text this team may still publish this year (a communication
+    /// budget), when one applies.
+    pub text_budget_left: Option<usize>,
+}
+
+/// Limits an answer is checked against besides the request and the observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest TAC or report accepted (the sea's combined capacity).
+    pub max_fish: i64,
+}
+
+/// What stands in for an answer an agent could not give validly (DESIGN §4): for a
+/// decision or pledge, last year's decision or the harbor; every other question falls
+/// back to an explicit abstention or to nothing; `fail-run` fails the run instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    /// Repeat last year's decision.
+    #[default]
+    Previous,
+    /// Keep every ship in the harbor and order nothing.
+    Hold,
+    /// Fail the run.
+    FailRun,
+}
+
+impl Fallback {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::Previous => "previous",
+            Fallback::Hold => "hold",
+            Fallback::FailRun => "fail-run",
+        }
+    }
+}
+
+/// One kind of question, implemented by its request type in its own file.
+pub trait Question {
+    /// Which question this is (names it in prompts, events and the cache key).
+    fn kind(&self) -> RequestKind;
+
+    /// The talk or intention round the question belongs to (0 for the others).
+    fn round(&self) -> u32 {
+        0
+    }
+
+    /// The answer's fields, every one required, each with its limits.
+    fn fields(&self, obs: &Observation, limits: Limits) -> Vec<FieldSpec>;
+
+    /// The JSON schema of a valid answer: by default every field of [`Question::fields`]
+    /// with its bounds, nothing else.
+    fn schema(&self, obs: &Observation, limits: Limits) -> Value {
+        field::object_schema(&self.fields(obs, limits))
+    }
+
+    /// The sentence(s) that ask it, with every limit stated.
+    fn ask(&self, obs: &Observation) -> String;
+
+    /// A valid answer from its JSON object, or why it is not one (in words the agent can
+    /// act on).
+    fn read(
+        &self,
+        answer: &Map<String, Value>,
+        obs: &Observation,
+        limits: Limits,
+    ) -> Result<Response, String>;
+
+    /// What stands in for no valid answer under `fallback` (never `FailRun`, which the
+    /// asker handles). An abstention for every question but decisions and pledges.
+    fn fallback(&self, obs: &Observation, fallback: Fallback) -> Response;
+}
+
+/// A question the protocol asks an agent, with what the agent needs to answer it beyond
+/// its observation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    Message(MessageQuestion),
+    Proposal(ProposalQuestion),
+    Vote(VoteQuestion),
+    Pledge(PledgeQuestion),
+    Decision(DecisionQuestion),
+    Report(ReportQuestion),
+    Intention(IntentionQuestion),
+    Sanction(SanctionQuestion),
+    Probe(ProbeQuestion),
+}
+
+impl Request {
+    /// The question behind the request: its schema, text, validation and fallback.
+    pub fn question(&self) -> &dyn Question {
+        match self {
+            Request::Message(q) => q,
+            Request::Proposal(q) => q,
+            Request::Vote(q) => q,
+            Request::Pledge(q) => q,
+            Request::Decision(q) => q,
+            Request::Report(q) => q,
+            Request::Intention(q) => q,
+            Request::Sanction(q) => q,
+            Request::Probe(q) => q,
+        }
+    }
+
+    pub fn kind(&self) -> RequestKind {
+        self.question().kind()
+    }
+
+    /// The decision of the year.
+    pub fn decision() -> Request {
+        Request::Decision(DecisionQuestion)
+    }
+
+    /// The full text of the request section of a prompt: what is asked, and the schema
+    /// of the answer.
+    pub fn render(&self, obs: &Observation, limits: Limits) -> String {
+        let q = self.question();
+        format!(
+            "{REQUEST_MARKER} {}\n{}\nAnswer with one JSON object matching this JSON schema, and nothing else:\n{}\n",
+            q.kind().as_str(),
+            q.ask(obs),
+            q.schema(obs, limits)
+        )
+    }
+
+    /// Lenient extraction of the answer's JSON object from a model's text, then strict
+    /// validation.
+    pub fn parse(&self, text: &str, obs: &Observation, limits: Limits) -> Result<Response, String> {
+        let map = json::extract_json(text)?;
+        self.question().read(&map, obs, limits)
+    }
+}
+
+/// An agent's answer to a [`Request`] of the same kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// A message and the teams (0-based) it is addressed to (empty: everyone).
+    Message {
+        text: String,
+        to: Vec<usize>,
+    },
+    Proposal(i64),
+    Vote(Vote),
+    Pledge(Pledge),
+    Decision(Decision),
+    Report(i64),
+    Intention(Intention),
+    /// Teams to fine (0-based).
+    Sanction(Vec<usize>),
+    Probe(ProbeAnswer),
+}
+
+impl Response {
+    /// A message to everyone.
+    pub fn broadcast(text: impl Into<String>) -> Response {
+        Response::Message {
+            text: text.into(),
+            to: Vec::new(),
+        }
+    }
+
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Response::Message { .. } => RequestKind::Message,
+            Response::Proposal(_) => RequestKind::Proposal,
+            Response::Vote(_) => RequestKind::Vote,
+            Response::Pledge(_) => RequestKind::Pledge,
+            Response::Decision(_) => RequestKind::Decision,
+            Response::Report(_) => RequestKind::Report,
+            Response::Intention(_) => RequestKind::Intention,
+            Response::Sanction(_) => RequestKind::Sanction,
+            Response::Probe(_) => RequestKind::Probe,
+        }
+    }
+}
+
+/// A response and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub response: Response,
+    /// The agent could not answer validly and its configured fallback answered instead
+    /// (counted, and shown in `agents.csv`).
+    pub fallback: bool,
+}
+
+impl Answer {
+    /// An answer the agent gave itself.
+    pub fn given(response: Response) -> Answer {
+        Answer {
+            response,
+            fallback: false,
+        }
+    }
+}
+
+/// Which question is being asked; names it in prompts, the cache key and events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    Message,
+    Proposal,
+    Vote,
+    Pledge,
+    Decision,
+    Report,
+    Intention,
+    Sanction,
+    Probe,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 9] = [
+        RequestKind::Message,
+        RequestKind::Proposal,
+        RequestKind::Vote,
+        RequestKind::Pledge,
+        RequestKind::Decision,
+        RequestKind::Report,
+        RequestKind::Intention,
+        RequestKind::Sanction,
+        RequestKind::Probe,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Message => "message",
+            RequestKind::Proposal => "proposal",
+            RequestKind::Vote => "vote",
+            RequestKind::Pledge => "pledge",
+            RequestKind::Decision => "decision",
+            RequestKind::Report => "report",
+            RequestKind::Intention => "intention",
+            RequestKind::Sanction => "sanction",
+            RequestKind::Probe => "probe",
+        }
+    }
+
+    /// The kind named by [`RequestKind::as_str`].
+    pub fn parse(name: &str) -> Option<RequestKind> {
+        RequestKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// A request of this kind as a protocol would ask it, with free texts of
+    /// `message_chars` characters: what the dry-run estimate renders to size prompts.
+    pub fn sample(self, message_chars: usize) -> Request {
+        match self {
+            RequestKind::Message => Request::Message(MessageQuestion::sample(message_chars)),
+            RequestKind::Proposal => Request::Proposal(ProposalQuestion),
+            RequestKind::Vote => Request::Vote(VoteQuestion::sample()),
+            RequestKind::Pledge => Request::Pledge(PledgeQuestion),
+            RequestKind::Decision => Request::Decision(DecisionQuestion),
+            RequestKind::Report => Request::Report(ReportQuestion::sample()),
+            RequestKind::Intention => Request::Intention(IntentionQuestion::sample(message_chars)),
+            RequestKind::Sanction => Request::Sanction(SanctionQuestion::sample()),
+            RequestKind::Probe => Request::Probe(ProbeQuestion),
+        }
+    }
+}
+
+/// A number as prompts state it: without a trailing `.0` when it is whole, else with two
+/// decimals.
+pub fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Team `t` (0-based) as prompts name it: `team 1` for the first.
+pub fn team_name(t: usize) -> String {
+    format!("{TEAM_PREFIX}{}", t + 1)
+}
+
+/// The number (1-based) of a team as [`team_name`] writes it.
+pub fn team_number(name: &str) -> Option<i64> {
+    name.strip_prefix(TEAM_PREFIX)?.trim().parse().ok()
+}
+
+const TEAM_PREFIX: &str = "team ";
+
+#[cfg(test)]
+mod tests;
