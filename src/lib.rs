@@ -55,5 +55,6 @@ pub mod llm;
 pub mod protocol;
 pub mod question;
 pub mod record;
+pub mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;

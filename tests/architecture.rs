@@ -13,11 +13,15 @@ use std::path::{Path, PathBuf};
 fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         ("engine", &[][..]),
+        ("spec", &[][..]),
         ("record", &["engine"][..]),
         ("question", &["engine"][..]),
         ("agents", &["question", "engine", "record"][..]),
         ("llm", &["agents", "question", "engine", "record"][..]),
-        ("protocol", &["agents", "question", "engine", "record"][..]),
+        (
+            "protocol",
+            &["agents", "question", "engine", "record", "spec"][..],
+        ),
         (
             "game",
             &["protocol", "agents", "question", "engine", "record"][..],
@@ -25,7 +29,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         (
             "experiment",
             &[
-                "game", "protocol", "agents", "llm", "question", "engine", "record",
+                "game", "protocol", "agents", "llm", "question", "engine", "record", "spec",
             ][..],
         ),
         ("analysis", &["record", "engine"][..]),

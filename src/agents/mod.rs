@@ -40,21 +40,26 @@ pub enum AgentError {
 }
 
 /// Counters an agent keeps about its own answering, summed per run into `runs.csv`.
-/// Scripted agents keep none.
+/// The first four are kind-neutral: an LLM and a person at a seat are asked, re-asked
+/// after an invalid answer, and replaced by their fallback the same way (scripted
+/// strategies answer by construction and keep none). The rest are an LLM's calls and
+/// their bill. (The `runs.csv` columns keep their historical `llm_` names.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AgentStats {
-    /// Requests an LLM answered (one per request, whatever repairs it took).
-    pub llm_answers: u64,
-    /// Of those, answered validly by the first call.
-    pub llm_valid_first_try: u64,
+    /// Questions answered (one per question, whatever re-asks it took).
+    pub answers: u64,
+    /// Of those, answered validly at the first ask.
+    pub valid_first_try: u64,
     /// Calls made (first asks and repair re-asks; transport retries are not calls).
     pub llm_calls: u64,
     /// Transport retries, all kinds (the sum of `retries`).
     pub llm_retries: u64,
     /// Transport retries by kind.
     pub retries: RetryCounts,
-    pub llm_repairs: u64,
-    pub llm_fallbacks: u64,
+    /// Re-asks after an invalid answer.
+    pub repairs: u64,
+    /// Answers the configured fallback gave instead of the agent.
+    pub fallbacks: u64,
     pub tokens_in: u64,
     /// Input tokens the server served from its prompt cache (billed at the cached price).
     pub tokens_cached: u64,
@@ -97,13 +102,13 @@ impl RetryCounts {
 
 impl AgentStats {
     pub fn add(&mut self, other: &AgentStats) {
-        self.llm_answers += other.llm_answers;
-        self.llm_valid_first_try += other.llm_valid_first_try;
+        self.answers += other.answers;
+        self.valid_first_try += other.valid_first_try;
         self.llm_calls += other.llm_calls;
         self.llm_retries += other.llm_retries;
         self.retries.add(&other.retries);
-        self.llm_repairs += other.llm_repairs;
-        self.llm_fallbacks += other.llm_fallbacks;
+        self.repairs += other.repairs;
+        self.fallbacks += other.fallbacks;
         self.tokens_in += other.tokens_in;
         self.tokens_cached += other.tokens_cached;
         self.tokens_out += other.tokens_out;
@@ -111,12 +116,12 @@ impl AgentStats {
         self.cost_micro_usd += other.cost_micro_usd;
     }
 
-    /// Share of LLM answers that fell back (0 without LLM answers).
+    /// Share of answers that fell back (0 without answers).
     pub fn fallback_share(&self) -> f64 {
-        if self.llm_answers == 0 {
+        if self.answers == 0 {
             0.0
         } else {
-            self.llm_fallbacks as f64 / self.llm_answers as f64
+            self.fallbacks as f64 / self.answers as f64
         }
     }
 }

@@ -6,9 +6,9 @@
 
 use super::estimate::CellEstimate;
 use super::resolve::Seat;
-use super::runner::AgentBuilder;
+use super::seats::AgentBuilder;
 use super::{Experiment, RunnerError};
-use crate::llm::doctor::{mode_name, ProviderCheck};
+use crate::llm::preflight::{mode_name, ProviderCheck};
 use crate::llm::{self, Backend};
 use std::fmt::Write as _;
 

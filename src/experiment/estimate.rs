@@ -4,7 +4,7 @@
 
 use super::error::RunnerError;
 use super::resolve::Seat;
-use super::runner::AgentBuilder;
+use super::seats::AgentBuilder;
 use super::Experiment;
 use crate::llm::{self, Estimate};
 

@@ -13,18 +13,19 @@ pub mod resolve;
 mod resume;
 pub mod runner;
 pub mod schema;
+mod seats;
 pub mod span;
 pub mod summary;
 
 pub use error::RunnerError;
 pub use plan::{Plan, RunSpec};
 pub use resolve::{ExperimentConfig, Population, Seat};
-pub use runner::{run, run_with, AgentBuilder, Hooks, RunOptions, StopLevel, SweepOutcome};
+pub use runner::{run, run_with, Hooks, RunOptions, StopLevel, SweepOutcome};
 pub use schema::ExperimentFile;
+pub use seats::AgentBuilder;
 pub use span::ConfigError;
 
 use crate::record::{Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Version of the harness, recorded in every manifest.
@@ -74,13 +75,12 @@ impl Experiment {
     /// (none without LLM agents).
     pub fn manifest(&self, builder: &AgentBuilder, shard: Option<(u32, u32)>) -> Manifest {
         let config = self.config_json();
-        let digest = Sha256::digest(config.to_string().as_bytes());
         Manifest {
             schema_version: MANIFEST_SCHEMA_VERSION,
             experiment: self.config.name.clone(),
             description: self.config.description.clone(),
             harness_version: HARNESS_VERSION.to_string(),
-            config_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            config_sha256: crate::record::sha256_hex(config.to_string().as_bytes()),
             years: self.config.years,
             seeds: self.config.seeds,
             first_seed: self.config.first_seed,

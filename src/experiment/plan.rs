@@ -2,7 +2,7 @@
 //! seeds, and run ids that depend only on what the run plays.
 
 use super::resolve::{ExperimentConfig, Seat};
-use super::schema::AgentSpec;
+use super::schema::SeatSpec;
 use crate::engine::GameParams;
 use crate::llm::{Backend, Provider};
 use crate::protocol::ProtocolSpec;
@@ -64,12 +64,58 @@ struct RunIdentity<'a> {
     years: u32,
     game: &'a GameParams,
     protocol: &'a ProtocolSpec,
-    agents: &'a [AgentSpec],
+    agents: Vec<SeatIdentity<'a>>,
     /// Providers the population uses, by what shapes their answers (model, sampling):
     /// a change of model changes the id, a change of server address or timeout does not.
     providers: BTreeMap<&'a str, ProviderIdentity<'a>>,
     personas: BTreeMap<&'a str, &'a str>,
     seed: u64,
+}
+
+/// A seat as run ids hash it: the fields of the entry as written, in a fixed order (the
+/// order of version 1 of the recipe, so ids stay stable), with `count` always 1.
+#[derive(Serialize)]
+struct SeatIdentity<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<crate::agents::Strategy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persona: Option<&'a str>,
+    count: usize,
+    tremble: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leader: Option<usize>,
+}
+
+impl<'a> From<&'a SeatSpec> for SeatIdentity<'a> {
+    fn from(seat: &'a SeatSpec) -> Self {
+        let blank = SeatIdentity {
+            kind: "",
+            strategy: None,
+            provider: None,
+            persona: None,
+            count: 1,
+            tremble: 0.0,
+            leader: None,
+        };
+        match seat {
+            SeatSpec::Scripted(s) => SeatIdentity {
+                kind: "scripted",
+                strategy: Some(s.strategy),
+                tremble: s.tremble,
+                leader: s.leader,
+                ..blank
+            },
+            SeatSpec::Llm(s) => SeatIdentity {
+                kind: "llm",
+                provider: Some(&s.provider),
+                persona: s.persona.as_deref(),
+                ..blank
+            },
+        }
+    }
 }
 
 /// The parts of a provider that decide what it answers.
@@ -184,7 +230,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                     years: exp.years,
                     game: &exp.game,
                     protocol,
-                    agents: &population.written,
+                    agents: population.written.iter().map(SeatIdentity::from).collect(),
                     providers: providers.clone(),
                     personas: personas.clone(),
                     seed,
@@ -192,7 +238,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 // Serializing plain data structs to JSON cannot fail.
                 let json = serde_json::to_vec(&identity).unwrap_or_default();
                 let key: [u8; 32] = Sha256::digest(&json).into();
-                let run_id: String = key[..6].iter().map(|b| format!("{b:02x}")).collect();
+                let run_id = crate::record::hex(&key[..6]);
                 runs.push(RunSpec {
                     index: runs.len(),
                     label: RunLabel {

@@ -2,7 +2,7 @@
 //! combinations: a seat is scripted (with a strategy) or an LLM (with a provider and a
 //! persona), a provider is openai or mock, a protocol has exactly its kind's switches.
 
-use super::schema::{AgentKind, AgentSpec, ExperimentFile, MatrixSpec, PopulationSpec};
+use super::schema::{ExperimentFile, MatrixSpec, PopulationSpec, SeatSpec};
 use crate::agents::Strategy;
 use crate::engine::GameParams;
 use crate::llm::{BudgetConfig, LlmSettings, Provider};
@@ -32,7 +32,7 @@ fn check_range<T: PartialOrd + fmt::Display>(
     lo: T,
     hi: T,
 ) -> Result<(), Invalid> {
-    crate::protocol::check_range(path, value, lo, hi).map_err(|e| invalid(e.field, e.message))
+    crate::spec::check_range(path, value, lo, hi).map_err(|e| invalid(e.field, e.message))
 }
 
 /// Who plays one team.
@@ -76,7 +76,7 @@ pub struct Population {
     pub seats: Vec<Seat>,
     /// The same seats as written (counts expanded): what run ids hash.
     #[serde(skip)]
-    pub written: Vec<AgentSpec>,
+    pub written: Vec<SeatSpec>,
 }
 
 /// An experiment with everything checked and every default filled in.
@@ -185,105 +185,14 @@ fn resolve_population(
 ) -> Result<Population, Invalid> {
     let base = format!("populations.{name}");
     let mut seats = Vec::new();
-    for (i, agent) in population.agents.iter().enumerate() {
+    let mut written = Vec::new();
+    for (i, entry) in population.agents.iter().enumerate() {
         let p = format!("{base}.agents.{i}");
-        check_range(&format!("{p}.count"), agent.count, 1, 50)?;
-        check_range(&format!("{p}.tremble"), agent.tremble, 0.0, 1.0)?;
-        let seat = match agent.kind {
-            AgentKind::Scripted => {
-                let strategy = agent.strategy.ok_or_else(|| {
-                    invalid(
-                        format!("{p}.strategy"),
-                        format!(
-                            "missing: a scripted agent needs a strategy ({})",
-                            Strategy::ALL.map(|s| s.as_str()).join(", ")
-                        ),
-                    )
-                })?;
-                let leader = match (strategy, agent.leader) {
-                    (Strategy::Imitator, None) => {
-                        return Err(invalid(
-                            format!("{p}.leader"),
-                            "missing: an imitator copies a leader (a team number, 1 to the number of agents)",
-                        ))
-                    }
-                    (Strategy::Imitator, Some(l)) if l == 0 || l > file.agents => {
-                        return Err(invalid(
-                            format!("{p}.leader"),
-                            format!("must be a team number from 1 to {}, got {l}", file.agents),
-                        ))
-                    }
-                    (Strategy::Imitator, Some(l)) => Some(l - 1),
-                    (_, Some(_)) => {
-                        return Err(invalid(
-                            format!("{p}.leader"),
-                            "only imitators (strategy = \"imitator\") have a leader",
-                        ))
-                    }
-                    (_, None) => None,
-                };
-                if agent.provider.is_some() {
-                    return Err(invalid(
-                        format!("{p}.provider"),
-                        "only LLM agents (kind = \"llm\") have a provider",
-                    ));
-                }
-                if agent.persona.is_some() {
-                    return Err(invalid(
-                        format!("{p}.persona"),
-                        "only LLM agents (kind = \"llm\") have a persona",
-                    ));
-                }
-                Seat::Scripted {
-                    strategy,
-                    tremble: agent.tremble,
-                    leader,
-                }
-            }
-            AgentKind::Llm => {
-                if agent.strategy.is_some() {
-                    return Err(invalid(
-                        format!("{p}.strategy"),
-                        "only scripted agents have a strategy",
-                    ));
-                }
-                if agent.tremble != 0.0 {
-                    return Err(invalid(
-                        format!("{p}.tremble"),
-                        "only scripted agents tremble",
-                    ));
-                }
-                if agent.leader.is_some() {
-                    return Err(invalid(
-                        format!("{p}.leader"),
-                        "only scripted imitators have a leader",
-                    ));
-                }
-                let provider = agent.provider.clone().ok_or_else(|| {
-                    invalid(
-                        format!("{p}.provider"),
-                        "missing: an LLM agent names a [providers.NAME] block",
-                    )
-                })?;
-                if !file.providers.contains_key(&provider) {
-                    return Err(invalid(
-                        format!("{p}.provider"),
-                        format!("no [providers.{provider}] block in this file"),
-                    ));
-                }
-                let persona = agent.persona.clone().unwrap_or_else(|| "greedy".into());
-                if !BUILTIN_PERSONAS.contains(&persona.as_str())
-                    && !file.llm.personas.contains_key(&persona)
-                {
-                    return Err(invalid(
-                        format!("{p}.persona"),
-                        format!("unknown persona `{persona}`: define it in [llm.personas]"),
-                    ));
-                }
-                Seat::Llm { provider, persona }
-            }
-        };
-        seats.extend(std::iter::repeat_n(seat, agent.count));
+        let (spec, count) = SeatSpec::from_entry(entry)
+            .map_err(|e| invalid(format!("{p}.{}", e.field), e.message))?;
+        let seat = resolve_seat(file, &p, &spec)?;
+        seats.extend(std::iter::repeat_n(seat, count));
+        written.extend(std::iter::repeat_n(spec, count));
     }
     if seats.len() != file.agents {
         return Err(invalid(
@@ -298,7 +207,65 @@ fn resolve_population(
     Ok(Population {
         description: population.description.clone(),
         seats,
-        written: population.expanded(),
+        written,
+    })
+}
+
+/// The seat a population entry plays, its cross-references checked (`p`: the entry's
+/// path, for errors).
+fn resolve_seat(file: &ExperimentFile, p: &str, spec: &SeatSpec) -> Result<Seat, Invalid> {
+    Ok(match spec {
+        SeatSpec::Scripted(s) => {
+            check_range(&format!("{p}.tremble"), s.tremble, 0.0, 1.0)?;
+            let leader = match (s.strategy, s.leader) {
+                (Strategy::Imitator, None) => {
+                    return Err(invalid(
+                        format!("{p}.leader"),
+                        "missing: an imitator copies a leader (a team number, 1 to the number of agents)",
+                    ))
+                }
+                (Strategy::Imitator, Some(l)) if l == 0 || l > file.agents => {
+                    return Err(invalid(
+                        format!("{p}.leader"),
+                        format!("must be a team number from 1 to {}, got {l}", file.agents),
+                    ))
+                }
+                (Strategy::Imitator, Some(l)) => Some(l - 1),
+                (_, Some(_)) => {
+                    return Err(invalid(
+                        format!("{p}.leader"),
+                        "only imitators (strategy = \"imitator\") have a leader",
+                    ))
+                }
+                (_, None) => None,
+            };
+            Seat::Scripted {
+                strategy: s.strategy,
+                tremble: s.tremble,
+                leader,
+            }
+        }
+        SeatSpec::Llm(s) => {
+            if !file.providers.contains_key(&s.provider) {
+                return Err(invalid(
+                    format!("{p}.provider"),
+                    format!("no [providers.{}] block in this file", s.provider),
+                ));
+            }
+            let persona = s.persona.clone().unwrap_or_else(|| "greedy".into());
+            if !BUILTIN_PERSONAS.contains(&persona.as_str())
+                && !file.llm.personas.contains_key(&persona)
+            {
+                return Err(invalid(
+                    format!("{p}.persona"),
+                    format!("unknown persona `{persona}`: define it in [llm.personas]"),
+                ));
+            }
+            Seat::Llm {
+                provider: s.provider.clone(),
+                persona,
+            }
+        }
     })
 }
 

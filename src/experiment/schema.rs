@@ -5,47 +5,44 @@
 use crate::agents::Strategy;
 use crate::engine::{AreaParams, GameParams};
 use crate::llm::{BudgetConfig, LlmSettings, ProviderConfig};
+use crate::spec::SpecError;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
-/// Kinds of agent in a population.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgentKind {
-    #[default]
-    Scripted,
-    Llm,
+/// Who plays one seat, as written (one entry of a population: `count` such seats),
+/// tagged by its `kind` (`scripted` when omitted). Each kind takes exactly its own
+/// fields; [`super::resolve`] checks the cross-references (a provider, a persona, a
+/// leader's team) and gives the [`super::Seat`] that plays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SeatSpec {
+    Scripted(ScriptedSeat),
+    Llm(LlmSeat),
 }
 
-/// One entry of a population: `count` identical agents.
+/// A scripted strategy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AgentSpec {
-    #[serde(default)]
-    pub kind: AgentKind,
-    /// Scripted agents: which strategy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<Strategy>,
-    /// LLM agents: which `[providers.NAME]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
-    /// LLM agents: which persona (`greedy` is built in).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub persona: Option<String>,
-    #[serde(default = "one_usize")]
-    pub count: usize,
-    /// Scripted agents: probability of a random decision instead of the strategy's, so
-    /// that replicates differ.
+pub struct ScriptedSeat {
+    pub strategy: Strategy,
+    /// Probability of a random decision instead of the strategy's, so that replicates
+    /// differ (default 0: fully deterministic play).
     #[serde(default)]
     pub tremble: f64,
-    /// Scripted imitators: the team (1-based, as prompts count) whose announced plan
-    /// they copy.
+    /// Imitators: the team (1-based, as prompts count) whose announced plan they copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader: Option<usize>,
 }
 
-fn one_usize() -> usize {
-    1
+/// An LLM agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSeat {
+    /// Which `[providers.NAME]`.
+    pub provider: String,
+    /// Which persona (`greedy`, built in, when omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<String>,
 }
 
 /// A named population: the agents that play, in team order.
@@ -54,24 +51,48 @@ fn one_usize() -> usize {
 pub struct PopulationSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    pub agents: Vec<AgentSpec>,
+    /// Each entry as written: a seat's fields, its `kind` and its `count` (read by
+    /// [`SeatSpec::from_entry`]).
+    pub agents: Vec<toml::Table>,
 }
 
-impl PopulationSpec {
-    /// One spec per team (counts expanded).
-    pub fn expanded(&self) -> Vec<AgentSpec> {
-        self.agents
-            .iter()
-            .flat_map(|a| {
-                std::iter::repeat_n(
-                    AgentSpec {
-                        count: 1,
-                        ..a.clone()
-                    },
-                    a.count,
+impl SeatSpec {
+    /// Read one entry of a population: its seat and its `count` (1 when omitted).
+    /// Errors name the field relative to the entry.
+    pub fn from_entry(entry: &toml::Table) -> Result<(SeatSpec, usize), SpecError> {
+        let mut table = entry.clone();
+        let count = match table.remove("count") {
+            None => 1,
+            Some(toml::Value::Integer(n)) if (1..=50).contains(&n) => n as usize,
+            Some(other) => {
+                return Err(SpecError::new(
+                    "count",
+                    format!("must be a whole number between 1 and 50, got {other}"),
+                ))
+            }
+        };
+        table
+            .entry("kind")
+            .or_insert_with(|| toml::Value::String("scripted".into()));
+        let seat = crate::spec::read_tagged(&table, "agent").map_err(|e| {
+            if e.field == "strategy" && e.message.starts_with("missing") {
+                SpecError::new(
+                    "strategy",
+                    format!(
+                        "missing: a scripted agent needs a strategy ({})",
+                        Strategy::ALL.map(|s| s.as_str()).join(", ")
+                    ),
                 )
-            })
-            .collect()
+            } else if e.field == "provider" && e.message.starts_with("missing") {
+                SpecError::new(
+                    "provider",
+                    "missing: an LLM agent names a [providers.NAME] block",
+                )
+            } else {
+                e
+            }
+        })?;
+        Ok((seat, count))
     }
 }
 

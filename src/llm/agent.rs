@@ -224,7 +224,7 @@ impl LlmAgent {
             name: kind.as_str().to_string(),
             schema: request.question().schema(obs, self.p.limits),
         });
-        self.stats.llm_answers += 1;
+        self.stats.answers += 1;
         let mut reason = String::new();
         for repair in 0..=self.p.max_repairs {
             let ctx = self.context(request, obs, repair);
@@ -260,7 +260,7 @@ impl LlmAgent {
             match request.parse(&response.text, obs, self.p.limits) {
                 Ok(answer) => {
                     if repair == 0 {
-                        self.stats.llm_valid_first_try += 1;
+                        self.stats.valid_first_try += 1;
                     }
                     return Ok(Answer::given(answer));
                 }
@@ -276,7 +276,7 @@ impl LlmAgent {
                     });
                     reason = format!("invalid answer: {error}");
                     if repair < self.p.max_repairs {
-                        self.stats.llm_repairs += 1;
+                        self.stats.repairs += 1;
                         messages.push(ChatMessage::assistant(response.text));
                         messages.push(ChatMessage::user(format!(
                             "Your answer was invalid: {error}. Answer again with only one JSON object that matches the schema."
@@ -302,7 +302,7 @@ impl LlmAgent {
         if fb == Fallback::FailRun {
             return Err(self.no_answer(kind, obs, reason));
         }
-        self.stats.llm_fallbacks += 1;
+        self.stats.fallbacks += 1;
         self.events.push(AgentEvent::LlmFallback {
             agent: self.p.agent_index,
             year: obs.public.year,
@@ -384,7 +384,7 @@ mod tests {
             }
         );
         let s = a.stats();
-        assert_eq!((s.llm_calls, s.llm_repairs, s.llm_fallbacks), (2, 1, 0));
+        assert_eq!((s.llm_calls, s.repairs, s.fallbacks), (2, 1, 0));
         assert_eq!(
             (s.tokens_in, s.tokens_out, s.cost_micro_usd),
             (200, 20, 280)
@@ -413,7 +413,7 @@ mod tests {
         assert_eq!(answer.response, Response::Decision(o.own.last_decision));
         assert!(answer.fallback, "a fallback says so");
         let s = a.stats();
-        assert_eq!((s.llm_calls, s.llm_repairs, s.llm_fallbacks), (3, 2, 1));
+        assert_eq!((s.llm_calls, s.repairs, s.fallbacks), (3, 2, 1));
         assert!(a
             .drain_events()
             .iter()

@@ -21,9 +21,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::budget::Budget;
 use super::config::Prices;
 use super::model::{sha256_hex, CallContext, ChatModel, ChatRequest, ChatResponse};
+use super::spend::Budget;
 use super::LlmError;
 use crate::record::{FinishedRun, RecordError, RunFiles, RunSink};
 
@@ -368,7 +368,7 @@ mod tests {
             out.push(Ok(Decision {
                 order: s.llm_calls as i64,
                 deep: s.tokens_in as i64,
-                coast: s.llm_repairs as i64,
+                coast: s.repairs as i64,
             }));
         }
         out

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use super::agent::{LlmAgent, LlmAgentParts};
 use super::breaker::{Breaker, BreakerSettings};
-use super::budget::Budget;
 use super::cache::{CacheMode, CacheStore, CachedModel};
 use super::config::{Backend, BudgetConfig, LlmSettings, Provider, StructuredOutput};
 use super::limits::Limited;
@@ -20,6 +19,7 @@ use super::mock::MockModel;
 use super::model::{estimate_tokens, ChatModel, SamplingParams};
 use super::openai::OpenAiModel;
 use super::prompt::{GameFacts, Templates, GREEDY_PERSONA};
+use super::spend::Budget;
 use super::LlmError;
 use crate::agents::Agent;
 use crate::question::{Limits, Message, Observation, Request, RequestKind};
@@ -182,7 +182,7 @@ impl AgentFactory {
     pub async fn doctor(
         &self,
         spec: &NewAgent<'_>,
-    ) -> Result<super::doctor::ProviderCheck, LlmError> {
+    ) -> Result<super::preflight::ProviderCheck, LlmError> {
         let installed = self
             .providers
             .get(spec.provider)
@@ -202,7 +202,7 @@ impl AgentFactory {
             schema: decision.question().schema(&obs, limits),
         };
         let validate = |text: &str| decision.parse(text, &obs, limits).map(|_| ());
-        super::doctor::check_provider(
+        super::preflight::check_provider(
             spec.provider,
             &installed.provider,
             agent.prompt(&decision, &obs),
@@ -213,7 +213,7 @@ impl AgentFactory {
     }
 
     /// Check every `openai` provider named in `used` before a sweep (see
-    /// [`super::doctor::preflight`]); replay needs no server and checks nothing.
+    /// [`super::preflight::preflight`]); replay needs no server and checks nothing.
     pub async fn preflight(&self, used: &[String]) -> Result<(), LlmError> {
         if self.store.mode() == CacheMode::Replay {
             return Ok(());
@@ -223,7 +223,7 @@ impl AgentFactory {
                 continue;
             };
             if matches!(p.provider.backend, Backend::Openai { .. }) {
-                super::doctor::preflight(name, &p.provider, p.raw.as_ref()).await?;
+                super::preflight::preflight(name, &p.provider, p.raw.as_ref()).await?;
             }
         }
         Ok(())

@@ -19,10 +19,8 @@
 
 pub(crate) mod agent;
 pub(crate) mod breaker;
-pub(crate) mod budget;
 pub(crate) mod cache;
 pub mod config;
-pub mod doctor;
 pub mod embeddings;
 pub mod error;
 pub(crate) mod factory;
@@ -30,7 +28,9 @@ pub(crate) mod limits;
 pub mod mock;
 pub mod model;
 pub(crate) mod openai;
+pub mod preflight;
 pub(crate) mod prompt;
+pub(crate) mod spend;
 pub mod transcript;
 
 pub use cache::CacheMode;

@@ -188,11 +188,7 @@ pub trait ChatModel: Send + Sync {
     }
 }
 
-/// Hex SHA-256 of the given bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::record::sha256_hex;
 
 /// First 8 bytes of SHA-256 as a number: seeds for deterministic per-request randomness.
 pub fn hash64(bytes: &[u8]) -> u64 {

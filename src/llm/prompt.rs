@@ -170,18 +170,10 @@ mod tests {
     #[test]
     fn system_and_rules_are_identical_across_protocols_and_hashed() {
         let f = factory(&mock_providers(Policy::Greedy, 0.0));
-        let sections: Vec<String> = [
-            "none",
-            "broadcast",
-            "quota",
-            "ledger",
-            "a2a",
-            "rep",
-            "sanctions",
-        ]
-        .iter()
-        .map(|k| section(k))
-        .collect();
+        // Every kind the enum has: a new protocol cannot be left out.
+        let kinds = crate::protocol::ProtocolSpec::kinds();
+        assert!(kinds.len() >= 7, "{kinds:?}");
+        let sections: Vec<String> = kinds.iter().map(|k| section(k)).collect();
         let prompts: Vec<Vec<ChatMessage>> = sections
             .iter()
             .map(|s| {

@@ -32,8 +32,7 @@ pub fn obs() -> Observation {
 /// The protocol section of a kind with its default switches, rendered from the shipped
 /// templates by the protocol itself (test code may reach across the layers).
 pub fn section(kind: &str) -> String {
-    let table = toml::Table::from_iter([("kind".to_string(), toml::Value::String(kind.into()))]);
-    let spec = crate::protocol::ProtocolSpec::from_table(&table).unwrap();
+    let spec = crate::protocol::ProtocolSpec::default_of(kind).unwrap();
     let section = spec.prompt_section();
     Templates::new(&Default::default())
         .render_protocol(section.kind, section.template, &section.facts)

@@ -3,10 +3,13 @@
 //! makes its final decision, which the announcement does not bind.
 
 use super::intentions::{announce, Asking, IntentionMemory};
-use super::{PromptSection, Protocol, SpecError, TextBudget, YearContext};
+use super::{PromptSection, Protocol, ProtocolKind, SpecError, TextBudget, YearContext};
 use crate::agents::{Agent, AgentError, RequestKind};
+use crate::engine::GameParams;
 use async_trait::async_trait;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Switches of `a2a`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,11 +37,45 @@ impl Default for A2aSpec {
     }
 }
 
-impl A2aSpec {
-    pub(super) fn validate(&self) -> Result<(), SpecError> {
+impl ProtocolKind for A2aSpec {
+    fn kind(&self) -> &'static str {
+        "a2a"
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
         Asking::validate(self.rounds, self.board_memory_years, self.reasoning_chars)
     }
 
+    fn build(&self, _rng: ChaCha8Rng, _params: &Arc<GameParams>) -> Box<dyn Protocol> {
+        Box::new(A2a::new(self.clone()))
+    }
+
+    fn budget(&self) -> Option<&TextBudget> {
+        Some(&self.budget)
+    }
+
+    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
+        Some(&mut self.budget)
+    }
+
+    fn own_message_chars(&self) -> Option<usize> {
+        Some(self.reasoning_chars)
+    }
+
+    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+        self.asking().requests_per_year()
+    }
+
+    fn prompt_section(&self) -> PromptSection {
+        PromptSection {
+            kind: self.kind(),
+            template: include_str!("../../prompts/protocol_a2a.md"),
+            facts: self.asking().facts(),
+        }
+    }
+}
+
+impl A2aSpec {
     /// How the intentions are asked (a budget replaces the reasoning bound).
     fn asking(&self) -> Asking {
         Asking {
@@ -46,18 +83,6 @@ impl A2aSpec {
             reasoning_chars: self.budget.bound(self.reasoning_chars),
             delta: None,
             memory_years: self.board_memory_years,
-        }
-    }
-
-    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
-        self.asking().requests_per_year()
-    }
-
-    pub(super) fn prompt_section(&self) -> PromptSection {
-        PromptSection {
-            kind: "a2a",
-            template: include_str!("../../prompts/protocol_a2a.md"),
-            facts: self.asking().facts(),
         }
     }
 }

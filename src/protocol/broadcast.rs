@@ -2,12 +2,15 @@
 
 use super::talk::{talk, MessageMemory, Talk};
 use super::{
-    check_range, rounds_phrase, PromptSection, Protocol, SpecError, TextBudget, YearContext,
+    check_range, rounds_phrase, PromptSection, Protocol, ProtocolKind, SpecError, TextBudget,
+    YearContext,
 };
 use crate::agents::{Agent, AgentError, RequestKind};
+use crate::engine::GameParams;
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Who speaks when in a message round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -54,27 +57,49 @@ impl Default for BroadcastSpec {
 }
 
 impl BroadcastSpec {
-    pub(super) fn validate(&self) -> Result<(), SpecError> {
+    /// The longest message: the bound, or the whole budget when one applies.
+    fn message_bound(&self) -> usize {
+        self.budget.bound(self.max_message_chars)
+    }
+}
+
+impl ProtocolKind for BroadcastSpec {
+    fn kind(&self) -> &'static str {
+        "broadcast"
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
         check_range("rounds", self.rounds, 1, 20)?;
         check_range("board_memory_years", self.board_memory_years, 0, 200)?;
         check_range("max_message_chars", self.max_message_chars, 1, 100_000)
     }
 
-    /// The longest message: the bound, or the whole budget when one applies.
-    fn message_bound(&self) -> usize {
-        self.budget.bound(self.max_message_chars)
+    fn build(&self, rng: ChaCha8Rng, _params: &Arc<GameParams>) -> Box<dyn Protocol> {
+        Box::new(Broadcast::new(self.clone(), rng))
     }
 
-    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn budget(&self) -> Option<&TextBudget> {
+        Some(&self.budget)
+    }
+
+    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
+        Some(&mut self.budget)
+    }
+
+    fn own_message_chars(&self) -> Option<usize> {
+        Some(self.max_message_chars)
+    }
+
+    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
         vec![
             (RequestKind::Message, self.rounds as f64),
             (RequestKind::Decision, 1.0),
         ]
     }
 
-    pub(super) fn prompt_section(&self) -> PromptSection {
+    fn prompt_section(&self) -> PromptSection {
         PromptSection {
-            kind: "broadcast",
+            kind: self.kind(),
             template: include_str!("../../prompts/protocol_broadcast.md"),
             facts: vec![
                 ("rounds_phrase", rounds_phrase(self.rounds)),

@@ -3,7 +3,7 @@
 //! announcements are published together, and the next round or the final decision
 //! sees them.
 
-use super::budget::{cut, published_chars};
+use super::text_budget::{cut, published_chars};
 use super::{
     ask_each, check_range, memory_sentence, rounds_phrase, wrong_kind, SpecError, YearContext,
 };

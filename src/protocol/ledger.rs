@@ -7,9 +7,11 @@
 //! kept in the event log for analysis.
 
 use super::{
-    ask_all, ask_each, check_range, wrong_kind, PromptSection, Protocol, SpecError, YearContext,
+    ask_all, ask_each, check_range, wrong_kind, PromptSection, Protocol, ProtocolKind, SpecError,
+    YearContext,
 };
 use crate::agents::{Agent, AgentError};
+use crate::engine::GameParams;
 use crate::engine::YearOutcome;
 use crate::question::{
     LedgerEntry, Observation, Pledge, PledgeQuestion, ReportQuestion, Request, RequestKind,
@@ -17,7 +19,9 @@ use crate::question::{
 };
 use crate::record::Event;
 use async_trait::async_trait;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Who writes the catch into the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -49,12 +53,20 @@ impl Default for LedgerSpec {
     }
 }
 
-impl LedgerSpec {
-    pub(super) fn validate(&self) -> Result<(), SpecError> {
+impl ProtocolKind for LedgerSpec {
+    fn kind(&self) -> &'static str {
+        "ledger"
+    }
+
+    fn build(&self, _rng: ChaCha8Rng, _params: &Arc<GameParams>) -> Box<dyn Protocol> {
+        Box::new(Ledger::new(self.clone()))
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
         check_range("window", self.window, 1, 200)
     }
 
-    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
         let mut out = vec![(RequestKind::Pledge, 1.0), (RequestKind::Decision, 1.0)];
         if self.reporting == Reporting::SelfReported {
             out.push((RequestKind::Report, 1.0));
@@ -62,13 +74,13 @@ impl LedgerSpec {
         out
     }
 
-    pub(super) fn prompt_section(&self) -> PromptSection {
+    fn prompt_section(&self) -> PromptSection {
         let reporting_phrase = match self.reporting {
             Reporting::SelfReported => "the catch as each team reports it",
             Reporting::Truthful => "the true catch, written by the harness",
         };
         PromptSection {
-            kind: "ledger",
+            kind: self.kind(),
             template: include_str!("../../prompts/protocol_ledger.md"),
             facts: vec![
                 ("reporting_phrase", reporting_phrase.to_string()),

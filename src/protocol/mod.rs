@@ -14,7 +14,6 @@
 
 mod a2a;
 mod broadcast;
-mod budget;
 mod intentions;
 mod ledger;
 mod none;
@@ -22,15 +21,16 @@ mod quota;
 mod rep;
 mod sanctions;
 mod talk;
+mod text_budget;
 
 pub use a2a::A2aSpec;
 pub use broadcast::{BroadcastSpec, MessageOrder};
-pub use budget::{published_chars, tokens_of, TextBudget};
 pub use ledger::{LedgerSpec, Reporting};
 pub use none::NoneSpec;
 pub use quota::{Allocation, Enforcement, OnReject, QuotaSpec};
 pub use rep::RepSpec;
 pub use sanctions::{over_share, SanctionsSpec};
+pub use text_budget::{published_chars, tokens_of, TextBudget};
 
 use crate::agents::{Agent, AgentError};
 use crate::engine::{Decision, GameParams, YearOutcome};
@@ -57,40 +57,7 @@ pub enum ProtocolSpec {
     Sanctions(SanctionsSpec),
 }
 
-/// A problem with a protocol's switches. `field` is relative to the protocol's table
-/// (`rounds`, `kind`); the experiment prefixes `protocols.NAME.`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct SpecError {
-    pub field: String,
-    pub message: String,
-}
-
-impl SpecError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> SpecError {
-        SpecError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// `Err` unless `lo ≤ value ≤ hi`.
-pub(crate) fn check_range<T: PartialOrd + std::fmt::Display>(
-    field: &str,
-    value: T,
-    lo: T,
-    hi: T,
-) -> Result<(), SpecError> {
-    if value < lo || value > hi {
-        Err(SpecError::new(
-            field,
-            format!("must be between {lo} and {hi}, got {value}"),
-        ))
-    } else {
-        Ok(())
-    }
-}
+pub use crate::spec::{check_range, SpecError};
 
 /// The prompt section of a protocol: a template with `{{name}}` placeholders and the
 /// facts that fill them, stated from the resolved switches.
@@ -101,40 +68,92 @@ pub struct PromptSection {
     pub facts: Vec<(&'static str, String)>,
 }
 
+/// What a protocol kind is, behind its switches: what the harness needs to know before
+/// a run (validation, the requests it asks, its prompt section, its communication budget)
+/// and the protocol it builds for each run. Implemented by each kind's `Spec`, in the
+/// kind's own file.
+pub trait ProtocolKind {
+    /// The kind's name, as written in `kind = "..."` (the serde variant's name).
+    fn kind(&self) -> &'static str;
+
+    /// Ranges and combinations serde cannot check.
+    fn validate(&self) -> Result<(), SpecError> {
+        Ok(())
+    }
+
+    /// The protocol of one run. `rng` is its own stream (speaking orders, tie-breaks);
+    /// `params` are the game's rules.
+    fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol>;
+
+    /// Requests one agent answers in an average year (repairs excluded), by kind (the
+    /// dry-run estimate reads them).
+    fn requests_per_year(&self) -> Vec<(RequestKind, f64)>;
+
+    /// The protocol section of the LLM prompt: its template and the facts that fill it.
+    fn prompt_section(&self) -> PromptSection;
+
+    /// The communication budget switches (`None`: the protocol publishes no text).
+    fn budget(&self) -> Option<&TextBudget> {
+        None
+    }
+
+    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
+        None
+    }
+
+    /// The longest free text the protocol accepts in one item before any budget (`None`:
+    /// it publishes no text).
+    fn own_message_chars(&self) -> Option<usize> {
+        None
+    }
+}
+
 impl ProtocolSpec {
-    pub fn kind(&self) -> &'static str {
+    /// The kind behind the switches: the one place that dispatches on the variant.
+    pub fn rules(&self) -> &dyn ProtocolKind {
         match self {
-            ProtocolSpec::None(_) => "none",
-            ProtocolSpec::Broadcast(_) => "broadcast",
-            ProtocolSpec::Quota(_) => "quota",
-            ProtocolSpec::Ledger(_) => "ledger",
-            ProtocolSpec::A2a(_) => "a2a",
-            ProtocolSpec::Rep(_) => "rep",
-            ProtocolSpec::Sanctions(_) => "sanctions",
+            ProtocolSpec::None(s) => s,
+            ProtocolSpec::Broadcast(s) => s,
+            ProtocolSpec::Quota(s) => s,
+            ProtocolSpec::Ledger(s) => s,
+            ProtocolSpec::A2a(s) => s,
+            ProtocolSpec::Rep(s) => s,
+            ProtocolSpec::Sanctions(s) => s,
         }
+    }
+
+    fn rules_mut(&mut self) -> &mut dyn ProtocolKind {
+        match self {
+            ProtocolSpec::None(s) => s,
+            ProtocolSpec::Broadcast(s) => s,
+            ProtocolSpec::Quota(s) => s,
+            ProtocolSpec::Ledger(s) => s,
+            ProtocolSpec::A2a(s) => s,
+            ProtocolSpec::Rep(s) => s,
+            ProtocolSpec::Sanctions(s) => s,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.rules().kind()
+    }
+
+    /// Every protocol kind, as serde lists them: read off the enum itself, so a new kind
+    /// is never left out of a list (the prompt tests walk it).
+    pub fn kinds() -> Vec<String> {
+        crate::spec::tag_names::<ProtocolSpec>()
+    }
+
+    /// A protocol of `kind` with every switch at its default.
+    pub fn default_of(kind: &str) -> Result<ProtocolSpec, SpecError> {
+        let table =
+            toml::Table::from_iter([("kind".to_string(), toml::Value::String(kind.into()))]);
+        ProtocolSpec::from_table(&table)
     }
 
     /// The protocol's communication budget switches (`None`: it publishes no text).
     pub fn budget(&self) -> Option<&TextBudget> {
-        match self {
-            ProtocolSpec::None(_) | ProtocolSpec::Ledger(_) => None,
-            ProtocolSpec::Broadcast(s) => Some(&s.budget),
-            ProtocolSpec::Quota(s) => Some(&s.budget),
-            ProtocolSpec::A2a(s) => Some(&s.budget),
-            ProtocolSpec::Rep(s) => Some(&s.budget),
-            ProtocolSpec::Sanctions(s) => Some(&s.budget),
-        }
-    }
-
-    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
-        match self {
-            ProtocolSpec::None(_) | ProtocolSpec::Ledger(_) => None,
-            ProtocolSpec::Broadcast(s) => Some(&mut s.budget),
-            ProtocolSpec::Quota(s) => Some(&mut s.budget),
-            ProtocolSpec::A2a(s) => Some(&mut s.budget),
-            ProtocolSpec::Rep(s) => Some(&mut s.budget),
-            ProtocolSpec::Sanctions(s) => Some(&mut s.budget),
-        }
+        self.rules().budget()
     }
 
     /// The protocol whose measured communication volume sets this one's budget
@@ -146,7 +165,7 @@ impl ProtocolSpec {
     /// Set the budget a `match_tokens_of` protocol receives, measured on its reference:
     /// `tokens` per agent and year.
     pub fn set_matched_budget(&mut self, tokens: u64) {
-        if let Some(b) = self.budget_mut() {
+        if let Some(b) = self.rules_mut().budget_mut() {
             b.matched_tokens = Some(tokens);
         }
     }
@@ -160,23 +179,14 @@ impl ProtocolSpec {
     /// are the kinds) and each kind's switches are checked (unknown ones are errors),
     /// then validated.
     pub fn from_table(table: &toml::Table) -> Result<ProtocolSpec, SpecError> {
-        let spec = ProtocolSpec::deserialize(toml::Value::Table(table.clone()))
-            .map_err(|e| spec_error(table, e.message()))?;
+        let spec: ProtocolSpec = crate::spec::read_tagged(table, "protocol")?;
         spec.validate()?;
         Ok(spec)
     }
 
     /// Ranges and combinations serde cannot check.
     pub fn validate(&self) -> Result<(), SpecError> {
-        match self {
-            ProtocolSpec::None(_) => Ok(()),
-            ProtocolSpec::Broadcast(s) => s.validate(),
-            ProtocolSpec::Quota(s) => s.validate(),
-            ProtocolSpec::Ledger(s) => s.validate(),
-            ProtocolSpec::A2a(s) => s.validate(),
-            ProtocolSpec::Rep(s) => s.validate(),
-            ProtocolSpec::Sanctions(s) => s.validate(),
-        }?;
+        self.rules().validate()?;
         match self.budget() {
             Some(b) => b.validate(),
             None => Ok(()),
@@ -186,46 +196,18 @@ impl ProtocolSpec {
     /// The protocol of one run. `rng` is its own stream (sequential speaking orders);
     /// `params` are the game's rules (what over-use means under sanctions).
     pub fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol> {
-        match self {
-            ProtocolSpec::None(_) => Box::new(none::NoProtocol),
-            ProtocolSpec::Broadcast(s) => Box::new(broadcast::Broadcast::new(s.clone(), rng)),
-            ProtocolSpec::Quota(s) => Box::new(quota::QuotaProtocol::new(s.clone(), rng)),
-            ProtocolSpec::Ledger(s) => Box::new(ledger::Ledger::new(s.clone())),
-            ProtocolSpec::A2a(s) => Box::new(a2a::A2a::new(s.clone())),
-            ProtocolSpec::Rep(s) => Box::new(rep::Rep::new(s.clone())),
-            ProtocolSpec::Sanctions(s) => Box::new(sanctions::Sanctions::new(
-                s.clone(),
-                rng,
-                Arc::clone(params),
-            )),
-        }
+        self.rules().build(rng, params)
     }
 
     /// Requests one agent answers in an average year (repairs excluded), by kind.
     pub fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
-        match self {
-            ProtocolSpec::None(_) => vec![(RequestKind::Decision, 1.0)],
-            ProtocolSpec::Broadcast(s) => s.requests_per_year(),
-            ProtocolSpec::Quota(s) => s.requests_per_year(),
-            ProtocolSpec::Ledger(s) => s.requests_per_year(),
-            ProtocolSpec::A2a(s) => s.requests_per_year(),
-            ProtocolSpec::Rep(s) => s.requests_per_year(),
-            ProtocolSpec::Sanctions(s) => s.requests_per_year(),
-        }
+        self.rules().requests_per_year()
     }
 
     /// The longest free text a talking protocol accepts in one item (`None`: it
     /// publishes no text). A budget in force bounds it too.
     pub fn message_chars(&self) -> Option<usize> {
-        let own = match self {
-            ProtocolSpec::None(_) | ProtocolSpec::Ledger(_) => None,
-            ProtocolSpec::Broadcast(s) => Some(s.max_message_chars),
-            ProtocolSpec::Quota(s) => (s.talk_rounds > 0).then_some(s.max_message_chars),
-            ProtocolSpec::A2a(s) => Some(s.reasoning_chars),
-            ProtocolSpec::Rep(s) => Some(s.reasoning_chars),
-            ProtocolSpec::Sanctions(s) => (s.talk_rounds > 0).then_some(s.max_message_chars),
-        };
-        match (own, self.budget_chars()) {
+        match (self.rules().own_message_chars(), self.budget_chars()) {
             (Some(own), Some(budget)) => Some(own.max(budget)),
             (own, _) => own,
         }
@@ -234,67 +216,13 @@ impl ProtocolSpec {
     /// The protocol section of the LLM prompt. Every section states
     /// `{{budget_sentence}}`: the communication budget in force, or nothing.
     pub fn prompt_section(&self) -> PromptSection {
-        let mut section = match self {
-            ProtocolSpec::None(_) => none::prompt_section(),
-            ProtocolSpec::Broadcast(s) => s.prompt_section(),
-            ProtocolSpec::Quota(s) => s.prompt_section(),
-            ProtocolSpec::Ledger(s) => s.prompt_section(),
-            ProtocolSpec::A2a(s) => s.prompt_section(),
-            ProtocolSpec::Rep(s) => s.prompt_section(),
-            ProtocolSpec::Sanctions(s) => s.prompt_section(),
-        };
-        if let Some(chars) = self.budget_chars() {
-            section
-                .facts
-                .push(("budget_sentence", budget::sentence(chars)));
-        } else {
-            section.facts.push(("budget_sentence", String::new()));
-        }
+        let mut section = self.rules().prompt_section();
+        let budget = self
+            .budget_chars()
+            .map(text_budget::sentence)
+            .unwrap_or_default();
+        section.facts.push(("budget_sentence", budget));
         section
-    }
-}
-
-/// Name the switch a deserialization error is about. Serde names unknown fields,
-/// unknown kinds and a missing kind; a type error names no field, so the culprit is the
-/// switch whose removal (it then takes its default) makes the table valid.
-fn spec_error(table: &toml::Table, message: &str) -> SpecError {
-    let named = |prefix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_string)
-    };
-    if let Some(field) = named("unknown field `") {
-        let kind = table.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
-        return SpecError::new(
-            field,
-            format!("does not apply to a protocol of kind `{kind}` ({message})"),
-        );
-    }
-    if message.starts_with("unknown variant") {
-        return SpecError::new("kind", format!("unknown protocol kind: {message}"));
-    }
-    if message.starts_with("missing field `kind`") {
-        return SpecError::new("kind", format!("missing: one of {}", kinds()));
-    }
-    let culprit = table.keys().filter(|k| *k != "kind").find(|key| {
-        let mut without = table.clone();
-        without.remove(*key);
-        ProtocolSpec::deserialize(toml::Value::Table(without)).is_ok()
-    });
-    SpecError::new(culprit.map_or("kind", String::as_str), message)
-}
-
-/// The protocol kinds, as serde lists them (`` `none`, `broadcast` or … ``): read off
-/// the enum itself, so the list cannot go stale.
-fn kinds() -> String {
-    let probe = toml::Table::from_iter([("kind".to_string(), toml::Value::String(String::new()))]);
-    match ProtocolSpec::deserialize(toml::Value::Table(probe)) {
-        Err(e) => e
-            .message()
-            .split_once("expected ")
-            .map_or(String::new(), |(_, kinds)| kinds.to_string()),
-        Ok(_) => String::new(),
     }
 }
 

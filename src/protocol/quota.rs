@@ -7,10 +7,11 @@
 
 use super::talk::{talk, Talk};
 use super::{
-    ask_all, check_range, fmt_num, wrong_kind, MessageOrder, PromptSection, Protocol, SpecError,
-    TextBudget, YearContext,
+    ask_all, check_range, fmt_num, wrong_kind, MessageOrder, PromptSection, Protocol, ProtocolKind,
+    SpecError, TextBudget, YearContext,
 };
 use crate::agents::{Agent, AgentError};
+use crate::engine::GameParams;
 use crate::engine::YearOutcome;
 use crate::question::{
     Observation, ProposalQuestion, QuotaBoard, QuotaViolation, Request, RequestKind, Response,
@@ -20,6 +21,7 @@ use crate::record::Event;
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// How a total allowable catch is split into team quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -89,8 +91,28 @@ impl Default for QuotaSpec {
     }
 }
 
-impl QuotaSpec {
-    pub(super) fn validate(&self) -> Result<(), SpecError> {
+impl ProtocolKind for QuotaSpec {
+    fn kind(&self) -> &'static str {
+        "quota"
+    }
+
+    fn build(&self, rng: ChaCha8Rng, _params: &Arc<GameParams>) -> Box<dyn Protocol> {
+        Box::new(QuotaProtocol::new(self.clone(), rng))
+    }
+
+    fn budget(&self) -> Option<&TextBudget> {
+        Some(&self.budget)
+    }
+
+    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
+        Some(&mut self.budget)
+    }
+
+    fn own_message_chars(&self) -> Option<usize> {
+        (self.talk_rounds > 0).then_some(self.max_message_chars)
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
         check_range("every_years", self.every_years, 1, 200)?;
         check_range("talk_rounds", self.talk_rounds, 0, 20)?;
         check_range("max_message_chars", self.max_message_chars, 1, 100_000)?;
@@ -103,7 +125,7 @@ impl QuotaSpec {
         Ok(())
     }
 
-    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
         let every = self.every_years.max(1) as f64;
         vec![
             (RequestKind::Message, self.talk_rounds as f64 / every),
@@ -113,18 +135,7 @@ impl QuotaSpec {
         ]
     }
 
-    /// The talk rounds as the prompt states them (nothing without talk rounds).
-    fn talk_sentence(&self) -> String {
-        match self.talk_rounds {
-            0 => String::new(),
-            rounds => format!(
-                " first {rounds} round(s) of public messages (every team may write one message of at most {} characters a round, attributed by the harness), then",
-                self.budget.bound(self.max_message_chars)
-            ),
-        }
-    }
-
-    pub(super) fn prompt_section(&self) -> PromptSection {
+    fn prompt_section(&self) -> PromptSection {
         let (enforcement, enforcement_phrase) = match self.enforcement {
             Enforcement::Advisory => ("advisory", "quotas are published but not enforced; over-fishing is recorded and shown to all next year."),
             Enforcement::Binding => ("binding", "the game stops each team's catch at its quota; fish not caught stay in the sea."),
@@ -134,7 +145,7 @@ impl QuotaSpec {
             Allocation::Fleet => "fleet",
         };
         PromptSection {
-            kind: "quota",
+            kind: self.kind(),
             template: include_str!("../../prompts/protocol_quota.md"),
             facts: vec![
                 ("every_years", self.every_years.to_string()),
@@ -144,6 +155,19 @@ impl QuotaSpec {
                 ("enforcement_phrase", enforcement_phrase.to_string()),
                 ("talk_sentence", self.talk_sentence()),
             ],
+        }
+    }
+}
+
+impl QuotaSpec {
+    /// The talk rounds as the prompt states them (nothing without talk rounds).
+    fn talk_sentence(&self) -> String {
+        match self.talk_rounds {
+            0 => String::new(),
+            rounds => format!(
+                " first {rounds} round(s) of public messages (every team may write one message of at most {} characters a round, attributed by the harness), then",
+                self.budget.bound(self.max_message_chars)
+            ),
         }
     }
 }

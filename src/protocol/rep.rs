@@ -5,11 +5,14 @@
 //! coordinate-wise median of the announced plans; then the final decisions.
 
 use super::intentions::{announce, consensus, sensitivity_medians, Asking, IntentionMemory};
-use super::{fmt_num, PromptSection, Protocol, SpecError, TextBudget, YearContext};
+use super::{fmt_num, PromptSection, Protocol, ProtocolKind, SpecError, TextBudget, YearContext};
 use crate::agents::{Agent, AgentError, RequestKind};
+use crate::engine::GameParams;
 use crate::record::Event;
 use async_trait::async_trait;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Switches of `rep`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,8 +46,28 @@ impl Default for RepSpec {
     }
 }
 
-impl RepSpec {
-    pub(super) fn validate(&self) -> Result<(), SpecError> {
+impl ProtocolKind for RepSpec {
+    fn kind(&self) -> &'static str {
+        "rep"
+    }
+
+    fn build(&self, _rng: ChaCha8Rng, _params: &Arc<GameParams>) -> Box<dyn Protocol> {
+        Box::new(Rep::new(self.clone()))
+    }
+
+    fn budget(&self) -> Option<&TextBudget> {
+        Some(&self.budget)
+    }
+
+    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
+        Some(&mut self.budget)
+    }
+
+    fn own_message_chars(&self) -> Option<usize> {
+        Some(self.reasoning_chars)
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
         Asking::validate(self.rounds, self.board_memory_years, self.reasoning_chars)?;
         if !(self.delta > 0.0 && self.delta <= 1.0) {
             return Err(SpecError::new(
@@ -55,21 +78,11 @@ impl RepSpec {
         Ok(())
     }
 
-    /// How the intentions are asked (a budget replaces the reasoning bound).
-    fn asking(&self) -> Asking {
-        Asking {
-            rounds: self.rounds,
-            reasoning_chars: self.budget.bound(self.reasoning_chars),
-            delta: Some(self.delta),
-            memory_years: self.board_memory_years,
-        }
-    }
-
-    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
         self.asking().requests_per_year()
     }
 
-    pub(super) fn prompt_section(&self) -> PromptSection {
+    fn prompt_section(&self) -> PromptSection {
         let consensus_sentence = if self.consensus {
             " It also publishes the consensus plan: the median of the announced orders, deep-sea ships and coast ships."
         } else {
@@ -79,9 +92,21 @@ impl RepSpec {
         facts.push(("delta", fmt_num(self.delta)));
         facts.push(("consensus_sentence", consensus_sentence.to_string()));
         PromptSection {
-            kind: "rep",
+            kind: self.kind(),
             template: include_str!("../../prompts/protocol_rep.md"),
             facts,
+        }
+    }
+}
+
+impl RepSpec {
+    /// How the intentions are asked (a budget replaces the reasoning bound).
+    fn asking(&self) -> Asking {
+        Asking {
+            rounds: self.rounds,
+            reasoning_chars: self.budget.bound(self.reasoning_chars),
+            delta: Some(self.delta),
+            memory_years: self.board_memory_years,
         }
     }
 }

@@ -9,7 +9,7 @@
 use super::talk::{talk, Talk};
 use super::{
     ask_all, check_range, rounds_phrase, wrong_kind, MessageOrder, PromptSection, Protocol,
-    SpecError, TextBudget, YearContext,
+    ProtocolKind, SpecError, TextBudget, YearContext,
 };
 use crate::agents::{Agent, AgentError};
 use crate::engine::{Area, GameParams, YearOutcome};
@@ -54,8 +54,28 @@ impl Default for SanctionsSpec {
     }
 }
 
-impl SanctionsSpec {
-    pub(super) fn validate(&self) -> Result<(), SpecError> {
+impl ProtocolKind for SanctionsSpec {
+    fn kind(&self) -> &'static str {
+        "sanctions"
+    }
+
+    fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol> {
+        Box::new(Sanctions::new(self.clone(), rng, Arc::clone(params)))
+    }
+
+    fn budget(&self) -> Option<&TextBudget> {
+        Some(&self.budget)
+    }
+
+    fn budget_mut(&mut self) -> Option<&mut TextBudget> {
+        Some(&mut self.budget)
+    }
+
+    fn own_message_chars(&self) -> Option<usize> {
+        (self.talk_rounds > 0).then_some(self.max_message_chars)
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
         check_range("cost", self.cost, 0, 1_000_000)?;
         check_range("fine", self.fine, 0, 1_000_000)?;
         check_range("max_targets", self.max_targets, 1, 10_000)?;
@@ -63,7 +83,7 @@ impl SanctionsSpec {
         check_range("max_message_chars", self.max_message_chars, 1, 100_000)
     }
 
-    pub(super) fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
         vec![
             (RequestKind::Message, self.talk_rounds as f64),
             (RequestKind::Decision, 1.0),
@@ -71,11 +91,7 @@ impl SanctionsSpec {
         ]
     }
 
-    fn message_bound(&self) -> usize {
-        self.budget.bound(self.max_message_chars)
-    }
-
-    pub(super) fn prompt_section(&self) -> PromptSection {
+    fn prompt_section(&self) -> PromptSection {
         let talk_sentence = match self.talk_rounds {
             0 => String::new(),
             rounds => format!(
@@ -85,7 +101,7 @@ impl SanctionsSpec {
             ),
         };
         PromptSection {
-            kind: "sanctions",
+            kind: self.kind(),
             template: include_str!("../../prompts/protocol_sanctions.md"),
             facts: vec![
                 ("talk_sentence", talk_sentence),
@@ -94,6 +110,12 @@ impl SanctionsSpec {
                 ("max_targets", self.max_targets.to_string()),
             ],
         }
+    }
+}
+
+impl SanctionsSpec {
+    fn message_bound(&self) -> usize {
+        self.budget.bound(self.max_message_chars)
     }
 }
 

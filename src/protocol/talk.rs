@@ -2,7 +2,7 @@
 //! talk rounds of a quota negotiation or of sanctions; and the social memory of past
 //! years' messages.
 
-use super::budget::{cut, published_chars};
+use super::text_budget::{cut, published_chars};
 use super::{ask_some, wrong_kind, MessageOrder, YearContext};
 use crate::agents::{Agent, AgentError};
 use crate::question::{Message, MessageQuestion, Request, RequestKind, Response};

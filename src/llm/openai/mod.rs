@@ -28,180 +28,16 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod retry;
+mod wire;
+
+use retry::server_wait;
+pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
+use wire::{HttpFailure, LenientCompletion, LenientUsage, OneShot};
+
 use super::config::{Backend, Provider, StructuredOutput};
 use super::model::{hash64, ChatModel, ChatRequest, ChatResponse, Fault, Retry, Usage};
 use super::LlmError;
-
-/// Backoff settings of one provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub max_retries: u32,
-    pub base: Duration,
-    pub max: Duration,
-    /// The longest a whole call (every attempt and wait) may take.
-    pub deadline: Duration,
-}
-
-impl RetryPolicy {
-    /// Wait before retry number `retry` (1-based): full jitter in
-    /// `[0, min(max, base · 2^(retry-1))]`, but never less than `server_wait` (the
-    /// longest wait the server asked for during this call), to which up to a tenth is
-    /// added so that clients told the same time do not return in lockstep.
-    pub fn delay(
-        &self,
-        retry: u32,
-        server_wait: Option<Duration>,
-        rng: &mut ChaCha8Rng,
-    ) -> Duration {
-        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
-        let ceiling = self.base.saturating_mul(factor).min(self.max);
-        let jitter = random_up_to(ceiling, rng);
-        match server_wait {
-            Some(wait) => jitter.max(wait + random_up_to(wait / 10, rng)),
-            None => jitter,
-        }
-    }
-}
-
-fn random_up_to(ceiling: Duration, rng: &mut ChaCha8Rng) -> Duration {
-    let ms = ceiling.as_millis() as u64;
-    Duration::from_millis(if ms == 0 { 0 } else { rng.random_range(0..=ms) })
-}
-
-/// Parses `Retry-After`: delta-seconds or an HTTP date (relative to `now`; the date has
-/// whole seconds, so it is rounded up, never early).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    let wait = when.duration_since(now).unwrap_or(Duration::ZERO);
-    Some(Duration::from_secs(
-        wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-    ))
-}
-
-/// The server's requested wait: `retry-after-ms` (milliseconds, used by some gateways)
-/// takes precedence over `Retry-After`.
-fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
-        if ms >= 0.0 && ms.is_finite() {
-            return Some(Duration::from_millis(ms.ceil() as u64));
-        }
-    }
-    text("retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()))
-}
-
-/// How the transport waits between retries; tests substitute one that records delays.
-pub trait Sleeper: Send + Sync {
-    fn sleep(&self, delay: Duration) -> BoxFuture<'static, ()>;
-}
-
-/// Waits with `tokio::time::sleep` (so `tokio::time::pause` applies).
-#[derive(Debug, Default)]
-pub struct TokioSleeper;
-
-impl Sleeper for TokioSleeper {
-    fn sleep(&self, delay: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(delay))
-    }
-}
-
-/// A non-success HTTP response, passed through async-openai as a boxed error.
-#[derive(Debug, thiserror::Error)]
-#[error("HTTP {status}: {body}")]
-struct HttpFailure {
-    status: u16,
-    body: String,
-    retry_after: Option<Duration>,
-}
-
-/// One attempt, no retry: async-openai's default executor retries on its own, which
-/// would hide retries from the accounting and ignore our backoff.
-#[derive(Clone)]
-struct OneShot {
-    http: reqwest::Client,
-}
-
-impl tower::Service<HttpRequestFactory> for OneShot {
-    type Response = reqwest::Response;
-    type Error = OpenAIError;
-    type Future = BoxFuture<'static, Result<reqwest::Response, OpenAIError>>;
-
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
-        let http = self.http.clone();
-        Box::pin(async move {
-            let request = factory.build().await?;
-            let response = http.execute(request).await.map_err(OpenAIError::Reqwest)?;
-            if response.status().is_success() {
-                return Ok(response);
-            }
-            let status = response.status().as_u16();
-            let retry_after = server_wait(response.headers());
-            let body = match response.bytes().await {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                Err(e) => format!("<body unreadable: {e}>"),
-            };
-            Err(OpenAIError::Boxed(Box::new(HttpFailure {
-                status,
-                body,
-                retry_after,
-            })))
-        })
-    }
-}
-
-/// A chat completion as servers really send it: only `choices[].message.content` is
-/// needed; `id`, `object`, `created`, `usage` may be missing and extra fields are fine.
-#[derive(Debug, Deserialize)]
-struct LenientCompletion {
-    #[serde(default)]
-    choices: Vec<LenientChoice>,
-    #[serde(default)]
-    usage: Option<LenientUsage>,
-    /// Some servers answer 200 with an error object.
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LenientChoice {
-    #[serde(default)]
-    message: Option<LenientMessage>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LenientMessage {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    refusal: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LenientUsage {
-    #[serde(default)]
-    prompt_tokens: Option<u64>,
-    #[serde(default)]
-    completion_tokens: Option<u64>,
-    #[serde(default)]
-    prompt_tokens_details: Option<PromptTokensDetails>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PromptTokensDetails {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-}
 
 /// An OpenAI-compatible provider.
 pub struct OpenAiModel {
@@ -570,6 +406,7 @@ impl ChatModel for OpenAiModel {
 
 #[cfg(test)]
 mod tests {
+    use super::retry::parse_retry_after;
     use super::*;
     use crate::agents::{Agent, AgentStats, Decision, Request, RequestKind};
     use crate::engine::{self, Applied, GameParams, State};
@@ -839,7 +676,7 @@ mod tests {
         let f = factory_at(&clean.url, &dir.path().join("a"), CacheMode::Live);
         let (want, want_state, s0) = play(&f, "e2e", 4).await;
         clean.stop().await;
-        assert_eq!((s0.llm_retries, s0.llm_repairs), (0, 0));
+        assert_eq!((s0.llm_retries, s0.repairs), (0, 0));
 
         let faulty = Server::start(ServerOptions {
             policy: Policy::Sustainable,
@@ -866,7 +703,7 @@ mod tests {
         assert_eq!(got, want);
         assert_eq!(got_state, want_state);
         assert!(
-            s1.llm_retries + s1.llm_repairs > 0 && s1.llm_fallbacks == 0,
+            s1.llm_retries + s1.repairs > 0 && s1.fallbacks == 0,
             "{s1:?}"
         );
 

@@ -1,0 +1,123 @@
+//! Tables of switches tagged by a `kind` (`[protocols.NAME]`, an agent of a population):
+//! reading one into its typed variant, and errors that name the switch at fault. Shared
+//! by the protocols and the experiment file, so both report problems the same way.
+
+use serde::de::DeserializeOwned;
+
+/// A problem with a table's switches. `field` is relative to the table (`rounds`,
+/// `kind`); the experiment prefixes the table's path (`protocols.NAME.`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    pub field: String,
+    pub message: String,
+}
+
+impl SpecError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> SpecError {
+        SpecError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `Err` unless `lo ≤ value ≤ hi`.
+pub fn check_range<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> Result<(), SpecError> {
+    if value < lo || value > hi {
+        Err(SpecError::new(
+            field,
+            format!("must be between {lo} and {hi}, got {value}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Read a table tagged by `kind` into `T` (an enum with `#[serde(tag = "kind")]` whose
+/// variants deny unknown fields). `what` names the table in messages (`protocol`,
+/// `agent`).
+pub fn read_tagged<T: DeserializeOwned>(table: &toml::Table, what: &str) -> Result<T, SpecError> {
+    T::deserialize(toml::Value::Table(table.clone()))
+        .map_err(|e| tagged_error::<T>(table, what, e.message()))
+}
+
+/// Name the switch a deserialization error is about. Serde names unknown fields,
+/// unknown kinds and a missing kind; a type error names no field, so the culprit is the
+/// switch whose removal (it then takes its default) makes the table valid.
+fn tagged_error<T: DeserializeOwned>(table: &toml::Table, what: &str, message: &str) -> SpecError {
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    if let Some(field) = named("unknown field `") {
+        let kind = table.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        return SpecError::new(
+            field,
+            format!("does not apply to {article} {what} of kind `{kind}` ({message})"),
+        );
+    }
+    if let Some(value) = named("unknown variant `") {
+        // The kind itself, or a switch whose value is not one of its words.
+        let kind = table.get("kind").and_then(|k| k.as_str());
+        if kind == Some(value.as_str()) {
+            return SpecError::new("kind", format!("unknown {what} kind: {message}"));
+        }
+        let key = table
+            .iter()
+            .find(|(k, v)| *k != "kind" && v.as_str() == Some(value.as_str()))
+            .map(|(k, _)| k.clone());
+        if let Some(key) = key {
+            return SpecError::new(key, message);
+        }
+    }
+    if let Some(field) = named("missing field `") {
+        if field != "kind" {
+            return SpecError::new(field, format!("missing ({message})"));
+        }
+    }
+    if message.starts_with("missing field `kind`") {
+        return SpecError::new("kind", format!("missing: one of {}", tags::<T>()));
+    }
+    let culprit = table.keys().filter(|k| *k != "kind").find(|key| {
+        let mut without = table.clone();
+        without.remove(*key);
+        T::deserialize(toml::Value::Table(without)).is_ok()
+    });
+    SpecError::new(culprit.map_or("kind", String::as_str), message)
+}
+
+/// The kinds of `T`, as serde lists them (`` `none`, `broadcast` or … ``): read off the
+/// enum itself, so the list cannot go stale.
+pub fn tags<T: DeserializeOwned>() -> String {
+    let probe = toml::Table::from_iter([("kind".to_string(), toml::Value::String(String::new()))]);
+    match T::deserialize(toml::Value::Table(probe)) {
+        Err(e) => e
+            .message()
+            .split_once("expected ")
+            .map_or(String::new(), |(_, kinds)| kinds.to_string()),
+        Ok(_) => String::new(),
+    }
+}
+
+/// The kinds of `T` as a list of names.
+pub fn tag_names<T: DeserializeOwned>() -> Vec<String> {
+    tags::<T>()
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
