@@ -34,26 +34,19 @@ fn sweep_with(dir: &Path, name: &str, toml: &str, extra: &[&str]) -> PathBuf {
 }
 
 fn experiment(name: &str, seeds: u32, extra_game: &str) -> String {
-    format!(
-        r#"
-name = "{name}"
-years = 12
-seeds = {seeds}
-[game]
-{extra_game}
-[populations.greedy]
-agents = [{{ strategy = "greedy", count = 6, tremble = 0.1 }}]
-[populations.followers]
-agents = [{{ strategy = "quota_follower", count = 6, tremble = 0.1 }}]
-[protocols.none]
-kind = "none"
-[protocols.quota]
-kind = "quota"
-[matrix]
-protocol = ["none", "quota"]
-population = ["greedy", "followers"]
-"#
-    )
+    TestExperiment::new(name, 12, seeds)
+        .section(&format!("[game]\n{extra_game}"))
+        .population(
+            "greedy",
+            r#"{ strategy = "greedy", count = 6, tremble = 0.1 }"#,
+        )
+        .population(
+            "followers",
+            r#"{ strategy = "quota_follower", count = 6, tremble = 0.1 }"#,
+        )
+        .protocol("none", "none", "")
+        .protocol("quota", "quota", "")
+        .toml()
 }
 
 #[test]

@@ -137,12 +137,16 @@ fn results_are_byte_identical_across_repeats_and_job_counts() {
             .success();
         outputs.push(out.join("quickstart"));
     }
-    for file in CSVS.iter().chain(&["manifest.json", "summary.md"]) {
-        let a = fs::read(outputs[0].join(file)).unwrap();
-        assert!(!a.is_empty());
-        for other in &outputs[1..] {
-            assert!(a == fs::read(other.join(file)).unwrap(), "{file} differs");
-        }
+    let files: Vec<&str> = CSVS
+        .iter()
+        .copied()
+        .chain(["manifest.json", "summary.md"])
+        .collect();
+    for file in &files {
+        assert!(!fs::read(outputs[0].join(file)).unwrap().is_empty());
+    }
+    for other in &outputs[1..] {
+        assert_same_files(&outputs[0], other, &files);
     }
 }
 

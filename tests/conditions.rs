@@ -4,17 +4,11 @@
 
 mod common;
 
-use common::{run_experiment, Table};
+use common::{run_experiment, write, Table};
 use fishbanks::experiment::Experiment;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
-}
 
 /// Each run's rows of `file` (without its run id), keyed by (protocol, population, seed).
 fn trajectories(dir: &Path, file: &str) -> BTreeMap<(String, String, String), Vec<Vec<String>>> {

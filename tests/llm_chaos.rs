@@ -4,19 +4,18 @@
 
 mod common;
 
-use common::{run_experiment, write, Chaos, Server, Table, LLM_ACCOUNTING};
+use common::{
+    assert_same_files, run_experiment, write, Chaos, Server, Table, TestExperiment, LLM_ACCOUNTING,
+};
 use fishbanks::testkit::mock_server::ServerOptions;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 fn experiment(base_url: &str) -> String {
-    format!(
-        r#"
-name = "chaos"
-years = 4
-seeds = 3
-[providers.local]
-kind = "openai"
+    TestExperiment::new("chaos", 4, 3)
+        .provider(
+            "local",
+            &format!(
+                r#"kind = "openai"
 base_url = "{base_url}"
 model = "mock-greedy"
 timeout_s = 0.5
@@ -24,18 +23,13 @@ retry_base_ms = 5
 retry_max_ms = 40
 max_retries = 6
 outage_wait_s = 2
-max_concurrency = 8
-[populations.llm]
-agents = [{{ kind = "llm", provider = "local", count = 6 }}]
-[protocols.none]
-kind = "none"
-[protocols.broadcast]
-kind = "broadcast"
-[matrix]
-protocol = ["none", "broadcast"]
-population = ["llm"]
-"#
-    )
+max_concurrency = 8"#
+            ),
+        )
+        .population("llm", r#"{ kind = "llm", provider = "local", count = 6 }"#)
+        .protocol("none", "none", "")
+        .protocol("broadcast", "broadcast", "")
+        .toml()
 }
 
 fn upstream() -> Server {
@@ -55,13 +49,7 @@ fn clean_sweep(work: &Path, upstream: &Server) -> PathBuf {
 }
 
 fn same_games(a: &Path, b: &Path) {
-    for file in ["years.csv", "agents.csv"] {
-        assert_eq!(
-            fs::read_to_string(a.join(file)).unwrap(),
-            fs::read_to_string(b.join(file)).unwrap(),
-            "{file}"
-        );
-    }
+    assert_same_files(a, b, &["years.csv", "agents.csv"]);
     assert_eq!(
         Table::read(&a.join("runs.csv")).without(&LLM_ACCOUNTING),
         Table::read(&b.join("runs.csv")).without(&LLM_ACCOUNTING)

@@ -4,19 +4,17 @@
 
 mod common;
 
-use common::{write, Server, Table, LLM_ACCOUNTING};
+use common::{write, Server, Table, TestExperiment, LLM_ACCOUNTING};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn experiment(base_url: &str, extra: &str) -> String {
-    format!(
-        r#"
-name = "e2e"
-years = 4
-seeds = 2
-[providers.local]
-kind = "openai"
+    TestExperiment::new("e2e", 4, 2)
+        .provider(
+            "local",
+            &format!(
+                r#"kind = "openai"
 base_url = "{base_url}"
 model = "mock-greedy"
 api_key_env = "FISHBANKS_TEST_KEY"
@@ -25,19 +23,14 @@ retry_base_ms = 1
 retry_max_ms = 5
 max_retries = 6
 price_in_per_mtok = 1.0
-price_out_per_mtok = 2.0
-[populations.llm]
-agents = [{{ kind = "llm", provider = "local", count = 6 }}]
-[protocols.none]
-kind = "none"
-[protocols.broadcast]
-kind = "broadcast"
-[matrix]
-protocol = ["none", "broadcast"]
-population = ["llm"]
-{extra}
-"#
-    )
+price_out_per_mtok = 2.0"#
+            ),
+        )
+        .population("llm", r#"{ kind = "llm", provider = "local", count = 6 }"#)
+        .protocol("none", "none", "")
+        .protocol("broadcast", "broadcast", "")
+        .section(extra)
+        .toml()
 }
 
 const SECRET: &str = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz";

@@ -4,30 +4,19 @@
 
 mod common;
 
-use common::{run_experiment, write, Table};
+use common::{run_experiment, write, Table, TestExperiment};
 use std::fs;
 use std::path::Path;
 
 fn mock_experiment(seeds: u32, years: u32, policy: &str, noise: f64) -> String {
-    format!(
-        r#"
-name = "validity"
-years = {years}
-seeds = {seeds}
-[providers.mock]
-kind = "mock"
-policy = "{policy}"
-noise = {noise}
-seed = 1
-[populations.llm]
-agents = [{{ kind = "llm", provider = "mock", count = 6 }}]
-[protocols.none]
-kind = "none"
-[matrix]
-protocol = ["none"]
-population = ["llm"]
-"#
-    )
+    TestExperiment::new("validity", years, seeds)
+        .provider(
+            "mock",
+            &format!("kind = \"mock\"\npolicy = \"{policy}\"\nnoise = {noise}\nseed = 1"),
+        )
+        .population("llm", r#"{ kind = "llm", provider = "mock", count = 6 }"#)
+        .protocol("none", "none", "")
+        .toml()
 }
 
 /// Each run's decisions in `agents.csv`, as one string per run.

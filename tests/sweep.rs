@@ -32,18 +32,7 @@ const FILES: [&str; 5] = [
 ];
 
 fn assert_same(a: &Path, b: &Path) {
-    for file in FILES {
-        let (x, y) = (
-            fs::read_to_string(a.join(file)).unwrap(),
-            fs::read_to_string(b.join(file)).unwrap(),
-        );
-        assert!(
-            x == y,
-            "{file} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
+    assert_same_files(a, b, &FILES);
     let events = |d: &Path| {
         let mut ids: Vec<String> = fs::read_dir(d.join("runs"))
             .unwrap()

@@ -128,37 +128,27 @@ impl ChatModel for Scripted {
 pub struct Server {
     pub url: String,
     pub stats: Arc<crate::testkit::mock_server::ServerStats>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    running: crate::testkit::Loopback,
 }
 
 impl Server {
     pub async fn start(mut opts: crate::testkit::mock_server::ServerOptions) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let stats = Arc::new(crate::testkit::mock_server::ServerStats::default());
         opts.stats = stats.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(crate::testkit::mock_server::serve(
-            listener,
-            opts,
-            async move {
-                let _ = rx.await;
-            },
-        ));
+        let running = crate::testkit::Loopback::in_runtime(move |listener, stop| {
+            crate::testkit::mock_server::serve(listener, opts, stop)
+        })
+        .await
+        .unwrap();
         Server {
-            url,
+            url: running.url(),
             stats,
-            stop: Some(tx),
-            task,
+            running,
         }
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        self.task.await.unwrap().unwrap();
+    pub async fn stop(self) {
+        self.running.stop().await.unwrap();
     }
 }
 

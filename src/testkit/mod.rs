@@ -2,6 +2,7 @@
 //! need and a research build does not.
 //!
 //! - [`mock_server`]: an OpenAI-compatible HTTP server on loopback with fault injection.
+//! - [`Loopback`]: the guard of a test server on 127.0.0.1:0, stopped when dropped.
 //! - [`chaos`]: a fault-injecting proxy between the harness and a server, which can also
 //!   go down and come back.
 //! - [`CrashAfter`]: a run sink that aborts the process right after a given number of
@@ -9,7 +10,10 @@
 //!   deterministically instead of racing a `kill`.
 
 pub mod chaos;
+pub mod loopback;
 pub mod mock_server;
+
+pub use loopback::Loopback;
 
 use crate::record::{FinishedRun, RecordError, RunSink};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a part
 
 use fishbanks::testkit::mock_server::{serve, Fault, ServerOptions, ServerStats};
+use fishbanks::testkit::Loopback;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ pub fn quickstart() -> PathBuf {
 pub struct Server {
     pub url: String,
     pub stats: Arc<ServerStats>,
-    _thread: Background,
+    _thread: Loopback,
 }
 
 impl Server {
@@ -51,7 +52,7 @@ impl Server {
     pub fn with(mut options: ServerOptions) -> Server {
         let stats = Arc::new(ServerStats::default());
         options.stats = Arc::clone(&stats);
-        let thread = Background::spawn(move |listener, stop| serve(listener, options, stop));
+        let thread = Loopback::on_thread(move |listener, stop| serve(listener, options, stop));
         Server {
             url: thread.url(),
             stats,
@@ -63,63 +64,6 @@ impl Server {
         self.stats
             .requests
             .load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-/// A loopback server (127.0.0.1:0) on a thread with a runtime of its own; stopped and
-/// joined when dropped.
-struct Background {
-    addr: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Background {
-    /// Bind a listener and run `serve(listener, shutdown)` on it.
-    fn spawn<F, Fut>(serve: F) -> Background
-    where
-        F: FnOnce(tokio::net::TcpListener, StopSignal) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = std::io::Result<()>>,
-    {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                let stop: StopSignal = Box::pin(async {
-                    let _ = stop_rx.await;
-                });
-                serve(listener, stop).await.unwrap();
-            });
-        });
-        Background {
-            addr: addr_rx.recv().unwrap(),
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/v1", self.addr)
-    }
-}
-
-/// Resolves when the server is to stop.
-type StopSignal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -198,7 +142,7 @@ pub const LLM_ACCOUNTING: [&str; 14] = [
 pub struct Chaos {
     pub url: String,
     pub control: Arc<fishbanks::testkit::chaos::ChaosControl>,
-    _thread: Background,
+    _thread: Loopback,
 }
 
 impl Chaos {
@@ -222,7 +166,7 @@ impl Chaos {
         };
         let control = Arc::new(ChaosControl::default());
         let ctl = Arc::clone(&control);
-        let thread = Background::spawn(move |listener, stop| {
+        let thread = Loopback::on_thread(move |listener, stop| {
             serve_chaos(listener, options, ctl, down_after, stop)
         });
         Chaos {
@@ -253,4 +197,110 @@ pub fn run_experiment(exp: &Path, out: &Path, args: &[&str]) -> std::process::Ou
         .args(args)
         .output()
         .unwrap()
+}
+
+/// An experiment file for a test, built from its parts. The matrix is every protocol
+/// added × every population added, in the order added.
+#[derive(Debug, Clone)]
+pub struct TestExperiment {
+    name: String,
+    top: Vec<String>,
+    sections: Vec<String>,
+    protocols: Vec<String>,
+    populations: Vec<String>,
+}
+
+impl TestExperiment {
+    /// `name`, `years` and `seeds`; nothing else yet.
+    pub fn new(name: &str, years: u32, seeds: u32) -> TestExperiment {
+        TestExperiment {
+            name: name.to_string(),
+            top: vec![
+                format!("name = \"{name}\""),
+                format!("years = {years}"),
+                format!("seeds = {seeds}"),
+            ],
+            sections: Vec::new(),
+            protocols: Vec::new(),
+            populations: Vec::new(),
+        }
+    }
+
+    /// A top-level line (`probe_every = 3`).
+    pub fn line(mut self, line: &str) -> Self {
+        self.top.push(line.to_string());
+        self
+    }
+
+    /// Any table, written as is (`[game]` with its lines, `[llm]`, ...).
+    pub fn section(mut self, text: &str) -> Self {
+        self.sections.push(text.trim().to_string());
+        self
+    }
+
+    /// `[providers.NAME]` with its lines.
+    pub fn provider(self, name: &str, body: &str) -> Self {
+        self.section(&format!("[providers.{name}]\n{}", body.trim()))
+    }
+
+    /// `[populations.NAME]` with `agents = [AGENTS]` (inline tables).
+    pub fn population(mut self, name: &str, agents: &str) -> Self {
+        self.populations.push(name.to_string());
+        self.section(&format!("[populations.{name}]\nagents = [{agents}]"))
+    }
+
+    /// `[protocols.NAME]` of `kind`, with more switch lines.
+    pub fn protocol(mut self, name: &str, kind: &str, switches: &str) -> Self {
+        self.protocols.push(name.to_string());
+        self.section(&format!(
+            "[protocols.{name}]\nkind = \"{kind}\"\n{}",
+            switches.trim()
+        ))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file's text.
+    pub fn toml(&self) -> String {
+        let list = |names: &[String]| {
+            names
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "{}\n\n{}\n\n[matrix]\nprotocol = [{}]\npopulation = [{}]\n",
+            self.top.join("\n"),
+            self.sections.join("\n\n"),
+            list(&self.protocols),
+            list(&self.populations)
+        )
+    }
+
+    /// Write it to `dir/<name>.toml`; returns the path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        write(dir, &format!("{}.toml", self.name), &self.toml())
+    }
+}
+
+/// Assert that the results directories `a` and `b` hold byte-identical `files`.
+pub fn assert_same_files(a: &Path, b: &Path, files: &[&str]) {
+    for file in files {
+        let (x, y) = (
+            std::fs::read(a.join(file))
+                .unwrap_or_else(|e| panic!("{}: {e}", a.join(file).display())),
+            std::fs::read(b.join(file))
+                .unwrap_or_else(|e| panic!("{}: {e}", b.join(file).display())),
+        );
+        assert!(
+            x == y,
+            "{file} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
 }
