@@ -4,6 +4,8 @@
 # Prints wall time next to the critical-path bound and the harness CPU time per call.
 #
 #   bash bench/llm-sweep.sh            # LATENCY_MS, RUNS, YEARS, JOBS, CONCURRENCY to vary
+#   BIN=/path/to/fishbanks bash bench/llm-sweep.sh   # another build (A/B against an old
+#                                                    # commit; built with --features testkit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LATENCY_MS=${LATENCY_MS:-100}
@@ -14,8 +16,10 @@ CONCURRENCY=${CONCURRENCY:-256}
 AGENTS=6
 ROUNDS=1
 
-cargo build --release --quiet --features testkit
-bin=./target/release/fishbanks
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet --features testkit
+fi
+bin=${BIN:-./target/release/fishbanks}
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 

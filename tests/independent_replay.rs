@@ -1,11 +1,11 @@
 //! Recompute every run of a sweep from the decisions recorded in `agents.csv`, with a
-//! second, independent implementation of DESIGN §3 written from the text (not from
+//! second, independent implementation of docs/DESIGN.md §3 written from the text (not from
 //! `src/engine`), and check that `years.csv` and `agents.csv` agree with it exactly.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// DESIGN §3 with default parameters, written straight from the text.
+/// docs/DESIGN.md §3 with default parameters, written straight from the text.
 mod reference {
     pub const REGEN: [f64; 11] = [0., 1., 2., 4., 7., 10., 11., 9.5, 5.5, 3., 0.];
     pub const DEEP: [f64; 11] = [0., 5., 10., 15., 20., 25., 25., 25., 25., 25., 25.];

@@ -14,7 +14,7 @@ use crate::record::{RunRow, RunStatus};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// One row of `metrics.csv`: `runs.csv`'s outcome plus the derived metrics (DESIGN §9).
+/// One row of `metrics.csv`: `runs.csv`'s outcome plus the derived metrics (docs/DESIGN.md §9).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunMetrics {
     pub run_id: String,

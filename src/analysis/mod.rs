@@ -1,4 +1,4 @@
-//! The analysis stage (DESIGN §9): reads only what runs recorded (never calls a model,
+//! The analysis stage (docs/DESIGN.md §9): reads only what runs recorded (never calls a model,
 //! never re-plays a game) and answers "which protocol keeps the fish alive?".
 //!
 //! - `load`: results directories → per-run extras and per-cell year series, streamed.

@@ -1,4 +1,4 @@
-//! The Fishbanks model (DESIGN §3): state, parameters and one pure, synchronous
+//! The Fishbanks model (docs/DESIGN.md §3): state, parameters and one pure, synchronous
 //! [`step`] per year.
 //!
 //! The engine knows nothing of agents, protocols or files. It is handed every team's
@@ -148,7 +148,7 @@ pub struct YearOutcome {
     pub state: State,
 }
 
-/// Repair a decision for a team with `ships` ships (DESIGN §3 step 1): negatives become 0,
+/// Repair a decision for a team with `ships` ships (docs/DESIGN.md §3 step 1): negatives become 0,
 /// an order above the limit becomes the limit, and a deployment larger than the fleet is
 /// cut on the coast first, then in the deep sea. Returns the applied decision and whether
 /// anything changed.
@@ -196,7 +196,7 @@ pub fn interest(params: &GameParams, min_balance: i64) -> i64 {
     floor_i64((rate * min_balance as f64 + 5.0) / 10.0) * 10
 }
 
-/// Play one year (DESIGN §3 "One year"). `decisions` and `quotas` have one entry per team;
+/// Play one year (docs/DESIGN.md §3 "One year"). `decisions` and `quotas` have one entry per team;
 /// a quota is only passed here when a protocol makes it binding.
 pub fn step(
     params: &GameParams,
@@ -369,7 +369,7 @@ pub fn is_collapsed(params: &GameParams, post_harvest: [i64; 2]) -> bool {
     }
 }
 
-/// Average profit per ship this year (DESIGN §3 step 8): fishing profit of both areas
+/// Average profit per ship this year (docs/DESIGN.md §3 step 8): fishing profit of both areas
 /// minus harbor costs, over all ships. An empty area contributes nothing.
 fn average_profit_per_ship(params: &GameParams, fleet: [u32; 3], catch: [i64; 2]) -> f64 {
     let total_ships: u32 = fleet.iter().sum();

@@ -1,5 +1,5 @@
 //! Game parameters (`[game]` in an experiment file), with the canonical Fishbanks
-//! defaults of DESIGN §3.
+//! defaults of docs/DESIGN.md §3.
 
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +65,7 @@ pub struct AreaParams {
     pub catch_table: Vec<f64>,
 }
 
-/// All rule parameters. Every field has the DESIGN §3 default, so a `[game]` table only
+/// All rule parameters. Every field has the docs/DESIGN.md §3 default, so a `[game]` table only
 /// lists what it changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

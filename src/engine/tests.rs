@@ -342,7 +342,7 @@ fn weather_uses_year_modulo_twenty_and_can_be_switched_off() {
 }
 
 /// Six teams ordering the limit with every ship in the deep sea leave it below 1% of
-/// capacity by year 4 (DESIGN §3 reference fact).
+/// capacity by year 4 (docs/DESIGN.md §3 reference fact).
 #[test]
 fn all_out_deep_fishing_empties_the_deep_sea_by_year_four() {
     let p = params();

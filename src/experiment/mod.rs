@@ -1,4 +1,4 @@
-//! Experiments (DESIGN §7): the TOML file as written ([`schema`]), its checked and typed
+//! Experiments (docs/DESIGN.md §7): the TOML file as written ([`schema`]), its checked and typed
 //! form ([`resolve`]), error locations ([`span`]), the plan (matrix → runs with
 //! deterministic ids), the runner, resuming, merging shards, the dry-run estimate and the
 //! end-of-sweep summary.
@@ -71,7 +71,7 @@ impl Experiment {
         serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The manifest of this experiment (DESIGN §8). `builder` supplies the prompt hashes
+    /// The manifest of this experiment (docs/DESIGN.md §8). `builder` supplies the prompt hashes
     /// (none without LLM agents).
     pub fn manifest(&self, builder: &AgentBuilder, shard: Option<(u32, u32)>) -> Manifest {
         let config = self.config_json();

@@ -1,4 +1,4 @@
-//! The experiment file as written (DESIGN §7): what serde reads, before any checking.
+//! The experiment file as written (docs/DESIGN.md §7): what serde reads, before any checking.
 //! Unknown fields are errors (`deny_unknown_fields`). [`super::resolve`] turns it into
 //! checked, typed configuration; [`super::span`] locates errors in the text.
 
@@ -156,7 +156,7 @@ fn default_agents() -> usize {
     6
 }
 
-/// `[game]`: the rule parameters, each defaulting to DESIGN §3. Area tables may be given
+/// `[game]`: the rule parameters, each defaulting to docs/DESIGN.md §3. Area tables may be given
 /// in part (`[game.deep] cost = 300`). Serialized as the parameters.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GameOverrides {

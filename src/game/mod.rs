@@ -1,4 +1,4 @@
-//! The game loop of one run (DESIGN §2): years, protocol phases, observations, the engine
+//! The game loop of one run (docs/DESIGN.md §2): years, protocol phases, observations, the engine
 //! step, and the run's record and status.
 //!
 //! The loop knows protocols only through the [`Protocol`] trait and agents only through

@@ -1,4 +1,4 @@
-//! The record/replay cache of DESIGN §6.
+//! The record/replay cache of docs/DESIGN.md §6.
 //!
 //! Every call is keyed by a SHA-256 of the provider identity, model, sampling
 //! parameters, answer schema, full messages and the call's place in the experiment

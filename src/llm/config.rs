@@ -1,5 +1,5 @@
 //! LLM configuration as written in an experiment file: `[providers.NAME]`, `[personas]`
-//! and `[llm]` (DESIGN §6).
+//! and `[llm]` (docs/DESIGN.md §6).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

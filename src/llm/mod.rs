@@ -1,4 +1,4 @@
-//! LLM agents and the models behind them (DESIGN §4 "LLM agents", §6).
+//! LLM agents and the models behind them (docs/DESIGN.md §4 "LLM agents", §6).
 //!
 //! Only this module talks HTTP.
 //!

@@ -1,4 +1,4 @@
-//! Prompt templates (DESIGN §4 "LLM agents").
+//! Prompt templates (docs/DESIGN.md §4 "LLM agents").
 //!
 //! A prompt is: the system prompt and persona (system message), then the rules text,
 //! the protocol section, and the question (user message): the observation with the

@@ -1,4 +1,4 @@
-//! Coordination protocols (DESIGN §5), one file each.
+//! Coordination protocols (docs/DESIGN.md §5), one file each.
 //!
 //! A protocol is a sequence of phases before the engine step (talk, propose, vote,
 //! pledge) plus what it publishes after the step (a ledger, quota violations). It decides

@@ -38,7 +38,7 @@ pub enum Allocation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Enforcement {
-    /// The engine caps each team's catch at its quota (DESIGN §3 step 5).
+    /// The engine caps each team's catch at its quota (docs/DESIGN.md §3 step 5).
     #[default]
     Binding,
     /// Published only; violations are recorded and shown to all next year.

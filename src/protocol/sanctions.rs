@@ -120,7 +120,7 @@ impl SanctionsSpec {
 }
 
 /// An equal share of the combined maximum sustainable yield: a catch above it is
-/// over-use (DESIGN §9), and what the sanction phase marks.
+/// over-use (docs/DESIGN.md §9), and what the sanction phase marks.
 pub fn over_share(params: &GameParams, teams: usize) -> f64 {
     (params.msy(Area::Deep) + params.msy(Area::Coast)) / teams.max(1) as f64
 }

@@ -1,4 +1,4 @@
-//! Communication budgets: the token-matched control (DESIGN §5).
+//! Communication budgets: the token-matched control (docs/DESIGN.md §5).
 //!
 //! REP publishes more than A2A (sensitivities on top of a plan and its reasoning), so a
 //! difference between them may be one of volume, not of content. Any talking protocol can

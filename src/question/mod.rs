@@ -146,7 +146,7 @@ pub struct Limits {
     pub max_fish: i64,
 }
 
-/// What stands in for an answer an agent could not give validly (DESIGN §4): for a
+/// What stands in for an answer an agent could not give validly (docs/DESIGN.md §4): for a
 /// decision or pledge, last year's decision or the harbor; every other question falls
 /// back to an explicit abstention or to nothing; `fail-run` fails the run instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-//! Recording results (DESIGN §8): the row types of the CSV files, the event log, the
+//! Recording results (docs/DESIGN.md §8): the row types of the CSV files, the event log, the
 //! typed manifest, the run lifecycle sinks and crash-safe writing.
 //!
 //! This module sits at the bottom with the engine: it knows rows, events and files, never

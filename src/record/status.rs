@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How a run ended (DESIGN §8).
+/// How a run ended (docs/DESIGN.md §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {

@@ -1,4 +1,4 @@
-//! Scripted strategies (DESIGN §4): deterministic players, given their seed, that answer
+//! Scripted strategies (docs/DESIGN.md §4): deterministic players, given their seed, that answer
 //! every request type. They are the controls of an experiment and the stand-ins that let
 //! the whole harness run without a model.
 //!

@@ -1,4 +1,4 @@
-//! The in-process mock model (DESIGN §6 `kind = "mock"`), also behind the mock server.
+//! The in-process mock model (docs/DESIGN.md §6 `kind = "mock"`), also behind the mock server.
 //!
 //! It reads the observation from the prompt the way a model would (the labelled lines
 //! of `prompt::render_observation`), plays a named policy, and writes its
