@@ -252,3 +252,71 @@ fn a_transcript_shows_prompts_answers_and_repairs() {
         "only the agent asked for"
     );
 }
+
+/// Every request a mock sweep recorded carries its question's exact schema and a
+/// `max_tokens` with room for the longest valid answer; every answer the mock gave validly
+/// is one that schema admits (checked by an independent JSON-schema validator).
+#[test]
+fn recorded_requests_carry_exact_schemas_and_max_tokens() {
+    let work = tempfile::tempdir().unwrap();
+    let text = TestExperiment::new("exact", 4, 2)
+        .provider(
+            "mock",
+            "kind = \"mock\"\npolicy = \"conditional\"\nseed = 1",
+        )
+        .population("llm", r#"{ kind = "llm", provider = "mock", count = 6 }"#)
+        .protocol("broadcast", "broadcast", "max_message_chars = 120")
+        .protocol("quota", "quota", "")
+        .toml();
+    let exp = write(work.path(), "exact.toml", &text);
+    let out = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cache = work.path().join("out/exact/cache");
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for file in fs::read_dir(&cache).unwrap() {
+        let text = fs::read_to_string(file.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+            let kind = entry["context"]["kind"].as_str().unwrap().to_string();
+            let schema = &entry["request"]["schema"]["schema"];
+            let max_tokens = entry["request"]["params"]["max_tokens"].as_u64().unwrap();
+            let validator = jsonschema::validator_for(schema).unwrap();
+            match kind.as_str() {
+                "decision" => {
+                    // One branch per deep-sea fleet 0 ..= ships, the coast bounded by the rest.
+                    let branches = schema["anyOf"].as_array().unwrap();
+                    let ships = branches.len() as i64 - 1;
+                    for (d, b) in branches.iter().enumerate() {
+                        assert_eq!(b["properties"]["coast"]["maximum"], ships - d as i64);
+                    }
+                    assert!(max_tokens >= 30, "{max_tokens}");
+                }
+                "message" => {
+                    assert_eq!(schema["properties"]["message"]["maxLength"], 120);
+                    assert!(max_tokens > 120 + 16, "{max_tokens}");
+                }
+                _ => {}
+            }
+            // The mock's answer, once unwrapped from its prose, is admitted by the schema.
+            let answer = entry["response"]["text"].as_str().unwrap();
+            if let Some(json) = first_json_object(answer) {
+                assert!(validator.is_valid(&json), "{kind}: {json} against {schema}");
+            }
+            *seen.entry(kind).or_default() += 1;
+        }
+    }
+    for kind in ["decision", "message", "proposal", "vote"] {
+        assert!(seen.get(kind).copied().unwrap_or(0) > 0, "{kind}: {seen:?}");
+    }
+}
+
+/// The first `{…}` of a text that parses as a JSON object.
+fn first_json_object(text: &str) -> Option<serde_json::Value> {
+    let start = text.find('{')?;
+    let end = text.rfind('}')?;
+    serde_json::from_str(&text[start..=end]).ok()
+}

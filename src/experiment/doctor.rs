@@ -9,7 +9,7 @@ use super::resolve::Seat;
 use super::seats::AgentBuilder;
 use super::{Experiment, RunnerError};
 use crate::llm::preflight::{mode_name, ProviderCheck};
-use crate::llm::{self, Backend};
+use crate::llm::{self, Backend, StructuredOutput};
 use std::fmt::Write as _;
 
 /// Check every `openai` provider an LLM seat of `exp` uses; returns the report (Markdown)
@@ -103,9 +103,18 @@ fn render(
                     out,
                     "| {} | yes | {} | {:.2} s | {} ({}) / {} | {:.1} |",
                     mode_name(*mode),
-                    match &s.valid {
-                        Ok(()) => "yes".to_string(),
-                        Err(e) => format!("no: {}", e.replace('|', "/")),
+                    match (&s.valid, mode) {
+                        (Ok(()), _) => "yes".to_string(),
+                        // The schema admits exactly the valid answers: an invalid one means
+                        // the server did not hold the model to it.
+                        (
+                            Err(e),
+                            StructuredOutput::JsonSchema | StructuredOutput::JsonSchemaNested,
+                        ) => format!(
+                            "no, the server did not enforce the schema: {}",
+                            e.replace('|', "/")
+                        ),
+                        (Err(e), _) => format!("no: {}", e.replace('|', "/")),
                     },
                     s.latency.as_secs_f64(),
                     s.tokens_in,

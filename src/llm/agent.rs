@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::config::Prices;
+use super::config::{Prices, StructuredOutput};
 use super::model::Fault;
 use super::model::{
     hash64, AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse,
@@ -43,7 +43,8 @@ pub struct LlmAgentParts {
     /// Rules text and protocol section, joined.
     pub preamble: String,
     pub params: SamplingParams,
-    pub send_schema: bool,
+    /// How the answer's schema goes to the server (see [`StructuredOutput`]).
+    pub structured_output: StructuredOutput,
     pub max_repairs: u32,
     pub fallback: Fallback,
     pub memory_years: u32,
@@ -220,10 +221,25 @@ impl LlmAgent {
         self.remember(obs);
         let kind = request.kind();
         let mut messages = self.prompt(request, obs);
-        let schema = self.p.send_schema.then(|| AnswerSchema {
+        let exact = || request.question().schema(obs, self.p.limits);
+        let nested = self.p.structured_output == StructuredOutput::JsonSchemaNested;
+        let schema = match self.p.structured_output {
+            StructuredOutput::JsonSchema => Some(exact()),
+            StructuredOutput::JsonSchemaNested => Some(super::nested::nest(&exact())),
+            StructuredOutput::JsonObject | StructuredOutput::None => None,
+        }
+        .map(|schema| AnswerSchema {
             name: kind.as_str().to_string(),
-            schema: request.question().schema(obs, self.p.limits),
+            schema,
         });
+        // Room for the longest valid answer, within the provider's own cap.
+        let needed = request.max_answer_tokens(obs, self.p.limits);
+        let max_tokens = Some(
+            self.p
+                .params
+                .max_tokens
+                .map_or(needed, |cap| cap.min(needed)),
+        );
         self.stats.answers += 1;
         let mut reason = String::new();
         for repair in 0..=self.p.max_repairs {
@@ -232,6 +248,7 @@ impl LlmAgent {
                 messages: messages.clone(),
                 params: SamplingParams {
                     seed: Some(self.call_seed(&ctx)),
+                    max_tokens,
                     ..self.p.params.clone()
                 },
                 schema: schema.clone(),
@@ -257,7 +274,12 @@ impl LlmAgent {
                 }
             };
             self.record_call(&ctx, &response);
-            match request.parse(&response.text, obs, self.p.limits) {
+            let text = if nested {
+                super::nested::unnest(&response.text)
+            } else {
+                response.text.clone()
+            };
+            match request.parse(&text, obs, self.p.limits) {
                 Ok(answer) => {
                     if repair == 0 {
                         self.stats.valid_first_try += 1;
@@ -265,6 +287,13 @@ impl LlmAgent {
                     return Ok(Answer::given(answer));
                 }
                 Err(error) => {
+                    // Cut off by the token limit: say so, not merely "not JSON".
+                    let error = match (response.cut_off(), max_tokens) {
+                        (true, Some(n)) => format!(
+                            "the answer was cut off at the limit of {n} tokens before it was complete ({error})"
+                        ),
+                        _ => error,
+                    };
                     self.events.push(AgentEvent::LlmInvalid {
                         agent: ctx.agent,
                         year: ctx.year,
@@ -273,6 +302,7 @@ impl LlmAgent {
                         repair,
                         error: error.clone(),
                         answer: response.text.chars().take(EVENT_TEXT_CHARS).collect(),
+                        cut_off: response.cut_off(),
                     });
                     reason = format!("invalid answer: {error}");
                     if repair < self.p.max_repairs {

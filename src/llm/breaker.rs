@@ -199,6 +199,7 @@ mod tests {
                 cache_hit: false,
                 retries: Vec::new(),
                 latency_ms: 0,
+                finish_reason: None,
             })
         }
         async fn probe(&self) -> Result<Vec<String>, LlmError> {

@@ -18,9 +18,17 @@ pub enum ProviderKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StructuredOutput {
+    /// The question's exact JSON schema as `response_format` (a root `anyOf` where an
+    /// answer is a choice: llama.cpp's server, vLLM, Ollama, LM Studio).
     #[default]
     JsonSchema,
+    /// The same exact schema for servers whose strict mode wants an object at the root
+    /// (OpenAI): a choice is nested under a root object's one property `answer`, and text
+    /// limits are stated as patterns (see `llm::nested`).
+    JsonSchemaNested,
+    /// `response_format: json_object`: any JSON object; the schema is in the prompt.
     JsonObject,
+    /// Nothing: the schema is in the prompt only.
     None,
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::agent::{LlmAgent, LlmAgentParts};
 use super::breaker::{Breaker, BreakerSettings};
 use super::cache::{CacheMode, CacheStore, CachedModel};
-use super::config::{Backend, BudgetConfig, LlmSettings, Provider, StructuredOutput};
+use super::config::{Backend, BudgetConfig, LlmSettings, Provider};
 use super::limits::Limited;
 use super::mock::MockModel;
 use super::model::{estimate_tokens, ChatModel, SamplingParams};
@@ -290,7 +290,7 @@ impl AgentFactory {
                 seed: p.sampling.seed,
                 max_tokens: p.sampling.max_tokens,
             },
-            send_schema: p.structured_output == StructuredOutput::JsonSchema,
+            structured_output: p.structured_output,
             max_repairs: self.settings.max_repairs,
             fallback: self.settings.fallback,
             memory_years: self.settings.memory_years,

@@ -27,6 +27,7 @@ pub(crate) mod factory;
 pub(crate) mod limits;
 pub mod mock;
 pub mod model;
+pub mod nested;
 pub(crate) mod openai;
 pub mod preflight;
 pub(crate) mod prompt;

@@ -173,6 +173,17 @@ pub struct ChatResponse {
     /// Wall time of the call in milliseconds (0 for cache hits).
     #[serde(default)]
     pub latency_ms: u64,
+    /// Why the model stopped (`stop`, `length` when it hit `max_tokens`), as the server
+    /// said; `None` when it did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+}
+
+impl ChatResponse {
+    /// Whether the answer was cut off by the token limit.
+    pub fn cut_off(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
 }
 
 /// A chat-completion backend.

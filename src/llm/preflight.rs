@@ -92,6 +92,7 @@ pub async fn preflight(
 pub fn mode_name(mode: StructuredOutput) -> &'static str {
     match mode {
         StructuredOutput::JsonSchema => "json_schema",
+        StructuredOutput::JsonSchemaNested => "json_schema_nested",
         StructuredOutput::JsonObject => "json_object",
         StructuredOutput::None => "none",
     }
@@ -171,18 +172,27 @@ pub async fn check_provider(
     if check.reachable.is_err() {
         return Ok(check);
     }
-    let request = ChatRequest {
-        messages,
+    // The request as each mode sends it: the exact schema, nested under `answer` for
+    // strict modes, or none (the prompt states it).
+    let request_in = |mode: StructuredOutput| ChatRequest {
+        messages: messages.clone(),
         params: SamplingParams {
             temperature: provider.sampling.temperature,
             seed: Some(1),
             max_tokens: provider.sampling.max_tokens,
         },
-        schema: Some(schema),
+        schema: match mode {
+            StructuredOutput::JsonSchemaNested => Some(AnswerSchema {
+                name: schema.name.clone(),
+                schema: super::nested::nest(&schema.schema),
+            }),
+            _ => Some(schema.clone()),
+        },
         context: probe_context(RequestKind::Decision),
     };
     for mode in [
         StructuredOutput::JsonSchema,
+        StructuredOutput::JsonSchemaNested,
         StructuredOutput::JsonObject,
         StructuredOutput::None,
     ] {
@@ -192,20 +202,27 @@ pub async fn check_provider(
         };
         let model = OpenAiModel::new(name, &in_mode)?;
         let t = Instant::now();
-        let outcome = match model.complete(&request).await {
-            Ok(r) => Ok(Sample {
-                latency: t.elapsed(),
-                tokens_in: r.usage.tokens_in,
-                tokens_out: r.usage.tokens_out,
-                tokens_cached: r.usage.tokens_cached,
-                valid: validate(&r.text),
-                answer: r.text.chars().take(200).collect(),
-            }),
+        let outcome = match model.complete(&request_in(mode)).await {
+            Ok(r) => {
+                let text = match mode {
+                    StructuredOutput::JsonSchemaNested => super::nested::unnest(&r.text),
+                    _ => r.text.clone(),
+                };
+                Ok(Sample {
+                    latency: t.elapsed(),
+                    tokens_in: r.usage.tokens_in,
+                    tokens_out: r.usage.tokens_out,
+                    tokens_cached: r.usage.tokens_cached,
+                    valid: validate(&text),
+                    answer: r.text.chars().take(200).collect(),
+                })
+            }
             Err(e) => Err(e.to_string()),
         };
         check.modes.push((mode, outcome));
     }
     if let Some((mode, _)) = check.best() {
+        let request = request_in(mode);
         let model = Arc::new(OpenAiModel::new(
             name,
             &Provider {

@@ -120,6 +120,7 @@ impl ChatModel for Scripted {
             cache_hit: false,
             retries: Vec::new(),
             latency_ms: 0,
+            finish_reason: None,
         })
     }
 }

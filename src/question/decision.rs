@@ -24,6 +24,10 @@ impl Question for DecisionQuestion {
         plan_schema(&self.fields(obs, limits), obs)
     }
 
+    fn prompt_schema(&self, obs: &Observation, limits: Limits) -> Value {
+        plan_prompt_schema(&self.fields(obs, limits), obs)
+    }
+
     fn ask(&self, obs: &Observation) -> String {
         format!(
             "Decide this year's order and deployment: order at most {} new ships; deep + coast at most your {} ships (the rest stay in the harbor).",
@@ -56,8 +60,32 @@ pub(super) fn plan_fields(obs: &Observation) -> Vec<FieldSpec> {
     ]
 }
 
-/// The schema of an answer with a plan: the fields, and the fleet rule in words.
+/// The exact schema of an answer with a plan: one complete object schema per number of
+/// ships sent to the deep sea, `d` = 0 ..= ships, in which `deep` is `d` and `coast` at
+/// most `ships − d`; so the fleet rule, which no single object schema can state, is in
+/// the schema. Every branch repeats every field and `required`: a grammar-constrained
+/// server (llama.cpp) builds its grammar from a branch alone, and a branch holding only
+/// `deep` and `coast` would drop the others. The rule is also stated in words.
 pub(super) fn plan_schema(fields: &[FieldSpec], obs: &Observation) -> Value {
+    let ships = obs.own.ships as i64;
+    let branches: Vec<Value> = (0..=ships)
+        .map(|d| {
+            let mut branch = super::field::object_schema(fields);
+            branch["properties"]["deep"] = json!({"type": "integer", "const": d});
+            branch["properties"]["coast"] =
+                json!({"type": "integer", "minimum": 0, "maximum": ships - d});
+            branch
+        })
+        .collect();
+    json!({
+        "description": format!("deep + coast must be at most {ships} (your ships)"),
+        "anyOf": branches,
+    })
+}
+
+/// A plan's schema as the question's text shows it: the fields as one object, the fleet
+/// rule in words (the exact choice of [`plan_schema`] goes to the server).
+pub(super) fn plan_prompt_schema(fields: &[FieldSpec], obs: &Observation) -> Value {
     let mut schema = super::field::object_schema(fields);
     schema["description"] = json!(format!(
         "deep + coast must be at most {} (your ships)",

@@ -1,6 +1,8 @@
 //! The fields of an answer and their limits: the one source from which a question's JSON
-//! schema is built and against which its answers are checked, so that an agent is told
-//! every limit the harness enforces.
+//! schema is built and against which its answers are checked. The schema admits exactly
+//! the answers the checks accept (a property test holds them to it with an independent
+//! JSON-schema validator), so a grammar-constrained server cannot produce an invalid
+//! answer, and any other agent is told every limit the harness enforces.
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -77,9 +79,6 @@ impl FieldSpec {
     /// The JSON schema of this field alone.
     pub fn schema(&self) -> Value {
         match self.kind {
-            FieldKind::Integer { min, max } if max == i64::MAX => {
-                json!({"type": "integer", "minimum": min})
-            }
             FieldKind::Integer { min, max } => {
                 json!({"type": "integer", "minimum": min, "maximum": max})
             }
@@ -99,6 +98,33 @@ impl FieldSpec {
     }
 }
 
+/// The longest valid answer with these fields, as compact JSON: texts at their
+/// `maxLength`, numbers at their widest bound, lists at their most items. What a request's
+/// `max_tokens` is computed from.
+pub fn longest_answer(fields: &[FieldSpec]) -> String {
+    let values: Map<String, Value> = fields
+        .iter()
+        .map(|f| {
+            let value = match f.kind {
+                FieldKind::Integer { min, max } => {
+                    if min.to_string().len() > max.to_string().len() {
+                        json!(min)
+                    } else {
+                        json!(max)
+                    }
+                }
+                FieldKind::Text { max_chars } => json!("x".repeat(max_chars)),
+                FieldKind::Boolean => json!(false),
+                FieldKind::Teams {
+                    teams, max_items, ..
+                } => json!(vec![teams; max_items.min(teams)]),
+            };
+            (f.name.to_string(), value)
+        })
+        .collect();
+    Value::Object(values).to_string()
+}
+
 /// The schema of an object with exactly `fields`, every one required.
 pub fn object_schema(fields: &[FieldSpec]) -> Value {
     let properties: Map<String, Value> = fields
@@ -115,8 +141,8 @@ pub fn object_schema(fields: &[FieldSpec]) -> Value {
 }
 
 /// An answer whose fields have been checked against their specs: read its values by
-/// name. Extra fields are ignored (structured output forbids them; a forgiving reader
-/// costs nothing).
+/// name. A field the answer has no place for is an error, as the schema's
+/// `additionalProperties: false` says.
 pub struct Checked<'a> {
     map: &'a Map<String, Value>,
     ints: BTreeMap<&'static str, i64>,
@@ -125,6 +151,13 @@ pub struct Checked<'a> {
 impl<'a> Checked<'a> {
     /// Check every field of `specs` in `answer`, in order; the first problem is the error.
     pub fn new(answer: &'a Map<String, Value>, specs: &[FieldSpec]) -> Result<Self, String> {
+        if let Some(extra) = answer.keys().find(|k| !specs.iter().any(|s| s.name == *k)) {
+            let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+            return Err(format!(
+                "field `{extra}` is not part of the answer (its fields are: {})",
+                names.join(", ")
+            ));
+        }
         let mut ints = BTreeMap::new();
         for spec in specs {
             if let Some(n) = check(answer, spec)? {
@@ -169,8 +202,7 @@ fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, Stri
     match spec.kind {
         FieldKind::Integer { min, max } => {
             let n = match v {
-                Value::Number(n) => n
-                    .as_i64()
+                Value::Number(n) => whole(n)
                     .ok_or_else(|| format!("field `{name}` must be a whole number, got {n}"))?,
                 other => return Err(format!("field `{name}` must be an integer, got {other}")),
             };
@@ -208,6 +240,18 @@ fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, Stri
     }
 }
 
+/// The whole number a JSON number stands for, as JSON Schema's `integer` reads it: `3`
+/// and `3.0` are the integer 3, `2.5` is none; so is anything beyond 64-bit integers.
+fn whole(n: &serde_json::Number) -> Option<i64> {
+    if let Some(i) = n.as_i64() {
+        return Some(i);
+    }
+    let f = n.as_f64()?;
+    // Within ±2^63 (exclusive above: 2^63 itself is not an i64).
+    (f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f))
+        .then_some(f as i64)
+}
+
 /// The teams (0-based) a `Teams` field lists, checked: a list of distinct team numbers
 /// from 1 to `teams`, not the answering team's own (`me`, 1-based), at most `max_items`.
 pub fn team_list(
@@ -231,9 +275,11 @@ pub fn team_list(
     let allowed = FieldKind::allowed_teams(teams, me);
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let n = item
-            .as_i64()
-            .ok_or_else(|| format!("field `{name}` must list whole team numbers, got {item}"))?;
+        let n = match item {
+            Value::Number(n) => whole(n),
+            _ => None,
+        }
+        .ok_or_else(|| format!("field `{name}` must list whole team numbers, got {item}"))?;
         if !allowed.contains(&n) {
             return Err(format!(
                 "field `{name}`: {n} is not another team (teams are 1 to {teams}; you are team {me})"

@@ -2,7 +2,7 @@
 //! decisions (A2A, REP), with a bounded reasoning and, under REP, its sensitivities; and
 //! the announcements and REP's aggregates as the board shows them.
 
-use super::decision::{plan_fields, plan_schema, read_plan};
+use super::decision::{plan_fields, plan_prompt_schema, plan_schema, read_plan};
 use super::field::Checked;
 use super::quote::data_block;
 use super::quote::lines;
@@ -100,6 +100,10 @@ impl Question for IntentionQuestion {
 
     fn schema(&self, obs: &Observation, limits: Limits) -> Value {
         plan_schema(&self.fields(obs, limits), obs)
+    }
+
+    fn prompt_schema(&self, obs: &Observation, limits: Limits) -> Value {
+        plan_prompt_schema(&self.fields(obs, limits), obs)
     }
 
     fn ask(&self, obs: &Observation) -> String {

@@ -190,6 +190,13 @@ pub trait Question {
         field::object_schema(&self.fields(obs, limits))
     }
 
+    /// The schema as the question's text shows it: by default the exact one. A question
+    /// whose exact schema is a long choice (a plan: one branch per deep-sea fleet) shows
+    /// its fields as one object and states the rule in words, to keep prompts short.
+    fn prompt_schema(&self, obs: &Observation, limits: Limits) -> Value {
+        self.schema(obs, limits)
+    }
+
     /// The sentence(s) that ask it, with every limit stated.
     fn ask(&self, obs: &Observation) -> String;
 
@@ -255,8 +262,18 @@ impl Request {
             "{REQUEST_MARKER} {}\n{}\nAnswer with one JSON object matching this JSON schema, and nothing else:\n{}\n",
             q.kind().as_str(),
             q.ask(obs),
-            q.schema(obs, limits)
+            q.prompt_schema(obs, limits)
         )
+    }
+
+    /// Tokens enough for the longest valid answer (texts at their `maxLength`), with a
+    /// margin for whitespace and tokenizers that split characters: what a model is allowed
+    /// to write, so that a valid answer is never cut off and a rambling one is.
+    pub fn max_answer_tokens(&self, obs: &Observation, limits: Limits) -> u32 {
+        let chars = field::longest_answer(&self.question().fields(obs, limits))
+            .chars()
+            .count();
+        (chars + chars / 4 + 16) as u32
     }
 
     /// Lenient extraction of the answer's JSON object from a model's text, then strict

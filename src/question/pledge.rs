@@ -1,7 +1,7 @@
 //! `pledge`: the order and deployment a team pledges before deciding (the shared
 //! ledger), and the pledges and the ledger as the board shows them.
 
-use super::decision::{fallback_plan, plan_fields, plan_schema, read_plan};
+use super::decision::{fallback_plan, plan_fields, plan_prompt_schema, plan_schema, read_plan};
 use super::field::Checked;
 use super::quote::data_block;
 use super::{team_name, Fallback, FieldSpec, Limits, Observation, Question, RequestKind, Response};
@@ -30,6 +30,10 @@ impl Question for PledgeQuestion {
 
     fn schema(&self, obs: &Observation, limits: Limits) -> Value {
         plan_schema(&self.fields(obs, limits), obs)
+    }
+
+    fn prompt_schema(&self, obs: &Observation, limits: Limits) -> Value {
+        plan_prompt_schema(&self.fields(obs, limits), obs)
     }
 
     fn ask(&self, obs: &Observation) -> String {

@@ -27,55 +27,20 @@ fn parse_answer(
     request.parse(text, o, limits)
 }
 
-/// Whether the answer also has to keep `deep + coast` within the fleet.
-fn limits_fleet(request: &Request) -> bool {
-    matches!(
-        request,
-        Request::Pledge(_) | Request::Decision(_) | Request::Intention(_)
-    )
+/// The schema's verdict, by an independent JSON-schema validator (the `jsonschema`
+/// crate, draft 2020-12), never by this crate's checks.
+fn schema_accepts(schema: &Value, answer: &Value) -> bool {
+    jsonschema::validator_for(schema)
+        .expect("an answer schema is a valid JSON schema")
+        .is_valid(answer)
 }
 
-/// A small JSON-schema checker for the subset the answer schemas use (object,
-/// required, additionalProperties, integer with minimum/maximum, string with
-/// maxLength, boolean, array of enumerated integers with maxItems and uniqueItems):
-/// written from the JSON-schema specification, not from the
-/// validator, so the two can be compared.
-fn schema_accepts(schema: &Value, answer: &Value) -> bool {
-    let Some(obj) = answer.as_object() else {
-        return false;
-    };
-    let props = schema["properties"].as_object().unwrap();
-    let required = schema["required"].as_array().unwrap();
-    if required
-        .iter()
-        .any(|r| !obj.contains_key(r.as_str().unwrap()))
-    {
-        return false;
+/// The validator's verdict on an answer given as JSON.
+fn validator_accepts(request: &Request, answer: &Value, o: &Observation) -> bool {
+    match answer.as_object() {
+        Some(map) => request.question().read(map, o, LIMITS).is_ok(),
+        None => false,
     }
-    if schema["additionalProperties"] == json!(false) && obj.keys().any(|k| !props.contains_key(k))
-    {
-        return false;
-    }
-    obj.iter().all(|(k, v)| {
-        let p = &props[k];
-        match p["type"].as_str().unwrap() {
-                "integer" => v.as_i64().is_some_and(|n| {
-                    v.is_i64() || v.is_u64()
-                } && n >= p["minimum"].as_i64().unwrap()
-                    && n <= p["maximum"].as_i64().unwrap_or(i64::MAX)),
-                "string" => v
-                    .as_str()
-                    .is_some_and(|s| s.chars().count() as u64 <= p["maxLength"].as_u64().unwrap()),
-                "boolean" => v.is_boolean(),
-                "array" => v.as_array().is_some_and(|items| {
-                    let allowed = p["items"]["enum"].as_array().unwrap();
-                    let mut seen = std::collections::BTreeSet::new();
-                    items.len() as u64 <= p["maxItems"].as_u64().unwrap()
-                        && items.iter().all(|i| allowed.contains(i) && seen.insert(i.to_string()))
-                }),
-                other => panic!("type {other} not in the subset"),
-            }
-    })
 }
 
 fn request_of(kind: RequestKind) -> Request {
@@ -109,16 +74,43 @@ fn value() -> impl Strategy<Value = Value> {
     prop_oneof![
         (-3i64..8).prop_map(|n| json!(n)),
         (4490i64..4510).prop_map(|n| json!(n)),
+        (-3i64..8).prop_map(|n| json!(n as f64)),
         Just(json!(2.5)),
+        Just(json!(1e30)),
         Just(json!(null)),
         Just(json!(true)),
         Just(json!("3")),
         (0usize..60).prop_map(|n| json!("x".repeat(n))),
-        (0usize..320).prop_map(|n| json!("y".repeat(n))),
+        (290usize..320).prop_map(|n| json!("y".repeat(n))),
         proptest::collection::vec(-1i64..8, 0..4).prop_map(|v| json!(v)),
     ]
 }
 
+/// A valid answer of each kind for [`obs`] (team 1 of 6, 4 ships, order limit 2), as
+/// [`request_of`] asks it.
+fn valid_answer(kind: RequestKind) -> Value {
+    match kind {
+        RequestKind::Message => json!({"message": "hello", "to": [2, 3]}),
+        RequestKind::Proposal => json!({"tac": 800}),
+        RequestKind::Vote => json!({"accept": true, "reason": "fair"}),
+        RequestKind::Pledge | RequestKind::Decision => json!({"order": 1, "deep": 2, "coast": 1}),
+        RequestKind::Report => json!({"catch": 80}),
+        RequestKind::Intention => {
+            let mut a = json!({"order": 1, "deep": 2, "coast": 1, "reasoning": "steady"});
+            for names in intention::SENSITIVITY_FIELDS {
+                for n in names {
+                    a[n] = json!(0);
+                }
+            }
+            a
+        }
+        RequestKind::Sanction => json!({"fine": [2]}),
+        RequestKind::Probe => json!({"tac": 900, "set_by": 0}),
+    }
+}
+
+/// A valid answer of some kind with up to three changes: a field set to a value around a
+/// bound or of another type, a field removed, a field added.
 fn answer() -> impl Strategy<Value = (usize, Value)> {
     let names = [
         "order",
@@ -137,55 +129,119 @@ fn answer() -> impl Strategy<Value = (usize, Value)> {
         "set_by",
         "extra",
     ];
+    let change = (0u8..3, proptest::sample::select(names.to_vec()), value());
     (
         0usize..RequestKind::ALL.len(),
-        proptest::collection::btree_map(proptest::sample::select(names.to_vec()), value(), 0..5),
+        proptest::collection::vec(change, 0..4),
     )
-        .prop_map(|(k, map)| {
-            let obj: serde_json::Map<String, Value> =
-                map.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            (k, Value::Object(obj))
+        .prop_map(|(k, changes)| {
+            let mut answer = valid_answer(RequestKind::ALL[k]);
+            let Some(map) = answer.as_object_mut() else {
+                unreachable!("answers are objects")
+            };
+            for (how, name, value) in changes {
+                match how {
+                    0 => {
+                        map.remove(name);
+                    }
+                    _ => {
+                        map.insert(name.to_string(), value);
+                    }
+                }
+            }
+            (k, answer)
         })
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
-    /// The schema and the validator agree on every answer, but for the one rule a
-    /// schema cannot state (deep + coast within the fleet) and extra fields (the
-    /// validator forgives what structured output forbids).
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+    /// Schema and validator agree on every generated answer to every question: the
+    /// schema admits exactly what the validator accepts.
     #[test]
     fn schema_and_validator_agree(generated in answer()) {
         let (k, answer) = generated;
         let request = request_of(RequestKind::ALL[k]);
         let o = obs();
-        let schema = answer_schema(&request, &o, LIMITS);
-        let by_schema = schema_accepts(&schema, &answer);
-        let by_validator = parse_answer(&request, &answer.to_string(), &o, LIMITS).is_ok();
-        let over_fleet = limits_fleet(&request)
-            && answer["deep"].as_i64().unwrap_or(0) + answer["coast"].as_i64().unwrap_or(0)
-                > o.own.ships as i64;
-        let props = schema["properties"].as_object().unwrap();
-        let has_extra = answer.as_object().unwrap().keys().any(|k| !props.contains_key(k));
-        if over_fleet {
-            prop_assert!(!by_validator);
-        } else if has_extra {
-            // Without the extra fields both must agree.
-            let mut trimmed = answer.as_object().unwrap().clone();
-            trimmed.retain(|k, _| props.contains_key(k));
-            let trimmed = Value::Object(trimmed);
-            prop_assert_eq!(schema_accepts(&schema, &trimmed), by_validator, "{}", answer);
-        } else {
-            prop_assert_eq!(by_schema, by_validator, "{}", answer);
+        let schema = request.question().schema(&o, LIMITS);
+        prop_assert_eq!(
+            schema_accepts(&schema, &answer),
+            validator_accepts(&request, &answer, &o),
+            "{} {}", request.kind().as_str(), answer
+        );
+    }
+}
+
+/// Every decision and pledge a team of 0 to 12 ships with an order limit of 0 to 6 could
+/// give (each number one beyond its bounds too, and a few of the wrong type): the schema
+/// and the validator agree on every one.
+#[test]
+fn plans_schema_and_validator_agree_exhaustively() {
+    let mut checked = 0usize;
+    for ships in 0..=12u32 {
+        for limit in 0..=6u32 {
+            let mut o = obs();
+            o.own.ships = ships;
+            o.own.order_limit = limit;
+            for request in [Request::decision(), Request::Pledge(PledgeQuestion)] {
+                let schema = request.question().schema(&o, LIMITS);
+                let validator = jsonschema::validator_for(&schema).unwrap();
+                let (s, l) = (ships as i64, limit as i64);
+                for order in -1..=l + 1 {
+                    for deep in -1..=s + 1 {
+                        for coast in -1..=s + 1 {
+                            let answer = json!({"order": order, "deep": deep, "coast": coast});
+                            let by_schema = validator.is_valid(&answer);
+                            assert_eq!(
+                                by_schema,
+                                validator_accepts(&request, &answer, &o),
+                                "{answer} with {ships} ships, limit {limit}"
+                            );
+                            assert_eq!(
+                                by_schema,
+                                order <= l && deep + coast <= s && order.min(deep).min(coast) >= 0
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+                for odd in [
+                    json!({"order": 0, "deep": 0.0, "coast": 0}),
+                    json!({"order": 0, "deep": 0.5, "coast": 0}),
+                    json!({"order": "0", "deep": 0, "coast": 0}),
+                    json!({"order": 0, "deep": null, "coast": 0}),
+                    json!({"order": 0, "deep": 0}),
+                    json!({"order": 0, "deep": 0, "coast": 0, "why": "extra"}),
+                    json!([0, 0, 0]),
+                ] {
+                    assert_eq!(
+                        validator.is_valid(&odd),
+                        validator_accepts(&request, &odd, &o),
+                        "{odd}"
+                    );
+                }
+            }
         }
     }
+    assert!(checked > 100_000, "{checked}");
 }
 
 #[test]
 fn the_schema_states_every_bound() {
     let o = obs();
     let s = answer_schema(&Request::decision(), &o, LIMITS);
-    assert_eq!(s["properties"]["order"]["maximum"], o.own.order_limit);
-    assert_eq!(s["properties"]["deep"]["maximum"], o.own.ships);
+    // One complete branch per number of deep-sea ships, the coast bounded by the rest.
+    let branches = s["anyOf"].as_array().unwrap();
+    assert_eq!(branches.len(), o.own.ships as usize + 1);
+    for (d, b) in branches.iter().enumerate() {
+        assert_eq!(b["properties"]["order"]["maximum"], o.own.order_limit);
+        assert_eq!(b["properties"]["deep"]["const"], d);
+        assert_eq!(
+            b["properties"]["coast"]["maximum"],
+            o.own.ships as usize - d
+        );
+        assert_eq!(b["required"], json!(["order", "deep", "coast"]));
+        assert_eq!(b["additionalProperties"], json!(false));
+    }
     assert!(s["description"].as_str().unwrap().contains("at most 4"));
     let m = answer_schema(
         &Request::Message(MessageQuestion {
@@ -217,8 +273,8 @@ fn lenient_extraction_accepts_realistic_wrappings() {
             "```json\n{\"order\": 2, \"deep\": 3, \"coast\": 1}\n```",
             "```\n{\"order\":2,\"deep\":3,\"coast\":1}\n```\nThat is my plan.",
             "Sure! Given the densities I will expand.\n{\"order\": 2, \"deep\": 3, \"coast\": 1}\nGood luck to all.",
-            "My reasoning {not json} then {\"order\": 2, \"deep\": 3, \"coast\": 1, \"why\": \"a } in {text}\"}",
-            "{\"order\": 2, \"deep\": 3, \"coast\": 1, \"reasoning\": \"extra fields are ignored\"}",
+            "My reasoning {not json} then {\"order\": 2, \"deep\": 3, \"coast\": 1}",
+            "{\"order\": 2.0, \"deep\": 3, \"coast\": 1}",
         ];
     for text in corpus {
         assert_eq!(decision(text), Ok(ok.clone()), "{text}");
@@ -244,6 +300,10 @@ fn strict_validation_rejects_realistic_bad_answers_with_a_reason() {
         (
             r#"{"order": 1, "deep": null, "coast": 1}"#,
             "must be an integer",
+        ),
+        (
+            r#"{"order": 2, "deep": 3, "coast": 1, "why": "a } in {text}"}"#,
+            "`why` is not part of the answer",
         ),
     ];
     for (text, why) in corpus {

@@ -206,6 +206,9 @@ pub enum AgentEvent {
         error: String,
         /// The answer's text, cut to a few hundred characters.
         answer: String,
+        /// The server stopped the answer at its token limit (`finish_reason: length`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        cut_off: bool,
     },
     /// A transport fault, retried with the identical request (never a repair).
     LlmRetry {

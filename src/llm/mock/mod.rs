@@ -200,6 +200,7 @@ impl ChatModel for MockModel {
             cache_hit: false,
             retries: Vec::new(),
             latency_ms: self.latency.as_millis() as u64,
+            finish_reason: Some("stop".into()),
         })
     }
 }

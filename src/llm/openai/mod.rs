@@ -154,7 +154,7 @@ impl OpenAiModel {
             body["max_tokens"] = json!(m);
         }
         match (self.structured, &request.schema) {
-            (StructuredOutput::JsonSchema, Some(s)) => {
+            (StructuredOutput::JsonSchema | StructuredOutput::JsonSchemaNested, Some(s)) => {
                 body["response_format"] = json!({"type": "json_schema",
                     "json_schema": {"name": s.name, "schema": s.schema, "strict": true}});
             }
@@ -243,11 +243,14 @@ impl OpenAiModel {
         if let Some(err) = c.error {
             return Err(bad(format!("server error object: {err}")));
         }
-        let msg = c
+        let choice = c
             .choices
             .into_iter()
             .next()
-            .and_then(|ch| ch.message)
+            .ok_or_else(|| bad("no choices[0] in the response".into()))?;
+        let finish_reason = choice.finish_reason;
+        let msg = choice
+            .message
             .ok_or_else(|| bad("no choices[0].message in the response".into()))?;
         // A refusal is an answer (the validator will reject it and the agent re-asks).
         let text = msg.content.or(msg.refusal).unwrap_or_default();
@@ -270,6 +273,7 @@ impl OpenAiModel {
             cache_hit: false,
             retries: Vec::new(),
             latency_ms: 0,
+            finish_reason,
         })
     }
 }

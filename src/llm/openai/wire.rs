@@ -70,6 +70,8 @@ pub(super) struct LenientCompletion {
 pub(super) struct LenientChoice {
     #[serde(default)]
     pub(super) message: Option<LenientMessage>,
+    #[serde(default)]
+    pub(super) finish_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
