@@ -35,6 +35,8 @@ struct Fixed {
     fines: Vec<usize>,
     /// Addressees of its messages (empty: everyone).
     to: Vec<usize>,
+    /// The candidate it votes for (`None`: the first it may).
+    ballot: Option<usize>,
     seen: Arc<Mutex<Vec<(String, Observation)>>>,
 }
 
@@ -61,6 +63,7 @@ impl Fixed {
             sensitivities: Sensitivities::default(),
             fines: Vec::new(),
             to: Vec::new(),
+            ballot: None,
             seen: Arc::clone(seen),
         }
     }
@@ -127,6 +130,27 @@ impl Agent for Fixed {
                     set_by: 7,
                 })
             }
+            Request::Agenda(_) => {
+                self.remember("agenda", obs);
+                Response::Agenda(format!("team {} sets {}", self.team + 1, self.tac))
+            }
+            Request::Ballot(q) => {
+                self.remember("ballot", obs);
+                let first = q.choices(self.team).first().map(|n| *n as usize - 1);
+                Response::Ballot(self.ballot.or(first))
+            }
+            Request::LeaderTac(_) => {
+                self.remember("leader_tac", obs);
+                Response::LeaderTac(self.tac)
+            }
+            Request::LeaderReport(q) => {
+                self.remember("leader_report", obs);
+                Response::LeaderReport((q.truth as f64 * self.report_factor) as i64)
+            }
+            Request::Lesson(_) => {
+                self.remember("lesson", obs);
+                Response::Lesson(format!("lesson of team {}", self.team + 1))
+            }
         };
         Ok(Answer::given(response))
     }
@@ -160,8 +184,11 @@ fn play_probing(
         .unwrap();
     let record = runtime.block_on(game::play(
         &params,
-        years,
-        probe_every,
+        &game::Setup {
+            years,
+            probe_every,
+            ..game::Setup::default()
+        },
         agents,
         protocol,
         Vec::new(),
@@ -677,8 +704,11 @@ fn stop_on_collapse_ends_the_run_in_the_collapse_year() {
         .unwrap();
     let record = runtime.block_on(game::play(
         &params,
-        20,
-        0,
+        &game::Setup {
+            years: 20,
+            probe_every: 0,
+            ..game::Setup::default()
+        },
         agents,
         protocol,
         Vec::new(),
@@ -766,8 +796,11 @@ fn abstentions_change_neither_the_median_nor_the_accept_share() {
         .unwrap();
     let record = runtime.block_on(game::play(
         &GameParams::default(),
-        1,
-        0,
+        &game::Setup {
+            years: 1,
+            probe_every: 0,
+            ..game::Setup::default()
+        },
         agents,
         protocol,
         Vec::new(),

@@ -32,7 +32,7 @@ pub fn estimate(
         let mut total = Estimate::default();
         if let (Some(first), Some(factory)) = (runs.first(), builder.llm.as_deref()) {
             let section = builder.protocol_section(first)?;
-            let mut per_year = first.protocol.requests_per_year();
+            let mut per_year = first.protocol.requests_per_year(first.seats.len());
             let years = exp.config.years;
             let probe_every = exp.config.probe_every;
             if probe_every > 0 && years >= probe_every {

@@ -6,6 +6,7 @@
 pub mod doctor;
 mod error;
 pub mod estimate;
+mod lineage;
 mod matching;
 pub mod merge;
 pub mod plan;
@@ -118,6 +119,7 @@ impl Experiment {
                     protocol: r.label.protocol.clone(),
                     population: r.label.population.clone(),
                     seed: r.label.seed,
+                    parent: r.label.parent.clone(),
                     protocol_prompt_sha256: builder.protocol_prompt_hash(r),
                 })
                 .collect(),

@@ -2,10 +2,11 @@
 //! seeds, and run ids that depend only on what the run plays.
 
 use super::resolve::{ExperimentConfig, Seat};
-use super::schema::SeatSpec;
+use super::schema::{GenerationsSpec, SeatSpec};
 use crate::engine::GameParams;
 use crate::llm::{Backend, Provider};
 use crate::protocol::ProtocolSpec;
+use crate::question::{Inherit, Lesson, LessonQuestion};
 use crate::record::{Cell, RunLabel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -27,6 +28,14 @@ pub struct RunSpec {
     pub seats: Vec<Seat>,
     /// Digest of everything the run plays (its id is a prefix of it).
     pub key: [u8; 32],
+    /// The question each agent answers when the game is over, when a next generation
+    /// follows.
+    pub lesson: Option<LessonQuestion>,
+    /// Which of the previous generation's lessons each team sees.
+    pub inherit: Inherit,
+    /// The previous generation's lessons (filled in by the runner once that run is
+    /// written).
+    pub inherited: Vec<Lesson>,
 }
 
 impl RunSpec {
@@ -34,7 +43,12 @@ impl RunSpec {
     /// from the replicate seed and the purpose only, never from the cell: replicate k
     /// meets the same draws under every protocol and population (common random numbers).
     pub fn rng(&self, purpose: &str) -> ChaCha8Rng {
-        stream(self.label.seed, purpose)
+        match self.label.generation {
+            // Each generation of a line meets draws of its own, the same under every
+            // protocol (common random numbers per generation).
+            g if g > 1 => stream(self.label.seed, &format!("g{g}/{purpose}")),
+            _ => stream(self.label.seed, purpose),
+        }
     }
 
     /// Whether any seat is played by an LLM.
@@ -70,6 +84,13 @@ struct RunIdentity<'a> {
     providers: BTreeMap<&'a str, ProviderIdentity<'a>>,
     personas: BTreeMap<&'a str, &'a str>,
     seed: u64,
+    /// `[generations]`, when this cell plays them (absent otherwise, so that ids of
+    /// experiments without generations stay as they were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generations: Option<&'a GenerationsSpec>,
+    /// The previous generation's run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<&'a str>,
 }
 
 /// A seat as run ids hash it: the fields of the entry as written, in a fixed order (the
@@ -164,7 +185,7 @@ impl Plan {
     /// cell, runs are dealt round-robin in the order of their ids, starting one shard
     /// further for each cell so that remainders spread: every shard gets a near-equal
     /// share of every cell (and so of its expected cost), and the split depends only on
-    /// the plan.
+    /// the plan. A later generation goes with its parent.
     pub fn shard(&self, shard: Option<(u32, u32)>) -> impl Iterator<Item = &RunSpec> {
         let mut keep = vec![true; self.runs.len()];
         if let Some((k, n)) = shard {
@@ -179,12 +200,25 @@ impl Plan {
                     keep[r.index] = (i + c) as u32 % n.max(1) == k.saturating_sub(1);
                 }
             }
+            // A replicate's line of generations stays on one shard: each later
+            // generation goes where its parent went (parents come first in the plan).
+            let index: std::collections::HashMap<&str, usize> = self
+                .runs
+                .iter()
+                .map(|r| (r.label.run_id.as_str(), r.index))
+                .collect();
+            for r in &self.runs {
+                if let Some(parent) = r.label.parent.as_deref().and_then(|p| index.get(p)) {
+                    keep[r.index] = keep[*parent];
+                }
+            }
         }
         self.runs.iter().filter(move |r| keep[r.index])
     }
 }
 
-/// Expand the matrix: protocols outermost, then populations, then seeds.
+/// Expand the matrix: protocols outermost, then populations, then generations (when the
+/// protocol plays them), then seeds.
 pub fn plan(exp: &ExperimentConfig) -> Plan {
     let mut cells = Vec::new();
     let mut runs = Vec::new();
@@ -197,13 +231,6 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
             let Some(population) = exp.populations.get(population_name) else {
                 continue;
             };
-            let cell = format!("{protocol_name}/{population_name}");
-            cells.push(Cell {
-                cell: cell.clone(),
-                protocol: protocol_name.clone(),
-                protocol_kind: protocol.kind().to_string(),
-                population: population_name.clone(),
-            });
             let providers: BTreeMap<&str, ProviderIdentity> = population
                 .seats
                 .iter()
@@ -222,37 +249,66 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 })
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            for k in 0..exp.seeds as u64 {
-                let seed = exp.first_seed + k;
-                let identity = RunIdentity {
-                    version: RUN_ID_VERSION,
-                    cell: &cell,
-                    years: exp.years,
-                    game: &exp.game,
-                    protocol,
-                    agents: population.written.iter().map(SeatIdentity::from).collect(),
-                    providers: providers.clone(),
-                    personas: personas.clone(),
-                    seed,
+            let generations = exp.generations.count_for(protocol_name);
+            // Each replicate's line: generation g's run names generation g − 1's.
+            let mut parents: Vec<Option<String>> = vec![None; exp.seeds as usize];
+            for generation in 1..=generations {
+                let label_protocol = if generation == 1 {
+                    protocol_name.clone()
+                } else {
+                    format!("{protocol_name}@g{generation}")
                 };
-                // Serializing plain data structs to JSON cannot fail.
-                let json = serde_json::to_vec(&identity).unwrap_or_default();
-                let key: [u8; 32] = Sha256::digest(&json).into();
-                let run_id = crate::record::hex(&key[..6]);
-                runs.push(RunSpec {
-                    index: runs.len(),
-                    label: RunLabel {
-                        run_id,
-                        cell: cell.clone(),
-                        protocol: protocol_name.clone(),
-                        population: population_name.clone(),
-                        seed,
-                        years: exp.years,
-                    },
-                    protocol: protocol.clone(),
-                    seats: population.seats.clone(),
-                    key,
+                let cell = format!("{label_protocol}/{population_name}");
+                cells.push(Cell {
+                    cell: cell.clone(),
+                    protocol: label_protocol.clone(),
+                    protocol_kind: protocol.kind().to_string(),
+                    population: population_name.clone(),
+                    generation,
                 });
+                let lines = (generations > 1).then_some(&exp.generations);
+                for (k, parent) in parents.iter_mut().enumerate() {
+                    let seed = exp.first_seed + k as u64;
+                    let identity = RunIdentity {
+                        version: RUN_ID_VERSION,
+                        cell: &cell,
+                        years: exp.years,
+                        game: &exp.game,
+                        protocol,
+                        agents: population.written.iter().map(SeatIdentity::from).collect(),
+                        providers: providers.clone(),
+                        personas: personas.clone(),
+                        seed,
+                        generations: lines,
+                        parent: parent.as_deref(),
+                    };
+                    // Serializing plain data structs to JSON cannot fail.
+                    let json = serde_json::to_vec(&identity).unwrap_or_default();
+                    let key: [u8; 32] = Sha256::digest(&json).into();
+                    let run_id = crate::record::hex(&key[..6]);
+                    let lesson = (generation < generations).then_some(LessonQuestion {
+                        max_chars: exp.generations.lesson_chars,
+                    });
+                    runs.push(RunSpec {
+                        index: runs.len(),
+                        label: RunLabel {
+                            run_id: run_id.clone(),
+                            cell: cell.clone(),
+                            protocol: label_protocol.clone(),
+                            population: population_name.clone(),
+                            seed,
+                            years: exp.years,
+                            generation,
+                            parent: parent.replace(run_id),
+                        },
+                        protocol: protocol.clone(),
+                        seats: population.seats.clone(),
+                        key,
+                        lesson,
+                        inherit: exp.generations.inherit,
+                        inherited: Vec::new(),
+                    });
+                }
             }
         }
     }

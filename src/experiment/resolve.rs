@@ -2,7 +2,7 @@
 //! combinations: a seat is scripted (with a strategy) or an LLM (with a provider and a
 //! persona), a provider is openai or mock, a protocol has exactly its kind's switches.
 
-use super::schema::{ExperimentFile, MatrixSpec, PopulationSpec, SeatSpec};
+use super::schema::{ExperimentFile, GenerationsSpec, MatrixSpec, PopulationSpec, SeatSpec};
 use crate::agents::Strategy;
 use crate::engine::GameParams;
 use crate::llm::{BudgetConfig, LlmSettings, Provider};
@@ -100,6 +100,8 @@ pub struct ExperimentConfig {
     pub providers: BTreeMap<String, Provider>,
     pub llm: LlmSettings,
     pub budget: BudgetConfig,
+    #[serde(skip_serializing_if = "GenerationsSpec::is_off")]
+    pub generations: GenerationsSpec,
 }
 
 const BUILTIN_PERSONAS: &[&str] = &["greedy"];
@@ -158,6 +160,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
         populations.insert(name.clone(), resolve_population(file, name, population)?);
     }
     validate_matrix(file)?;
+    validate_generations(file)?;
     validate_matching(&protocols, &file.matrix.protocol)?;
     Ok(ExperimentConfig {
         name: file.name.clone(),
@@ -175,6 +178,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
         providers,
         llm: file.llm.clone(),
         budget: file.budget.clone(),
+        generations: file.generations.clone(),
     })
 }
 
@@ -267,6 +271,21 @@ fn resolve_seat(file: &ExperimentFile, p: &str, spec: &SeatSpec) -> Result<Seat,
             }
         }
     })
+}
+
+fn validate_generations(file: &ExperimentFile) -> Result<(), Invalid> {
+    let g = &file.generations;
+    check_range("generations.count", g.count, 1, 50)?;
+    check_range("generations.lesson_chars", g.lesson_chars, 1, 100_000)?;
+    for (i, name) in g.protocols.iter().flatten().enumerate() {
+        if !file.matrix.protocol.contains(name) {
+            return Err(invalid(
+                format!("generations.protocols.{i}"),
+                format!("`{name}` is not a protocol of matrix.protocol"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_matrix(file: &ExperimentFile) -> Result<(), Invalid> {

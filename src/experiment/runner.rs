@@ -3,6 +3,7 @@
 //! concurrency. The agents of each run come from [`super::seats`].
 
 use super::error::RunnerError;
+use super::lineage::Lineage;
 use super::matching::{reference_cell, Matching};
 use super::plan::RunSpec;
 use super::resolve::Seat;
@@ -89,16 +90,14 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
     };
     let mut record = match builder.build_all(&spec, &params) {
         Ok(agents) => {
-            game::play(
-                &params,
-                spec.label.years,
-                builder.probe_every,
-                agents,
-                protocol,
-                vec![start],
-                &stop,
-            )
-            .await
+            let setup = game::Setup {
+                years: spec.label.years,
+                probe_every: builder.probe_every,
+                lesson: spec.lesson,
+                inherited: spec.inherited.clone(),
+                inherit: spec.inherit,
+            };
+            game::play(&params, &setup, agents, protocol, vec![start], &stop).await
         }
         Err(e) => GameRecord::failed(&params, spec.seats.len(), vec![start], e),
     };
@@ -187,6 +186,7 @@ pub async fn run_with(
     let sinks = open_sinks(&dir, opts, &summary, &builder, &mut hooks)?;
 
     let matching = Matching::new(&exp.plan.runs, &existing.rows);
+    let lineage = Lineage::new(&exp.plan.runs, &dir, &existing.completed)?;
     if matching.is_needed() && opts.shard.is_some() {
         return Err(RunnerError::Setup(
             "a protocol with match_tokens_of is measured on its reference cell, which a shard does not hold whole: run without --shard, or give it budget_tokens".into(),
@@ -225,6 +225,7 @@ pub async fn run_with(
         builder,
         sinks: Arc::clone(&sinks),
         matching,
+        lineage,
         tasks: JoinSet::new(),
         pending: BTreeMap::new(),
         outage: None,
@@ -300,6 +301,7 @@ struct Schedule<'a> {
     builder: AgentBuilder,
     sinks: Arc<[Arc<dyn RunSink>]>,
     matching: Matching,
+    lineage: Lineage,
     tasks: JoinSet<(usize, Result<Played, RecordError>)>,
     /// Finished runs waiting for their predecessors; `None`: abandoned (an outage).
     pending: BTreeMap<usize, Option<FinishedRun>>,
@@ -378,9 +380,14 @@ impl Schedule<'_> {
     }
 
     /// Start the next run of the plan. `false` when it must wait: a matched run waits
-    /// until its reference cell is written and measured.
+    /// until its reference cell is written and measured, a later generation until its
+    /// parent is written.
     fn spawn_next(&mut self) -> Result<bool, RunnerError> {
         let mut spec = self.todo[self.next_spawn].clone();
+        match self.lineage.inherited(&spec) {
+            Some(lessons) => spec.inherited = lessons,
+            None => return Ok(false),
+        }
         if let Some(reference) = reference_cell(&spec) {
             match self.matching.budget(&reference)? {
                 Some(tokens) => spec.protocol.set_matched_budget(tokens),
@@ -417,6 +424,8 @@ impl Schedule<'_> {
                     sink.run_finished(&run)?;
                 }
                 self.matching.record(&run.row);
+                self.lineage
+                    .record(&run.label.run_id, run.label.generation, &run.messages);
                 self.written += 1;
             }
             self.next_write += 1;

@@ -5,6 +5,7 @@
 use crate::agents::Strategy;
 use crate::engine::{AreaParams, GameParams};
 use crate::llm::{BudgetConfig, LlmSettings, ProviderConfig};
+use crate::question::Inherit;
 use crate::spec::SpecError;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -144,6 +145,52 @@ pub struct ExperimentFile {
     pub llm: LlmSettings,
     #[serde(default)]
     pub budget: BudgetConfig,
+    #[serde(default)]
+    pub generations: GenerationsSpec,
+}
+
+/// `[generations]`: each replicate plays `count` games in sequence, each on a fresh sea
+/// with fresh banks; at the end of a game every agent leaves a lesson for the next
+/// captain of its team, and the next generation's agents see the lessons `inherit`
+/// allows. Generations apply to the protocols listed in `protocols` (all by default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GenerationsSpec {
+    /// Games per replicate (1: no generations).
+    pub count: u32,
+    pub inherit: Inherit,
+    /// Bound on a lesson in characters.
+    pub lesson_chars: usize,
+    /// The protocols whose cells play generations (all when omitted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocols: Option<Vec<String>>,
+}
+
+impl Default for GenerationsSpec {
+    fn default() -> Self {
+        GenerationsSpec {
+            count: 1,
+            inherit: Inherit::Own,
+            lesson_chars: 300,
+            protocols: None,
+        }
+    }
+}
+
+impl GenerationsSpec {
+    /// Whether the experiment plays no generations (the resolved configuration then
+    /// leaves the table out, so manifests without generations stay as they were).
+    pub fn is_off(&self) -> bool {
+        self.count <= 1
+    }
+
+    /// How many generations a protocol's cells play.
+    pub fn count_for(&self, protocol: &str) -> u32 {
+        match &self.protocols {
+            Some(list) if !list.iter().any(|p| p == protocol) => 1,
+            _ => self.count.max(1),
+        }
+    }
 }
 
 fn default_years() -> u32 {

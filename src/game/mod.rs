@@ -8,13 +8,14 @@ mod observe;
 mod rows;
 
 pub use observe::observe;
-pub use rows::finished_run;
+pub use rows::{finished_run, LESSON_KIND};
 
 use crate::agents::{Agent, AgentError, AgentStats};
 use crate::engine::{self, Decision, GameParams, State, YearOutcome};
-use crate::protocol::{ask_all, wrong_kind, Protocol, YearContext};
+use crate::protocol::{ask_all, wrong_kind, Protocol, Sea, YearContext};
 use crate::question::{
-    Board, Observation, Pledge, ProbeAnswer, ProbeQuestion, Request, RequestKind, Response,
+    Board, Inherit, Lesson, LessonQuestion, Observation, Pledge, ProbeAnswer, ProbeQuestion,
+    Request, RequestKind, Response,
 };
 use crate::record::{Event, RunStatus};
 
@@ -40,6 +41,8 @@ pub struct YearExtras {
     /// Each team's answer to the consensus probe, when one was asked, and whether its
     /// number was one the team had been shown.
     pub probes: Vec<Option<(ProbeAnswer, bool)>>,
+    /// The team in office this year (`leader`).
+    pub leader: Option<usize>,
 }
 
 /// Everything one run produced.
@@ -81,18 +84,41 @@ impl GameRecord {
 /// sweep's LLM budget is spent; a year under way is always finished).
 pub type StopCheck = dyn Fn() -> Option<String> + Send + Sync;
 
-/// Play one run: `years` years (fewer when the game stops on collapse, an agent fails or
-/// `stop` says so), with the consensus probe every `probe_every` years (0: never).
-#[allow(clippy::too_many_arguments)]
+/// What a game is played with besides its agents and protocol.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Setup {
+    /// Years to play (fewer when the game stops on collapse, an agent fails or the stop
+    /// check says so).
+    pub years: u32,
+    /// The consensus probe every this many years (0: never).
+    pub probe_every: u32,
+    /// Asked of every team when the game is over, when a next generation follows.
+    pub lesson: Option<LessonQuestion>,
+    /// The previous generation's lessons, shown every year as `inherit` allows.
+    pub inherited: Vec<Lesson>,
+    pub inherit: Inherit,
+}
+
+impl Setup {
+    /// A game of `years` years and nothing else.
+    pub fn years(years: u32) -> Setup {
+        Setup {
+            years,
+            ..Setup::default()
+        }
+    }
+}
+
+/// Play one run.
 pub async fn play(
     params: &GameParams,
-    years: u32,
-    probe_every: u32,
+    setup: &Setup,
     mut agents: Vec<Box<dyn Agent>>,
     mut protocol: Box<dyn Protocol>,
     mut events: Vec<Event>,
     stop: &StopCheck,
 ) -> GameRecord {
+    let (years, probe_every) = (setup.years, setup.probe_every);
     let teams = agents.len();
     let mut state = State::initial(params, teams);
     let mut last: Option<YearOutcome> = None;
@@ -111,7 +137,18 @@ pub async fn play(
         let base = (0..teams)
             .map(|t| observe(params, &state, last.as_ref(), t, year, years))
             .collect();
-        let mut ctx = YearContext::new(year, base, std::mem::take(&mut board_carry));
+        let sea = Sea {
+            stock: state.stock,
+            capacity: [params.deep.max_stock, params.coast.max_stock],
+            regeneration: last.as_ref().map(|o| o.regen),
+            catch: last.as_ref().map(|o| o.catch[0] + o.catch[1]),
+        };
+        let mut ctx = YearContext::new(year, base, std::mem::take(&mut board_carry), sea);
+        ctx.board.lessons = match setup.inherit {
+            Inherit::None => Vec::new(),
+            Inherit::Own | Inherit::All => setup.inherited.clone(),
+        };
+        ctx.own_lessons_only = setup.inherit == Inherit::Own;
         let probe = probe_every > 0 && year.is_multiple_of(probe_every);
         let result = play_year(
             params,
@@ -147,6 +184,7 @@ pub async fn play(
                         shown,
                         probes,
                         announced,
+                        leader: ctx.leader,
                     },
                 ));
                 last = Some(outcome);
@@ -165,6 +203,19 @@ pub async fn play(
         }
     }
 
+    if status == RunStatus::Ok {
+        if let (Some(question), Some(outcome)) = (&setup.lesson, &last) {
+            if let Err(err) =
+                ask_lessons(params, years, outcome, question, &mut agents, &mut events).await
+            {
+                status = RunStatus::Failed;
+                error = Some(err.to_string());
+                if let AgentError::Outage { .. } = err {
+                    outage = Some(err.to_string());
+                }
+            }
+        }
+    }
     let mut stats = AgentStats::default();
     for agent in &agents {
         stats.add(&agent.stats());
@@ -277,6 +328,47 @@ async fn play_year(
         probes,
         announced,
     })
+}
+
+/// The lesson every team leaves when the game is over (generations), asked on the state
+/// after the last year played; recorded as events (and so in `messages.csv`).
+async fn ask_lessons(
+    params: &GameParams,
+    years: u32,
+    outcome: &YearOutcome,
+    question: &LessonQuestion,
+    agents: &mut [Box<dyn Agent>],
+    events: &mut Vec<Event>,
+) -> Result<(), AgentError> {
+    let year = outcome.year;
+    events.push(Event::Phase {
+        year,
+        phase: "lesson".into(),
+    });
+    let observations: Vec<Observation> = (0..agents.len())
+        .map(|t| observe(params, &outcome.state, Some(outcome), t, year, years))
+        .collect();
+    let answers = ask_all(agents, &observations, &Request::Lesson(*question)).await;
+    for (team, agent) in agents.iter_mut().enumerate() {
+        for event in agent.drain_events() {
+            events.push(Event::Agent { year, team, event });
+        }
+    }
+    for (team, answer) in answers?.into_iter().enumerate() {
+        let text = match answer.response {
+            Response::Lesson(_) if answer.fallback => continue,
+            Response::Lesson(text) => text,
+            other => return Err(wrong_kind(team, year, RequestKind::Lesson, &other)),
+        };
+        let (text, truncated) = crate::protocol::cut(text, question.max_chars);
+        events.push(Event::Lesson {
+            year,
+            team,
+            text,
+            truncated,
+        });
+    }
+    Ok(())
 }
 
 /// The consensus probe: every team, on what it saw when it decided. A measurement only:

@@ -62,6 +62,7 @@ pub fn observe(
             last_catch,
             last_decision,
             order_limit: params.order_limit(team.ships),
+            private: None,
         },
         public: PublicView {
             year,

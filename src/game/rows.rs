@@ -78,6 +78,8 @@ fn run_row(label: &RunLabel, record: &GameRecord) -> RunRow {
         talk_budget_chars: None,
         years_played: record.years.len() as u32,
         error: record.error.clone().unwrap_or_default(),
+        generation: label.generation,
+        parent: label.parent.clone().unwrap_or_default(),
     }
 }
 
@@ -85,7 +87,7 @@ fn year_rows(label: &RunLabel, record: &GameRecord) -> Vec<YearRow> {
     record
         .years
         .iter()
-        .map(|(o, _)| YearRow {
+        .map(|(o, extras)| YearRow {
             run_id: label.run_id.clone(),
             year: o.year,
             fleet_deep: o.fleet[0],
@@ -101,6 +103,7 @@ fn year_rows(label: &RunLabel, record: &GameRecord) -> Vec<YearRow> {
             weather: o.weather,
             post_harvest_deep: o.post_harvest[0],
             post_harvest_coast: o.post_harvest[1],
+            leader: extras.leader,
         })
         .collect()
 }
@@ -149,14 +152,19 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
                 probe_tac: extras.probes[t].map(|(p, _)| p.tac),
                 probe_set_by: extras.probes[t].map(|(p, _)| p.set_by),
                 probe_grounded: extras.probes[t].map(|(_, g)| g),
+                leader: extras.leader == Some(t),
             });
         }
     }
     rows
 }
 
-/// The published texts of a run, from its event log: every message and every intention
-/// that came with a reasoning.
+/// The `kind` of a lesson's row in `messages.csv` (read back by the runner: a next
+/// generation inherits its parent's lessons from there).
+pub const LESSON_KIND: &str = "lesson";
+
+/// The published texts of a run, from its event log: every message, every intention that
+/// came with a reasoning, every candidate's agenda and every lesson.
 fn message_rows(label: &RunLabel, events: &[Event]) -> Vec<MessageRow> {
     let row = |year, round, from, to: &[usize], text: &str, kind: &str, id: String| MessageRow {
         run_id: label.run_id.clone(),
@@ -196,6 +204,18 @@ fn message_rows(label: &RunLabel, events: &[Event]) -> Vec<MessageRow> {
             } if !reasoning.is_empty() => {
                 let id = intention_id(*year, *round, *team);
                 Some(row(*year, *round, *team, &[], reasoning, "intention", id))
+            }
+            Event::Agenda {
+                year, team, text, ..
+            } if !text.is_empty() => {
+                let id = format!("a{year}.{}", team + 1);
+                Some(row(*year, 0, *team, &[], text, "agenda", id))
+            }
+            Event::Lesson {
+                year, team, text, ..
+            } if !text.is_empty() => {
+                let id = format!("l{year}.{}", team + 1);
+                Some(row(*year, 0, *team, &[], text, LESSON_KIND, id))
             }
             _ => None,
         })

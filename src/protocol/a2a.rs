@@ -62,7 +62,7 @@ impl ProtocolKind for A2aSpec {
         Some(self.reasoning_chars)
     }
 
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         self.asking().requests_per_year()
     }
 

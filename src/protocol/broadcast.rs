@@ -90,7 +90,7 @@ impl ProtocolKind for BroadcastSpec {
         Some(self.max_message_chars)
     }
 
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         vec![
             (RequestKind::Message, self.rounds as f64),
             (RequestKind::Decision, 1.0),

@@ -66,7 +66,7 @@ impl ProtocolKind for LedgerSpec {
         check_range("window", self.window, 1, 200)
     }
 
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         let mut out = vec![(RequestKind::Pledge, 1.0), (RequestKind::Decision, 1.0)];
         if self.reporting == Reporting::SelfReported {
             out.push((RequestKind::Report, 1.0));

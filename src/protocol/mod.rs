@@ -15,9 +15,11 @@
 mod a2a;
 mod broadcast;
 mod intentions;
+mod leader;
 mod ledger;
 mod none;
 mod quota;
+mod regulator;
 mod rep;
 mod sanctions;
 mod talk;
@@ -25,17 +27,20 @@ mod text_budget;
 
 pub use a2a::A2aSpec;
 pub use broadcast::{BroadcastSpec, MessageOrder};
+pub use leader::{Candidates, LeaderSpec, Powers, VoteRule};
 pub use ledger::{LedgerSpec, Reporting};
 pub use none::NoneSpec;
 pub use quota::{Allocation, Enforcement, OnReject, QuotaSpec};
+pub use regulator::{RegulatorSpec, TacRule};
 pub use rep::RepSpec;
 pub use sanctions::{over_share, SanctionsSpec};
-pub use text_budget::{published_chars, tokens_of, TextBudget};
+
+pub use text_budget::{cut, published_chars, tokens_of, TextBudget};
 
 use crate::agents::{Agent, AgentError};
 use crate::engine::{Decision, GameParams, YearOutcome};
 use crate::question::{
-    Answer, Board, Observation, Pledge, Request, RequestKind, Response, SanctionRecord,
+    Answer, Board, Observation, Pledge, PrivateView, Request, RequestKind, Response, SanctionRecord,
 };
 use crate::record::Event;
 use async_trait::async_trait;
@@ -55,6 +60,8 @@ pub enum ProtocolSpec {
     A2a(A2aSpec),
     Rep(RepSpec),
     Sanctions(SanctionsSpec),
+    Leader(LeaderSpec),
+    Regulator(RegulatorSpec),
 }
 
 pub use crate::spec::{check_range, SpecError};
@@ -85,9 +92,9 @@ pub trait ProtocolKind {
     /// `params` are the game's rules.
     fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol>;
 
-    /// Requests one agent answers in an average year (repairs excluded), by kind (the
-    /// dry-run estimate reads them).
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)>;
+    /// Requests one agent of `teams` answers in an average year (repairs excluded), by
+    /// kind (the dry-run estimate reads them).
+    fn requests_per_year(&self, teams: usize) -> Vec<(RequestKind, f64)>;
 
     /// The protocol section of the LLM prompt: its template and the facts that fill it.
     fn prompt_section(&self) -> PromptSection;
@@ -119,6 +126,8 @@ impl ProtocolSpec {
             ProtocolSpec::A2a(s) => s,
             ProtocolSpec::Rep(s) => s,
             ProtocolSpec::Sanctions(s) => s,
+            ProtocolSpec::Leader(s) => s,
+            ProtocolSpec::Regulator(s) => s,
         }
     }
 
@@ -131,6 +140,8 @@ impl ProtocolSpec {
             ProtocolSpec::A2a(s) => s,
             ProtocolSpec::Rep(s) => s,
             ProtocolSpec::Sanctions(s) => s,
+            ProtocolSpec::Leader(s) => s,
+            ProtocolSpec::Regulator(s) => s,
         }
     }
 
@@ -200,8 +211,8 @@ impl ProtocolSpec {
     }
 
     /// Requests one agent answers in an average year (repairs excluded), by kind.
-    pub fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
-        self.rules().requests_per_year()
+    pub fn requests_per_year(&self, teams: usize) -> Vec<(RequestKind, f64)> {
+        self.rules().requests_per_year(teams)
     }
 
     /// The longest free text a talking protocol accepts in one item (`None`: it
@@ -256,12 +267,34 @@ pub struct YearContext {
     pub transfers: Vec<i64>,
     /// Fines imposed after this year (applied next year).
     pub fines: Vec<SanctionRecord>,
+    /// The sea as it truly is at the start of the year: for institutions that compute
+    /// from it (a regulator) or show it to one role (a leader's private information).
+    pub sea: Sea,
+    /// What only some teams are shown (their own view of the sea, by their role).
+    pub private: Vec<Option<PrivateView>>,
+    /// The team in office this year (`leader`), for the record.
+    pub leader: Option<usize>,
+    /// Each team sees only its own team's inherited lesson (`inherit = "own"`).
+    pub own_lessons_only: bool,
+}
+
+/// The true state of the sea at the start of a year, which no agent sees unless a
+/// protocol shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sea {
+    /// Fish `[deep, coast]`.
+    pub stock: [i64; 2],
+    /// Capacity `[deep, coast]`.
+    pub capacity: [i64; 2],
+    /// Last year's regeneration and total catch (`None` before year 1).
+    pub regeneration: Option<[i64; 2]>,
+    pub catch: Option<i64>,
 }
 
 impl YearContext {
     /// The context of `year` before any protocol phase: the observations without a board,
     /// and what the protocol carried over from last year.
-    pub fn new(year: u32, base: Vec<Observation>, board: Board) -> YearContext {
+    pub fn new(year: u32, base: Vec<Observation>, board: Board, sea: Sea) -> YearContext {
         let teams = base.len();
         YearContext {
             year,
@@ -277,6 +310,10 @@ impl YearContext {
             intentions: vec![None; teams],
             transfers: vec![0; teams],
             fines: Vec::new(),
+            sea,
+            private: vec![None; teams],
+            leader: None,
+            own_lessons_only: false,
         }
     }
 
@@ -293,6 +330,15 @@ impl YearContext {
             q.my_quota = self.quotas[t];
         }
         obs.board.text_budget_left = self.text_left.as_ref().map(|left| left[t]);
+        if let Some(private) = self.private[t] {
+            // A team that sees the sea exactly reasons from exact densities too.
+            obs.own.private = Some(private);
+            obs.public.density =
+                Some([0, 1].map(|a| private.stock[a] as f64 / private.capacity[a].max(1) as f64));
+        }
+        if self.own_lessons_only {
+            obs.board.lessons.retain(|l| l.team == t);
+        }
         // A directed message is seen by its author and addressees only.
         obs.board.messages.retain(|m| m.visible_to(t));
         obs.board.earlier_messages.retain(|m| m.visible_to(t));

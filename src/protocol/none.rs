@@ -23,7 +23,7 @@ impl ProtocolKind for NoneSpec {
         Box::new(NoProtocol)
     }
 
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         vec![(RequestKind::Decision, 1.0)]
     }
 

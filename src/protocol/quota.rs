@@ -125,7 +125,7 @@ impl ProtocolKind for QuotaSpec {
         Ok(())
     }
 
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         let every = self.every_years.max(1) as f64;
         vec![
             (RequestKind::Message, self.talk_rounds as f64 / every),
@@ -322,27 +322,8 @@ impl Protocol for QuotaProtocol {
         _after: &[Observation],
         _agents: &mut [Box<dyn Agent>],
     ) -> Result<(), AgentError> {
-        if self.spec.enforcement != Enforcement::Advisory {
-            return Ok(());
-        }
-        for (team, (quota, out)) in year.quotas.clone().iter().zip(&outcome.teams).enumerate() {
-            let catch = out.catch_deep + out.catch_coast;
-            if let Some(quota) = *quota {
-                if catch > quota {
-                    year.push(Event::QuotaViolation {
-                        year: year.year,
-                        team,
-                        quota,
-                        catch,
-                    });
-                    self.violations.push(QuotaViolation {
-                        year: year.year,
-                        team,
-                        quota,
-                        catch,
-                    });
-                }
-            }
+        if self.spec.enforcement == Enforcement::Advisory {
+            self.violations = violations(year, outcome);
         }
         Ok(())
     }
@@ -364,8 +345,39 @@ fn median(values: &[i64]) -> Option<i64> {
     })
 }
 
+/// The advisory quotas of this year that teams over-fished, each recorded as an event:
+/// what the next year's board shows to all.
+pub(super) fn violations(year: &mut YearContext, outcome: &YearOutcome) -> Vec<QuotaViolation> {
+    let mut out = Vec::new();
+    for (team, (quota, t)) in year.quotas.clone().iter().zip(&outcome.teams).enumerate() {
+        let catch = t.catch_deep + t.catch_coast;
+        if let Some(quota) = *quota {
+            if catch > quota {
+                let v = QuotaViolation {
+                    year: year.year,
+                    team,
+                    quota,
+                    catch,
+                };
+                year.push(Event::QuotaViolation {
+                    year: v.year,
+                    team,
+                    quota,
+                    catch,
+                });
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
 /// Split a TAC into team quotas (ships as at the start of the year).
-fn allocate(tac: Option<i64>, allocation: Allocation, base: &[Observation]) -> Vec<Option<i64>> {
+pub(super) fn allocate(
+    tac: Option<i64>,
+    allocation: Allocation,
+    base: &[Observation],
+) -> Vec<Option<i64>> {
     let n = base.len() as i64;
     let Some(tac) = tac else {
         return vec![None; base.len()];

@@ -78,7 +78,7 @@ impl ProtocolKind for RepSpec {
         Ok(())
     }
 
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         self.asking().requests_per_year()
     }
 

@@ -83,7 +83,7 @@ impl ProtocolKind for SanctionsSpec {
         check_range("max_message_chars", self.max_message_chars, 1, 100_000)
     }
 
-    fn requests_per_year(&self) -> Vec<(RequestKind, f64)> {
+    fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         vec![
             (RequestKind::Message, self.talk_rounds as f64),
             (RequestKind::Decision, 1.0),

@@ -3,16 +3,23 @@
 //! shows them (earlier years first, then this year's talk, then the institutions'
 //! numbers).
 
-use super::{intention, message, pledge, proposal, sanction, Board, Message, PublishedIntention};
+use super::{
+    ballot, intention, lesson, message, pledge, proposal, sanction, Board, Message,
+    PublishedIntention,
+};
 
 impl Board {
     /// The board as the text of a prompt (everyone sees the same; a team's own quota is
     /// in its own section).
     pub fn render(&self) -> String {
         let mut s = String::new();
+        lesson::render_lessons(&mut s, &self.lessons);
         message::render_earlier(&mut s, &self.earlier_messages);
         intention::render_earlier(&mut s, &self.earlier_intentions);
         message::render_this_year(&mut s, &self.messages);
+        if let Some(l) = &self.leader {
+            ballot::render_leader(&mut s, l);
+        }
         if let Some(q) = &self.quota {
             proposal::render_quota(&mut s, q);
         }

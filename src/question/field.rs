@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// The type and bounds of one answer field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
     /// A whole number in `min..=max` (`max == i64::MAX`: unbounded above).
     Integer {
@@ -27,6 +27,10 @@ pub enum FieldKind {
         me: usize,
         max_items: usize,
     },
+    /// One whole number of a list (a candidate's team number).
+    Choice {
+        values: Vec<i64>,
+    },
 }
 
 impl FieldKind {
@@ -37,7 +41,7 @@ impl FieldKind {
 }
 
 /// One field of an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldSpec {
     pub name: &'static str,
     pub kind: FieldKind,
@@ -76,9 +80,16 @@ impl FieldSpec {
         }
     }
 
+    pub fn choice(name: &'static str, values: Vec<i64>) -> FieldSpec {
+        FieldSpec {
+            name,
+            kind: FieldKind::Choice { values },
+        }
+    }
+
     /// The JSON schema of this field alone.
     pub fn schema(&self) -> Value {
-        match self.kind {
+        match &self.kind {
             FieldKind::Integer { min, max } => {
                 json!({"type": "integer", "minimum": min, "maximum": max})
             }
@@ -90,10 +101,11 @@ impl FieldSpec {
                 max_items,
             } => json!({
                 "type": "array",
-                "items": {"type": "integer", "enum": FieldKind::allowed_teams(teams, me)},
+                "items": {"type": "integer", "enum": FieldKind::allowed_teams(*teams, *me)},
                 "maxItems": max_items,
                 "uniqueItems": true,
             }),
+            FieldKind::Choice { values } => json!({"type": "integer", "enum": values}),
         }
     }
 }
@@ -105,7 +117,7 @@ pub fn longest_answer(fields: &[FieldSpec]) -> String {
     let values: Map<String, Value> = fields
         .iter()
         .map(|f| {
-            let value = match f.kind {
+            let value = match &f.kind {
                 FieldKind::Integer { min, max } => {
                     if min.to_string().len() > max.to_string().len() {
                         json!(min)
@@ -113,11 +125,18 @@ pub fn longest_answer(fields: &[FieldSpec]) -> String {
                         json!(max)
                     }
                 }
-                FieldKind::Text { max_chars } => json!("x".repeat(max_chars)),
+                FieldKind::Text { max_chars } => json!("x".repeat(*max_chars)),
                 FieldKind::Boolean => json!(false),
                 FieldKind::Teams {
                     teams, max_items, ..
-                } => json!(vec![teams; max_items.min(teams)]),
+                } => json!(vec![*teams; (*max_items).min(*teams)]),
+                FieldKind::Choice { values } => {
+                    json!(values
+                        .iter()
+                        .max_by_key(|v| v.to_string().len())
+                        .copied()
+                        .unwrap_or(0))
+                }
             };
             (f.name.to_string(), value)
         })
@@ -199,14 +218,14 @@ fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, Stri
     let v = map
         .get(name)
         .ok_or_else(|| format!("field `{name}` is missing"))?;
-    match spec.kind {
+    match &spec.kind {
         FieldKind::Integer { min, max } => {
             let n = match v {
                 Value::Number(n) => whole(n)
                     .ok_or_else(|| format!("field `{name}` must be a whole number, got {n}"))?,
                 other => return Err(format!("field `{name}` must be an integer, got {other}")),
             };
-            if n < min || n > max {
+            if n < *min || n > *max {
                 return Err(format!(
                     "field `{name}` must be between {min} and {max}, got {n}"
                 ));
@@ -218,7 +237,7 @@ fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, Stri
                 return Err(format!("field `{name}` must be a string, got {v}"));
             };
             let n = text.chars().count();
-            if n > max_chars {
+            if n > *max_chars {
                 return Err(format!(
                     "field `{name}` has {n} characters; at most {max_chars} are allowed"
                 ));
@@ -234,8 +253,24 @@ fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, Stri
             me,
             max_items,
         } => {
-            team_list(v, name, teams, me, max_items)?;
+            team_list(v, name, *teams, *me, *max_items)?;
             Ok(None)
+        }
+        FieldKind::Choice { values } => {
+            let n = match v {
+                Value::Number(n) => whole(n),
+                _ => None,
+            };
+            match n {
+                Some(n) if values.contains(&n) => Ok(Some(n)),
+                _ => {
+                    let listed: Vec<String> = values.iter().map(i64::to_string).collect();
+                    Err(format!(
+                        "field `{name}` must be one of {}, got {v}",
+                        listed.join(", ")
+                    ))
+                }
+            }
         }
     }
 }

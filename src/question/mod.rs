@@ -20,11 +20,16 @@
 //! compile error in every agent kind until each answers it. "Adding a question" in
 //! `CONTRIBUTING.md` lists what else it touches.
 
+pub mod agenda;
+pub mod ballot;
 mod board;
 pub mod decision;
 pub mod field;
 pub mod intention;
 pub mod json;
+pub mod leader_report;
+pub mod leader_tac;
+pub mod lesson;
 pub mod message;
 pub mod observation;
 pub mod pledge;
@@ -35,17 +40,22 @@ pub mod report;
 pub mod sanction;
 pub mod vote;
 
+pub use agenda::{Agenda, AgendaQuestion};
+pub use ballot::{BallotQuestion, LeaderBoard};
 pub use decision::DecisionQuestion;
 pub use field::{FieldKind, FieldSpec};
 pub use intention::{
     intention_id, Intention, IntentionQuestion, PublishedIntention, Sensitivities,
     SensitivityMedians,
 };
+pub use leader_report::LeaderReportQuestion;
+pub use leader_tac::LeaderTacQuestion;
+pub use lesson::{Inherit, Lesson, LessonQuestion};
 pub use message::{message_id, Message, MessageQuestion};
 pub use observation::MemoryEntry;
 pub use pledge::{LedgerEntry, Pledge, PledgeQuestion};
 pub use probe::{ProbeAnswer, ProbeQuestion};
-pub use proposal::{ProposalQuestion, QuotaBoard, QuotaViolation};
+pub use proposal::{ProposalQuestion, QuotaBoard, QuotaViolation, TacSource};
 pub use report::ReportQuestion;
 pub use sanction::{SanctionQuestion, SanctionRecord};
 pub use vote::{Vote, VoteQuestion};
@@ -75,6 +85,22 @@ pub struct OwnView {
     pub last_decision: Decision,
     /// Most ships this team may order this year.
     pub order_limit: u32,
+    /// What only this team knows, by its role (the elected leader's exact view of the
+    /// sea under `private_information`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<PrivateView>,
+}
+
+/// The sea as a role with private information sees it: exact, where the others see
+/// rounded densities or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateView {
+    /// Fish `[deep, coast]` at the start of the year.
+    pub stock: [i64; 2],
+    /// Capacity `[deep, coast]`.
+    pub capacity: [i64; 2],
+    /// Last year's regeneration `[deep, coast]` (`None` before year 1).
+    pub regeneration: Option<[i64; 2]>,
 }
 
 /// Facts every team sees.
@@ -137,6 +163,12 @@ pub struct Board {
     /// Characters of text this team may still publish this year (a communication
     /// budget), when one applies.
     pub text_budget_left: Option<usize>,
+    /// The leadership: agendas, votes, who leads, the leader's report (`leader`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<LeaderBoard>,
+    /// Lessons the previous generation left (generations, by `inherit`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lessons: Vec<Lesson>,
 }
 
 /// Limits an answer is checked against besides the request and the observation.
@@ -227,6 +259,11 @@ pub enum Request {
     Intention(IntentionQuestion),
     Sanction(SanctionQuestion),
     Probe(ProbeQuestion),
+    Agenda(AgendaQuestion),
+    Ballot(BallotQuestion),
+    LeaderTac(LeaderTacQuestion),
+    LeaderReport(LeaderReportQuestion),
+    Lesson(LessonQuestion),
 }
 
 impl Request {
@@ -242,6 +279,11 @@ impl Request {
             Request::Intention(q) => q,
             Request::Sanction(q) => q,
             Request::Probe(q) => q,
+            Request::Agenda(q) => q,
+            Request::Ballot(q) => q,
+            Request::LeaderTac(q) => q,
+            Request::LeaderReport(q) => q,
+            Request::Lesson(q) => q,
         }
     }
 
@@ -301,6 +343,12 @@ pub enum Response {
     /// Teams to fine (0-based).
     Sanction(Vec<usize>),
     Probe(ProbeAnswer),
+    Agenda(String),
+    /// The candidate (0-based) voted for; `None`: an abstention.
+    Ballot(Option<usize>),
+    LeaderTac(i64),
+    LeaderReport(i64),
+    Lesson(String),
 }
 
 impl Response {
@@ -323,6 +371,11 @@ impl Response {
             Response::Intention(_) => RequestKind::Intention,
             Response::Sanction(_) => RequestKind::Sanction,
             Response::Probe(_) => RequestKind::Probe,
+            Response::Agenda(_) => RequestKind::Agenda,
+            Response::Ballot(_) => RequestKind::Ballot,
+            Response::LeaderTac(_) => RequestKind::LeaderTac,
+            Response::LeaderReport(_) => RequestKind::LeaderReport,
+            Response::Lesson(_) => RequestKind::Lesson,
         }
     }
 }
@@ -359,10 +412,15 @@ pub enum RequestKind {
     Intention,
     Sanction,
     Probe,
+    Agenda,
+    Ballot,
+    LeaderTac,
+    LeaderReport,
+    Lesson,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 9] = [
+    pub const ALL: [RequestKind; 14] = [
         RequestKind::Message,
         RequestKind::Proposal,
         RequestKind::Vote,
@@ -372,6 +430,11 @@ impl RequestKind {
         RequestKind::Intention,
         RequestKind::Sanction,
         RequestKind::Probe,
+        RequestKind::Agenda,
+        RequestKind::Ballot,
+        RequestKind::LeaderTac,
+        RequestKind::LeaderReport,
+        RequestKind::Lesson,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -385,6 +448,11 @@ impl RequestKind {
             RequestKind::Intention => "intention",
             RequestKind::Sanction => "sanction",
             RequestKind::Probe => "probe",
+            RequestKind::Agenda => "agenda",
+            RequestKind::Ballot => "ballot",
+            RequestKind::LeaderTac => "leader_tac",
+            RequestKind::LeaderReport => "leader_report",
+            RequestKind::Lesson => "lesson",
         }
     }
 
@@ -406,6 +474,11 @@ impl RequestKind {
             RequestKind::Intention => Request::Intention(IntentionQuestion::sample(message_chars)),
             RequestKind::Sanction => Request::Sanction(SanctionQuestion::sample()),
             RequestKind::Probe => Request::Probe(ProbeQuestion),
+            RequestKind::Agenda => Request::Agenda(AgendaQuestion::sample(message_chars)),
+            RequestKind::Ballot => Request::Ballot(BallotQuestion::sample()),
+            RequestKind::LeaderTac => Request::LeaderTac(LeaderTacQuestion { approval: None }),
+            RequestKind::LeaderReport => Request::LeaderReport(LeaderReportQuestion { truth: 800 }),
+            RequestKind::Lesson => Request::Lesson(LessonQuestion::sample(message_chars)),
         }
     }
 }

@@ -53,6 +53,7 @@ impl Observation {
                     coast: 1,
                 },
                 order_limit: params.order_limit(ships),
+                private: None,
             },
             public: PublicView {
                 year,
@@ -153,6 +154,16 @@ impl Observation {
             l.push(format!(
                 "Your catch last year: deep {}, coast {}",
                 own.last_catch[0], own.last_catch[1]
+            ));
+        }
+        if let Some(p) = &own.private {
+            let regen = p
+                .regeneration
+                .map(|[d, c]| format!("; regeneration last year: deep {d}, coast {c}"))
+                .unwrap_or_default();
+            l.push(format!(
+                "Known only to you, as the leader: fish in the sea: deep {} of {}, coast {} of {}{regen}",
+                p.stock[0], p.capacity[0], p.stock[1], p.capacity[1]
             ));
         }
         if let Some(q) = &self.board.quota {

@@ -70,11 +70,34 @@ pub struct QuotaBoard {
     pub binding: bool,
     /// Advisory quotas exceeded last year, shown to all.
     pub violations_last_year: Vec<QuotaViolation>,
+    /// Who set the TAC in force.
+    #[serde(default)]
+    pub set_by: TacSource,
+}
+
+/// Who set a TAC: a negotiation (`quota`), the elected leader, or a regulator.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TacSource {
+    #[default]
+    Negotiated,
+    /// The leader (a team, 0-based).
+    Leader(usize),
+    /// The regulator, by the rule it states.
+    Regulator(String),
 }
 
 /// The negotiation's section of the board.
 pub(super) fn render_quota(out: &mut String, q: &QuotaBoard) {
-    out.push_str("# Quota negotiation\n");
+    match &q.set_by {
+        TacSource::Negotiated => out.push_str("# Quota negotiation\n"),
+        TacSource::Leader(t) => {
+            out.push_str(&format!("# Quota set by the leader ({})\n", team_name(*t)))
+        }
+        TacSource::Regulator(rule) => {
+            out.push_str(&format!("# Quota set by the regulator: {rule}\n"))
+        }
+    }
     if let Some(p) = &q.proposals {
         let listed: Vec<String> = p
             .iter()

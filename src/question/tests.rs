@@ -66,6 +66,18 @@ fn request_of(kind: RequestKind) -> Request {
             max_targets: 2,
         }),
         RequestKind::Probe => Request::Probe(ProbeQuestion),
+        RequestKind::Agenda => Request::Agenda(AgendaQuestion {
+            max_chars: 40,
+            term_years: 1,
+        }),
+        RequestKind::Ballot => Request::Ballot(BallotQuestion {
+            candidates: vec![0, 1, 2],
+            self_vote: false,
+            term_years: 1,
+        }),
+        RequestKind::LeaderTac => Request::LeaderTac(LeaderTacQuestion { approval: None }),
+        RequestKind::LeaderReport => Request::LeaderReport(LeaderReportQuestion { truth: 700 }),
+        RequestKind::Lesson => Request::Lesson(LessonQuestion { max_chars: 40 }),
     }
 }
 
@@ -106,6 +118,11 @@ fn valid_answer(kind: RequestKind) -> Value {
         }
         RequestKind::Sanction => json!({"fine": [2]}),
         RequestKind::Probe => json!({"tac": 900, "set_by": 0}),
+        RequestKind::Agenda => json!({"agenda": "vote for me"}),
+        RequestKind::Ballot => json!({"leader": 2}),
+        RequestKind::LeaderTac => json!({"tac": 800}),
+        RequestKind::LeaderReport => json!({"catch": 700}),
+        RequestKind::Lesson => json!({"lesson": "hold back"}),
     }
 }
 
@@ -127,6 +144,9 @@ fn answer() -> impl Strategy<Value = (usize, Value)> {
         "fine",
         "to",
         "set_by",
+        "agenda",
+        "leader",
+        "lesson",
         "extra",
     ];
     let change = (0u8..3, proptest::sample::select(names.to_vec()), value());

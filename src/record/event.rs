@@ -97,6 +97,51 @@ pub enum Event {
         sensitivities: Option<[Decision; 4]>,
         truncated: bool,
     },
+    /// A candidate's agenda for leader; `truncated`: cut to the bound or the budget.
+    Agenda {
+        year: u32,
+        team: usize,
+        text: String,
+        truncated: bool,
+    },
+    /// An election: the candidates, each team's ballot (`None`: no vote), the winner
+    /// (`None`: nobody got a vote) and the last year of its term.
+    LeaderElection {
+        year: u32,
+        candidates: Vec<usize>,
+        ballots: Vec<Option<usize>>,
+        leader: Option<usize>,
+        term_end: u32,
+    },
+    /// The TAC the leader set (`None`: it gave none), the accept share when it was put to
+    /// a vote, and whether it was adopted.
+    LeaderTac {
+        year: u32,
+        leader: usize,
+        tac: Option<i64>,
+        accept_share: Option<f64>,
+        adopted: bool,
+    },
+    /// Last year's total catch as the leader published it, and the truth.
+    LeaderReport {
+        year: u32,
+        leader: usize,
+        reported: i64,
+        truth: i64,
+    },
+    /// The lesson a team left for the next generation; `truncated`: cut to the bound.
+    Lesson {
+        year: u32,
+        team: usize,
+        text: String,
+        truncated: bool,
+    },
+    /// The TAC a regulator computed and the quotas it published.
+    RegulatorTac {
+        year: u32,
+        tac: i64,
+        quotas: Vec<Option<i64>>,
+    },
     /// What REP's harness published after an intention round: the coordinate-wise
     /// medians of the sensitivities and, with `consensus`, of the plans.
     RepAggregate {

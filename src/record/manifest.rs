@@ -39,6 +39,17 @@ pub struct Cell {
     /// Its kind (`none`, `broadcast`, …): names may be anything, kinds are fixed.
     pub protocol_kind: String,
     pub population: String,
+    /// The generation its runs are of (1 without generations; see `[generations]`).
+    #[serde(default = "first_generation", skip_serializing_if = "is_first")]
+    pub generation: u32,
+}
+
+fn first_generation() -> u32 {
+    1
+}
+
+fn is_first(g: &u32) -> bool {
+    *g == 1
 }
 
 /// A run in the manifest.
@@ -50,6 +61,9 @@ pub struct ManifestRun {
     pub protocol: String,
     pub population: String,
     pub seed: u64,
+    /// The previous generation's run, when the experiment has generations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// SHA-256 of the rendered protocol section of the LLM prompt (LLM runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_prompt_sha256: Option<String>,
@@ -160,6 +174,7 @@ mod tests {
             protocols: BTreeMap::new(),
             populations: BTreeMap::new(),
             cells: vec![Cell {
+                generation: 1,
                 cell: "none/p".into(),
                 protocol: "none".into(),
                 protocol_kind: "none".into(),

@@ -65,10 +65,21 @@ pub struct RunRow {
     pub talk_tokens: u64,
     /// The communication budget in force, in characters per agent and year (empty: none).
     pub talk_budget_chars: Option<u64>,
+    /// The generation this game is of its replicate's line (1 without generations).
+    #[serde(default = "first_generation")]
+    pub generation: u32,
+    /// The run of the previous generation, whose lessons this one inherited (empty for
+    /// the first).
+    #[serde(default)]
+    pub parent: String,
     /// Years actually played (fewer than `years` with `stop_on_collapse` or a failure).
     pub years_played: u32,
     /// Why the run failed or stopped, if it did.
     pub error: String,
+}
+
+fn first_generation() -> u32 {
+    1
 }
 
 /// One row of `years.csv`.
@@ -91,6 +102,9 @@ pub struct YearRow {
     /// After the harvest, before regeneration (where collapse is checked).
     pub post_harvest_deep: i64,
     pub post_harvest_coast: i64,
+    /// The team in office this year (`leader`; empty otherwise).
+    #[serde(default)]
+    pub leader: Option<usize>,
 }
 
 /// One row of `agents.csv`.
@@ -148,6 +162,9 @@ pub struct AgentRow {
     pub probe_tac: Option<i64>,
     pub probe_set_by: Option<i64>,
     pub probe_grounded: Option<bool>,
+    /// Whether this team led this year (`leader`).
+    #[serde(default)]
+    pub leader: bool,
 }
 
 /// One row of `messages.csv`: a published text (a message, or an intention's reasoning).
@@ -165,10 +182,10 @@ pub struct MessageRow {
     pub text: String,
     /// Tokens of the text (4 characters each, rounded up).
     pub tokens: u64,
-    /// `message` or `intention`.
+    /// `message`, `intention`, `agenda` or `lesson`.
     pub kind: String,
-    /// `m<year>.<round>.<team>` or `i<year>.<round>.<team>` (team from 1): what
-    /// `agents.csv`'s `shown` lists.
+    /// `m<year>.<round>.<team>`, `i<year>.<round>.<team>`, `a<year>.<team>` or
+    /// `l<year>.<team>` (team from 1): what `agents.csv`'s `shown` lists.
     pub id: String,
 }
 
@@ -214,6 +231,10 @@ pub struct RunLabel {
     pub population: String,
     pub seed: u64,
     pub years: u32,
+    /// 1 without generations.
+    pub generation: u32,
+    /// The previous generation's run (`None` for the first).
+    pub parent: Option<String>,
 }
 
 /// Gini coefficient of non-negative-shifted values: `Σ_i Σ_j |x_i − x_j| / (2 n² mean)`.

@@ -10,6 +10,7 @@
 
 mod answers;
 mod decide;
+mod institutions;
 mod read;
 
 use super::{Agent, AgentError};
@@ -24,6 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+pub use institutions::tac_in_agenda;
 pub use read::{announced_plans, plan_in_message, plan_of};
 
 /// The scripted strategies.
@@ -168,6 +170,11 @@ impl Agent for ScriptedAgent {
                 cost, max_targets, ..
             }) => Response::Sanction(self.sanction(obs, *cost, *max_targets)),
             Request::Probe(_) => Response::Probe(self.probe(obs)),
+            Request::Agenda(q) => Response::Agenda(self.agenda(obs, q.max_chars)),
+            Request::Ballot(q) => Response::Ballot(self.ballot(obs, q)),
+            Request::LeaderTac(_) => Response::LeaderTac(self.leader_tac(obs)),
+            Request::LeaderReport(q) => Response::LeaderReport(self.leader_report(q.truth)),
+            Request::Lesson(q) => Response::Lesson(self.lesson(q.max_chars)),
         };
         Ok(Answer::given(response))
     }

@@ -123,7 +123,72 @@ pub fn policy_answer(
         }
         RequestKind::Pledge => json!({"order": a_order, "deep": a_deep, "coast": a_coast}),
         RequestKind::Decision => json!({"order": order, "deep": deep, "coast": coast}),
+        RequestKind::Agenda => {
+            let max = max_length(f, "agenda");
+            let promised = match policy {
+                Policy::Greedy => 3 * msy,
+                Policy::Chaotic => rng.random_range(0..=4 * msy),
+                _ => msy,
+            };
+            let text = format!(
+                "Team {}: as leader I will set a total allowable catch of {promised} fish a year and publish who keeps to it.",
+                f.team
+            );
+            json!({"agenda": text.chars().take(max).collect::<String>()})
+        }
+        RequestKind::Ballot => {
+            let allowed: Vec<i64> = f
+                .schema
+                .as_ref()
+                .and_then(|s| s["properties"]["leader"]["enum"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_i64())
+                .collect();
+            let promise = |t: &i64| {
+                f.agendas
+                    .iter()
+                    .find(|(team, _)| team == t)
+                    .and_then(|(_, tac)| *tac)
+            };
+            let pick = match policy {
+                Policy::Chaotic if !allowed.is_empty() => {
+                    Some(allowed[rng.random_range(0..allowed.len())])
+                }
+                // Greedy wants the highest promise, the others the lowest (unknown last).
+                Policy::Greedy => allowed
+                    .iter()
+                    .copied()
+                    .max_by_key(|t| promise(t).unwrap_or(i64::MIN)),
+                _ => allowed
+                    .iter()
+                    .copied()
+                    .min_by_key(|t| promise(t).unwrap_or(i64::MAX)),
+            };
+            json!({"leader": pick.unwrap_or(0)})
+        }
+        RequestKind::LeaderTac => json!({"tac": match policy {
+            Policy::Greedy => 3 * msy,
+            Policy::Chaotic => rng.random_range(0..=4 * msy),
+            _ => msy,
+        }}),
+        RequestKind::LeaderReport => {
+            let truth = f.truth.unwrap_or(0);
+            json!({"catch": if policy == Policy::Greedy { truth * 4 / 5 } else { truth }})
+        }
+        RequestKind::Lesson => {
+            let max = max_length(f, "lesson");
+            json!({"lesson": reasoning(policy, max)})
+        }
     }
+}
+
+/// The `maxLength` the request's schema gives a text field (0 when it gives none).
+fn max_length(f: &PromptFacts, field: &str) -> usize {
+    f.schema
+        .as_ref()
+        .and_then(|s| s["properties"][field]["maxLength"].as_u64())
+        .unwrap_or(0) as usize
 }
 
 /// Moves a plan's deep-sea and coast ships by one ship each with probability

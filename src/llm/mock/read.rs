@@ -26,6 +26,10 @@ pub struct PromptFacts {
     pub over_share: Vec<i64>,
     /// The answer's JSON schema, as the request states it.
     pub schema: Option<serde_json::Value>,
+    /// Candidates for leader (1-based) and the TAC their agendas promise, if they say.
+    pub agendas: Vec<(i64, Option<i64>)>,
+    /// The true total catch a leader is asked to report.
+    pub truth: Option<i64>,
 }
 
 /// The team number of a `"team N"` value.
@@ -57,6 +61,13 @@ pub(super) fn read_data_line(f: &mut PromptFacts, title: &str, line: &str) {
     } else if title.starts_with(pledge::PLEDGES_TITLE) || title.starts_with(intention::TITLE_PREFIX)
     {
         announce(f, team_number(&item["team"]), at_sea(&item));
+    } else if title == agenda::AGENDAS_TITLE {
+        if let Some(team) = team_number(&item["team"]) {
+            let tac = item["agenda"]
+                .as_str()
+                .and_then(crate::agents::scripted::tac_in_agenda);
+            f.agendas.push((team, tac));
+        }
     } else if title.starts_with(sanction::ACTIONS_TITLE_PREFIX) && item["over_share"] == json!(true)
     {
         f.over_share.extend(team_number(&item["team"]));
@@ -127,6 +138,8 @@ pub fn read_prompt(messages: &[ChatMessage]) -> PromptFacts {
             if let (Some(a), Some(b)) = (a, b) {
                 f.density = Some([a, b]);
             }
+        } else if let Some(i) = line.find(leader_report::TRUTH_LABEL) {
+            f.truth = number_after(&line[i..], leader_report::TRUTH_LABEL);
         } else if let Some(i) = line.find(report::ACTUAL_LABEL) {
             f.actual_catch = number_after(&line[i..], report::ACTUAL_LABEL);
         }
