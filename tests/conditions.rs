@@ -4,39 +4,11 @@
 
 mod common;
 
-use common::{run_experiment, write, Table};
+use common::{run_experiment, trajectories, write, Table};
 use fishbanks::experiment::Experiment;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-
-/// Each run's rows of `file` (without its run id), keyed by (protocol, population, seed).
-fn trajectories(dir: &Path, file: &str) -> BTreeMap<(String, String, String), Vec<Vec<String>>> {
-    let runs = Table::read(&dir.join("runs.csv"));
-    let label: BTreeMap<String, (String, String, String)> = runs
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                r[runs.col("run_id")].clone(),
-                (
-                    r[runs.col("protocol")].clone(),
-                    r[runs.col("population")].clone(),
-                    r[runs.col("seed")].clone(),
-                ),
-            )
-        })
-        .collect();
-    let table = Table::read(&dir.join(file));
-    let id = table.col("run_id");
-    let mut out: BTreeMap<_, Vec<Vec<String>>> = BTreeMap::new();
-    for row in &table.rows {
-        let mut rest = row.clone();
-        rest.remove(id);
-        out.entry(label[&row[id]].clone()).or_default().push(rest);
-    }
-    out
-}
 
 const AA: &str = r#"
 name = "aa"

@@ -4,6 +4,7 @@
 
 use fishbanks::testkit::mock_server::{serve, Fault, ServerOptions, ServerStats};
 use fishbanks::testkit::Loopback;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -303,4 +304,35 @@ pub fn assert_same_files(a: &Path, b: &Path, files: &[&str]) {
             b.display()
         );
     }
+}
+
+/// Each run's rows of `file` (without its run id), keyed by (protocol, population, seed).
+pub fn trajectories(
+    dir: &Path,
+    file: &str,
+) -> BTreeMap<(String, String, String), Vec<Vec<String>>> {
+    let runs = Table::read(&dir.join("runs.csv"));
+    let label: BTreeMap<String, (String, String, String)> = runs
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r[runs.col("run_id")].clone(),
+                (
+                    r[runs.col("protocol")].clone(),
+                    r[runs.col("population")].clone(),
+                    r[runs.col("seed")].clone(),
+                ),
+            )
+        })
+        .collect();
+    let table = Table::read(&dir.join(file));
+    let id = table.col("run_id");
+    let mut out: BTreeMap<_, Vec<Vec<String>>> = BTreeMap::new();
+    for row in &table.rows {
+        let mut rest = row.clone();
+        rest.remove(id);
+        out.entry(label[&row[id]].clone()).or_default().push(rest);
+    }
+    out
 }
