@@ -6,7 +6,6 @@ mod common;
 
 use common::{run_experiment, trajectories, write, Table};
 use fishbanks::experiment::Experiment;
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
