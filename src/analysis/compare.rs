@@ -230,6 +230,9 @@ impl Validity {
 pub struct CellStats {
     pub cell: String,
     pub protocol: String,
+    /// The generation of its runs (1 without generations; `protocol` is then
+    /// `<name>@g<generation>` beyond the first).
+    pub generation: u32,
     pub protocol_kind: String,
     pub population: String,
     pub experiment: String,
@@ -487,6 +490,7 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
     CellStats {
         cell: info.cell.clone(),
         protocol: info.protocol.clone(),
+        generation: info.generation,
         protocol_kind: info.protocol_kind.clone(),
         population: info.population.clone(),
         experiment: experiment.to_string(),

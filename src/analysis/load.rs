@@ -21,6 +21,8 @@ pub struct ExperimentInfo {
     pub game: GameParams,
     /// The outcome that answers the question (the experiment's `primary_outcome`).
     pub primary_outcome: String,
+    /// Each protocol's resolved switches, by name.
+    pub protocols: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A cell of the results, in plan order.
@@ -34,6 +36,8 @@ pub struct CellInfo {
     pub population: String,
     /// Index into [`Loaded::experiments`].
     pub experiment: usize,
+    /// The generation of its runs (1 without generations).
+    pub generation: u32,
 }
 
 /// Per-run quantities that need `years.csv` or `agents.csv`.
@@ -225,6 +229,7 @@ pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
                     teams: m.agents,
                     game: m.game.clone(),
                     primary_outcome: m.primary_outcome.clone(),
+                    protocols: m.protocols.clone(),
                 });
                 experiments.len() - 1
             }
@@ -240,6 +245,7 @@ pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
                     protocol_kind: c.protocol_kind.clone(),
                     population,
                     experiment: index,
+                    generation: c.generation,
                 });
             }
         }

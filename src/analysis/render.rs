@@ -417,6 +417,67 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// Validity per cell: did the agents play, are the replicates independent, what did it
 /// cost.
+/// The primary outcome by generation, for the protocols whose cells played generations:
+/// does the society learn? `None` without generations.
+pub fn generation_table(cmp: &Comparison) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let base = |c: &CellStats| c.protocol.split('@').next().unwrap_or("").to_string();
+    let lines: Vec<(String, String)> = cmp
+        .cells
+        .iter()
+        .filter(|c| c.generation > 1)
+        .map(|c| (base(c), c.population.clone()))
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let header = [
+        "protocol",
+        "population",
+        "generation",
+        "ok",
+        cmp.primary.name(),
+        "survival rate",
+        "talk tokens / agent-year",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut rows = Vec::new();
+    let mut seen = Vec::new();
+    for line in lines {
+        if seen.contains(&line) {
+            continue;
+        }
+        let mut cells: Vec<&CellStats> = cmp
+            .cells
+            .iter()
+            .filter(|c| base(c) == line.0 && c.population == line.1)
+            .collect();
+        cells.sort_by_key(|c| c.generation);
+        for c in cells {
+            let (value, ci) = measure_value(c, cmp.primary);
+            rows.push(vec![
+                format!("`{}`", line.0),
+                format!("`{}`", line.1),
+                c.generation.to_string(),
+                c.ok.to_string(),
+                if c.ok == 0 {
+                    "–".into()
+                } else {
+                    with_ci(value, ci)
+                },
+                if c.ok == 0 {
+                    "–".into()
+                } else {
+                    format!("{:.2}", c.survival_rate)
+                },
+                format!("{:.1}", c.talk_tokens),
+            ]);
+        }
+        seen.push(line);
+    }
+    Some((header, rows))
+}
+
 pub fn validity_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "cell",

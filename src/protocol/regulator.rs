@@ -30,11 +30,13 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TacRule {
-    /// This year's regeneration at the current density.
-    #[default]
+    /// This year's regeneration at the current density. (Above the most productive
+    /// density the catch raises the regeneration, so the stock creeps up to capacity and
+    /// the TAC down to nothing: kept as the naive rule to compare against.)
     Regeneration,
     /// The regeneration plus `surplus_share` of the stock above the most productive
-    /// density.
+    /// density: walks the stock towards maximum sustainable yield.
+    #[default]
     Surplus,
 }
 
@@ -59,7 +61,7 @@ pub struct RegulatorSpec {
 impl Default for RegulatorSpec {
     fn default() -> Self {
         RegulatorSpec {
-            rule: TacRule::Regeneration,
+            rule: TacRule::Surplus,
             surplus_share: 0.5,
             allocation: Allocation::Equal,
             enforcement: Enforcement::Advisory,

@@ -1,7 +1,8 @@
 //! Per-run diagnostics, and their summaries per cell across replicates.
 
 use super::dynamics::{
-    anchors, centroid_step, dispersion, drift, feedback_np, mean_of, probe_metrics, slope,
+    anchors, centroid_step, dispersion, drift, feedback_np, leadership, mean_of, probe_metrics,
+    slope,
 };
 use super::influence::{action_test, text_test};
 use super::read::RunData;
@@ -45,7 +46,8 @@ pub(super) fn run_diagnostics(
             mean_of(&sims)
         })
         .collect();
-    let (anchor_persistence, top_anchor) = anchors(d);
+    let (anchor_persistence, top_anchor, ranks) = anchors(d);
+    let (leader_anchor_share, leader_rank, reelection_share) = leadership(d, &ranks);
     let (probe_agreement, probe_nonexistent_team, probe_ungrounded) = probe_metrics(d);
     RunDiagnostics {
         run_id: d.run_id.clone(),
@@ -62,6 +64,9 @@ pub(super) fn run_diagnostics(
         text_similarity_slope: slope(&text_similarity),
         anchor_persistence,
         top_anchor,
+        leader_anchor_share,
+        leader_rank,
+        reelection_share,
         probe_agreement,
         probe_nonexistent_team,
         probe_ungrounded,

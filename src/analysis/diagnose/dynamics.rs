@@ -170,9 +170,10 @@ pub(super) fn pagerank(weights: &[Vec<f64>]) -> Vec<f64> {
 
 /// Persistence of the yearly top anchor: share of consecutive years with the same top
 /// team (the Jaccard index of one-element sets), and the team most often on top.
-pub(super) fn anchors(d: &RunData) -> (Option<f64>, Option<usize>) {
+pub(super) fn anchors(d: &RunData) -> (Option<f64>, Option<usize>, Vec<(usize, Vec<f64>)>) {
     let years = years_of(d);
     let mut tops: Vec<Option<usize>> = Vec::new();
+    let mut ranks = Vec::new();
     for t in 1..years {
         let mut w = vec![vec![0.0; d.teams]; d.teams];
         for (i, row) in w.iter_mut().enumerate() {
@@ -188,6 +189,7 @@ pub(super) fn anchors(d: &RunData) -> (Option<f64>, Option<usize>) {
             }
         }
         let rank = pagerank(&w);
+        ranks.push((t, rank.clone()));
         let (top, best) =
             rank.iter().enumerate().fold(
                 (0, f64::MIN),
@@ -210,7 +212,36 @@ pub(super) fn anchors(d: &RunData) -> (Option<f64>, Option<usize>) {
         .iter()
         .max_by_key(|(t, c)| (**c, std::cmp::Reverse(**t)))
         .map(|(t, _)| *t);
-    (mean_of(&pairs), top)
+    (mean_of(&pairs), top, ranks)
+}
+
+/// An elected leader as the structural anchor: the share of years whose top PageRank
+/// team (above the uniform share) is the leader, the leader's mean rank (1: the top), and
+/// the share of elections (every `term` years after the first) the incumbent won.
+pub(super) fn leadership(
+    d: &RunData,
+    ranks: &[(usize, Vec<f64>)],
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let leader_at = |t: usize| d.leaders.get(t).copied().flatten();
+    let mut anchored = Vec::new();
+    let mut positions = Vec::new();
+    for (t, rank) in ranks {
+        let Some(l) = leader_at(*t) else { continue };
+        let Some(own) = rank.get(l) else { continue };
+        let position = 1 + rank.iter().filter(|r| *r > own).count();
+        positions.push(position as f64);
+        let uniform = 1.0 / d.teams.max(1) as f64;
+        anchored.push(f64::from(u8::from(position == 1 && *own > uniform + 1e-6)));
+    }
+    let term = d.term.max(1);
+    let reelected: Vec<f64> = (term..d.leaders.len())
+        .step_by(term)
+        .filter_map(|t| match (leader_at(t - 1), leader_at(t)) {
+            (Some(before), Some(now)) => Some(f64::from(u8::from(before == now))),
+            _ => None,
+        })
+        .collect();
+    (mean_of(&anchored), mean_of(&positions), mean_of(&reelected))
 }
 
 pub(super) fn probe_metrics(d: &RunData) -> (Option<f64>, Option<f64>, Option<f64>) {

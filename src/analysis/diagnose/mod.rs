@@ -116,13 +116,19 @@ pub struct RunDiagnostics {
     pub text_similarity_slope: Option<f64>,
     pub anchor_persistence: Option<f64>,
     pub top_anchor: Option<usize>,
+    /// Share of years the elected leader was the top PageRank team (`leader`).
+    pub leader_anchor_share: Option<f64>,
+    /// The leader's mean PageRank rank (1: the anchor).
+    pub leader_rank: Option<f64>,
+    /// Share of elections the incumbent won.
+    pub reelection_share: Option<f64>,
     pub probe_agreement: Option<f64>,
     pub probe_nonexistent_team: Option<f64>,
     pub probe_ungrounded: Option<f64>,
 }
 
 /// The metrics summarised per cell, in report order: (name, channel, what it means).
-pub const METRICS: [(&str, &str, &str); 15] = [
+pub const METRICS: [(&str, &str, &str); 18] = [
     (
         "influence_detected_share",
         "actions",
@@ -184,6 +190,21 @@ pub const METRICS: [(&str, &str, &str); 15] = [
         "share of consecutive years with the same top PageRank team",
     ),
     (
+        "leader_anchor_share",
+        "actions",
+        "share of years the elected leader is the top PageRank team (the structural anchor)",
+    ),
+    (
+        "leader_rank",
+        "actions",
+        "the elected leader's mean PageRank rank among the teams (1: the anchor)",
+    ),
+    (
+        "reelection_share",
+        "leader",
+        "share of elections after the first that the incumbent won",
+    ),
+    (
         "probe_agreement",
         "probe",
         "share of agents giving the modal total catch",
@@ -216,6 +237,9 @@ impl RunDiagnostics {
             ("centroid_step", _) => self.centroid_step,
             ("text_similarity_slope", _) => self.text_similarity_slope,
             ("anchor_persistence", _) => self.anchor_persistence,
+            ("leader_anchor_share", _) => self.leader_anchor_share,
+            ("leader_rank", _) => self.leader_rank,
+            ("reelection_share", _) => self.reelection_share,
             ("probe_agreement", _) => self.probe_agreement,
             ("probe_nonexistent_team", _) => self.probe_nonexistent_team,
             ("probe_ungrounded", _) => self.probe_ungrounded,

@@ -27,6 +27,10 @@ pub(super) struct RunData {
     pub(super) density: Vec<[f64; 2]>,
     /// (t, team, tac, set_by, grounded) of every probe answer.
     pub(super) probes: Vec<(usize, usize, i64, i64, bool)>,
+    /// `[t]`: the team in office (`leader`).
+    pub(super) leaders: Vec<Option<usize>>,
+    /// Years between elections (`leader`'s `term_years`; 1 otherwise).
+    pub(super) term: usize,
     /// `[team][t]`: everything the team published in the year, joined.
     pub(super) texts: Vec<Vec<Option<String>>>,
 }
@@ -71,6 +75,7 @@ pub(super) fn read_runs(
                 announced: vec![Vec::new(); teams],
                 profit: vec![Vec::new(); teams],
                 texts: vec![Vec::new(); teams],
+                term: term_of(loaded, &run.cell),
                 ..RunData::default()
             });
             let (t, a) = (row.year as usize - 1, row.agent);
@@ -106,6 +111,7 @@ pub(super) fn read_runs(
                     ],
                 );
             }
+            put(&mut d.leaders, row.year as usize - 1, row.leader);
             // The end of year t is the start of year t + 1 (index t).
             d.density[t] = [
                 row.stock_deep as f64 / game.deep.max_stock as f64,
@@ -148,4 +154,21 @@ pub(super) fn read_runs(
     let mut out: Vec<RunData> = runs.into_values().collect();
     out.sort_by_key(|d| order.get(d.run_id.as_str()).copied().unwrap_or(usize::MAX));
     Ok(out)
+}
+
+/// The term of office of a cell's protocol (`term_years` of a `leader`; 1 otherwise).
+fn term_of(loaded: &Loaded, cell: &str) -> usize {
+    let protocol = cell
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .split('@')
+        .next()
+        .unwrap_or("");
+    loaded
+        .experiment_of(cell)
+        .protocols
+        .get(protocol)
+        .and_then(|p| p["term_years"].as_u64())
+        .map_or(1, |t| t.max(1) as usize)
 }

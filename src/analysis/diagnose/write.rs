@@ -112,7 +112,7 @@ pub(super) fn fmt_estimate(n: usize, mean: f64, ci: Option<(f64, f64)>) -> Strin
 }
 
 /// The metrics of [`METRICS`] the summary tables show.
-pub(super) const KEY_METRICS: [usize; 8] = [0, 1, 2, 5, 8, 11, 12, 14];
+pub(super) const KEY_METRICS: [usize; 11] = [0, 1, 2, 5, 8, 11, 12, 13, 14, 15, 17];
 
 /// The report's socialisation section: the key metrics of a `diagnostics.csv` a previous
 /// `fishbanks diagnose` wrote into `dir` (`None` when there is none).

@@ -75,6 +75,10 @@ pub fn html(report: &Report<'_>) -> String {
         escape(render::measure_words(cmp.primary))
     );
     table(&mut out, render::primary_table(cmp));
+    if let Some(t) = render::generation_table(cmp) {
+        let _ = write!(out, "<h2>By generation: does the society learn?</h2>");
+        table(&mut out, t);
+    }
     for f in report.figures {
         let _ = write!(
             out,

@@ -36,6 +36,13 @@ pub fn markdown(report: &Report<'_>) -> String {
         render::measure_words(cmp.primary)
     );
     table(&mut out, render::primary_table(cmp));
+    if let Some(t) = render::generation_table(cmp) {
+        let _ = writeln!(
+            out,
+            "## By generation: does the society learn?\n\nEach replicate's line of games in sequence; every generation starts on a fresh sea and inherits the lessons the last one left (`[generations] inherit`).\n"
+        );
+        table(&mut out, t);
+    }
     if !report.figures.is_empty() {
         let _ = writeln!(out, "## Figures\n");
         for f in report.figures {
