@@ -170,7 +170,10 @@ pub(super) fn pagerank(weights: &[Vec<f64>]) -> Vec<f64> {
 
 /// Persistence of the yearly top anchor: share of consecutive years with the same top
 /// team (the Jaccard index of one-element sets), and the team most often on top.
-pub(super) fn anchors(d: &RunData) -> (Option<f64>, Option<usize>, Vec<(usize, Vec<f64>)>) {
+/// Each year's PageRank of the teams (year index, one score per team).
+pub(super) type YearRanks = Vec<(usize, Vec<f64>)>;
+
+pub(super) fn anchors(d: &RunData) -> (Option<f64>, Option<usize>, YearRanks) {
     let years = years_of(d);
     let mut tops: Vec<Option<usize>> = Vec::new();
     let mut ranks = Vec::new();
