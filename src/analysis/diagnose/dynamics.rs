@@ -218,9 +218,10 @@ pub(super) fn anchors(d: &RunData) -> (Option<f64>, Option<usize>, YearRanks) {
     (mean_of(&pairs), top, ranks)
 }
 
-/// An elected leader as the structural anchor: the share of years whose top PageRank
-/// team (above the uniform share) is the leader, the leader's mean rank (1: the top), and
-/// the share of elections (every `term` years after the first) the incumbent won.
+/// An elected leader as the structural anchor: over the years in which anybody moved
+/// anybody (PageRank not uniform), the share whose top team is the leader and the
+/// leader's mean rank (1: the top); and the share of elections (every `term` years after
+/// the first) the incumbent won.
 pub(super) fn leadership(
     d: &RunData,
     ranks: &[(usize, Vec<f64>)],
@@ -228,13 +229,17 @@ pub(super) fn leadership(
     let leader_at = |t: usize| d.leaders.get(t).copied().flatten();
     let mut anchored = Vec::new();
     let mut positions = Vec::new();
+    let uniform = 1.0 / d.teams.max(1) as f64;
     for (t, rank) in ranks {
         let Some(l) = leader_at(*t) else { continue };
         let Some(own) = rank.get(l) else { continue };
+        // A year in which nobody moved anybody ranks every team alike: no anchor to find.
+        if rank.iter().all(|r| *r <= uniform + 1e-6) {
+            continue;
+        }
         let position = 1 + rank.iter().filter(|r| *r > own).count();
         positions.push(position as f64);
-        let uniform = 1.0 / d.teams.max(1) as f64;
-        anchored.push(f64::from(u8::from(position == 1 && *own > uniform + 1e-6)));
+        anchored.push(f64::from(u8::from(position == 1)));
     }
     let term = d.term.max(1);
     let reelected: Vec<f64> = (term..d.leaders.len())
