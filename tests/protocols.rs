@@ -151,6 +151,18 @@ impl Agent for Fixed {
                 self.remember("lesson", obs);
                 Response::Lesson(format!("lesson of team {}", self.team + 1))
             }
+            Request::Bid(_) => {
+                self.remember("bid", obs);
+                Response::Bid { ships: 0, price: 0 }
+            }
+            Request::Offer(_) => {
+                self.remember("offer", obs);
+                Response::Offer { ships: 0, price: 0 }
+            }
+            Request::Accept(_) => {
+                self.remember("accept", obs);
+                Response::Accept(Vec::new())
+            }
         };
         Ok(Answer::given(response))
     }

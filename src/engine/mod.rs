@@ -8,7 +8,9 @@
 
 mod params;
 
-pub use params::{interpolate, Area, AreaParams, CollapseRule, GameParams, OrderLimit};
+pub use params::{
+    interpolate, Area, AreaParams, CollapseRule, GameParams, MarketParams, OrderLimit,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +96,29 @@ pub fn initial_deployment(ships: u32) -> Applied {
         coast,
         harbor: 0,
     }
+}
+
+/// Ships and money that change hands before a year's decisions (the ship market):
+/// `ships[t]` and `money[t]` are added to team `t`. Ships bought at auction enter the game
+/// and the money paid for them leaves it; a trade moves ships and money between teams and
+/// creates neither.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Exchange {
+    pub ships: Vec<i64>,
+    pub money: Vec<i64>,
+}
+
+/// The state after an exchange: ships arrive (or leave) at once, usable this year, and
+/// money moves into (or out of) the banks before the year's accounts. A pure input like a
+/// decision: the engine does not know why ships change hands. No fleet falls below zero.
+pub fn exchange(state: &State, ex: &Exchange) -> State {
+    let mut next = state.clone();
+    for (t, team) in next.teams.iter_mut().enumerate() {
+        let ships = team.ships as i64 + ex.ships.get(t).copied().unwrap_or(0);
+        team.ships = ships.max(0) as u32;
+        team.bank += ex.money.get(t).copied().unwrap_or(0);
+    }
+    next
 }
 
 /// What happened to one team in a year.

@@ -102,6 +102,45 @@ pub struct GameParams {
     pub stop_on_collapse: bool,
     /// Whether agents see each area's density (two decimals).
     pub reveal_stock: bool,
+    /// The classroom game's ship market (`[game.market]`), off by default.
+    #[serde(skip_serializing_if = "MarketParams::is_off")]
+    pub market: MarketParams,
+}
+
+/// The ship market of the classroom game: before each year's decisions the game master
+/// may auction ships, and teams may sell ships to one another. Off by default; when off
+/// it is left out of every record (run ids of games without it stay as they were).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarketParams {
+    /// Ships the game master auctions each year (0: no auction). They go to the highest
+    /// prices, each winner pays its own bid (pay-as-bid), the money leaves the game, and
+    /// the ships arrive at once.
+    pub auction_ships: u32,
+    /// Whether teams may offer ships to one another at an asking price.
+    pub trades: bool,
+    /// Rounds of offers and acceptances each year, when trades are on.
+    pub trade_rounds: u32,
+    /// The highest price per ship a bid or an offer may name ($).
+    pub max_price: i64,
+}
+
+impl Default for MarketParams {
+    fn default() -> Self {
+        MarketParams {
+            auction_ships: 0,
+            trades: false,
+            trade_rounds: 1,
+            max_price: 3000,
+        }
+    }
+}
+
+impl MarketParams {
+    /// Whether there is no market at all.
+    pub fn is_off(&self) -> bool {
+        self.auction_ships == 0 && !self.trades
+    }
 }
 
 impl Default for GameParams {
@@ -140,6 +179,7 @@ impl Default for GameParams {
             collapse_rule: CollapseRule::AnyArea,
             stop_on_collapse: false,
             reveal_stock: true,
+            market: MarketParams::default(),
         }
     }
 }

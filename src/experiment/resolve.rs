@@ -395,6 +395,14 @@ fn validate_game(g: &GameParams) -> Result<(), Invalid> {
         check_table(&format!("{p}.catch_table"), &area.catch_table)?;
     }
     check_table("game.regen_table", &g.regen_table)?;
+    check_range(
+        "game.market.auction_ships",
+        g.market.auction_ships,
+        0,
+        10_000,
+    )?;
+    check_range("game.market.trade_rounds", g.market.trade_rounds, 1, 20)?;
+    check_range("game.market.max_price", g.market.max_price, 1, 1_000_000)?;
     check_range("game.harbor_cost", g.harbor_cost, 0, i64::MAX)?;
     check_range("game.fish_price", g.fish_price, 0, i64::MAX)?;
     check_range("game.ship_price", g.ship_price, 0, i64::MAX)?;

@@ -96,6 +96,7 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
                 lesson: spec.lesson,
                 inherited: spec.inherited.clone(),
                 inherit: spec.inherit,
+                market_rng: (!params.market.is_off()).then(|| spec.rng("market")),
             };
             game::play(&params, &setup, agents, protocol, vec![start], &stop).await
         }

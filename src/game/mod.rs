@@ -4,9 +4,11 @@
 //! The loop knows protocols only through the [`Protocol`] trait and agents only through
 //! the [`Agent`] trait; the rules are the engine's.
 
+mod market;
 mod observe;
 mod rows;
 
+pub use market::MarketTeam;
 pub use observe::observe;
 pub use rows::{finished_run, LESSON_KIND};
 
@@ -18,6 +20,7 @@ use crate::question::{
     Request, RequestKind, Response,
 };
 use crate::record::{Event, RunStatus};
+use rand_chacha::ChaCha8Rng;
 
 /// Per-team extras of a year that the engine does not know (for `agents.csv`).
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +46,8 @@ pub struct YearExtras {
     pub probes: Vec<Option<(ProbeAnswer, bool)>>,
     /// The team in office this year (`leader`).
     pub leader: Option<usize>,
+    /// What the ship market did to each team this year (empty without a market).
+    pub market: Vec<MarketTeam>,
 }
 
 /// Everything one run produced.
@@ -97,6 +102,9 @@ pub struct Setup {
     /// The previous generation's lessons, shown every year as `inherit` allows.
     pub inherited: Vec<Lesson>,
     pub inherit: Inherit,
+    /// The ship market's stream (auction ties, the order buyers are served in): the
+    /// replicate's, the same under every protocol.
+    pub market_rng: Option<ChaCha8Rng>,
 }
 
 impl Setup {
@@ -119,6 +127,7 @@ pub async fn play(
     stop: &StopCheck,
 ) -> GameRecord {
     let (years, probe_every) = (setup.years, setup.probe_every);
+    let mut market_rng = setup.market_rng.clone();
     let teams = agents.len();
     let mut state = State::initial(params, teams);
     let mut last: Option<YearOutcome> = None;
@@ -133,6 +142,32 @@ pub async fn play(
             status = RunStatus::Budget;
             error = Some(reason);
             break;
+        }
+        let mut market_year = None;
+        if !params.market.is_off() {
+            let m = market::MarketSetup {
+                params,
+                state: &state,
+                last: last.as_ref(),
+                year,
+                years,
+            };
+            let rng = market_rng.get_or_insert_with(|| rand::SeedableRng::seed_from_u64(0));
+            match market::play_market(&m, &mut agents, rng, &mut events).await {
+                Ok(played) => {
+                    state = played.state.clone();
+                    market_year = Some(played);
+                }
+                Err(err) => {
+                    status = RunStatus::Failed;
+                    error = Some(err.to_string());
+                    if let AgentError::Outage { .. } = err {
+                        outage = Some(err.to_string());
+                    }
+                    break;
+                }
+            }
+            drain_into(&mut events, year, &mut agents);
         }
         let base = (0..teams)
             .map(|t| observe(params, &state, last.as_ref(), t, year, years))
@@ -149,6 +184,7 @@ pub async fn play(
             Inherit::Own | Inherit::All => setup.inherited.clone(),
         };
         ctx.own_lessons_only = setup.inherit == Inherit::Own;
+        ctx.board.market = market_year.as_ref().map(|m| m.board.clone());
         let probe = probe_every > 0 && year.is_multiple_of(probe_every);
         let result = play_year(
             params,
@@ -185,6 +221,7 @@ pub async fn play(
                         probes,
                         announced,
                         leader: ctx.leader,
+                        market: market_year.map(|m| m.teams).unwrap_or_default(),
                     },
                 ));
                 last = Some(outcome);
@@ -403,6 +440,15 @@ async fn ask_probe(
         }
     }
     Ok(out)
+}
+
+/// Agent events (LLM calls, repairs, fallbacks) of `year` into the run's log.
+fn drain_into(events: &mut Vec<Event>, year: u32, agents: &mut [Box<dyn Agent>]) {
+    for (team, agent) in agents.iter_mut().enumerate() {
+        for event in agent.drain_events() {
+            events.push(Event::Agent { year, team, event });
+        }
+    }
 }
 
 fn drain_agent_events(ctx: &mut YearContext, agents: &mut [Box<dyn Agent>]) {

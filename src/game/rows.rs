@@ -114,6 +114,7 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
         for (t, out) in o.teams.iter().enumerate() {
             let pledge = extras.pledges[t];
             let announced = extras.announced[t];
+            let market = extras.market.get(t).copied().unwrap_or_default();
             let fines = |pick: fn(&(usize, usize)) -> usize| {
                 extras.fines.iter().filter(|f| pick(f) == t).count() as u32
             };
@@ -153,6 +154,10 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
                 probe_set_by: extras.probes[t].map(|(p, _)| p.set_by),
                 probe_grounded: extras.probes[t].map(|(_, g)| g),
                 leader: extras.leader == Some(t),
+                auction_ships: market.auction_ships,
+                auction_paid: market.auction_paid,
+                trade_ships: market.trade_ships,
+                trade_money: market.trade_money,
             });
         }
     }

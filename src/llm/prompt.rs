@@ -131,8 +131,34 @@ impl GameFacts {
             ("collapse_pct", fmt_num(p.collapse_density * 100.0)),
             ("credit_pct", fmt_num(p.credit_rate * 100.0)),
             ("debit_pct", fmt_num(p.debit_rate * 100.0)),
+            ("market_sentence", market_sentence(&p.market)),
         ];
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+}
+
+/// The ship market as the rules state it (nothing without one).
+fn market_sentence(m: &crate::engine::MarketParams) -> String {
+    let mut parts = Vec::new();
+    if m.auction_ships > 0 {
+        parts.push(format!(
+            "the game master auctions {} ships: the highest prices per ship win, each winner pays its own price, and the ships can fish at once",
+            m.auction_ships
+        ));
+    }
+    if m.trades {
+        parts.push(format!(
+            "in {} round(s) teams may offer ships to one another at an asking price; another team takes a whole offer, and ships and money change hands at once",
+            m.trade_rounds
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n\nShip market: each year, before the decisions, {}.",
+            parts.join("; then ")
+        )
     }
 }
 

@@ -4,7 +4,7 @@
 //! numbers).
 
 use super::{
-    ballot, intention, lesson, message, pledge, proposal, sanction, Board, Message,
+    ballot, intention, lesson, message, offer, pledge, proposal, sanction, Board, Message,
     PublishedIntention,
 };
 
@@ -14,6 +14,9 @@ impl Board {
     pub fn render(&self) -> String {
         let mut s = String::new();
         lesson::render_lessons(&mut s, &self.lessons);
+        if let Some(m) = &self.market {
+            offer::render_market(&mut s, m);
+        }
         message::render_earlier(&mut s, &self.earlier_messages);
         intention::render_earlier(&mut s, &self.earlier_intentions);
         message::render_this_year(&mut s, &self.messages);

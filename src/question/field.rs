@@ -31,6 +31,11 @@ pub enum FieldKind {
     Choice {
         values: Vec<i64>,
     },
+    /// Distinct whole numbers of a list (offers to take), at most `max_items`.
+    Picks {
+        values: Vec<i64>,
+        max_items: usize,
+    },
 }
 
 impl FieldKind {
@@ -80,6 +85,13 @@ impl FieldSpec {
         }
     }
 
+    pub fn picks(name: &'static str, values: Vec<i64>, max_items: usize) -> FieldSpec {
+        FieldSpec {
+            name,
+            kind: FieldKind::Picks { values, max_items },
+        }
+    }
+
     pub fn choice(name: &'static str, values: Vec<i64>) -> FieldSpec {
         FieldSpec {
             name,
@@ -106,6 +118,12 @@ impl FieldSpec {
                 "uniqueItems": true,
             }),
             FieldKind::Choice { values } => json!({"type": "integer", "enum": values}),
+            FieldKind::Picks { values, max_items } => json!({
+                "type": "array",
+                "items": {"type": "integer", "enum": values},
+                "maxItems": max_items,
+                "uniqueItems": true,
+            }),
         }
     }
 }
@@ -136,6 +154,9 @@ pub fn longest_answer(fields: &[FieldSpec]) -> String {
                         .max_by_key(|v| v.to_string().len())
                         .copied()
                         .unwrap_or(0))
+                }
+                FieldKind::Picks { values, max_items } => {
+                    json!(values.iter().take(*max_items).collect::<Vec<_>>())
                 }
             };
             (f.name.to_string(), value)
@@ -256,6 +277,10 @@ fn check(map: &Map<String, Value>, spec: &FieldSpec) -> Result<Option<i64>, Stri
             team_list(v, name, *teams, *me, *max_items)?;
             Ok(None)
         }
+        FieldKind::Picks { values, max_items } => {
+            picks(v, name, values, *max_items)?;
+            Ok(None)
+        }
         FieldKind::Choice { values } => {
             let n = match v {
                 Value::Number(n) => whole(n),
@@ -285,6 +310,44 @@ fn whole(n: &serde_json::Number) -> Option<i64> {
     // Within ±2^63 (exclusive above: 2^63 itself is not an i64).
     (f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f))
         .then_some(f as i64)
+}
+
+/// The numbers a `Picks` field lists, checked: distinct members of `values`, at most
+/// `max_items`.
+pub fn picks(v: &Value, name: &str, values: &[i64], max_items: usize) -> Result<Vec<i64>, String> {
+    let Value::Array(items) = v else {
+        return Err(format!("field `{name}` must be a list of numbers, got {v}"));
+    };
+    if items.len() > max_items {
+        return Err(format!(
+            "field `{name}` lists {} numbers; at most {max_items} are allowed",
+            items.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let n = match item {
+            Value::Number(n) => whole(n),
+            _ => None,
+        }
+        .ok_or_else(|| format!("field `{name}` must list whole numbers, got {item}"))?;
+        if !values.contains(&n) {
+            let listed: Vec<String> = values.iter().map(i64::to_string).collect();
+            return Err(format!(
+                "field `{name}`: {n} is not one of {}",
+                if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            ));
+        }
+        if out.contains(&n) {
+            return Err(format!("field `{name}` lists {n} twice"));
+        }
+        out.push(n);
+    }
+    Ok(out)
 }
 
 /// The teams (0-based) a `Teams` field lists, checked: a list of distinct team numbers

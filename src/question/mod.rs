@@ -20,8 +20,10 @@
 //! compile error in every agent kind until each answers it. "Adding a question" in
 //! `CONTRIBUTING.md` lists what else it touches.
 
+pub mod accept;
 pub mod agenda;
 pub mod ballot;
+pub mod bid;
 mod board;
 pub mod decision;
 pub mod field;
@@ -32,6 +34,7 @@ pub mod leader_tac;
 pub mod lesson;
 pub mod message;
 pub mod observation;
+pub mod offer;
 pub mod pledge;
 pub mod probe;
 pub mod proposal;
@@ -40,8 +43,10 @@ pub mod report;
 pub mod sanction;
 pub mod vote;
 
+pub use accept::AcceptQuestion;
 pub use agenda::{Agenda, AgendaQuestion};
 pub use ballot::{BallotQuestion, LeaderBoard};
+pub use bid::{AuctionWin, BidQuestion};
 pub use decision::DecisionQuestion;
 pub use field::{FieldKind, FieldSpec};
 pub use intention::{
@@ -53,6 +58,7 @@ pub use leader_tac::LeaderTacQuestion;
 pub use lesson::{Inherit, Lesson, LessonQuestion};
 pub use message::{message_id, Message, MessageQuestion};
 pub use observation::MemoryEntry;
+pub use offer::{MarketBoard, OfferItem, OfferQuestion, TradeItem};
 pub use pledge::{LedgerEntry, Pledge, PledgeQuestion};
 pub use probe::{ProbeAnswer, ProbeQuestion};
 pub use proposal::{ProposalQuestion, QuotaBoard, QuotaViolation, TacSource};
@@ -169,6 +175,9 @@ pub struct Board {
     /// Lessons the previous generation left (generations, by `inherit`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lessons: Vec<Lesson>,
+    /// This year's ship market: the auction's result, the offers, the trades.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<MarketBoard>,
 }
 
 /// Limits an answer is checked against besides the request and the observation.
@@ -264,6 +273,9 @@ pub enum Request {
     LeaderTac(LeaderTacQuestion),
     LeaderReport(LeaderReportQuestion),
     Lesson(LessonQuestion),
+    Bid(BidQuestion),
+    Offer(OfferQuestion),
+    Accept(AcceptQuestion),
 }
 
 impl Request {
@@ -284,6 +296,9 @@ impl Request {
             Request::LeaderTac(q) => q,
             Request::LeaderReport(q) => q,
             Request::Lesson(q) => q,
+            Request::Bid(q) => q,
+            Request::Offer(q) => q,
+            Request::Accept(q) => q,
         }
     }
 
@@ -349,6 +364,18 @@ pub enum Response {
     LeaderTac(i64),
     LeaderReport(i64),
     Lesson(String),
+    /// Ships wanted at the auction and the price per ship (0 ships: no bid).
+    Bid {
+        ships: u32,
+        price: i64,
+    },
+    /// Ships offered to the others and the price per ship (0 ships: no offer).
+    Offer {
+        ships: u32,
+        price: i64,
+    },
+    /// The numbers of the offers taken.
+    Accept(Vec<usize>),
 }
 
 impl Response {
@@ -376,6 +403,9 @@ impl Response {
             Response::LeaderTac(_) => RequestKind::LeaderTac,
             Response::LeaderReport(_) => RequestKind::LeaderReport,
             Response::Lesson(_) => RequestKind::Lesson,
+            Response::Bid { .. } => RequestKind::Bid,
+            Response::Offer { .. } => RequestKind::Offer,
+            Response::Accept(_) => RequestKind::Accept,
         }
     }
 }
@@ -417,10 +447,13 @@ pub enum RequestKind {
     LeaderTac,
     LeaderReport,
     Lesson,
+    Bid,
+    Offer,
+    Accept,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 14] = [
+    pub const ALL: [RequestKind; 17] = [
         RequestKind::Message,
         RequestKind::Proposal,
         RequestKind::Vote,
@@ -435,6 +468,9 @@ impl RequestKind {
         RequestKind::LeaderTac,
         RequestKind::LeaderReport,
         RequestKind::Lesson,
+        RequestKind::Bid,
+        RequestKind::Offer,
+        RequestKind::Accept,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -453,6 +489,9 @@ impl RequestKind {
             RequestKind::LeaderTac => "leader_tac",
             RequestKind::LeaderReport => "leader_report",
             RequestKind::Lesson => "lesson",
+            RequestKind::Bid => "bid",
+            RequestKind::Offer => "offer",
+            RequestKind::Accept => "accept",
         }
     }
 
@@ -479,6 +518,9 @@ impl RequestKind {
             RequestKind::LeaderTac => Request::LeaderTac(LeaderTacQuestion { approval: None }),
             RequestKind::LeaderReport => Request::LeaderReport(LeaderReportQuestion { truth: 800 }),
             RequestKind::Lesson => Request::Lesson(LessonQuestion::sample(message_chars)),
+            RequestKind::Bid => Request::Bid(BidQuestion::sample()),
+            RequestKind::Offer => Request::Offer(OfferQuestion::sample()),
+            RequestKind::Accept => Request::Accept(AcceptQuestion::sample()),
         }
     }
 }

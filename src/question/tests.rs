@@ -78,6 +78,25 @@ fn request_of(kind: RequestKind) -> Request {
         RequestKind::LeaderTac => Request::LeaderTac(LeaderTacQuestion { approval: None }),
         RequestKind::LeaderReport => Request::LeaderReport(LeaderReportQuestion { truth: 700 }),
         RequestKind::Lesson => Request::Lesson(LessonQuestion { max_chars: 40 }),
+        RequestKind::Bid => Request::Bid(BidQuestion {
+            ships: 4,
+            max_price: 4500,
+        }),
+        RequestKind::Offer => Request::Offer(OfferQuestion {
+            round: 1,
+            max_price: 4500,
+        }),
+        RequestKind::Accept => Request::Accept(AcceptQuestion {
+            round: 1,
+            offers: (0..4)
+                .map(|team| OfferItem {
+                    number: team + 1,
+                    team,
+                    ships: 1,
+                    price: 300,
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -123,6 +142,9 @@ fn valid_answer(kind: RequestKind) -> Value {
         RequestKind::LeaderTac => json!({"tac": 800}),
         RequestKind::LeaderReport => json!({"catch": 700}),
         RequestKind::Lesson => json!({"lesson": "hold back"}),
+        RequestKind::Bid => json!({"ships": 2, "price": 300}),
+        RequestKind::Offer => json!({"ships": 1, "price": 300}),
+        RequestKind::Accept => json!({"take": [2, 3]}),
     }
 }
 
@@ -147,6 +169,9 @@ fn answer() -> impl Strategy<Value = (usize, Value)> {
         "agenda",
         "leader",
         "lesson",
+        "ships",
+        "price",
+        "take",
         "extra",
     ];
     let change = (0u8..3, proptest::sample::select(names.to_vec()), value());

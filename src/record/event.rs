@@ -136,6 +136,43 @@ pub enum Event {
         text: String,
         truncated: bool,
     },
+    /// A bid at the ship auction (0 ships: no bid).
+    Bid {
+        year: u32,
+        team: usize,
+        ships: u32,
+        price: i64,
+    },
+    /// The auction's result: ships offered and each win as (team, ships, price per ship).
+    Auction {
+        year: u32,
+        offered: u32,
+        wins: Vec<(usize, u32, i64)>,
+    },
+    /// Ships offered to the others in a trade round.
+    Offer {
+        year: u32,
+        round: u32,
+        team: usize,
+        ships: u32,
+        price: i64,
+    },
+    /// The offers (by number) a team took in a trade round.
+    Accept {
+        year: u32,
+        round: u32,
+        team: usize,
+        offers: Vec<usize>,
+    },
+    /// A trade done: ships and money changed hands.
+    Trade {
+        year: u32,
+        round: u32,
+        seller: usize,
+        buyer: usize,
+        ships: u32,
+        price: i64,
+    },
     /// The TAC a regulator computed and the quotas it published.
     RegulatorTac {
         year: u32,

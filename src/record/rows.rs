@@ -165,6 +165,16 @@ pub struct AgentRow {
     /// Whether this team led this year (`leader`).
     #[serde(default)]
     pub leader: bool,
+    /// Ships won at the ship market's auction this year, and the money paid for them.
+    #[serde(default)]
+    pub auction_ships: u32,
+    #[serde(default)]
+    pub auction_paid: i64,
+    /// Ships bought (+) or sold (−) in trades this year, and money received (+) or paid (−).
+    #[serde(default)]
+    pub trade_ships: i64,
+    #[serde(default)]
+    pub trade_money: i64,
 }
 
 /// One row of `messages.csv`: a published text (a message, or an intention's reasoning).

@@ -123,14 +123,20 @@ impl ScriptedAgent {
         shares
     }
 
-    pub(super) fn sustainable_decision(&self, obs: &Observation) -> Decision {
-        let ships = obs.own.ships as i64;
+    /// An equal share of both areas' sustainable fleets, in whole ships.
+    pub(super) fn sustainable_fleet_share(&self, obs: &Observation) -> i64 {
         let teams = obs.public.teams.max(1) as f64;
-        let target_fleet: f64 = Area::ALL
+        let target: f64 = Area::ALL
             .iter()
             .map(|&a| (self.params.sustainable_fleet(a) / teams).floor())
             .sum();
-        let order = (target_fleet as i64 - ships).clamp(0, obs.own.order_limit as i64);
+        target as i64
+    }
+
+    pub(super) fn sustainable_decision(&self, obs: &Observation) -> Decision {
+        let ships = obs.own.ships as i64;
+        let order =
+            (self.sustainable_fleet_share(obs) - ships).clamp(0, obs.own.order_limit as i64);
         let [share_deep, share_coast] = self.sustainable_shares(obs);
         let deep = share_deep.min(ships);
         let coast = share_coast.min(ships - deep);

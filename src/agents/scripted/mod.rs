@@ -11,6 +11,7 @@
 mod answers;
 mod decide;
 mod institutions;
+mod market;
 mod read;
 
 use super::{Agent, AgentError};
@@ -175,6 +176,15 @@ impl Agent for ScriptedAgent {
             Request::LeaderTac(_) => Response::LeaderTac(self.leader_tac(obs)),
             Request::LeaderReport(q) => Response::LeaderReport(self.leader_report(q.truth)),
             Request::Lesson(q) => Response::Lesson(self.lesson(q.max_chars)),
+            Request::Bid(q) => {
+                let (ships, price) = self.bid(obs, q);
+                Response::Bid { ships, price }
+            }
+            Request::Offer(q) => {
+                let (ships, price) = self.offer(obs, q);
+                Response::Offer { ships, price }
+            }
+            Request::Accept(q) => Response::Accept(self.accept(obs, q)),
         };
         Ok(Answer::given(response))
     }

@@ -29,8 +29,8 @@ use super::LlmError;
 use crate::engine::{Area, GameParams};
 use crate::question::observation::label;
 use crate::question::{
-    agenda, intention, leader_report, message, pledge, proposal, report, sanction, RequestKind,
-    DATA_CLOSE, DATA_OPEN, REQUEST_MARKER,
+    agenda, intention, leader_report, message, offer, pledge, proposal, report, sanction,
+    RequestKind, DATA_CLOSE, DATA_OPEN, REQUEST_MARKER,
 };
 
 /// Policies the mock can play.

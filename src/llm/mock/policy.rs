@@ -180,7 +180,57 @@ pub fn policy_answer(
             let max = max_length(f, "lesson");
             json!({"lesson": reasoning(policy, max)})
         }
+        // Greedy buys ships up to what one earns this year, cooperators sell the ships
+        // beyond their sustainable share, the others stay out.
+        RequestKind::Bid => {
+            let most = maximum(f, "ships");
+            match policy {
+                Policy::Greedy => {
+                    let worth = ship_worth(p, f).min(maximum(f, "price"));
+                    json!({"ships": if worth > 0 { most } else { 0 }, "price": worth.max(0)})
+                }
+                _ => json!({"ships": 0, "price": 0}),
+            }
+        }
+        RequestKind::Offer => {
+            let surplus = ships - (share(Area::Deep) + share(Area::Coast));
+            match policy {
+                Policy::Sustainable | Policy::Conditional if surplus > 0 => {
+                    json!({"ships": surplus, "price": 250.min(maximum(f, "price"))})
+                }
+                _ => json!({"ships": 0, "price": 0}),
+            }
+        }
+        RequestKind::Accept => {
+            let worth = ship_worth(p, f);
+            let taken: Vec<i64> = match policy {
+                Policy::Greedy => f
+                    .offers
+                    .iter()
+                    .filter(|(_, team, _, price)| *team != f.team && *price <= worth)
+                    .map(|(n, ..)| *n)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            json!({"take": taken})
+        }
     }
+}
+
+/// The `maximum` the request's schema gives an integer field (0 when it gives none).
+fn maximum(f: &PromptFacts, field: &str) -> i64 {
+    f.schema
+        .as_ref()
+        .and_then(|s| s["properties"][field]["maximum"].as_i64())
+        .unwrap_or(0)
+}
+
+/// What one more ship earns this year where a ship earns most, at the densities read.
+fn ship_worth(p: &GameParams, f: &PromptFacts) -> i64 {
+    let [dd, dc] = f.density.unwrap_or([1.0, 1.0]);
+    let profit =
+        |a: Area, d: f64| p.fish_price as f64 * p.catch_per_ship(a, d) - p.area(a).cost as f64;
+    profit(Area::Deep, dd).max(profit(Area::Coast, dc)).floor() as i64
 }
 
 /// The `maxLength` the request's schema gives a text field (0 when it gives none).

@@ -30,6 +30,8 @@ pub struct PromptFacts {
     pub agendas: Vec<(i64, Option<i64>)>,
     /// The true total catch a leader is asked to report.
     pub truth: Option<i64>,
+    /// This round's ship offers: (number, team, ships, price per ship).
+    pub offers: Vec<(i64, i64, i64, i64)>,
 }
 
 /// The team number of a `"team N"` value.
@@ -61,6 +63,15 @@ pub(super) fn read_data_line(f: &mut PromptFacts, title: &str, line: &str) {
     } else if title.starts_with(pledge::PLEDGES_TITLE) || title.starts_with(intention::TITLE_PREFIX)
     {
         announce(f, team_number(&item["team"]), at_sea(&item));
+    } else if title == offer::OFFERS_TITLE {
+        if let (Some(n), Some(team), Some(ships), Some(price)) = (
+            item["offer"].as_i64(),
+            team_number(&item["team"]),
+            item["ships"].as_i64(),
+            item["price"].as_i64(),
+        ) {
+            f.offers.push((n, team, ships, price));
+        }
     } else if title == agenda::AGENDAS_TITLE {
         if let Some(team) = team_number(&item["team"]) {
             let tac = item["agenda"]
