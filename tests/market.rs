@@ -51,14 +51,15 @@ impl Agent for RandomTrader {
 }
 
 fn market_game(seed: u64, auction_ships: u32, rounds: u32, trades: bool) -> game::GameRecord {
-    let mut params = GameParams::default();
-    params.market = MarketParams {
-        auction_ships,
-        trades,
-        trade_rounds: rounds,
-        max_price: 2000,
-    };
-    let params = Arc::new(params);
+    let params = Arc::new(GameParams {
+        market: MarketParams {
+            auction_ships,
+            trades,
+            trade_rounds: rounds,
+            max_price: 2000,
+        },
+        ..GameParams::default()
+    });
     let strategies = [
         Strategy::Greedy,
         Strategy::Conditional,
