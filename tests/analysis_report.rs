@@ -268,6 +268,48 @@ fn different_experiments_are_refused_unless_compared() {
     let report = fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("| none/a:greedy |") && report.contains("| none/b:greedy |"));
     assert!(report.contains("effect vs none"));
+    // Each experiment's own numbers are as when it is analysed alone: seeds come from the
+    // experiment, its cell and the metric, and Holm families stay within it. The
+    // comparison across experiments is a family of its own.
+    assert!(report.contains("### Across experiments"), "{report}");
+    fishbanks()
+        .args(["report", a.to_str().unwrap()])
+        .assert()
+        .success();
+    let alone = Table::read(&a.join("comparison.csv"));
+    let together = Table::read(&out.join("comparison.csv"));
+    let key = |t: &Table, r: &Vec<String>, population: &str| {
+        (
+            r[t.col("protocol")].clone(),
+            population.to_string(),
+            r[t.col("metric")].clone(),
+            r[t.col("comparison")].replace("/a:", "/"),
+            r[t.col("test")].clone(),
+        )
+    };
+    let numbers = |t: &Table, r: &Vec<String>| {
+        [
+            "n",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_adjusted",
+        ]
+        .map(|c| r[t.col(c)].clone())
+    };
+    let mut checked = 0;
+    for r in &alone.rows {
+        let k = key(&alone, r, &r[alone.col("population")]);
+        let twin = together.rows.iter().find(|q| {
+            let p = q[together.col("population")].clone();
+            p.starts_with("a:") && key(&together, q, &p["a:".len()..]) == k
+        });
+        let twin = twin.unwrap_or_else(|| panic!("{k:?} missing with --compare"));
+        assert_eq!(numbers(&alone, r), numbers(&together, twin), "{k:?}");
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
 }
 
 #[test]

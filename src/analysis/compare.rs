@@ -326,7 +326,13 @@ pub struct Comparison {
     pub reference: String,
     pub primary: Measure,
     pub cells: Vec<CellStats>,
+    /// Every cell against the reference protocol of its population, on every measure.
     pub contrasts: Vec<Contrast>,
+    /// The primary outcome between every two protocols of a population (one Holm family
+    /// per experiment).
+    pub protocol_pairs: Vec<Contrast>,
+    /// With `--compare`: the same cell in two experiments (one Holm family of its own).
+    pub across: Vec<Contrast>,
     pub pairs: Vec<PairTest>,
 }
 
@@ -418,33 +424,124 @@ pub fn compare(
             continue;
         }
         for measure in Measure::all() {
-            contrasts.push(contrast(c, &reference_cell, measure, primary, &x, &y));
+            contrasts.push(contrast(c, r, measure, primary, (&x, &y), true));
         }
     }
-    // Holm within each measure's family; the primary measure's family is what answers
-    // the question.
+    // Holm within each measure's family of each experiment; the primary measure's family
+    // is what answers the question.
     for measure in Measure::all() {
-        let family: Vec<usize> = (0..contrasts.len())
-            .filter(|&i| contrasts[i].measure == measure && contrasts[i].p_value.is_some())
-            .collect();
-        let adjusted = stats::holm(
-            &family
-                .iter()
-                .map(|&i| contrasts[i].p_value.unwrap_or(1.0))
-                .collect::<Vec<_>>(),
-        );
-        for (&i, p) in family.iter().zip(adjusted) {
-            contrasts[i].p_adjusted = Some(p);
+        holm_by_experiment(&mut contrasts, &cells, |k| k.measure == measure);
+    }
+    // The primary outcome between every two protocols of a population: one family per
+    // experiment, paired where common random numbers allow.
+    let mut protocol_pairs = Vec::new();
+    for (i, a) in cells.iter().enumerate() {
+        for b in &cells[i + 1..] {
+            if a.population != b.population
+                || a.experiment != b.experiment
+                || a.identical_replicates()
+                || b.identical_replicates()
+            {
+                continue;
+            }
+            let (x, y) = (ok_runs(&a.cell), ok_runs(&b.cell));
+            if x.is_empty() || y.is_empty() {
+                continue;
+            }
+            protocol_pairs.push(contrast(b, a, primary, primary, (&y, &x), true));
         }
     }
+    holm_by_experiment(&mut protocol_pairs, &cells, |_| true);
+    // With --compare: the same protocol and population in two experiments, unpaired (the
+    // experiments need not share their draws), one family of its own.
+    let mut across = Vec::new();
+    for (i, a) in cells.iter().enumerate() {
+        for b in &cells[i + 1..] {
+            if a.experiment == b.experiment || own_cell_of(a) != own_cell_of(b) {
+                continue;
+            }
+            let (x, y) = (ok_runs(&a.cell), ok_runs(&b.cell));
+            if x.is_empty() || y.is_empty() {
+                continue;
+            }
+            across.push(contrast(b, a, primary, primary, (&x, &y), false));
+        }
+    }
+    holm(&mut across);
     let pairs = pairwise(&cells, &ok_by_cell);
     Comparison {
         reference: reference.to_string(),
         primary,
         cells,
         contrasts,
+        protocol_pairs,
+        across,
         pairs,
     }
+}
+
+/// Holm's adjustment within each experiment's contrasts that `member` selects.
+fn holm_by_experiment(
+    contrasts: &mut [Contrast],
+    cells: &[CellStats],
+    member: impl Fn(&Contrast) -> bool,
+) {
+    let experiment_of = |cell: &str| {
+        cells
+            .iter()
+            .find(|c| c.cell == cell)
+            .map(|c| c.experiment.clone())
+            .unwrap_or_default()
+    };
+    let mut experiments: Vec<String> = cells.iter().map(|c| c.experiment.clone()).collect();
+    experiments.dedup();
+    for e in experiments {
+        let mut family: Vec<&mut Contrast> = contrasts
+            .iter_mut()
+            .filter(|k| member(k) && experiment_of(&k.cell) == e)
+            .collect();
+        holm_refs(&mut family);
+    }
+}
+
+/// Holm's adjustment over all of `contrasts` (those with a p-value).
+fn holm(contrasts: &mut [Contrast]) {
+    let mut family: Vec<&mut Contrast> = contrasts.iter_mut().collect();
+    holm_refs(&mut family);
+}
+
+fn holm_refs(family: &mut [&mut Contrast]) {
+    let tested: Vec<usize> = (0..family.len())
+        .filter(|&i| family[i].p_value.is_some())
+        .collect();
+    let adjusted = stats::holm(
+        &tested
+            .iter()
+            .map(|&i| family[i].p_value.unwrap_or(1.0))
+            .collect::<Vec<_>>(),
+    );
+    for (&i, p) in tested.iter().zip(adjusted) {
+        family[i].p_adjusted = Some(p);
+    }
+}
+
+/// A cell as its own experiment names it (`--compare` prefixes populations with the
+/// experiment): what its bootstrap seeds derive from, so that a cell's numbers do not
+/// change when its experiment is analysed beside another.
+fn own_cell(info: &CellInfo, experiment: &str) -> String {
+    let prefix = format!("{experiment}:");
+    let population = info
+        .population
+        .strip_prefix(&prefix)
+        .unwrap_or(&info.population);
+    format!("{}/{population}", info.protocol)
+}
+
+/// [`own_cell`] of a computed cell.
+fn own_cell_of(c: &CellStats) -> String {
+    let prefix = format!("{}:", c.experiment);
+    let population = c.population.strip_prefix(&prefix).unwrap_or(&c.population);
+    format!("{}/{population}", c.protocol)
 }
 
 fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetrics]) -> CellStats {
@@ -480,7 +577,7 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
                     ci: stats::bootstrap_mean_ci(
                         &values,
                         RESAMPLES,
-                        seed_of(&[&info.cell, o.name()]),
+                        seed_of(&[experiment, &own_cell(info, experiment), o.name()]),
                     ),
                 },
             )
@@ -518,7 +615,7 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
                 rmst_of(&runs, horizon as f64)
             },
             RESAMPLES,
-            seed_of(&[&info.cell, "rmst"]),
+            seed_of(&[experiment, &own_cell(info, experiment), "rmst"]),
         ),
         talk_tokens: stats::mean(
             &ok.iter()
@@ -548,17 +645,27 @@ fn paired<'a>(x: &[&'a RunMetrics], y: &[&'a RunMetrics]) -> Vec<(&'a RunMetrics
         .collect()
 }
 
+/// `cell` against `other` on one measure: paired by seed where the runs pair up (common
+/// random numbers within an experiment), unpaired otherwise or when `pairable` is false
+/// (cells of different experiments).
 fn contrast(
     cell: &CellStats,
-    reference_cell: &str,
+    other: &CellStats,
     measure: Measure,
     primary: Measure,
-    x: &[&RunMetrics],
-    y: &[&RunMetrics],
+    (x, y): (&[&RunMetrics], &[&RunMetrics]),
+    pairable: bool,
 ) -> Contrast {
+    let reference_cell = other.cell.as_str();
     let horizon = cell.horizon as f64;
-    let pairs = paired(x, y);
-    let seed = seed_of(&[&cell.cell, reference_cell, measure.name()]);
+    let pairs = if pairable { paired(x, y) } else { Vec::new() };
+    let seed = seed_of(&[
+        &cell.experiment,
+        &own_cell_of(cell),
+        &other.experiment,
+        &own_cell_of(other),
+        measure.name(),
+    ]);
     let paired_ok = pairs.len() >= 2;
     let (effect, ci, paired_test, unpaired_test, delta) = match measure {
         Measure::Rmst => {

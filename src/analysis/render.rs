@@ -316,49 +316,87 @@ pub fn answer(cmp: &Comparison) -> String {
             continue;
         }
         let (rv, _) = measure_value(r, primary);
-        let mut best: Option<&Contrast> = None;
-        for k in tested.into_iter().filter(|k| significant(k)) {
-            let better = best.is_none_or(|b| k.effect.abs() > b.effect.abs());
-            if better {
-                best = Some(k);
-            }
-        }
-        match best {
-            Some(k) => {
-                let c = cmp.cell(&k.cell);
-                let cv = c.map(|c| measure_value(c, primary).0).unwrap_or(f64::NAN);
-                parts.push(format!(
-                    "for `{population}`, `{}` changed the {} to {} against {} under `{}` ({} {}, Holm-adjusted p {})",
-                    k.protocol,
-                    measure_words(primary),
-                    num(cv),
-                    num(rv),
-                    cmp.reference,
-                    if k.pairs > 0 { "paired difference" } else { "difference" },
-                    effect_with_ci(k.effect, k.ci),
-                    p(k.p_adjusted)
-                ));
-            }
-            None => parts.push(format!(
+        // Every protocol whose effect survives Holm, the largest effect first.
+        let mut found: Vec<&Contrast> = tested.into_iter().filter(|k| significant(k)).collect();
+        found.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
+        if found.is_empty() {
+            parts.push(format!(
                 "for `{population}` no protocol changed the {} from the {} under `{}` (Holm-adjusted p ≥ 0.05 for every contrast)",
                 measure_words(primary),
                 num(rv),
                 cmp.reference
-            )),
+            ));
+            continue;
         }
+        let effects: Vec<String> = found
+            .iter()
+            .map(|k| {
+                let cv = cmp
+                    .cell(&k.cell)
+                    .map(|c| measure_value(c, primary).0)
+                    .unwrap_or(f64::NAN);
+                format!(
+                    "`{}` to {} ({} {}, Holm-adjusted p {})",
+                    k.protocol,
+                    num(cv),
+                    if k.pairs > 0 {
+                        "paired difference"
+                    } else {
+                        "difference"
+                    },
+                    effect_with_ci(k.effect, k.ci),
+                    p(k.p_adjusted)
+                )
+            })
+            .collect();
+        parts.push(format!(
+            "for `{population}`, against {} under `{}`, {} changed the {}: {}",
+            num(rv),
+            cmp.reference,
+            if found.len() == 1 {
+                "one protocol".to_string()
+            } else {
+                format!("{} protocols", found.len())
+            },
+            measure_words(primary),
+            effects.join("; ")
+        ));
     }
     if parts.is_empty() {
         return "No cell has a reference to compare with.".into();
     }
-    let mut sentence = parts.join("; ");
-    if let Some(first) = sentence.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
+    // One sentence per population, each starting with a capital.
+    let mut sentence = parts
+        .into_iter()
+        .map(|mut part| {
+            if let Some(first) = part.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            part
+        })
+        .collect::<Vec<_>>()
+        .join(". ");
     sentence.push('.');
     sentence
 }
 
-/// The primary-outcome table: one row per cell.
+/// The cells in report order: grouped by population (in the order populations first
+/// appear), protocols in plan order within each.
+pub fn cells_by_population(cmp: &Comparison) -> Vec<&CellStats> {
+    let mut populations: Vec<&str> = Vec::new();
+    for c in &cmp.cells {
+        if !populations.contains(&c.population.as_str()) {
+            populations.push(&c.population);
+        }
+    }
+    populations
+        .iter()
+        .flat_map(|p| cmp.cells.iter().filter(move |c| c.population == *p))
+        .collect()
+}
+
+/// The primary-outcome table: one row per cell, grouped by population, with the paired
+/// test against the reference and the log-rank test beside it.
 pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     let m = cmp.primary;
     let header = vec![
@@ -368,11 +406,11 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
         format!("effect vs {} [95% CI]", cmp.reference),
         "test".to_string(),
         "p (Holm)".to_string(),
+        "log-rank p".to_string(),
         "talk tokens / agent-year".to_string(),
     ];
-    let rows = cmp
-        .cells
-        .iter()
+    let rows = cells_by_population(cmp)
+        .into_iter()
         .map(|c| {
             let (v, ci) = measure_value(c, m);
             let k = cmp.contrast(&c.cell, m);
@@ -382,10 +420,16 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                 with_ci(v, ci),
             ];
             if c.protocol == cmp.reference {
-                r.extend(["(reference)".into(), String::new(), String::new()]);
+                r.extend([
+                    "(reference)".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
             } else if c.identical_replicates() {
                 r.extend([
                     "not computed: identical replicates".into(),
+                    String::new(),
                     String::new(),
                     String::new(),
                 ]);
@@ -393,19 +437,11 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                 match k {
                     Some(k) => r.extend([
                         effect_with_ci(k.effect, k.ci),
-                        k.paired
-                            .or(k.unpaired)
-                            .map(|(n, _)| {
-                                if k.pairs > 0 {
-                                    format!("{n}, {} pairs", k.pairs)
-                                } else {
-                                    n.to_string()
-                                }
-                            })
-                            .unwrap_or_default(),
+                        test_name(k),
                         p(k.p_adjusted),
+                        logrank_p(cmp, &c.cell),
                     ]),
-                    None => r.extend(["–".into(), String::new(), String::new()]),
+                    None => r.extend(["–".into(), String::new(), String::new(), String::new()]),
                 }
             }
             r.push(tenths(c.talk_tokens));
@@ -413,6 +449,88 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (header, rows)
+}
+
+/// The test a contrast is judged by, with its pairs.
+fn test_name(k: &Contrast) -> String {
+    k.paired
+        .or(k.unpaired)
+        .map(|(n, _)| {
+            if k.pairs > 0 {
+                format!("{n}, {} pairs", k.pairs)
+            } else {
+                n.to_string()
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// The log-rank test of a cell's survival against the reference's (unadjusted).
+fn logrank_p(cmp: &Comparison, cell: &str) -> String {
+    cmp.contrasts
+        .iter()
+        .find(|k| k.cell == cell && k.measure == Measure::Rmst)
+        .and_then(|k| k.unpaired.filter(|(n, _)| *n == "logrank"))
+        .map_or_else(String::new, |(_, t)| p(Some(t.p_value)))
+}
+
+/// The primary outcome between every two protocols of a population (one Holm family per
+/// experiment, paired where the runs pair up).
+pub fn protocol_pairs_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = vec![
+        "population".to_string(),
+        "protocol".to_string(),
+        "against".to_string(),
+        format!("difference in {} [95% CI]", measure_words(cmp.primary)),
+        "test".to_string(),
+        "p (Holm)".to_string(),
+    ];
+    let rows = cmp
+        .protocol_pairs
+        .iter()
+        .map(|k| {
+            let other = cmp
+                .cell(&k.reference_cell)
+                .map_or(String::new(), |c| c.protocol.clone());
+            vec![
+                format!("`{}`", k.population),
+                format!("`{}`", k.protocol),
+                format!("`{other}`"),
+                effect_with_ci(k.effect, k.ci),
+                test_name(k),
+                p(k.p_adjusted),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// With `--compare`: the same cell in two experiments (unpaired, one Holm family).
+pub fn across_table(cmp: &Comparison) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    if cmp.across.is_empty() {
+        return None;
+    }
+    let header = vec![
+        "cell".to_string(),
+        "against".to_string(),
+        format!("difference in {} [95% CI]", measure_words(cmp.primary)),
+        "test".to_string(),
+        "p (Holm)".to_string(),
+    ];
+    let rows = cmp
+        .across
+        .iter()
+        .map(|k| {
+            vec![
+                k.cell.clone(),
+                k.reference_cell.clone(),
+                effect_with_ci(k.effect, k.ci),
+                test_name(k),
+                p(k.p_adjusted),
+            ]
+        })
+        .collect();
+    Some((header, rows))
 }
 
 /// Validity per cell: did the agents play, are the replicates independent, what did it

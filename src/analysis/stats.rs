@@ -202,6 +202,13 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Mid-ranks (1-based) of the pooled sample, and the tie groups' sizes.
+/// Whether two values are one value: equal up to the rounding of the arithmetic that made
+/// them (relative 1e-9). Shares computed as 5/120 − 4/120 and 1/120 differ in their last
+/// bits; a rank test must see them as the tie they are.
+pub fn same_value(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
 fn midranks(pooled: &[f64]) -> (Vec<f64>, Vec<usize>) {
     let mut order: Vec<usize> = (0..pooled.len()).collect();
     order.sort_by(|&i, &j| pooled[i].total_cmp(&pooled[j]));
@@ -210,7 +217,7 @@ fn midranks(pooled: &[f64]) -> (Vec<f64>, Vec<usize>) {
     let mut i = 0;
     while i < order.len() {
         let mut j = i;
-        while j + 1 < order.len() && pooled[order[j + 1]] == pooled[order[i]] {
+        while j + 1 < order.len() && same_value(pooled[order[j + 1]], pooled[order[i]]) {
             j += 1;
         }
         let rank = (i + j) as f64 / 2.0 + 1.0;
@@ -264,8 +271,15 @@ pub fn mann_whitney(x: &[f64], y: &[f64]) -> Option<Test> {
 /// sums. `None` without a nonzero difference.
 pub fn wilcoxon(differences: &[f64]) -> Option<Test> {
     let n_all = differences.len();
-    let had_zero = differences.contains(&0.0);
-    let d: Vec<f64> = differences.iter().copied().filter(|x| *x != 0.0).collect();
+    // A difference that is zero up to rounding (relative to the largest one) is zero.
+    let scale = differences.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let is_zero = |x: f64| x.abs() <= 1e-9 * scale;
+    let had_zero = differences.iter().any(|x| is_zero(*x));
+    let d: Vec<f64> = differences
+        .iter()
+        .copied()
+        .filter(|x| !is_zero(*x))
+        .collect();
     if d.is_empty() {
         return None;
     }
@@ -427,8 +441,11 @@ pub fn cliffs_delta(x: &[f64], y: &[f64]) -> Option<f64> {
     }
     let mut more = 0i64;
     let mut less = 0i64;
-    for a in x {
-        for b in y {
+    for &a in x {
+        for &b in y {
+            if same_value(a, b) {
+                continue;
+            }
             if a > b {
                 more += 1;
             } else if a < b {

@@ -75,6 +75,17 @@ pub fn html(report: &Report<'_>) -> String {
         escape(render::measure_words(cmp.primary))
     );
     table(&mut out, render::primary_table(cmp));
+    if !cmp.protocol_pairs.is_empty() {
+        let _ = write!(out, "<h3>Between protocols</h3>");
+        table(&mut out, render::protocol_pairs_table(cmp));
+    }
+    if let Some(t) = render::across_table(cmp) {
+        let _ = write!(
+            out,
+            "<h3>Across experiments</h3><p>The same cell in two experiments, unpaired, one Holm family of its own; each experiment's other numbers are as when it is analysed alone.</p>"
+        );
+        table(&mut out, t);
+    }
     if let Some(t) = render::generation_table(cmp) {
         let _ = write!(out, "<h2>By generation: does the society learn?</h2>");
         table(&mut out, t);

@@ -36,6 +36,21 @@ pub fn markdown(report: &Report<'_>) -> String {
         render::measure_words(cmp.primary)
     );
     table(&mut out, render::primary_table(cmp));
+    if !cmp.protocol_pairs.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Between protocols\n\nThe {} of every two protocols of a population (one Holm family; paired by seed).\n",
+            render::measure_words(cmp.primary)
+        );
+        table(&mut out, render::protocol_pairs_table(cmp));
+    }
+    if let Some(t) = render::across_table(cmp) {
+        let _ = writeln!(
+            out,
+            "### Across experiments\n\nThe same cell in two experiments, unpaired, one Holm family of its own; each experiment's other numbers are as when it is analysed alone.\n"
+        );
+        table(&mut out, t);
+    }
     if let Some(t) = render::generation_table(cmp) {
         let _ = writeln!(
             out,
