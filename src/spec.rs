@@ -44,7 +44,7 @@ pub fn check_range<T: PartialOrd + std::fmt::Display>(
 /// `agent`).
 pub fn read_tagged<T: DeserializeOwned>(table: &toml::Table, what: &str) -> Result<T, SpecError> {
     T::deserialize(toml::Value::Table(table.clone()))
-        .map_err(|e| tagged_error::<T>(table, what, e.message()))
+        .map_err(|e| tagged_error::<T>(table, what, &plain_message(e.message())))
 }
 
 /// Name the switch a deserialization error is about. Serde names unknown fields,
@@ -120,4 +120,31 @@ pub fn tag_names<T: DeserializeOwned>() -> Vec<String> {
         .step_by(2)
         .map(str::to_string)
         .collect()
+}
+
+/// A serde message in the words of a TOML file: no Rust type names (`expected u32` is
+/// "expected a whole number of at least 0").
+pub fn plain_message(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, plain) in [
+        ("expected u8", "expected a whole number of at least 0"),
+        ("expected u16", "expected a whole number of at least 0"),
+        ("expected u32", "expected a whole number of at least 0"),
+        ("expected u64", "expected a whole number of at least 0"),
+        ("expected usize", "expected a whole number of at least 0"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a table"),
+        ("floating point `", "the number `"),
+        ("invalid value: integer `", "invalid value: `"),
+        (
+            "invalid type: integer `",
+            "invalid type: the whole number `",
+        ),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
 }

@@ -218,7 +218,29 @@ fn reference_protocol_can_be_chosen_and_must_exist() {
         .args(["report", dir.to_str().unwrap(), "--reference", "nope"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("reference protocol `nope`"));
+        .stderr(
+            predicate::str::contains("reference protocol `nope`")
+                .and(predicate::str::contains("their protocols: none, quota")),
+        );
+}
+
+#[test]
+fn report_names_the_files_of_the_formats_asked_for() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = sweep(work.path(), "f", &experiment("f", 2, ""));
+    let out = fishbanks()
+        .args(["report", dir.to_str().unwrap(), "--format", "latex"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("report.tex"), "{said}");
+    assert!(
+        !said.contains("report.md"),
+        "only the files written: {said}"
+    );
+    assert!(dir.join("report.tex").exists());
 }
 
 #[test]

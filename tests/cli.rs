@@ -227,11 +227,31 @@ fn out_of_range_value_is_named_and_located() {
     );
     assert_rejected(&GOOD.replace("years = 5", "years = 0"), 2, "years");
     assert_rejected(&GOOD.replace("seeds = 2", "seeds = 0"), 3, "seeds");
+    // A negative count is a range error, not a Rust type name.
+    assert_rejected(
+        &GOOD.replace("years = 5", "years = -15"),
+        2,
+        "must be between 1 and 200",
+    );
 }
 
 #[test]
 fn wrong_type_names_the_field() {
     assert_rejected(&GOOD.replace("years = 5", "years = \"five\""), 2, "years");
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("bad.toml");
+    fs::write(&path, GOOD.replace("years = 5", "years = \"five\"")).unwrap();
+    let out = fishbanks()
+        .args(["validate", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for rust_name in ["u32", "u64", "usize", "i64", "f64"] {
+        assert!(
+            !stderr.contains(rust_name),
+            "no Rust type names in a user's error: {stderr}"
+        );
+    }
 }
 
 #[test]

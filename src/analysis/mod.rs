@@ -42,8 +42,8 @@ pub enum AnalysisError {
     Manifest { path: PathBuf, message: String },
     #[error("unknown report format `{0}` (known: {1})")]
     UnknownFormat(String, String),
-    #[error("reference protocol `{0}` is not in these results")]
-    UnknownReference(String),
+    #[error("reference protocol `{0}` is not in these results (their protocols: {1})")]
+    UnknownReference(String, String),
     #[error("unknown primary outcome `{0}`")]
     UnknownOutcome(String),
     #[error("{first} and {other} hold different experiments (they differ in: {changes}); refusing to pool them. Pass --compare to analyse them side by side, the experiment kept as a factor of every cell.")]
@@ -108,6 +108,8 @@ pub struct ReportSummary {
     pub reference: String,
     /// The headline table as Markdown.
     pub headline: String,
+    /// The report files written (every selected format's).
+    pub files: Vec<PathBuf>,
 }
 
 fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<String, AnalysisError> {
@@ -116,7 +118,13 @@ fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<Strin
         return if protocols.contains(&name) {
             Ok(name.to_string())
         } else {
-            Err(AnalysisError::UnknownReference(name.to_string()))
+            let mut known = protocols.clone();
+            known.sort_unstable();
+            known.dedup();
+            Err(AnalysisError::UnknownReference(
+                name.to_string(),
+                known.join(", "),
+            ))
         };
     }
     if protocols.contains(&"none") {
@@ -192,7 +200,13 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
     for r in rows {
         headline.push_str(&format!("| {} |\n", r.join(" | ")));
     }
+    let files = formats
+        .iter()
+        .flat_map(|f| f.files())
+        .map(|name| dir.join(name))
+        .collect();
     Ok(ReportSummary {
+        files,
         dir,
         runs: loaded.runs.len(),
         cells: comparison.cells.len(),

@@ -259,6 +259,16 @@ fn init_tracing() {
         .try_init();
 }
 
+/// The report files written, as one line.
+fn files_written(summary: &fishbanks::analysis::ReportSummary) -> String {
+    summary
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Report {
@@ -283,7 +293,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 summary.runs,
                 summary.cells,
                 summary.reference,
-                summary.dir.join("report.md").display()
+                files_written(&summary)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -559,7 +569,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 )
                 .context("the sweep finished, but its report failed")?;
                 if !quiet {
-                    eprintln!("report: {}", summary.dir.join("report.md").display());
+                    eprintln!("report: {}", files_written(&summary));
                 }
             }
             let (failed, invalid) = outcome.summary.not_ok();

@@ -119,9 +119,10 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     }
     check_range("years", file.years, 1, 200)?;
     check_range("seeds", file.seeds, 1, 1_000_000)?;
+    check_range("first_seed", file.first_seed, 0, i64::MAX - 1_000_000)?;
     check_range("agents", file.agents, 1, 50)?;
     check_range("probe_every", file.probe_every, 0, 200)?;
-    let game = file.game.for_teams(file.agents);
+    let game = file.game.for_teams(file.agents as usize);
     validate_game(&game)?;
     let primary_outcome = file
         .primary_outcome
@@ -165,12 +166,12 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     Ok(ExperimentConfig {
         name: file.name.clone(),
         description: file.description.clone(),
-        years: file.years,
-        seeds: file.seeds,
-        first_seed: file.first_seed,
-        agents: file.agents,
+        years: file.years as u32,
+        seeds: file.seeds as u32,
+        first_seed: file.first_seed as u64,
+        agents: file.agents as usize,
         primary_outcome,
-        probe_every: file.probe_every,
+        probe_every: file.probe_every as u32,
         game,
         populations,
         protocols,
@@ -198,7 +199,7 @@ fn resolve_population(
         seats.extend(std::iter::repeat_n(seat, count));
         written.extend(std::iter::repeat_n(spec, count));
     }
-    if seats.len() != file.agents {
+    if seats.len() as i64 != file.agents {
         return Err(invalid(
             format!("{base}.agents"),
             format!(
@@ -228,7 +229,7 @@ fn resolve_seat(file: &ExperimentFile, p: &str, spec: &SeatSpec) -> Result<Seat,
                         "missing: an imitator copies a leader (a team number, 1 to the number of agents)",
                     ))
                 }
-                (Strategy::Imitator, Some(l)) if l == 0 || l > file.agents => {
+                (Strategy::Imitator, Some(l)) if l == 0 || l as i64 > file.agents => {
                     return Err(invalid(
                         format!("{p}.leader"),
                         format!("must be a team number from 1 to {}, got {l}", file.agents),

@@ -114,16 +114,16 @@ pub struct ExperimentFile {
     #[serde(default)]
     pub description: String,
     #[serde(default = "default_years")]
-    pub years: u32,
+    pub years: i64,
     /// Replicates per cell.
-    pub seeds: u32,
+    pub seeds: i64,
     /// Seed of the first replicate; replicate k uses `first_seed + k` in every cell, so
     /// cells are compared on common random numbers.
     #[serde(default = "one_u64")]
-    pub first_seed: u64,
+    pub first_seed: i64,
     /// Teams per game.
     #[serde(default = "default_agents")]
-    pub agents: usize,
+    pub agents: i64,
     /// The outcome that answers the question (`rmst` by default); the others are
     /// exploratory.
     #[serde(default)]
@@ -131,7 +131,7 @@ pub struct ExperimentFile {
     /// Ask every agent the consensus probe every this many years (0: never). The same in
     /// every cell: it measures, it changes nothing in the game.
     #[serde(default)]
-    pub probe_every: u32,
+    pub probe_every: i64,
     #[serde(default)]
     pub game: GameOverrides,
     pub populations: BTreeMap<String, PopulationSpec>,
@@ -193,13 +193,15 @@ impl GenerationsSpec {
     }
 }
 
-fn default_years() -> u32 {
+// Whole numbers are read signed and checked by resolution, so that `years = -15` gets the
+// same "must be between 1 and 200" as `years = 0`, never a type name.
+fn default_years() -> i64 {
     20
 }
-fn one_u64() -> u64 {
+fn one_u64() -> i64 {
     1
 }
-fn default_agents() -> usize {
+fn default_agents() -> i64 {
     6
 }
 

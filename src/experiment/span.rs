@@ -56,7 +56,13 @@ pub fn from_toml(file: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
             let s = span.clone()?;
             field_at(text, s.clone()).or_else(|| field_on_line(text, s.start))
         });
-    located(file, text, span, field, e.message().to_string())
+    located(
+        file,
+        text,
+        span,
+        field,
+        crate::spec::plain_message(e.message()),
+    )
 }
 
 /// A resolution error at a dotted path, located at that key (or the deepest existing key

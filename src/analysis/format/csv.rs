@@ -24,6 +24,10 @@ fn write_csv<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<(), Analysi
 }
 
 impl ReportFormat for Csv {
+    fn files(&self) -> &'static [&'static str] {
+        &["metrics.csv", "comparison.csv"]
+    }
+
     fn name(&self) -> &'static str {
         "csv"
     }

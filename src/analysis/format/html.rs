@@ -124,6 +124,10 @@ pub fn html(report: &Report<'_>) -> String {
 }
 
 impl ReportFormat for Html {
+    fn files(&self) -> &'static [&'static str] {
+        &["report.html"]
+    }
+
     fn name(&self) -> &'static str {
         "html"
     }

@@ -81,6 +81,10 @@ pub fn latex(report: &Report<'_>) -> String {
 }
 
 impl ReportFormat for Latex {
+    fn files(&self) -> &'static [&'static str] {
+        &["report.tex"]
+    }
+
     fn name(&self) -> &'static str {
         "latex"
     }

@@ -93,6 +93,10 @@ pub fn markdown(report: &Report<'_>) -> String {
 }
 
 impl ReportFormat for Markdown {
+    fn files(&self) -> &'static [&'static str] {
+        &["report.md"]
+    }
+
     fn name(&self) -> &'static str {
         "md"
     }

@@ -33,6 +33,8 @@ pub trait ReportFormat: Sync {
     fn name(&self) -> &'static str;
     /// Write this format's files into `dir`.
     fn write(&self, report: &Report<'_>, dir: &Path) -> Result<(), AnalysisError>;
+    /// The files it writes (names in `dir`), for the user to be told where to look.
+    fn files(&self) -> &'static [&'static str];
     /// Whether it is written when no `--format` is given.
     fn by_default(&self) -> bool {
         true
