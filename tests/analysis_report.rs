@@ -346,6 +346,9 @@ fn a_cell_of_identical_replicates_is_flagged_and_not_tested() {
         .success();
     let report = fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("are the SAME game"), "{report}");
+    // The advice fits who played: deterministic scripted seats, not a model server.
+    assert!(report.contains("Its seats are deterministic"), "{report}");
+    assert!(!report.contains("per-call seed"), "{report}");
     assert!(
         report.contains("not computed: identical replicates"),
         "{report}"

@@ -197,7 +197,21 @@ fn a_good_file_validates() {
         .args(["validate", path.to_str().unwrap()])
         .assert()
         .success()
-        .stdout(predicate::str::contains("2 runs"));
+        .stdout(predicate::str::contains("2 runs"))
+        // Six greedy seats without trembles: every seed plays one game.
+        .stderr(predicate::str::contains(
+            "warning: population `p` is deterministic",
+        ));
+    fs::write(
+        &path,
+        GOOD.replace("count = 6 }", "count = 6, tremble = 0.05 }"),
+    )
+    .unwrap();
+    fishbanks()
+        .args(["validate", path.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").not());
 }
 
 #[test]

@@ -241,7 +241,36 @@ fn dry_run_counts_calls_per_protocol_and_writes_nothing() {
     assert!(text.contains("| none/llm | 2 | 48 |"), "{text}");
     assert!(text.contains("| broadcast/llm | 2 | 96 |"), "{text}");
     assert!(text.contains("| **total** | 4 | 144 |"), "{text}");
+    // The prompt-cache share: agents' prompts share the rules and the persona.
+    assert!(text.contains("prompt-cache share"), "{text}");
+    let share: f64 = text
+        .lines()
+        .find(|l| l.starts_with("| **total**"))
+        .and_then(|l| l.split('|').nth(5))
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap();
+    assert!(share > 0.3 && share < 1.0, "{share}: {text}");
+    assert!(!text.contains('†'), "no matched cell here: {text}");
     assert!(!work.path().join("e2e").exists());
+
+    // A token-matched cell says its budget is measured only once its reference ran.
+    let matched = experiment(&clean_url_closed(), "").replace(
+        "protocol = [\"none\", \"broadcast\"]",
+        "protocol = [\"none\", \"broadcast\", \"matched\"]",
+    ) + "[protocols.matched]\nkind = \"a2a\"\nmatch_tokens_of = \"broadcast\"\n";
+    let exp = write(work.path(), "m.toml", &matched);
+    let out = run(&exp, work.path(), &["--dry-run"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("| matched/llm † |"), "{text}");
+    assert!(
+        text.contains("† token-matched to `broadcast`: the talk budget is what"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -258,4 +287,46 @@ fn a_literal_key_in_the_file_is_refused_without_echoing_it() {
     );
     assert!(!stderr.contains(SECRET));
     assert!(!work.path().join("out").exists());
+}
+
+#[test]
+fn doctor_measures_a_served_provider_and_hints_at_a_missing_one() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(0.0);
+    let exp = write(work.path(), "e.toml", &experiment(&server.url, ""));
+    let out = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args(["doctor", exp.to_str().unwrap()])
+        .env("FISHBANKS_TEST_KEY", SECRET)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("- reachable: `GET /models`"), "{text}");
+    // The estimate names both measured latencies and the cacheable share it weighs
+    // them by.
+    assert!(
+        text.contains("with nothing cached (the doctor's first)"),
+        "{text}"
+    );
+    assert!(text.contains("so a sweep call should take about"), "{text}");
+    assert!(
+        text.contains("Recommended for `[providers.local]`"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET));
+
+    let exp = write(work.path(), "d.toml", &experiment(&clean_url_closed(), ""));
+    let out = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args(["doctor", exp.to_str().unwrap()])
+        .env("FISHBANKS_TEST_KEY", SECRET)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success());
+    assert!(text.contains("**unreachable**"), "{text}");
+    assert!(text.contains("Is the server running"), "{text}");
 }

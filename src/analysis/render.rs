@@ -647,8 +647,21 @@ pub fn warnings(cmp: &Comparison, loaded: &Loaded) -> Vec<String> {
     let mut out = Vec::new();
     for c in &cmp.cells {
         if c.identical_replicates() {
+            let model_calls: u64 = loaded
+                .runs
+                .iter()
+                .filter(|r| r.cell == c.cell)
+                .map(|r| r.llm_calls)
+                .sum();
+            // Who made the replicates alike decides the advice: scripted seats without
+            // trembles are deterministic by design, a model is expected to vary.
+            let why = if model_calls == 0 {
+                "Its seats are deterministic (scripted strategies with `tremble = 0`, the default, and none `random`): give them a `tremble` above 0 or add a `random` seat so replicates differ."
+            } else {
+                "Check that replicates are independent: a model at temperature 0, or a server that ignores the per-call seed, plays one game."
+            };
             out.push(format!(
-                "Cell `{}`: all {} ok replicates are the SAME game (identical decisions). They are one observation, not {}: no test involving this cell was computed. Check that replicates are independent (a model server that ignores the per-call seed at temperature 0 plays one game).",
+                "Cell `{}`: all {} ok replicates are the SAME game (identical decisions). They are one observation, not {}: no test involving this cell was computed. {why}",
                 c.cell, c.ok, c.ok
             ));
         } else if c.duplicate_replicates() > 0 {

@@ -12,26 +12,39 @@ pub struct MockServerArgs {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value = "127.0.0.1:8089")]
     pub addr: String,
-    /// Policy the mock plays: greedy, sustainable, follower, chaotic.
+    /// Policy the mock plays: greedy, sustainable, follower (its quota when there is
+    /// one, sustainable otherwise), chaotic (random valid answers) or conditional
+    /// (restrained only when the others announce restraint).
     #[arg(long, default_value = "greedy")]
     pub policy: String,
+    /// Base of the mock's sampling; a request's own `seed` is mixed in, so replicates
+    /// differ and a replay does not.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Probability of a wrong answer from the mock model itself.
+    /// Probability of a wrong answer from the mock model itself (prose, bad JSON, out
+    /// of range), which the harness must repair.
     #[arg(long, default_value_t = 0.0)]
     pub noise: f64,
+    /// Time to answer each request, in milliseconds (a model's latency).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Uniform jitter added to the latency, up to this many milliseconds.
     #[arg(long, default_value_t = 0)]
     pub jitter_ms: u64,
     /// Probability of a fault per attempt.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
-    /// Faults to draw from, comma-separated (default: all).
+    /// Faults to draw from, comma-separated (default: all): rate-limit,
+    /// rate-limit-bare, http500, http503, hang, reset, non-openai, truncated-body,
+    /// prose, truncated-json, out-of-range, refusal.
     #[arg(long, value_delimiter = ',')]
     pub faults: Vec<Fault>,
+    /// At most this many faults for one request (its later attempts succeed), so a
+    /// client that retries always gets an answer.
     #[arg(long, default_value_t = 2)]
     pub max_faults_per_request: u32,
+    /// Leave `usage` out of answers, as some servers do (the harness then estimates
+    /// tokens and counts the calls without a report).
     #[arg(long)]
     pub omit_usage: bool,
     /// Models `GET /models` lists, comma-separated (default: none; any name is served).

@@ -424,6 +424,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Validate { experiment } => {
             let exp = Experiment::load(&experiment)?;
+            for warning in exp.warnings() {
+                eprintln!("warning: {warning}");
+            }
             println!(
                 "{}: ok ({} cells × {} seeds = {} runs of {} years)",
                 experiment.display(),
@@ -452,6 +455,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             retry_failed,
         } => {
             let exp = Experiment::load(&experiment)?;
+            for warning in exp.warnings() {
+                eprintln!("warning: {warning}");
+            }
             let dir = exp.out_dir(&out);
             if resume && !dir.join(fishbanks::record::RunFiles::MANIFEST).exists() {
                 anyhow::bail!("--resume: {} holds no sweep to resume", dir.display());

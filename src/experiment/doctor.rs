@@ -69,6 +69,10 @@ fn render(
     match &check.reachable {
         Err(e) => {
             let _ = writeln!(out, "- **unreachable**: {e}");
+            let _ = writeln!(
+                out,
+                "\nIs the server running, and is `base_url` its OpenAI-compatible root (usually ending in `/v1`)? Start one, e.g. `llama-server -m MODEL.gguf --port 8080` (base_url `http://127.0.0.1:8080/v1`), `ollama serve` (`http://127.0.0.1:11434/v1`) or `vllm serve MODEL` (`http://127.0.0.1:8000/v1`); `curl {base_url}/models` should list the model."
+            );
             return false;
         }
         Ok(t) => {
@@ -149,10 +153,37 @@ fn render(
         }
         _ => 1.0,
     };
-    let latency = best.latency.as_secs_f64();
-    let timeout = ((latency * 4.0 / 5.0).ceil() * 5.0).max(10.0);
+    // A sweep's calls are neither the doctor's first call (nothing cached) nor a repeat
+    // (everything cached): agents share a prompt prefix, which the dry-run measures.
+    // Interpolate between the two by that share.
+    let uncached = check
+        .modes
+        .iter()
+        .find_map(|(_, r)| r.as_ref().ok())
+        .map_or(best.latency, |s| s.latency)
+        .as_secs_f64();
+    let cached = check
+        .parallel
+        .map_or(best.latency, |(one, _)| one)
+        .as_secs_f64()
+        .min(uncached);
+    let (tokens_in, tokens_cached) = estimate.iter().fold((0, 0), |(i, c), e| {
+        (i + e.estimate.tokens_in, c + e.estimate.tokens_cached)
+    });
+    let share = if tokens_in == 0 {
+        0.0
+    } else {
+        tokens_cached as f64 / tokens_in as f64
+    };
+    let latency = cached + (1.0 - share) * (uncached - cached);
+    let timeout = ((latency.max(uncached / 2.0) * 4.0 / 5.0).ceil() * 5.0).max(10.0);
     let wall = calls as f64 * latency / speedup;
     let cost: f64 = estimate.iter().map(|c| c.estimate.cost_usd).sum();
+    let _ = writeln!(
+        out,
+        "\nA call took {uncached:.1} s with nothing cached (the doctor's first) and {cached:.1} s repeated (the server's prompt cache serving it); the sweep's prompts share {:.0}% of their tokens with another prompt (dry-run estimate), so a sweep call should take about **{latency:.1} s**.",
+        share * 100.0
+    );
     let _ = writeln!(out, "\nRecommended for `[providers.{name}]`:\n");
     let _ = writeln!(
         out,
@@ -166,7 +197,8 @@ fn render(
     );
     let _ = writeln!(
         out,
-        "- `timeout_s = {timeout:.0}` (4 × the {latency:.1} s a typical call took)"
+        "- `timeout_s = {timeout:.0}` (4 × {:.1} s: a sweep call's time, or half an uncached call's if longer)",
+        latency.max(uncached / 2.0)
     );
     let _ = writeln!(
         out,

@@ -61,6 +61,25 @@ impl Experiment {
         })
     }
 
+    /// What a researcher should know before spending time on this experiment: today,
+    /// populations whose seeds would all play one game.
+    pub fn warnings(&self) -> Vec<String> {
+        if self.config.seeds < 2 {
+            return Vec::new();
+        }
+        self.config
+            .populations
+            .iter()
+            .filter(|(_, p)| p.is_deterministic())
+            .map(|(name, _)| {
+                format!(
+                    "population `{name}` is deterministic (scripted seats with `tremble = 0`, none `random`): its {} seeds will play one game per cell, which the analysis counts as one observation. Give a seat a `tremble` above 0 for independent replicates.",
+                    self.config.seeds
+                )
+            })
+            .collect()
+    }
+
     /// `<root>/<name>/`.
     pub fn out_dir(&self, root: &Path) -> PathBuf {
         root.join(&self.config.name)

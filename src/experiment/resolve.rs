@@ -79,6 +79,20 @@ pub struct Population {
     pub written: Vec<SeatSpec>,
 }
 
+impl Population {
+    /// Whether every seat decides without chance: scripted, `tremble = 0` and not
+    /// `random`. Such a population plays the same game under every seed, so its
+    /// replicates are one observation.
+    pub fn is_deterministic(&self) -> bool {
+        self.seats.iter().all(|seat| match seat {
+            Seat::Scripted {
+                strategy, tremble, ..
+            } => *tremble == 0.0 && *strategy != Strategy::Random,
+            Seat::Llm { .. } => false,
+        })
+    }
+}
+
 /// An experiment with everything checked and every default filled in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExperimentConfig {
