@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 mod retry;
 mod wire;
 
-use retry::server_wait;
+use retry::{server_wait, ServerHold};
 pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
 use wire::{HttpFailure, LenientCompletion, LenientUsage, OneShot};
 
@@ -51,6 +51,8 @@ pub struct OpenAiModel {
     http: reqwest::Client,
     key: Option<String>,
     sleeper: Arc<dyn Sleeper>,
+    /// The server's last requested wait, shared by every call to this provider.
+    hold: ServerHold,
 }
 
 impl std::fmt::Debug for OpenAiModel {
@@ -126,6 +128,7 @@ impl OpenAiModel {
             http,
             key: Some(key).filter(|k| !k.is_empty()),
             sleeper: Arc::new(TokioSleeper),
+            hold: ServerHold::default(),
         })
     }
 
@@ -323,6 +326,11 @@ impl ChatModel for OpenAiModel {
         let mut retries: Vec<Retry> = Vec::new();
         let mut timeout = self.timeout;
         let mut server_wait: Option<Duration> = None;
+        // A wait the server gave another call holds this one too.
+        let held = self.hold.remaining();
+        if !held.is_zero() {
+            self.sleeper.sleep(held).await;
+        }
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let attempt_timeout = timeout.min(left.max(Duration::from_millis(1)));
@@ -343,9 +351,13 @@ impl ChatModel for OpenAiModel {
             } = &error
             {
                 server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
+                self.hold.note(*wait);
             }
             let attempt = retries.len() as u32 + 1;
-            let delay = self.retry.delay(attempt, server_wait, &mut rng);
+            let delay = self
+                .retry
+                .delay(attempt, server_wait, &mut rng)
+                .max(self.hold.remaining());
             let out_of_time = tokio::time::Instant::now() + delay >= deadline;
             if retries.len() as u32 >= self.retry.max_retries || out_of_time {
                 return Err(LlmError::RetriesExhausted {
@@ -368,8 +380,46 @@ impl ChatModel for OpenAiModel {
         }
     }
 
-    /// `GET /models`: answers when the server is up, whatever its load.
+    /// `GET /models`, retried on transient faults (429, 5xx, timeouts, resets) like any
+    /// call and never sooner than the server asked: a busy server is not a dead one.
     async fn probe(&self) -> Result<Vec<String>, LlmError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(hash64(self.base_url.as_bytes()));
+        let mut server_wait: Option<Duration> = None;
+        let mut retry = 0;
+        let held = self.hold.remaining();
+        if !held.is_zero() {
+            self.sleeper.sleep(held).await;
+        }
+        loop {
+            let error = match self.probe_once().await {
+                Ok(models) => return Ok(models),
+                Err(e) => e,
+            };
+            if error.fault().is_none() || retry >= self.retry.max_retries {
+                return Err(error);
+            }
+            if let LlmError::Http {
+                retry_after: Some(wait),
+                ..
+            } = &error
+            {
+                server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
+                self.hold.note(*wait);
+            }
+            retry += 1;
+            let delay = self
+                .retry
+                .delay(retry, server_wait, &mut rng)
+                .max(self.hold.remaining());
+            tracing::debug!(provider = %self.name, retry, ?delay, error = %error, "probe retrying");
+            self.sleeper.sleep(delay).await;
+        }
+    }
+}
+
+impl OpenAiModel {
+    /// One `GET /models`: answers when the server is up, whatever its load.
+    async fn probe_once(&self) -> Result<Vec<String>, LlmError> {
         let mut request = self.http.get(format!("{}/models", self.base_url));
         if let Some(key) = &self.key {
             request = request.bearer_auth(key);
@@ -402,7 +452,7 @@ impl ChatModel for OpenAiModel {
                 provider: self.name.clone(),
                 status: response.status().as_u16(),
                 body: String::new(),
-                retry_after: None,
+                retry_after: server_wait(response.headers()),
             })
         }
     }
@@ -531,6 +581,84 @@ mod tests {
             }
             server.stop().await;
         }
+    }
+
+    /// A loopback server answering successive requests with `answers` in order (the last
+    /// one repeated): status line, extra headers, body.
+    async fn answering(
+        answers: Vec<(&'static str, Vec<(&'static str, String)>, String)>,
+    ) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            for i in 0.. {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (status, headers, body) = &answers[i.min(answers.len() - 1)];
+                if crate::testkit::mock_server::read_request(&mut stream)
+                    .await
+                    .is_ok()
+                {
+                    let headers: Vec<(&str, String)> =
+                        headers.iter().map(|(k, v)| (*k, v.clone())).collect();
+                    let _ =
+                        crate::testkit::mock_server::respond(&mut stream, status, &headers, body)
+                            .await;
+                }
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_probe_retries_a_busy_server_and_waits_as_asked() {
+        let busy = (
+            "429 Too Many Requests",
+            vec![
+                ("retry-after-ms", "1000".to_string()),
+                ("retry-after", "1".to_string()),
+            ],
+            "{}".to_string(),
+        );
+        let listed = ("200 OK", vec![], r#"{"data": [{"id": "m"}]}"#.to_string());
+        let url = answering(vec![busy.clone(), busy, listed]).await;
+        let sleeper = Arc::new(RecordingSleeper::default());
+        let m = model(&openai_config(&url)).with_sleeper(sleeper.clone());
+        assert_eq!(m.probe().await.unwrap(), vec!["m".to_string()]);
+        let delays = sleeper.0.lock().unwrap().clone();
+        assert_eq!(delays.len(), 2, "{delays:?}");
+        assert!(
+            delays.iter().all(|d| *d >= Duration::from_millis(900)),
+            "never sooner than the server asked: {delays:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wait_the_server_gave_one_call_holds_the_next_call_too() {
+        // One 429 asking for a minute, then answers: the first call gives up at once
+        // (no retries), and the next call (as the circuit breaker would re-send it)
+        // must still wait out the minute before it is sent.
+        let busy = (
+            "429 Too Many Requests",
+            vec![("retry-after", "60".to_string())],
+            "{}".to_string(),
+        );
+        let url = answering(vec![busy]).await;
+        let sleeper = Arc::new(RecordingSleeper::default());
+        let mut cfg = openai_config(&url);
+        cfg.max_retries = Some(0);
+        let m = model(&cfg).with_sleeper(sleeper.clone());
+        let o = obs();
+        assert!(m.complete(&request(&o)).await.is_err());
+        assert!(sleeper.0.lock().unwrap().is_empty(), "no retry was allowed");
+        let _ = m.complete(&request(&o)).await;
+        let delays = sleeper.0.lock().unwrap().clone();
+        assert_eq!(delays.len(), 1, "{delays:?}");
+        assert!(
+            delays[0] > Duration::from_secs(30) && delays[0] <= Duration::from_secs(60),
+            "{delays:?}"
+        );
     }
 
     #[tokio::test]

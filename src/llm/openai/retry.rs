@@ -78,3 +78,27 @@ impl Sleeper for TokioSleeper {
         Box::pin(tokio::time::sleep(delay))
     }
 }
+
+/// The provider-wide "not before" a server set with its last requested wait. Every send
+/// to the provider (a first attempt, a retry, a call the circuit breaker releases, a
+/// probe) waits it out, so no path re-sends sooner than the server asked, whichever call
+/// the wait was given to.
+#[derive(Debug, Default)]
+pub(super) struct ServerHold(std::sync::Mutex<Option<tokio::time::Instant>>);
+
+impl ServerHold {
+    /// The server asked to wait `wait` from now.
+    pub(super) fn note(&self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut hold = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *hold = Some(hold.map_or(until, |h| h.max(until)));
+    }
+
+    /// How much of the server's wait is left.
+    pub(super) fn remaining(&self) -> Duration {
+        let hold = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        hold.map_or(Duration::ZERO, |h| {
+            h.saturating_duration_since(tokio::time::Instant::now())
+        })
+    }
+}
