@@ -583,11 +583,12 @@ mod tests {
         }
     }
 
+    /// One canned HTTP answer: status line, extra headers, body.
+    type Answer = (&'static str, Vec<(&'static str, String)>, String);
+
     /// A loopback server answering successive requests with `answers` in order (the last
-    /// one repeated): status line, extra headers, body.
-    async fn answering(
-        answers: Vec<(&'static str, Vec<(&'static str, String)>, String)>,
-    ) -> String {
+    /// one repeated).
+    async fn answering(answers: Vec<Answer>) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
         tokio::spawn(async move {
