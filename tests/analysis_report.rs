@@ -417,6 +417,26 @@ fn figures_show_one_panel_per_population_and_match_their_snapshots() {
     );
     let report = fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("`plots/forest.svg`"));
+    // With --run-lines the stock figure draws each run too: more lines than means.
+    let lines = |svg: &str| svg.matches("<polyline").count();
+    let means = lines(&fs::read_to_string(dir.join("plots/stock.svg")).unwrap());
+    fishbanks()
+        .args([
+            "report",
+            dir.to_str().unwrap(),
+            "--run-lines",
+            "--format",
+            "md",
+        ])
+        .assert()
+        .success();
+    let with_runs = fs::read_to_string(dir.join("plots/stock.svg")).unwrap();
+    assert!(with_runs.contains("thin: each run"));
+    assert!(
+        lines(&with_runs) > means,
+        "{} vs {means}",
+        lines(&with_runs)
+    );
 }
 
 #[test]

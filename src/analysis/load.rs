@@ -62,6 +62,9 @@ pub struct RunExtras {
     below_once: bool,
     /// Profit of all teams (revenue − operating costs) per year, in year order.
     pub profit_by_year: Vec<i64>,
+    /// End-of-year stock as (year, deep sea, coast), in the order the rows were read
+    /// (for `report --run-lines`).
+    pub stock_by_year: Vec<(u32, i64, i64)>,
 }
 
 impl RunExtras {
@@ -309,6 +312,9 @@ pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
                     continue;
                 };
                 year_extras(params, &row, extra);
+                extra
+                    .stock_by_year
+                    .push((row.year, row.stock_deep, row.stock_coast));
                 if ok.get(row.run_id.as_str()) == Some(&true) {
                     let m = series
                         .entry(cell.clone())

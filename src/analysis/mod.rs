@@ -77,6 +77,8 @@ pub struct ReportOptions {
     pub compare: bool,
     /// Resolution of the PNG figures (`None`: 150 dots per inch).
     pub dpi: Option<f64>,
+    /// Figure choices (every run's stock as a thin line).
+    pub figures: figures::FigureOptions,
 }
 
 /// Write each figure as `plots/<stem>.svg` and, with the `png` feature, `.png`.
@@ -173,7 +175,7 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
         path: plots_dir.clone(),
         source,
     })?;
-    let figures = figures::report_figures(&loaded, &comparison, &metrics)?;
+    let figures = figures::report_figures(&loaded, &comparison, &metrics, options.figures)?;
     write_figures(&plots_dir, &figures, options.dpi)?;
     let names: Vec<&str> = loaded.experiments.iter().map(|e| e.name.as_str()).collect();
     let experiment = names.join(" vs ");

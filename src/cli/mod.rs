@@ -148,6 +148,9 @@ enum Command {
         /// factor of every cell) instead of refusing to pool them.
         #[arg(long)]
         compare: bool,
+        /// Draw every run's fish stock as a thin line under the means (stock figure).
+        #[arg(long)]
+        run_lines: bool,
     },
     /// Socialisation diagnostics from recorded results: influence between agents (on
     /// actions and texts), feedback adaptation, drift, convergence, anchors, the
@@ -277,6 +280,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             reference,
             format,
             compare,
+            run_lines,
             dpi,
         } => {
             let options = fishbanks::analysis::ReportOptions {
@@ -285,6 +289,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 formats: (!format.is_empty()).then_some(format),
                 compare,
                 dpi: Some(dpi),
+                figures: fishbanks::analysis::figures::FigureOptions { run_lines },
             };
             let summary = fishbanks::analysis::report(&dirs, &options)?;
             println!("{}", summary.headline);
