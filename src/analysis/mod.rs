@@ -11,6 +11,7 @@
 //!   embeddings they use (TF-IDF built in, a model's through the binary).
 //! - `render` (the report's content), [`format`](mod@format) (one file per output format) and
 //!   [`figures`] (plotters figures, PNG through resvg).
+//! - [`story`]: one run told year by year (`fishbanks story`), as text or a page.
 
 pub(crate) mod compare;
 pub mod diagnose;
@@ -20,6 +21,7 @@ pub mod format;
 pub(crate) mod load;
 pub(crate) mod render;
 pub mod stats;
+pub mod story;
 
 use crate::record::write_atomic;
 use std::path::PathBuf;
@@ -54,6 +56,13 @@ pub enum AnalysisError {
     },
     #[error("two different experiments are both named `{0}`: rename one to compare them")]
     AmbiguousExperiments(String),
+    #[error("run `{run_id}` is not in {dir}/runs.csv ({runs} runs there{})", if example.is_empty() { String::new() } else { format!(", e.g. `{example}`") })]
+    UnknownRun {
+        run_id: String,
+        dir: PathBuf,
+        runs: usize,
+        example: String,
+    },
     #[error("cannot draw a figure: {0}")]
     Plot(String),
     #[error("embedding the texts failed: {0}")]

@@ -198,6 +198,17 @@ enum Command {
         #[arg(long)]
         cache_dir: Option<PathBuf>,
     },
+    /// Tell one game year by year, for any run (scripted, LLM, human): the sea, each
+    /// team's decision, catch and bank, quotas, votes, pledges, messages, fines, leaders.
+    Story {
+        /// The results directory (`OUT/<experiment name>`).
+        dir: PathBuf,
+        /// The run (`run_id` in runs.csv).
+        run_id: String,
+        /// Also write the story as a self-contained HTML page, with the run's figures.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
     /// Check each LLM provider of an experiment: reachable, model served, which
     /// structured-output modes work, latency and tokens/s; recommend timeout_s,
     /// max_concurrency and structured_output; estimate the sweep's wall time and cost.
@@ -404,6 +415,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 cache_dir.unwrap_or_else(|| dir.join(fishbanks::record::RunFiles::CACHE_DIR));
             let text = fishbanks::llm::transcript::transcript(&dir, &cache, &run_id, agent)?;
             print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Story { dir, run_id, html } => {
+            let story = fishbanks::analysis::story::read(&dir, &run_id)?;
+            print!("{}", fishbanks::analysis::story::text(&story));
+            if let Some(path) = html {
+                let page = fishbanks::analysis::story::html(&story)?;
+                std::fs::write(&path, page)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("story page: {}", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor { experiment } => {

@@ -31,10 +31,27 @@ impl fmt::Display for ConfigError {
         }
         write!(f, ": ")?;
         if let Some(field) = &self.field {
-            write!(f, "field `{field}`: ")?;
+            write!(f, "field `{}`: ", written_path(field))?;
         }
         write!(f, "{}", self.message)
     }
+}
+
+/// A dotted path as a reader of the file names it: list positions as `[i]`
+/// (`populations.p.agents[0].tremble`: the list's first entry, not team 0).
+fn written_path(path: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in path.split('.').enumerate() {
+        if part.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{part}]"));
+        } else {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// The error of a file that could not be read.

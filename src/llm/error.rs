@@ -46,6 +46,9 @@ pub enum LlmError {
     CacheMiss { call: String },
     #[error("cache {path}: {detail}")]
     Cache { path: String, detail: String },
+    /// `fishbanks transcript` asked for something the results do not hold.
+    #[error("{0}")]
+    NoTranscript(String),
     /// The provider's circuit breaker gave up: the server answered nothing for longer
     /// than `outage_wait_s`.
     #[error("provider `{provider}` is down: {reason}")]

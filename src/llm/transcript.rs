@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::cache::{read_entries, run_file};
 use super::LlmError;
-use crate::record::{AgentEvent, Event, RunFiles};
+use crate::record::{AgentEvent, Event, RunFiles, RunRow};
 
 /// The transcript of run `run_id` in the results directory `results` (cache in
 /// `cache_dir`), optionally of one agent (the `agent` column of `agents.csv`; its
@@ -18,6 +18,22 @@ pub fn transcript(
     run_id: &str,
     agent: Option<usize>,
 ) -> Result<String, LlmError> {
+    let run = find_run(results, run_id)?;
+    if run.llm_calls == 0 {
+        return Err(LlmError::NoTranscript(format!(
+            "run `{run_id}` made no model calls (its agents are scripted or human): there is no transcript. `fishbanks story {} {run_id}` tells the game year by year.",
+            results.display()
+        )));
+    }
+    let teams = crate::record::Manifest::read(results)
+        .map(|m| m.agents)
+        .unwrap_or(0);
+    if let Some(a) = agent.filter(|a| teams > 0 && *a >= teams) {
+        return Err(LlmError::NoTranscript(format!(
+            "agent {a} is not in run `{run_id}`: its agents are 0–{} (teams 1–{teams} in their prompts)",
+            teams - 1
+        )));
+    }
     let cache = run_file(cache_dir, run_id);
     let entries = read_entries(&cache).map_err(|e| LlmError::Cache {
         path: cache.display().to_string(),
@@ -122,6 +138,31 @@ pub fn transcript(
         let _ = writeln!(out, "\n(no calls recorded)");
     }
     Ok(out)
+}
+
+/// The run's row of `runs.csv`, or an error saying the run is not there.
+fn find_run(results: &Path, run_id: &str) -> Result<RunRow, LlmError> {
+    let path = results.join(RunFiles::RUNS);
+    let unreadable = |detail: String| {
+        LlmError::NoTranscript(format!(
+            "{} cannot be read ({detail}): is {} a results directory?",
+            path.display(),
+            results.display()
+        ))
+    };
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| unreadable(e.to_string()))?;
+    let mut count = 0;
+    for row in reader.deserialize::<RunRow>() {
+        let row = row.map_err(|e| unreadable(e.to_string()))?;
+        if row.run_id == run_id {
+            return Ok(row);
+        }
+        count += 1;
+    }
+    Err(LlmError::NoTranscript(format!(
+        "run `{run_id}` is not in {} ({count} runs there)",
+        path.display()
+    )))
 }
 
 /// Calls recorded for the same request (first ask and repairs).

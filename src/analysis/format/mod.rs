@@ -2,7 +2,7 @@
 //! format is one more file here and one more entry in [`FORMATS`].
 
 mod csv;
-mod html;
+pub(crate) mod html;
 mod latex;
 mod markdown;
 
