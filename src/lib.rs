@@ -10,8 +10,8 @@
 //! ## Layout
 //!
 //! Data flows one way, and imports point one way (checked by `tests/architecture.rs`):
-//! `experiment → game → protocol → agents / llm → record / engine`; `analysis` reads
-//! only `record`'s files.
+//! `experiment → game → protocol → agents / llm → record / engine`; `seat → llm`;
+//! `analysis` reads only `record`'s files.
 //!
 //! - [`experiment`]: the TOML file as written ([`experiment::schema`]), checked and typed
 //!   ([`experiment::resolve`]), errors located in the text ([`experiment::span`]); the
@@ -26,7 +26,9 @@
 //! - [`agents`]: the [`agents::Agent`] trait (one request/response pair) and the
 //!   scripted strategies.
 //! - [`llm`]: LLM agents, providers, the record/replay cache, text embeddings; the only
-//!   module that talks HTTP.
+//!   module that calls model servers.
+//! - [`seat`]: the seat server of `fishbanks play` (a person in a team's seat, asked
+//!   what an LLM there is asked); the only module that serves pages.
 //! - [`engine`]: the Fishbanks rules, pure and synchronous: one [`engine::step`] per year.
 //! - [`record`]: rows, events, the typed manifest, the run lifecycle sinks
 //!   ([`record::RunSink`]) and crash-safe writing.
@@ -55,6 +57,7 @@ pub mod llm;
 pub mod protocol;
 pub mod question;
 pub mod record;
+pub mod seat;
 pub mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -1,6 +1,7 @@
 //! The module boundaries of `docs/DESIGN.md` §2, checked on the source: imports point one
 //! way (`experiment → game → protocol → agents / llm → question → record / engine`;
-//! `analysis` reads only `record` and `engine`), no two files depend on each other in a
+//! `seat → llm`; `analysis` reads only `record` and `engine`), only `llm` calls model
+//! servers and only `seat` serves pages, no two files depend on each other in a
 //! cycle, the library never uses `anyhow` or aborts the process outside the test kit, and
 //! every test module is at the end of its file (so the checks below can leave test code
 //! out: tests may use the test kit).
@@ -33,6 +34,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         ("analysis", &["record", "engine"][..]),
+        ("seat", &["llm", "question", "record"][..]),
         (
             "testkit",
             &["llm", "agents", "question", "engine", "record"][..],
@@ -350,5 +352,22 @@ fn test_modules_come_last() {
             "{}: the test module must be the file's last item",
             path.display()
         );
+    }
+}
+
+#[test]
+fn only_llm_calls_servers_and_only_seat_serves_pages() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for file in files {
+        let text = production_code(&file, &fs::read_to_string(&file).unwrap());
+        let path = file.strip_prefix(&src).unwrap().to_string_lossy().to_string();
+        if text.contains("reqwest::") {
+            assert!(path.starts_with("llm/"), "{path} calls a server with reqwest");
+        }
+        if text.contains("axum::") {
+            assert!(path.starts_with("seat/"), "{path} serves pages with axum");
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod embed;
 #[cfg(feature = "testkit")]
 mod mock_server;
+mod play;
 mod progress;
 
 use anyhow::Context;
@@ -198,6 +199,9 @@ enum Command {
         #[arg(long)]
         cache_dir: Option<PathBuf>,
     },
+    /// Play one game with people in its human seats: a seat page per person (its URL
+    /// printed), a facilitator's page, the game recorded like any run.
+    Play(play::PlayArgs),
     /// Tell one game year by year, for any run (scripted, LLM, human): the sea, each
     /// team's decision, catch and bank, quotas, votes, pledges, messages, fines, leaders.
     Story {
@@ -417,6 +421,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Play(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(play::play(args))
+        }
         Command::Story { dir, run_id, html } => {
             let story = fishbanks::analysis::story::read(&dir, &run_id)?;
             print!("{}", fishbanks::analysis::story::text(&story));
@@ -500,6 +511,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 cache_dir,
                 shard,
                 retry_failed,
+                only: None,
+                people: None,
             };
             if dry_run {
                 // Estimating renders prompts only: build the agents as for a replay, which

@@ -21,7 +21,7 @@ pub mod summary;
 pub use error::RunnerError;
 pub use plan::{Plan, RunSpec};
 pub use resolve::{ExperimentConfig, Population, Seat};
-pub use runner::{run, run_with, Hooks, RunOptions, StopLevel, SweepOutcome};
+pub use runner::{run, run_with, Hooks, PeopleDesk, RunOptions, StopLevel, SweepOutcome};
 pub use schema::ExperimentFile;
 pub use seats::AgentBuilder;
 pub use span::ConfigError;

@@ -51,9 +51,15 @@ impl RunSpec {
         }
     }
 
-    /// Whether any seat is played by an LLM.
+    /// Whether any seat is asked through prompts (an LLM or a person): such a run
+    /// needs the prompt templates, the cache and a protocol section.
     pub fn uses_llm(&self) -> bool {
-        self.seats.iter().any(Seat::is_llm)
+        self.seats.iter().any(Seat::is_prompted)
+    }
+
+    /// Whether a person plays one of its seats.
+    pub fn has_people(&self) -> bool {
+        self.seats.contains(&Seat::Human)
     }
 }
 
@@ -133,6 +139,10 @@ impl<'a> From<&'a SeatSpec> for SeatIdentity<'a> {
                 kind: "llm",
                 provider: Some(&s.provider),
                 persona: s.persona.as_deref(),
+                ..blank
+            },
+            SeatSpec::Human(_) => SeatIdentity {
+                kind: "human",
                 ..blank
             },
         }
@@ -236,7 +246,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 .iter()
                 .filter_map(|s| match s {
                     Seat::Llm { provider, .. } => exp.providers.get_key_value(provider),
-                    Seat::Scripted { .. } => None,
+                    Seat::Scripted { .. } | Seat::Human => None,
                 })
                 .map(|(k, v)| (k.as_str(), ProviderIdentity::from(v)))
                 .collect();
@@ -245,7 +255,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 .iter()
                 .filter_map(|s| match s {
                     Seat::Llm { persona, .. } => exp.llm.personas.get_key_value(persona),
-                    Seat::Scripted { .. } => None,
+                    Seat::Scripted { .. } | Seat::Human => None,
                 })
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();

@@ -5,7 +5,7 @@
 use super::schema::{ExperimentFile, GenerationsSpec, MatrixSpec, PopulationSpec, SeatSpec};
 use crate::agents::Strategy;
 use crate::engine::GameParams;
-use crate::llm::{BudgetConfig, LlmSettings, Provider};
+use crate::llm::{BudgetConfig, HumanSettings, LlmSettings, Provider};
 use crate::protocol::ProtocolSpec;
 use crate::record::PRIMARY_OUTCOMES;
 use serde::Serialize;
@@ -53,6 +53,8 @@ pub enum Seat {
         /// A built-in persona (`greedy`) or a key of `[llm.personas]`.
         persona: String,
     },
+    /// A person at a seat page (`fishbanks play`), asked as an LLM is.
+    Human,
 }
 
 impl Seat {
@@ -61,11 +63,17 @@ impl Seat {
         match self {
             Seat::Scripted { strategy, .. } => strategy.as_str().to_string(),
             Seat::Llm { provider, persona } => format!("llm:{provider}:{persona}"),
+            Seat::Human => "human".to_string(),
         }
     }
 
     pub fn is_llm(&self) -> bool {
         matches!(self, Seat::Llm { .. })
+    }
+
+    /// Whether the seat is asked through prompts (an LLM, or a person shown the same).
+    pub fn is_prompted(&self) -> bool {
+        matches!(self, Seat::Llm { .. } | Seat::Human)
     }
 }
 
@@ -88,7 +96,7 @@ impl Population {
             Seat::Scripted {
                 strategy, tremble, ..
             } => *tremble == 0.0 && *strategy != Strategy::Random,
-            Seat::Llm { .. } => false,
+            Seat::Llm { .. } | Seat::Human => false,
         })
     }
 }
@@ -113,9 +121,17 @@ pub struct ExperimentConfig {
     pub matrix: MatrixSpec,
     pub providers: BTreeMap<String, Provider>,
     pub llm: LlmSettings,
+    /// `[human]`; recorded only when it differs from the defaults, so experiments
+    /// without people keep their configuration digest.
+    #[serde(skip_serializing_if = "is_default_human")]
+    pub human: HumanSettings,
     pub budget: BudgetConfig,
     #[serde(skip_serializing_if = "GenerationsSpec::is_off")]
     pub generations: GenerationsSpec,
+}
+
+fn is_default_human(h: &HumanSettings) -> bool {
+    *h == HumanSettings::default()
 }
 
 const BUILTIN_PERSONAS: &[&str] = &["greedy"];
@@ -176,6 +192,8 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     }
     validate_matrix(file)?;
     validate_generations(file)?;
+    check_range("human.timeout_s", file.human.timeout_s, 1.0, 86_400.0)?;
+    check_range("human.max_repairs", file.human.max_repairs, 0, 10)?;
     validate_matching(&protocols, &file.matrix.protocol)?;
     Ok(ExperimentConfig {
         name: file.name.clone(),
@@ -192,6 +210,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
         matrix: file.matrix.clone(),
         providers,
         llm: file.llm.clone(),
+        human: file.human.clone(),
         budget: file.budget.clone(),
         generations: file.generations.clone(),
     })
@@ -285,6 +304,7 @@ fn resolve_seat(file: &ExperimentFile, p: &str, spec: &SeatSpec) -> Result<Seat,
                 persona,
             }
         }
+        SeatSpec::Human(_) => Seat::Human,
     })
 }
 

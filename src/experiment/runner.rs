@@ -40,6 +40,23 @@ pub struct RunOptions {
     pub shard: Option<(u32, u32)>,
     /// On resume, play runs recorded as `failed` again (default).
     pub retry_failed: bool,
+    /// Play only these runs (by id) of the plan; the manifest still lists the whole plan,
+    /// so directories of separately played runs merge (`fishbanks play`, one game each).
+    pub only: Option<Vec<String>>,
+    /// Where people's seats are asked (`fishbanks play`'s seat server); `None`: human
+    /// seats can only be replayed from the cache.
+    pub people: Option<PeopleDesk>,
+}
+
+/// The model that asks people: it routes each request to its seat by
+/// `context.agent` and returns what the person answered.
+#[derive(Clone)]
+pub struct PeopleDesk(pub Arc<dyn crate::llm::ChatModel>);
+
+impl std::fmt::Debug for PeopleDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PeopleDesk")
+    }
 }
 
 impl RunOptions {
@@ -54,6 +71,8 @@ impl RunOptions {
             cache_dir: None,
             shard: None,
             retry_failed: true,
+            only: None,
+            people: None,
         }
     }
 }
@@ -106,7 +125,7 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
     if record.status == RunStatus::Ok && share > builder.max_fallback_share {
         record.status = RunStatus::Invalid;
         record.error = Some(format!(
-            "{} of {} LLM answers fell back ({:.1}%, more than max_fallback_share = {}): the agents did not really play",
+            "{} of {} answers (LLM or human) fell back ({:.1}%, more than max_fallback_share = {}): the agents did not really play",
             record.stats.fallbacks,
             record.stats.answers,
             share * 100.0,
@@ -176,6 +195,14 @@ pub async fn run_with(
     mut hooks: Hooks,
 ) -> Result<SweepOutcome, RunnerError> {
     let dir = exp.out_dir(&opts.out_root);
+    if opts.people.is_none()
+        && opts.cache_mode != CacheMode::Replay
+        && exp.plan.runs.iter().any(RunSpec::has_people)
+    {
+        return Err(RunnerError::Setup(
+            "this experiment has human seats: play it with `fishbanks play` (a seat page per person), or replay a played game with --cache-mode replay --cache-dir PLAYED/cache".into(),
+        ));
+    }
     let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
     if let Some(factory) = &builder.llm {
         let used: Vec<String> = exp.config.providers.keys().cloned().collect();
@@ -197,6 +224,11 @@ pub async fn run_with(
         .plan
         .shard(opts.shard)
         .filter(|r| !existing.completed.contains(&r.label.run_id))
+        .filter(|r| {
+            opts.only
+                .as_ref()
+                .is_none_or(|only| only.contains(&r.label.run_id))
+        })
         .collect();
     // Whether this invocation appends runs that come before runs already on disk (a
     // resumed sweep with gaps: failed or abandoned runs played again).

@@ -4,7 +4,7 @@
 
 use crate::agents::Strategy;
 use crate::engine::{AreaParams, GameParams};
-use crate::llm::{BudgetConfig, LlmSettings, ProviderConfig};
+use crate::llm::{BudgetConfig, HumanSettings, LlmSettings, ProviderConfig};
 use crate::question::Inherit;
 use crate::spec::SpecError;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -19,7 +19,13 @@ use std::collections::BTreeMap;
 pub enum SeatSpec {
     Scripted(ScriptedSeat),
     Llm(LlmSeat),
+    Human(HumanSeat),
 }
+
+/// A person, through a seat page of `fishbanks play` (see `[human]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HumanSeat {}
 
 /// A scripted strategy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +149,9 @@ pub struct ExperimentFile {
     pub providers: BTreeMap<String, ProviderConfig>,
     #[serde(default)]
     pub llm: LlmSettings,
+    /// How people in `kind = "human"` seats are asked.
+    #[serde(default)]
+    pub human: HumanSettings,
     #[serde(default)]
     pub budget: BudgetConfig,
     #[serde(default)]

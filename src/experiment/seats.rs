@@ -50,7 +50,7 @@ impl AgentBuilder {
             .cache_dir
             .clone()
             .unwrap_or_else(|| dir.join(crate::record::RunFiles::CACHE_DIR));
-        let factory = AgentFactory::new(
+        let mut factory = AgentFactory::new(
             &c.providers,
             &c.llm,
             facts,
@@ -58,6 +58,9 @@ impl AgentBuilder {
             opts.cache_mode,
             &c.budget,
         )?;
+        if exp.plan.runs.iter().any(RunSpec::has_people) {
+            factory = factory.with_people(&c.human, opts.people.as_ref().map(|d| d.0.clone()));
+        }
         Ok(AgentBuilder {
             llm: Some(Arc::new(factory)),
             max_fallback_share: c.llm.max_fallback_share,
@@ -162,7 +165,19 @@ impl AgentBuilder {
                     protocol_section,
                 })
                 .map_err(|e| e.to_string()),
-            (Seat::Llm { .. }, None) => Err("no LLM factory was built for this sweep".into()),
+            (Seat::Human, Some(factory)) => factory
+                .human_agent(&llm::NewAgent {
+                    run_id: &spec.label.run_id,
+                    replicate_seed: spec.label.seed,
+                    agent_index: i,
+                    provider: llm::HUMAN_PROVIDER,
+                    persona: "",
+                    protocol_section,
+                })
+                .map_err(|e| e.to_string()),
+            (Seat::Llm { .. } | Seat::Human, None) => {
+                Err("no LLM factory was built for this sweep".into())
+            }
         }
     }
 

@@ -50,6 +50,8 @@ pub struct LlmAgentParts {
     pub memory_years: u32,
     pub limits: Limits,
     pub prices: Prices,
+    /// Hand the observation to the model with each request (a person's seat draws it).
+    pub share_observation: bool,
 }
 
 /// An LLM-backed player.
@@ -253,6 +255,7 @@ impl LlmAgent {
                 },
                 schema: schema.clone(),
                 context: ctx.clone(),
+                observation: self.p.share_observation.then(|| Arc::new(obs.clone())),
             };
             let response = match self.p.model.complete(&call).await {
                 Ok(r) => r,
@@ -274,6 +277,11 @@ impl LlmAgent {
                 }
             };
             self.record_call(&ctx, &response);
+            if response.finish_reason.as_deref() == Some(super::model::NO_ANSWER) {
+                // Nobody answered in time: no re-ask would do better.
+                let reason = format!("no answer in time ({})", response.text.trim());
+                return self.fall_back(request, obs, reason);
+            }
             let text = if nested {
                 super::nested::unnest(&response.text)
             } else {

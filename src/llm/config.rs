@@ -447,6 +447,30 @@ impl Default for LlmSettings {
     }
 }
 
+/// The `[human]` table: how people in `kind = "human"` seats are asked. They are asked
+/// exactly as LLM agents are (the same prompt, schema, validation and re-asks); these are
+/// the settings a person needs differently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HumanSettings {
+    /// Seconds a person has to answer one question; then the fallback applies (counted
+    /// like an LLM's).
+    pub timeout_s: f64,
+    /// Re-asks with the validation error before the fallback applies.
+    pub max_repairs: u32,
+    pub fallback: Fallback,
+}
+
+impl Default for HumanSettings {
+    fn default() -> Self {
+        HumanSettings {
+            timeout_s: 300.0,
+            max_repairs: 2,
+            fallback: Fallback::Previous,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

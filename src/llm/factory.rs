@@ -13,7 +13,9 @@ use std::time::Duration;
 use super::agent::{LlmAgent, LlmAgentParts};
 use super::breaker::{Breaker, BreakerSettings};
 use super::cache::{CacheMode, CacheStore, CachedModel};
-use super::config::{Backend, BudgetConfig, LlmSettings, Provider};
+use super::config::{
+    Backend, BudgetConfig, HumanSettings, LlmSettings, Prices, Provider, StructuredOutput,
+};
 use super::limits::Limited;
 use super::mock::MockModel;
 use super::model::{estimate_tokens, ChatModel, SamplingParams};
@@ -56,7 +58,12 @@ pub struct AgentFactory {
     rules: String,
     budget: Budget,
     store: Arc<CacheStore>,
+    /// People's seats: how they are asked and the cached model that asks them.
+    people: Option<(HumanSettings, Arc<dyn ChatModel>)>,
 }
+
+/// The provider name people's answers are recorded under (in events and the cache).
+pub const HUMAN_PROVIDER: &str = "human";
 
 /// Calls, tokens and cost, for `--dry-run`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -107,6 +114,7 @@ impl AgentFactory {
             rules,
             budget: Budget::new(budget),
             store,
+            people: None,
         };
         for (name, provider) in providers {
             let raw: Arc<dyn ChatModel> = match &provider.backend {
@@ -175,6 +183,56 @@ impl AgentFactory {
                 raw,
             },
         );
+    }
+
+    /// Seats `kind = "human"` are asked through `desk` (the seat server, which routes a
+    /// request to its seat by `context.agent`), behind the same record/replay cache as a
+    /// model: a played game replays with nobody at the desk. `None`: no desk (replay only).
+    pub fn with_people(
+        mut self,
+        settings: &HumanSettings,
+        desk: Option<Arc<dyn ChatModel>>,
+    ) -> Self {
+        let raw = desk.unwrap_or_else(|| Arc::new(Unreachable(HUMAN_PROVIDER.into())));
+        let model: Arc<dyn ChatModel> = Arc::new(CachedModel::new(
+            raw,
+            self.store.clone(),
+            format!("{HUMAN_PROVIDER}|person"),
+            HUMAN_PROVIDER.to_string(),
+            self.budget.clone(),
+            Prices::default(),
+        ));
+        self.people = Some((settings.clone(), model));
+        self
+    }
+
+    /// The agent of a person's seat: an [`LlmAgent`] whose model is the person, so the
+    /// prompt, the schema, the validation, the re-asks and the fallback are an LLM's.
+    pub fn human_agent(&self, spec: &NewAgent<'_>) -> Result<Box<dyn Agent>, LlmError> {
+        let Some((settings, model)) = &self.people else {
+            return Err(LlmError::Config(
+                "this sweep has no seat server for its human seats: play them with `fishbanks play`, or replay a played game with --cache-mode replay".into(),
+            ));
+        };
+        Ok(Box::new(LlmAgent::new(LlmAgentParts {
+            model: model.clone(),
+            provider: HUMAN_PROVIDER.to_string(),
+            run_id: spec.run_id.to_string(),
+            replicate_seed: spec.replicate_seed,
+            agent_index: spec.agent_index,
+            system: self.templates.system.clone(),
+            preamble: format!("{}\n{}", self.rules, spec.protocol_section),
+            params: SamplingParams::default(),
+            structured_output: StructuredOutput::JsonSchema,
+            max_repairs: settings.max_repairs,
+            fallback: settings.fallback,
+            memory_years: self.settings.memory_years,
+            limits: Limits {
+                max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
+            },
+            prices: Prices::default(),
+            share_observation: true,
+        })))
     }
 
     /// Measure provider `spec.provider` with a typical prompt of `spec`'s seat (a
@@ -298,6 +356,7 @@ impl AgentFactory {
                 max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
             },
             prices: p.prices,
+            share_observation: false,
         }))
     }
 

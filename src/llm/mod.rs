@@ -36,13 +36,13 @@ pub mod transcript;
 
 pub use cache::CacheMode;
 pub use config::{
-    Backend, BudgetConfig, Fallback, LlmSettings, PromptOverrides, Provider, ProviderConfig,
-    ProviderError, ProviderKind, StructuredOutput,
+    Backend, BudgetConfig, Fallback, HumanSettings, LlmSettings, PromptOverrides, Provider,
+    ProviderConfig, ProviderError, ProviderKind, StructuredOutput,
 };
 pub use error::LlmError;
 pub use factory::Estimate;
-pub(crate) use factory::{AgentFactory, NewAgent};
-pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
+pub(crate) use factory::{AgentFactory, NewAgent, HUMAN_PROVIDER};
+pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage, NO_ANSWER};
 pub(crate) use prompt::GameFacts;
 #[cfg(test)]
 mod testutil;

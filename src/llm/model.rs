@@ -87,7 +87,16 @@ pub struct ChatRequest {
     pub params: SamplingParams,
     pub schema: Option<AnswerSchema>,
     pub context: CallContext,
+    /// The observation the messages state, for an answerer that draws it (a person's
+    /// seat page charts its bank and the densities); the same facts as the text. Never
+    /// sent to a server, never part of the cache key.
+    #[serde(skip)]
+    pub observation: Option<std::sync::Arc<crate::question::Observation>>,
 }
+
+/// The `finish_reason` of a response that carries no answer because nobody answered in
+/// time (a person's seat): the agent applies its fallback at once, without re-asking.
+pub const NO_ANSWER: &str = "no_answer";
 
 /// Token counts of one call, as the server bills them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

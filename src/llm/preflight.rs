@@ -75,6 +75,7 @@ pub async fn preflight(
                 "required": ["ok"], "additionalProperties": false}),
         }),
         context: probe_context(RequestKind::Decision),
+        observation: None,
     };
     model.complete(&request).await.map_err(|e| {
         unusable(
@@ -189,6 +190,7 @@ pub async fn check_provider(
             _ => Some(schema.clone()),
         },
         context: probe_context(RequestKind::Decision),
+        observation: None,
     };
     for mode in [
         StructuredOutput::JsonSchema,

@@ -520,6 +520,7 @@ mod tests {
                 round: 0,
                 repair: 0,
             },
+            observation: None,
         }
     }
 

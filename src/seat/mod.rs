@@ -1,0 +1,21 @@
+//! The seat server of `fishbanks play`: a person takes a team's seat in a browser, next
+//! to LLM and scripted teams, and is asked what an LLM in that seat is asked.
+//!
+//! A person's seat is an LLM agent whose model is the [`Desk`]: the same prompt, schema,
+//! validation, re-asks and fallback, recorded in the same cache (so a played game
+//! replays bit-identically with nobody at the desk). Only this module serves pages.
+//!
+//! # Layout
+//!
+//! - [`desk`]: [`Desk`], the `ChatModel` that puts a question on its seat's page and
+//!   waits for the answer or the timeout; the seats' views and tokens.
+//! - [`server`]: the routes (axum): seat pages, their state and answers, the
+//!   facilitator's page.
+//! - `pages`: the pages' HTML, CSS and JavaScript (no data inside; texts are written
+//!   with `textContent`, never as HTML).
+
+pub mod desk;
+mod pages;
+pub mod server;
+
+pub use desk::{Desk, Ending, SeatStatus, SeatView};
