@@ -68,8 +68,14 @@ function chart(svg, title, series) {
     if (s.dash) line.setAttribute('stroke-dasharray', s.dash);
     line.setAttribute('points', s.points.map(p => X(p[0]) + ',' + Y(p[1])).join(' '));
     svg.appendChild(line);
+    for (const p of s.points) {
+      const dot = document.createElementNS(NS, 'circle');
+      dot.setAttribute('cx', X(p[0])); dot.setAttribute('cy', Y(p[1])); dot.setAttribute('r', 2.5);
+      dot.setAttribute('fill', s.colour);
+      svg.appendChild(dot);
+    }
     const key = document.createElementNS(NS, 'text');
-    key.setAttribute('x', W - 90); key.setAttribute('y', 12 + 12 * i); key.setAttribute('font-size', '10');
+    key.setAttribute('x', W - 40); key.setAttribute('y', 26 + 12 * i); key.setAttribute('font-size', '10');
     key.setAttribute('fill', s.colour);
     key.textContent = s.name;
     svg.appendChild(key);
@@ -79,7 +85,7 @@ function chart(svg, title, series) {
 
 const SEAT_JS: &str = r#"
 const base = location.pathname.replace(/\/$/, '');
-let version = null, current = null, deadline = null;
+let version = null, current = null, deadline = null, finished = false;
 
 // The answer's fields from its JSON schema: a plan's schema lists one branch per deep
 // count (its `deep` a constant); the form offers every branch's values with the widest
@@ -98,12 +104,16 @@ function fieldsOf(schema) {
       if (w.maximum !== undefined) p.maximum = Math.max(p.maximum ?? w.maximum, w.maximum);
     }
   }
-  return order.map(k => [k, props[k]]);
+  // In the order the question lists them (its `required`), else as found.
+  const listed = (branches[0].required || []).filter(k => props[k]);
+  const rest = order.filter(k => !listed.includes(k));
+  return [...listed, ...rest].map(k => [k, props[k]]);
 }
 
 function buildForm(schema) {
   const form = el('form');
   form.replaceChildren();
+  if (schema && schema.description) form.appendChild(text('p', schema.description, 'note'));
   for (const [name, s] of fieldsOf(schema)) {
     const label = text('label', name + ' ');
     let input, limits = '';
@@ -178,18 +188,23 @@ async function submit(ev) {
 }
 
 function render(seat) {
+  renderSeat(seat);
+  tick();
+}
+
+function renderSeat(seat) {
   el('team').textContent = 'Team ' + seat.team;
   el('tally').textContent = seat.answered + ' answered, ' + seat.timed_out + ' timed out';
   const seen = seat.seen || [];
-  chart(el('bank'), 'your bank ($) at the start of each year', [
+  chart(el('bank'), 'your bank ($), start of each year', [
     {name: 'bank', colour: '#0b3954', points: seen.map(s => [s.year, s.bank])},
   ]);
-  chart(el('sea'), 'fish density as revealed (deep, coast)', [
+  chart(el('sea'), 'fish density, as revealed', [
     {name: 'deep', colour: '#0072B2', points: seen.filter(s => s.density).map(s => [s.year, s.density[0]])},
     {name: 'coast', colour: '#D55E00', dash: '5 3', points: seen.filter(s => s.density).map(s => [s.year, s.density[1]])},
   ]);
   if (seat.status === 'done') {
-    current = null; deadline = null;
+    current = null; deadline = null; finished = true;
     el('status').textContent = 'The game is over. Thank you for playing.';
     el('question').hidden = true;
     return;
@@ -213,15 +228,16 @@ function render(seat) {
   buildForm(q.schema);
 }
 
-setInterval(() => {
+function tick() {
   if (deadline === null) { el('countdown').textContent = ''; return; }
   const s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
   el('countdown').textContent = s + ' s left';
   el('countdown').className = s < 30 ? 'low' : '';
-}, 500);
+}
+setInterval(tick, 500);
 
 async function poll() {
-  for (;;) {
+  while (!finished) {
     try {
       const r = await fetch(base + '/state' + (version === null ? '' : '?since=' + version), {cache: 'no-store'});
       if (!r.ok) { el('status').textContent = 'This seat is not open.'; await sleep(5000); continue; }
