@@ -362,9 +362,16 @@ fn only_llm_calls_servers_and_only_seat_serves_pages() {
     rust_files(&src, &mut files);
     for file in files {
         let text = production_code(&file, &fs::read_to_string(&file).unwrap());
-        let path = file.strip_prefix(&src).unwrap().to_string_lossy().to_string();
+        let path = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         if text.contains("reqwest::") {
-            assert!(path.starts_with("llm/"), "{path} calls a server with reqwest");
+            assert!(
+                path.starts_with("llm/"),
+                "{path} calls a server with reqwest"
+            );
         }
         if text.contains("axum::") {
             assert!(path.starts_with("seat/"), "{path} serves pages with axum");
