@@ -1,6 +1,6 @@
 //! The runner: plays every run of a plan on tokio, `jobs` at a time, and hands finished
 //! runs to the sinks in plan order, so the files are byte-identical whatever the
-//! concurrency. The agents of each run come from [`super::seats`].
+//! concurrency. The agents of each run come from `super::seats`.
 
 use super::error::RunnerError;
 use super::lineage::Lineage;

@@ -5,9 +5,9 @@
 //! and named together, survival panels carry the number at risk, and bands are drawn
 //! only where they stay readable.
 //!
-//! - [`draw`]: styles, the header and legend, panels, coinciding curves.
-//! - [`survival`], [`series`] (stock, profit), [`forest`], [`tokens`]: the report's
-//!   figures; [`influence`]: `diagnose`'s graphs; [`run`]: one run's figures (`story`).
+//! - `draw`: styles, the header and legend, panels, coinciding curves.
+//! - `survival`, `series` (stock, profit), `forest`, `tokens`: the report's
+//!   figures; `influence`: `diagnose`'s graphs; `run`: one run's figures (`story`).
 
 mod draw;
 mod forest;
