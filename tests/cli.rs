@@ -344,3 +344,51 @@ fn every_shipped_experiment_validates() {
     }
     assert!(seen >= 6);
 }
+
+/// The columns a backtick span of documentation names: `a, b, c` gives a, b and c (a span
+/// may wrap over lines).
+fn documented_columns(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .flat_map(|span| span.split(','))
+        .map(|name| name.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn readme_and_design_name_every_column_the_files_have() {
+    let out = tempfile::tempdir().unwrap();
+    let exp = small_experiment(out.path());
+    let output = run_experiment(&exp, out.path(), &["--no-report"]);
+    assert!(output.status.success(), "{output:?}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let design = fs::read_to_string(root.join("docs/DESIGN.md")).unwrap();
+    for file in ["runs.csv", "years.csv", "agents.csv", "messages.csv"] {
+        let text = fs::read_to_string(out.path().join("quickstart").join(file)).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        // The README's output table has one row per file.
+        let row = readme
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{file}` |")))
+            .unwrap_or_else(|| panic!("README has no row for {file}"));
+        // DESIGN lists a file's columns in its bullet, up to the next bullet.
+        let start = design
+            .find(&format!("- `{file}`"))
+            .unwrap_or_else(|| panic!("DESIGN has no bullet for {file}"));
+        let rest = &design[start + 2..];
+        let bullet = &rest[..rest.find("\n- ").unwrap_or(rest.len())];
+        for (doc, name) in [(row, "README.md"), (bullet, "docs/DESIGN.md")] {
+            let named = documented_columns(doc);
+            let missing: Vec<&&str> = header
+                .iter()
+                .filter(|c| !named.iter().any(|n| n == *c))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{name} does not name {missing:?} of {file}"
+            );
+        }
+    }
+}

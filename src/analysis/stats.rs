@@ -44,7 +44,8 @@ pub struct KmStep {
 /// operations, so that a curve that lands on 0.5 has the median lifelines reports.
 pub fn kaplan_meier(data: &[(f64, bool)]) -> Vec<KmStep> {
     let mut sorted: Vec<(f64, bool)> = data.to_vec();
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Unstable is enough: tied times are summed as one group whatever their order.
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut steps = Vec::new();
     let mut log_survival = 0.0f64;
     let mut at_risk = sorted.len() as u64;

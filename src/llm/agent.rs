@@ -232,7 +232,7 @@ impl LlmAgent {
         }
         .map(|schema| AnswerSchema {
             name: kind.as_str().to_string(),
-            schema,
+            schema: schema.into(),
         });
         // Room for the longest valid answer, within the provider's own cap.
         let needed = request.max_answer_tokens(obs, self.p.limits);

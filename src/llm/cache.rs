@@ -275,16 +275,27 @@ impl CachedModel {
     }
 
     /// The cache key of a request.
+    ///
+    /// The material is the JSON object `{context, messages, model, params, provider,
+    /// schema}` with every map's keys sorted, as a `serde_json::Value` writes it (the keys
+    /// of every cache written so far). It is written part by part so that the schema, a
+    /// large `Value` already sorted, is not copied for every call.
     pub fn key(&self, request: &ChatRequest) -> String {
-        let material = json!({
-            "provider": self.identity,
-            "model": self.model,
-            "params": request.params,
-            "schema": request.schema,
-            "messages": request.messages,
-            "context": request.context,
-        });
-        sha256_hex(material.to_string().as_bytes())
+        let sorted = |part: serde_json::Result<serde_json::Value>| {
+            part.map_or_else(|_| "null".to_string(), |v| v.to_string())
+        };
+        // `AnswerSchema` declares `name` before `schema`: already in sorted order.
+        let schema = serde_json::to_string(&request.schema).unwrap_or_else(|_| "null".into());
+        let material = format!(
+            "{{\"context\":{},\"messages\":{},\"model\":{},\"params\":{},\"provider\":{},\"schema\":{}}}",
+            sorted(serde_json::to_value(&request.context)),
+            sorted(serde_json::to_value(&request.messages)),
+            json!(self.model),
+            sorted(serde_json::to_value(&request.params)),
+            json!(self.identity),
+            schema,
+        );
+        sha256_hex(material.as_bytes())
     }
 
     /// Ask the model and charge the budget. The budget is not checked here: the game loop
@@ -341,6 +352,62 @@ mod tests {
     use crate::llm::factory::{sample_observation, AgentFactory};
     use crate::llm::mock::Policy;
     use crate::llm::testutil::{decide, facts, mock_providers, obs, section, spec, Scripted};
+
+    #[test]
+    fn the_key_is_the_hash_of_the_sorted_value_of_every_cache_so_far() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = factory_in(dir.path(), CacheMode::Record);
+        let a = f.llm_agent(&spec("run-1", 0, &section("none"))).unwrap();
+        let o = obs();
+        let limits = crate::question::Limits { max_fish: 4500 };
+        let request = crate::agents::Request::decision();
+        let mut call = ChatRequest {
+            messages: a.prompt(&request, &o),
+            params: crate::llm::model::SamplingParams {
+                temperature: Some(0.7),
+                seed: Some(-3),
+                max_tokens: Some(120),
+            },
+            schema: Some(crate::llm::model::AnswerSchema {
+                name: "decision".into(),
+                schema: request.question().schema(&o, limits).into(),
+            }),
+            context: crate::llm::model::CallContext {
+                run_id: "r\"1".into(),
+                agent: 2,
+                year: 4,
+                kind: crate::agents::RequestKind::Decision,
+                round: 0,
+                repair: 1,
+            },
+            observation: None,
+        };
+        let model = CachedModel::new(
+            Scripted::new(vec![]),
+            Arc::new(CacheStore::new(dir.path(), CacheMode::Record)),
+            "m|openai|json_schema|é".into(),
+            "small \"model\"".into(),
+            Budget::new(&BudgetConfig::default()),
+            Default::default(),
+        );
+        for with_schema in [true, false] {
+            if !with_schema {
+                call.schema = None;
+            }
+            let material = json!({
+                "provider": model.identity,
+                "model": model.model,
+                "params": call.params,
+                "schema": call.schema,
+                "messages": call.messages,
+                "context": call.context,
+            });
+            assert_eq!(
+                model.key(&call),
+                sha256_hex(material.to_string().as_bytes())
+            );
+        }
+    }
 
     fn factory_in(dir: &Path, mode: CacheMode) -> AgentFactory {
         AgentFactory::new(

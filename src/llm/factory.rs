@@ -257,7 +257,7 @@ impl AgentFactory {
         let decision = Request::decision();
         let schema = super::model::AnswerSchema {
             name: "decision".into(),
-            schema: decision.question().schema(&obs, limits),
+            schema: decision.question().schema(&obs, limits).into(),
         };
         let validate = |text: &str| decision.parse(text, &obs, limits).map(|_| ());
         super::preflight::check_provider(

@@ -46,10 +46,12 @@ pub struct SamplingParams {
 }
 
 /// A JSON schema the answer must follow (sent as structured output when supported).
+/// Shared, not copied, by the requests of an answer's re-asks: an exact decision schema
+/// has a branch per ship.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnswerSchema {
     pub name: String,
-    pub schema: serde_json::Value,
+    pub schema: std::sync::Arc<serde_json::Value>,
 }
 
 /// Where in the experiment a call happens: part of the cache key and of events.

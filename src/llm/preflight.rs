@@ -72,7 +72,8 @@ pub async fn preflight(
         schema: Some(AnswerSchema {
             name: "ok".into(),
             schema: json!({"type": "object", "properties": {"ok": {"type": "boolean"}},
-                "required": ["ok"], "additionalProperties": false}),
+                "required": ["ok"], "additionalProperties": false})
+            .into(),
         }),
         context: probe_context(RequestKind::Decision),
         observation: None,
@@ -185,7 +186,7 @@ pub async fn check_provider(
         schema: match mode {
             StructuredOutput::JsonSchemaNested => Some(AnswerSchema {
                 name: schema.name.clone(),
-                schema: super::nested::nest(&schema.schema),
+                schema: super::nested::nest(&schema.schema).into(),
             }),
             _ => Some(schema.clone()),
         },

@@ -68,9 +68,12 @@ pub(super) fn plan_fields(obs: &Observation) -> Vec<FieldSpec> {
 /// `deep` and `coast` would drop the others. The rule is also stated in words.
 pub(super) fn plan_schema(fields: &[FieldSpec], obs: &Observation) -> Value {
     let ships = obs.own.ships as i64;
+    // One object built, then copied into each branch: cheaper than building each anew
+    // when a large fleet makes dozens of branches.
+    let object = super::field::object_schema(fields);
     let branches: Vec<Value> = (0..=ships)
         .map(|d| {
-            let mut branch = super::field::object_schema(fields);
+            let mut branch = object.clone();
             branch["properties"]["deep"] = json!({"type": "integer", "const": d});
             branch["properties"]["coast"] =
                 json!({"type": "integer", "minimum": 0, "maximum": ships - d});

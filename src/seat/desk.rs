@@ -288,7 +288,7 @@ impl ChatModel for Desk {
                 schema: request
                     .schema
                     .as_ref()
-                    .map_or(serde_json::Value::Null, |s| s.schema.clone()),
+                    .map_or(serde_json::Value::Null, |s| (*s.schema).clone()),
                 deadline: started + self.timeout,
             });
             *lock(&seat.pending) = Some((id, tx));

@@ -26,14 +26,18 @@ use futures::future::BoxFuture;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 mod retry;
 mod wire;
 
 use retry::{server_wait, ServerHold};
 pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
-use wire::{HttpFailure, LenientCompletion, LenientUsage, OneShot};
+use wire::{
+    Body, HttpFailure, JsonSchemaFormat, LenientCompletion, LenientUsage, OneShot, ResponseFormat,
+    WireMessage,
+};
 
 use super::config::{Backend, Provider, StructuredOutput};
 use super::model::{hash64, ChatModel, ChatRequest, ChatResponse, Fault, Retry, Usage};
@@ -140,40 +144,59 @@ impl OpenAiModel {
     }
 
     /// The request body: model, messages, sampling parameters, response format.
-    pub fn body(&self, request: &ChatRequest) -> Value {
-        let mut body = json!({
-            "model": self.model,
-            "messages": request.messages,
-            "stream": false,
-        });
+    fn body<'a>(&'a self, request: &'a ChatRequest) -> Body<'a> {
         let p = &request.params;
-        if let Some(t) = p.temperature {
-            body["temperature"] = json!(t);
-        }
-        if let Some(s) = p.seed {
-            body["seed"] = json!(s);
-        }
-        if let Some(m) = p.max_tokens {
-            body["max_tokens"] = json!(m);
-        }
-        match (self.structured, &request.schema) {
+        let response_format = match (self.structured, &request.schema) {
             (StructuredOutput::JsonSchema | StructuredOutput::JsonSchemaNested, Some(s)) => {
-                body["response_format"] = json!({"type": "json_schema",
-                    "json_schema": {"name": s.name, "schema": s.schema, "strict": true}});
+                Some(ResponseFormat {
+                    json_schema: Some(JsonSchemaFormat {
+                        name: &s.name,
+                        schema: &s.schema,
+                        strict: true,
+                    }),
+                    kind: "json_schema",
+                })
             }
-            (StructuredOutput::JsonObject, _) => {
-                body["response_format"] = json!({"type": "json_object"});
-            }
-            _ => {}
+            (StructuredOutput::JsonObject, _) => Some(ResponseFormat {
+                json_schema: None,
+                kind: "json_object",
+            }),
+            _ => None,
+        };
+        Body {
+            max_tokens: p.max_tokens,
+            messages: request
+                .messages
+                .iter()
+                .map(|m| WireMessage {
+                    content: &m.content,
+                    role: &m.role,
+                })
+                .collect(),
+            model: &self.model,
+            response_format,
+            seed: p.seed,
+            stream: false,
+            temperature: p.temperature,
         }
-        body
+    }
+
+    /// The body's JSON text, written once per call: hashed for the retry jitter and sent
+    /// as is by every attempt.
+    fn body_text(&self, request: &ChatRequest) -> Result<Box<RawValue>, LlmError> {
+        serde_json::to_string(&self.body(request))
+            .and_then(RawValue::from_string)
+            .map_err(|e| LlmError::BadResponse {
+                provider: self.name.clone(),
+                detail: format!("the request could not be written as JSON: {e}"),
+            })
     }
 
     /// One attempt with its own timeout.
     async fn attempt(
         &self,
         request: &ChatRequest,
-        body: &Value,
+        body: &RawValue,
         timeout: Duration,
     ) -> Result<ChatResponse, LlmError> {
         let chat = self.client.chat();
@@ -319,8 +342,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[async_trait]
 impl ChatModel for OpenAiModel {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
-        let body = self.body(request);
-        let mut rng = ChaCha8Rng::seed_from_u64(hash64(body.to_string().as_bytes()));
+        let body = self.body_text(request)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(hash64(body.get().as_bytes()));
         let started = tokio::time::Instant::now();
         let deadline = started + self.retry.deadline;
         let mut retries: Vec<Retry> = Vec::new();
@@ -474,6 +497,7 @@ mod tests {
     };
     use crate::llm::CacheMode;
     use crate::testkit::mock_server::{Fault, ServerOptions};
+    use serde_json::json;
     use std::sync::Mutex;
 
     /// Records the delays the transport asked for, without waiting.
@@ -505,6 +529,67 @@ mod tests {
         f.llm_agent(&spec("r", 0, &none))
             .unwrap()
             .prompt(&Request::decision(), o)
+    }
+
+    /// The body as it was built before it was borrowed: a `Value`, whose maps are sorted.
+    fn body_as_value(m: &OpenAiModel, request: &ChatRequest) -> Value {
+        let mut body = json!({"model": m.model, "messages": request.messages, "stream": false});
+        let p = &request.params;
+        if let Some(t) = p.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(s) = p.seed {
+            body["seed"] = json!(s);
+        }
+        if let Some(n) = p.max_tokens {
+            body["max_tokens"] = json!(n);
+        }
+        match (m.structured, &request.schema) {
+            (StructuredOutput::JsonSchema | StructuredOutput::JsonSchemaNested, Some(s)) => {
+                body["response_format"] = json!({"type": "json_schema",
+                    "json_schema": {"name": s.name, "schema": s.schema, "strict": true}});
+            }
+            (StructuredOutput::JsonObject, _) => {
+                body["response_format"] = json!({"type": "json_object"});
+            }
+            _ => {}
+        }
+        body
+    }
+
+    #[test]
+    fn the_borrowed_body_writes_the_bytes_of_the_sorted_value() {
+        let o = obs();
+        let limits = crate::question::Limits { max_fish: 4500 };
+        let schema = Request::decision().question().schema(&o, limits);
+        for mode in [
+            StructuredOutput::JsonSchema,
+            StructuredOutput::JsonSchemaNested,
+            StructuredOutput::JsonObject,
+            StructuredOutput::None,
+        ] {
+            for (temperature, seed, max_tokens) in
+                [(None, None, None), (Some(0.7), Some(-12), Some(300))]
+            {
+                let mut config = openai_config("http://127.0.0.1:9/v1");
+                config.structured_output = Some(mode);
+                let m = model(&config);
+                let mut r = request(&o);
+                r.params = crate::llm::model::SamplingParams {
+                    temperature,
+                    seed,
+                    max_tokens,
+                };
+                r.schema = Some(crate::llm::model::AnswerSchema {
+                    name: "decision".into(),
+                    schema: schema.clone().into(),
+                });
+                r.messages
+                    .push(ChatMessage::user("quote \" and <tag> and \u{e9}"));
+                let text = m.body_text(&r).unwrap();
+                assert_eq!(text.get(), body_as_value(&m, &r).to_string(), "{mode:?}");
+            }
+        }
     }
 
     fn request(o: &crate::agents::Observation) -> ChatRequest {

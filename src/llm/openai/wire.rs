@@ -1,6 +1,7 @@
 //! The HTTP side of a call: a one-shot service that turns every non-success status into an error carrying what the retry loop needs, and lenient reading of the completion's JSON.
 
 use super::*;
+use serde::Serialize;
 
 /// A non-success HTTP response, passed through async-openai as a boxed error.
 #[derive(Debug, thiserror::Error)]
@@ -96,4 +97,48 @@ pub(super) struct LenientUsage {
 pub(super) struct PromptTokensDetails {
     #[serde(default)]
     pub(super) cached_tokens: Option<u64>,
+}
+
+/// The request body as it goes on the wire, borrowed from the request so that neither the
+/// schema (dozens of branches for a large fleet) nor the messages are copied for every
+/// call. Fields are in alphabetical order, as are the maps of a `serde_json::Value`: the
+/// bytes are those of the body built as a `Value`, which the retry jitter and the mock
+/// server's fault draws hash.
+#[derive(Debug, Serialize)]
+pub(super) struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) max_tokens: Option<u32>,
+    pub(super) messages: Vec<WireMessage<'a>>,
+    pub(super) model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) response_format: Option<ResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) seed: Option<i64>,
+    pub(super) stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) temperature: Option<f64>,
+}
+
+/// A chat message, `content` before `role` (alphabetical, see [`Body`]).
+#[derive(Debug, Serialize)]
+pub(super) struct WireMessage<'a> {
+    pub(super) content: &'a str,
+    pub(super) role: &'a str,
+}
+
+/// `response_format`: `{"type": "json_object"}`, or `json_schema` with the schema.
+#[derive(Debug, Serialize)]
+pub(super) struct ResponseFormat<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) json_schema: Option<JsonSchemaFormat<'a>>,
+    #[serde(rename = "type")]
+    pub(super) kind: &'static str,
+}
+
+/// The named schema of `response_format` (strict: the server must follow it).
+#[derive(Debug, Serialize)]
+pub(super) struct JsonSchemaFormat<'a> {
+    pub(super) name: &'a str,
+    pub(super) schema: &'a Value,
+    pub(super) strict: bool,
 }
