@@ -2,23 +2,26 @@
 //! never re-plays a game) and answers "which protocol keeps the fish alive?".
 //!
 //! - `load`: results directories → per-run extras and per-cell year series, streamed.
-//! - `compare`: per-run metrics (`metrics.csv`) and per-cell statistics.
+//! - `metrics`: per-run metrics (`metrics.csv`); `compare`: per-cell statistics and
+//!   contrasts.
 //! - [`stats`]: Wilson, Kaplan–Meier (with Greenwood bands), RMST, log-rank, bootstrap,
 //!   Mann–Whitney, Wilcoxon signed-rank, McNemar, Holm, Cliff's delta, Fisher; checked
 //!   against scipy and lifelines.
 //! - [`diagnose`]: socialisation diagnostics (influence, feedback adaptation, drift,
 //!   convergence, anchors, the consensus probe) on actions and texts; [`embed`]: the text
 //!   embeddings they use (TF-IDF built in, a model's through the binary).
-//! - `render` (the report's content), [`format`](mod@format) (one file per output format) and
+//! - `render` (the report's tables and methods), `answer` (its first sentence, ranked), [`format`](mod@format) (one file per output format) and
 //!   [`figures`] (plotters figures, PNG through resvg).
 //! - [`story`]: one run told year by year (`fishbanks story`), as text or a page.
 
+pub(crate) mod answer;
 pub(crate) mod compare;
 pub mod diagnose;
 pub mod embed;
 pub mod figures;
 pub mod format;
 pub(crate) mod load;
+pub(crate) mod metrics;
 pub(crate) mod render;
 pub mod stats;
 pub mod story;
@@ -162,14 +165,14 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
         .first()
         .map(|e| e.primary_outcome.clone())
         .unwrap_or_default();
-    let primary = compare::Measure::parse(&primary_name)
+    let primary = metrics::Measure::parse(&primary_name)
         .ok_or_else(|| AnalysisError::UnknownOutcome(primary_name.clone()))?;
-    let metrics: Vec<compare::RunMetrics> = loaded
+    let metrics: Vec<metrics::RunMetrics> = loaded
         .runs
         .iter()
         .map(|r| {
-            let msy = compare::combined_msy(&loaded.experiment_of(&r.cell).game);
-            compare::RunMetrics::new(
+            let msy = metrics::combined_msy(&loaded.experiment_of(&r.cell).game);
+            metrics::RunMetrics::new(
                 r,
                 &loaded.extras.get(&r.run_id).cloned().unwrap_or_default(),
                 msy,
@@ -204,7 +207,7 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
     let (header, rows) = render::primary_table(&comparison);
     let mut headline = format!(
         "{}\n\n| {} |\n|{}\n",
-        render::answer(&comparison),
+        answer::ranked(&comparison),
         header.join(" | "),
         "---|".repeat(header.len())
     );

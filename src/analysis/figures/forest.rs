@@ -2,7 +2,8 @@
 //! of its population, with its interval and Holm-adjusted p.
 
 use super::draw::*;
-use crate::analysis::compare::{Comparison, Measure, Outcome};
+use crate::analysis::compare::Comparison;
+use crate::analysis::metrics::{Measure, Outcome};
 use crate::analysis::AnalysisError;
 use plotters::prelude::*;
 

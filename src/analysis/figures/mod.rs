@@ -19,8 +19,9 @@ mod tokens;
 
 pub use influence::influence_graph;
 
-use super::compare::{Comparison, RunMetrics};
+use super::compare::Comparison;
 use super::load::Loaded;
+use super::metrics::RunMetrics;
 use super::AnalysisError;
 use draw::Legend;
 

@@ -2,7 +2,8 @@
 //! against its primary outcome.
 
 use super::draw::*;
-use crate::analysis::compare::{Comparison, Measure, RunMetrics};
+use crate::analysis::compare::Comparison;
+use crate::analysis::metrics::{Measure, RunMetrics};
 use crate::analysis::AnalysisError;
 use plotters::coord::Shift;
 use plotters::prelude::*;

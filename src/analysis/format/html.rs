@@ -2,7 +2,7 @@
 //! of `report.md`, with the exploratory detail folded away.
 
 use super::{Report, ReportFormat};
-use crate::analysis::{render, AnalysisError};
+use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -59,7 +59,7 @@ pub fn html(report: &Report<'_>) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fishbanks report — {0}</title><style>{STYLE}</style></head><body>\
 <h1>Which protocol keeps the fish alive? — {0}</h1><p class=\"answer\">{1}</p>",
         escape(report.experiment),
-        inline(&render::answer(cmp))
+        inline(&answer::ranked(cmp))
     );
     for w in render::warnings(cmp, report.loaded) {
         let _ = write!(

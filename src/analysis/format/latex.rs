@@ -3,7 +3,7 @@
 //! is also a row of `comparison.csv`. Not written by default (`--format latex`).
 
 use super::{Report, ReportFormat};
-use crate::analysis::{render, AnalysisError};
+use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -58,7 +58,7 @@ pub fn latex(report: &Report<'_>) -> String {
     let mut out = format!(
         "% fishbanks report: {}. Needs \\usepackage{{booktabs}}.\n% {}\n\n",
         report.experiment,
-        render::answer(cmp).replace('\n', " ")
+        answer::ranked(cmp).replace('\n', " ")
     );
     table(
         &mut out,

@@ -2,7 +2,7 @@
 //! the exploratory detail and the methods.
 
 use super::{Report, ReportFormat};
-use crate::analysis::{render, AnalysisError};
+use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,7 +24,7 @@ pub fn markdown(report: &Report<'_>) -> String {
     let mut out = format!(
         "# Which protocol keeps the fish alive? — {}\n\n**{}**\n\n",
         report.experiment,
-        render::answer(cmp)
+        answer::ranked(cmp)
     );
     for w in render::warnings(cmp, report.loaded) {
         let _ = writeln!(out, "> **Warning.** {w}\n");

@@ -6,8 +6,9 @@ pub(crate) mod html;
 mod latex;
 mod markdown;
 
-use super::compare::{Comparison, RunMetrics};
+use super::compare::Comparison;
 use super::load::Loaded;
+use super::metrics::RunMetrics;
 use super::AnalysisError;
 use std::path::Path;
 
