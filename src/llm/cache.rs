@@ -281,6 +281,7 @@ impl CachedModel {
     /// of every cache written so far). It is written part by part so that the schema, a
     /// large `Value` already sorted, is not copied for every call.
     pub fn key(&self, request: &ChatRequest) -> String {
+        // Plain structs, strings and a `Value` always serialize; "null" is never written.
         let sorted = |part: serde_json::Result<serde_json::Value>| {
             part.map_or_else(|_| "null".to_string(), |v| v.to_string())
         };
