@@ -114,7 +114,8 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
         for (t, out) in o.teams.iter().enumerate() {
             let pledge = extras.pledges[t];
             let announced = extras.announced[t];
-            let market = extras.market.get(t).copied().unwrap_or_default();
+            // Empty without a market (`extras.market` then has no team).
+            let market = extras.market.get(t).copied();
             let fines = |pick: fn(&(usize, usize)) -> usize| {
                 extras.fines.iter().filter(|f| pick(f) == t).count() as u32
             };
@@ -153,11 +154,11 @@ fn agent_rows(label: &RunLabel, record: &GameRecord) -> Vec<AgentRow> {
                 probe_tac: extras.probes[t].map(|(p, _)| p.tac),
                 probe_set_by: extras.probes[t].map(|(p, _)| p.set_by),
                 probe_grounded: extras.probes[t].map(|(_, g)| g),
-                leader: extras.leader == Some(t),
-                auction_ships: market.auction_ships,
-                auction_paid: market.auction_paid,
-                trade_ships: market.trade_ships,
-                trade_money: market.trade_money,
+                leader: extras.leader.map(|l| l == t),
+                auction_ships: market.map(|m| m.auction_ships),
+                auction_paid: market.map(|m| m.auction_paid),
+                trade_ships: market.map(|m| m.trade_ships),
+                trade_money: market.map(|m| m.trade_money),
             });
         }
     }

@@ -162,19 +162,22 @@ pub struct AgentRow {
     pub probe_tac: Option<i64>,
     pub probe_set_by: Option<i64>,
     pub probe_grounded: Option<bool>,
-    /// Whether this team led this year (`leader`).
+    /// Whether this team led this year (`leader`); empty in a year nobody led, so a run
+    /// without a leader is told apart from one whose leader was another team.
     #[serde(default)]
-    pub leader: bool,
-    /// Ships won at the ship market's auction this year, and the money paid for them.
+    pub leader: Option<bool>,
+    /// Ships won at the ship market's auction this year, and the money paid for them;
+    /// empty without a market (a market in which a team won nothing writes 0).
     #[serde(default)]
-    pub auction_ships: u32,
+    pub auction_ships: Option<u32>,
     #[serde(default)]
-    pub auction_paid: i64,
-    /// Ships bought (+) or sold (−) in trades this year, and money received (+) or paid (−).
+    pub auction_paid: Option<i64>,
+    /// Ships bought (+) or sold (−) in trades this year, and money received (+) or paid
+    /// (−); empty without a market.
     #[serde(default)]
-    pub trade_ships: i64,
+    pub trade_ships: Option<i64>,
     #[serde(default)]
-    pub trade_money: i64,
+    pub trade_money: Option<i64>,
 }
 
 /// One row of `messages.csv`: a published text (a message, or an intention's reasoning).

@@ -358,7 +358,7 @@ pub fn message_row(m: &MessageRow) -> String {
 /// A team's row of the year's table.
 pub fn agent_row(a: &AgentRow, seat: Option<&String>) -> Vec<String> {
     let mut notes = Vec::new();
-    if a.leader {
+    if a.leader == Some(true) {
         notes.push("leader".to_string());
     }
     if a.fallback {
@@ -384,17 +384,15 @@ pub fn agent_row(a: &AgentRow, seat: Option<&String>) -> Vec<String> {
     if a.transfer != 0 {
         notes.push(format!("fines moved ${}", a.transfer));
     }
-    if a.auction_ships > 0 {
-        notes.push(format!(
-            "won {} ships for ${}",
-            a.auction_ships, a.auction_paid
-        ));
+    if let (Some(won), Some(paid)) = (a.auction_ships, a.auction_paid) {
+        if won > 0 {
+            notes.push(format!("won {won} ships for ${paid}"));
+        }
     }
-    if a.trade_ships != 0 {
-        notes.push(format!(
-            "traded {:+} ships for ${:+}",
-            a.trade_ships, a.trade_money
-        ));
+    if let (Some(ships), Some(money)) = (a.trade_ships, a.trade_money) {
+        if ships != 0 {
+            notes.push(format!("traded {ships:+} ships for ${money:+}"));
+        }
     }
     vec![
         (a.agent + 1).to_string(),
