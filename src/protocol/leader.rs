@@ -13,9 +13,10 @@
 //! it say anything (the truth stays in the event log).
 
 use super::quota::{allocate, violations, Allocation, Enforcement};
+use super::tac_vote::vote_on_tac;
 use super::text_budget::{cut, published_chars};
 use super::{
-    ask_all, ask_some, check_range, wrong_kind, PromptSection, Protocol, ProtocolKind, SpecError,
+    ask_some, check_range, wrong_kind, PromptSection, Protocol, ProtocolKind, SpecError,
     TextBudget, YearContext,
 };
 use crate::agents::{Agent, AgentError};
@@ -23,7 +24,7 @@ use crate::engine::{GameParams, YearOutcome};
 use crate::question::{
     Agenda, AgendaQuestion, BallotQuestion, LeaderBoard, LeaderReportQuestion, LeaderTacQuestion,
     Observation, PrivateView, QuotaBoard, QuotaViolation, Request, RequestKind, Response,
-    TacSource, VoteQuestion,
+    TacSource,
 };
 use crate::record::Event;
 use async_trait::async_trait;
@@ -464,36 +465,7 @@ impl Leader {
             Powers::Decree => None,
             Powers::Propose => {
                 year.phase("vote");
-                let observations = year.observations();
-                let answers =
-                    ask_all(agents, &observations, &Request::Vote(VoteQuestion { tac })).await?;
-                let (mut accepts, mut voters) = (0usize, 0usize);
-                for (team, answer) in answers.into_iter().enumerate() {
-                    match answer.response {
-                        Response::Vote(vote) if answer.fallback => year.push(Event::Vote {
-                            year: y,
-                            team,
-                            accept: None,
-                            reason: vote.reason,
-                        }),
-                        Response::Vote(vote) => {
-                            voters += 1;
-                            accepts += usize::from(vote.accept);
-                            year.push(Event::Vote {
-                                year: y,
-                                team,
-                                accept: Some(vote.accept),
-                                reason: vote.reason,
-                            });
-                        }
-                        other => return Err(wrong_kind(team, y, RequestKind::Vote, &other)),
-                    }
-                }
-                Some(if voters == 0 {
-                    0.0
-                } else {
-                    accepts as f64 / voters as f64
-                })
+                Some(vote_on_tac(year, agents, tac).await?)
             }
         };
         let adopted = accept_share.is_none_or(|share| share >= self.spec.approval);

@@ -22,6 +22,7 @@ mod quota;
 mod regulator;
 mod rep;
 mod sanctions;
+mod tac_vote;
 mod talk;
 mod text_budget;
 

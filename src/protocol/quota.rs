@@ -5,6 +5,7 @@
 //! team votes on the median, which is adopted when the accept share reaches `approval`.
 //! The TAC is split into team quotas and holds until the next negotiation.
 
+use super::tac_vote::vote_on_tac;
 use super::talk::{talk, Talk};
 use super::{
     ask_all, check_range, fmt_num, wrong_kind, MessageOrder, PromptSection, Protocol, ProtocolKind,
@@ -15,7 +16,6 @@ use crate::engine::GameParams;
 use crate::engine::YearOutcome;
 use crate::question::{
     Observation, ProposalQuestion, QuotaBoard, QuotaViolation, Request, RequestKind, Response,
-    VoteQuestion,
 };
 use crate::record::Event;
 use async_trait::async_trait;
@@ -237,39 +237,10 @@ impl QuotaProtocol {
         }
 
         year.phase("vote");
-        let (mut accepts, mut voters) = (0usize, 0usize);
-        if let Some(tac) = median {
-            let observations = year.observations();
-            let answers =
-                ask_all(agents, &observations, &Request::Vote(VoteQuestion { tac })).await?;
-            for (team, answer) in answers.into_iter().enumerate() {
-                match answer.response {
-                    // A fallback vote is an abstention: left out of the accept share.
-                    Response::Vote(vote) if answer.fallback => year.push(Event::Vote {
-                        year: y,
-                        team,
-                        accept: None,
-                        reason: vote.reason,
-                    }),
-                    Response::Vote(vote) => {
-                        voters += 1;
-                        accepts += usize::from(vote.accept);
-                        year.push(Event::Vote {
-                            year: y,
-                            team,
-                            accept: Some(vote.accept),
-                            reason: vote.reason,
-                        });
-                    }
-                    other => return Err(wrong_kind(team, y, RequestKind::Vote, &other)),
-                }
-            }
-        }
-        // Nobody voted: nothing is adopted.
-        let accept_share = if voters == 0 {
-            0.0
-        } else {
-            accepts as f64 / voters as f64
+        // No proposal, no vote: nothing is adopted.
+        let accept_share = match median {
+            Some(tac) => vote_on_tac(year, agents, tac).await?,
+            None => 0.0,
         };
         let adopted = median.is_some() && accept_share >= self.spec.approval;
         self.tac = match (adopted, self.spec.on_reject) {
