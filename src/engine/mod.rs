@@ -50,7 +50,8 @@ pub struct State {
     /// Fish in `[deep, coast]`.
     pub stock: [i64; 2],
     pub teams: Vec<Team>,
-    /// Value of one ship ($), as set at the end of the last year played.
+    /// Value of one ship ($), as set at the end of the last year played
+    /// (`initial_ship_value` before year 1).
     pub ship_value: i64,
     /// First year whose post-harvest density fell below the collapse threshold.
     pub collapse_year: Option<u32>,
@@ -345,10 +346,10 @@ pub fn step_with(
         .collapse_year
         .or(if collapsed_now { Some(year) } else { None });
 
-    // 8. Ship value and assets.
-    let ship_value = if year == 1 {
-        params.initial_ship_value
-    } else {
+    // 8. Ship value and assets. Moved after every year, year 1 included: Meadows' decision
+    // page calls `calcSalvageValue` after each `executeTurn`, so `initial_ship_value` holds
+    // only before the first year.
+    let ship_value = {
         let p = average_profit_per_ship(params, fleet, catch);
         let s = state.ship_value as f64;
         floor_i64(s + (p - s) / 2.0).max(0)
@@ -406,8 +407,10 @@ fn average_profit_per_ship(params: &GameParams, fleet: [u32; 3], catch: [i64; 2]
         let i = area.index();
         if fleet[i] > 0 {
             let f = fleet[i] as f64;
+            // price · (catch / ships), in Meadows' order: `price · catch / ships` differs
+            // in the last bit where the profit is whole, and the floor turns that into $1.
             let per_ship =
-                params.fish_price as f64 * catch[i] as f64 / f - params.area(area).cost as f64;
+                params.fish_price as f64 * (catch[i] as f64 / f) - params.area(area).cost as f64;
             profit += per_ship * f;
         }
     }

@@ -93,7 +93,8 @@ pub struct GameParams {
     pub weather: bool,
     /// The weather series; year `y` uses `weather_series[y % len]`.
     pub weather_series: Vec<f64>,
-    /// Ship value after year 1 ($), before the value starts tracking profits.
+    /// Ship value before year 1 ($); from year 1 on it moves halfway towards the year's
+    /// average profit per ship.
     pub initial_ship_value: i64,
     /// Density below which an area counts as collapsed (checked after harvest).
     pub collapse_density: f64,

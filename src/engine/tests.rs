@@ -291,6 +291,41 @@ fn one_year_by_hand_with_scaling_rounding_quota_and_regeneration() {
 }
 
 #[test]
+fn the_ship_value_moves_after_year_one_already() {
+    // Meadows' decision page recomputes the salvage value after every turn, the first
+    // included: 250 holds only before year 1.
+    let p = params();
+    let state = State::initial(&p, 6);
+    let d = [Decision {
+        order: 0,
+        deep: 3,
+        coast: 1,
+    }; 6];
+    let out = step(&p, &state, &d, &[None; 6]);
+    let profit = average_profit_per_ship(&p, out.fleet, out.catch);
+    let expected = (250.0 + (profit - 250.0) / 2.0).floor() as i64;
+    assert_ne!(expected, 250);
+    assert_eq!(out.ship_value, expected);
+    assert_eq!(out.teams[0].assets, out.teams[0].bank + 4 * expected);
+}
+
+#[test]
+fn average_profit_multiplies_the_price_by_the_catch_per_ship() {
+    // 3 deep ships catching 193 fish, 1 idle coast ship: exactly 740 per ship, but
+    // 20 · 193 / 3 is one bit above 20 · (193 / 3), and the floor of S shows it:
+    // Meadows' order gives 739.99…, so S = floor(250 + 489.99… / 2) = 494, not 495.
+    let p = params();
+    let profit = average_profit_per_ship(&p, [3, 1, 0], [193, 0]);
+    assert!(profit < 740.0 && profit > 739.99);
+    let state = State {
+        ship_value: 250,
+        ..State::initial(&p, 1)
+    };
+    let s = state.ship_value as f64;
+    assert_eq!(floor_i64(s + (profit - s) / 2.0), 494);
+}
+
+#[test]
 fn catch_is_scaled_down_when_demand_exceeds_the_stock() {
     let mut p = params();
     p.weather = false;
