@@ -9,7 +9,7 @@
 //!
 //! ## Layout
 //!
-//! Data flows one way, and imports point one way (checked by `tests/architecture.rs`):
+//! Data flows one way, and imports point one way (checked by `tests/it/architecture.rs`):
 //! `experiment → game → protocol → agents / llm → record / engine`; `seat → llm`;
 //! `analysis` reads only `record`'s files.
 //!

@@ -1,6 +1,6 @@
 //! The statistics of the report, as small documented functions. Distributions come from
 //! statrs; everything else is written here and checked against scipy and lifelines
-//! (`tests/analysis_stats.rs`, fixtures made by `tests/fixtures/analysis/make_reference.py`).
+//! (`tests/it/analysis_stats.rs`, fixtures made by `tests/fixtures/analysis/make_reference.py`).
 
 use rand::Rng;
 use rand::SeedableRng;

@@ -2,9 +2,7 @@
 //! edge cases (all survive / all collapse, one replicate, runs of different length,
 //! merged directories, half-written runs, a directory that is not a results directory).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
 //! The command line as a user meets it: the quickstart, determinism across `--jobs`, and
 //! bad experiment files (exit 2, located message, nothing written).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};

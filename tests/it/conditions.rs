@@ -2,9 +2,7 @@
 //! plays identical games), Meadows' initial fleets, the token-matched control measured on
 //! its reference cell, and the errors that keep a matched design well formed.
 
-mod common;
-
-use common::{run_experiment, trajectories, write, Table};
+use crate::common::{run_experiment, trajectories, write, Table};
 use fishbanks::experiment::Experiment;
 use std::fs;
 use std::path::Path;

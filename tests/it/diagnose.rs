@@ -4,9 +4,7 @@
 //! Also: the diagnostics run on LLM results (the mock), with embeddings from a provider
 //! through HTTP, cached.
 
-mod common;
-
-use common::{fishbanks, run_experiment, Server, Table};
+use crate::common::{fishbanks, run_experiment, Server, Table};
 use std::fs;
 use std::path::Path;
 

@@ -131,21 +131,19 @@ mod reference {
             regen[a] = (SCALE[a] * table(&REGEN, post[a] as f64 / MAX[a] as f64)).floor() as i64;
             w.stock[a] = post[a] + regen[a];
         }
-        if y == 1 {
-            w.ship_value = 250;
-        } else {
-            let all = fleet[0] + fleet[1] + harbor;
-            let mut profit = -(COST[2] as f64) * harbor as f64;
-            for a in 0..2 {
-                if fleet[a] > 0 {
-                    profit += (20.0 * total[a] as f64 / fleet[a] as f64 - COST[a] as f64)
-                        * fleet[a] as f64;
-                }
+        // The ship value moves after every year, the first included (Meadows' decision
+        // page), with the price times the catch per ship.
+        let all = fleet[0] + fleet[1] + harbor;
+        let mut profit = -(COST[2] as f64) * harbor as f64;
+        for a in 0..2 {
+            if fleet[a] > 0 {
+                profit +=
+                    (20.0 * (total[a] as f64 / fleet[a] as f64) - COST[a] as f64) * fleet[a] as f64;
             }
-            let p = if all > 0 { profit / all as f64 } else { 0.0 };
-            let s = w.ship_value as f64;
-            w.ship_value = ((s + (p - s) / 2.0).floor() as i64).max(0);
         }
+        let p = if all > 0 { profit / all as f64 } else { 0.0 };
+        let s = w.ship_value as f64;
+        w.ship_value = ((s + (p - s) / 2.0).floor() as i64).max(0);
         for t in &mut teams {
             t.assets = t.bank + t.ships * w.ship_value;
         }

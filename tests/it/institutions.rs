@@ -3,10 +3,8 @@
 //! disinformation), a regulator (a computed TAC as advice or a cap), and generations that
 //! inherit lessons (own, all, none; resumed, sharded and merged like any sweep).
 
-mod common;
-
+use crate::common::*;
 use async_trait::async_trait;
-use common::*;
 use fishbanks::agents::{Agent, AgentError, ScriptedAgent, Strategy};
 use fishbanks::engine::GameParams;
 use fishbanks::game::{self, GameRecord, Setup};

@@ -2,9 +2,7 @@
 //! sweeps through the test kit's chaos proxy (real loopback HTTP, between the harness and
 //! the mock server) against the same sweep without faults.
 
-mod common;
-
-use common::{
+use crate::common::{
     assert_same_files, run_experiment, write, Chaos, Server, Table, TestExperiment, LLM_ACCOUNTING,
 };
 use fishbanks::testkit::mock_server::ServerOptions;

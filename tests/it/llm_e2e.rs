@@ -2,9 +2,7 @@
 //! fault-injecting mock server, replay from the cache with the server gone, budget stops,
 //! dry-run numbers, and keys that never reach a file.
 
-mod common;
-
-use common::{write, Server, Table, TestExperiment, LLM_ACCOUNTING};
+use crate::common::{write, Server, Table, TestExperiment, LLM_ACCOUNTING};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,9 +2,7 @@
 //! the model did not really answer marked invalid, a dead server stopping the sweep
 //! before run 1, flat resources over long sweeps, auditable prompts.
 
-mod common;
-
-use common::{run_experiment, write, Table, TestExperiment};
+use crate::common::{run_experiment, write, Table, TestExperiment};
 use std::fs;
 use std::path::Path;
 
@@ -111,7 +109,7 @@ fn a_model_that_always_answers_garbage_gives_invalid_runs_and_a_failing_exit() {
         .unwrap();
     assert_eq!(rmst[estimate], "", "no RMST without a valid run");
     // The diagnostics say which runs they left out.
-    let diagnose = common::fishbanks()
+    let diagnose = crate::common::fishbanks()
         .arg("diagnose")
         .arg(work.path().join("validity"))
         .output()

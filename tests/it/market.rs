@@ -3,10 +3,8 @@
 //! enter the game and the money paid for them leaves it exactly, and the accounts of
 //! every team add up year by year.
 
-mod common;
-
+use crate::common::{run_experiment, Table, TestExperiment};
 use async_trait::async_trait;
-use common::{run_experiment, Table, TestExperiment};
 use fishbanks::agents::{Agent, AgentError, ScriptedAgent, Strategy};
 use fishbanks::engine::{exchange, Exchange, GameParams, MarketParams, State};
 use fishbanks::game::{self, Setup};

@@ -3,9 +3,7 @@
 //! message), the game is recorded and told, wrong and stale answers are refused, and the
 //! game replays byte for byte with nobody at the desk.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;

@@ -1,9 +1,7 @@
 //! `fishbanks story` on scripted and mock-LLM runs, its page, and `fishbanks transcript`'s
 //! plain refusals (a run without model calls, an unknown run, an agent the run lacks).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};

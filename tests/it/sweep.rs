@@ -2,9 +2,7 @@
 //! levels. Crashes are injected deterministically (`FISHBANKS_ABORT_AFTER_RUNS` makes the
 //! binary abort right after writing that many runs), so no test depends on timing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -11,7 +11,7 @@
 //! i's text than j's current one was. Both are one-sided permutation tests: i's years are
 //! shuffled (199 times, seeded by the run and the pair), which keeps each series' values
 //! and breaks only their alignment. Calibrated on populations whose influence is known by
-//! construction (`tests/diagnose.rs`): imitators copying a leader, independents that
+//! construction (`tests/it/diagnose.rs`): imitators copying a leader, independents that
 //! ignore the board.
 //!
 //! # Layout

@@ -1,0 +1,26 @@
+//! The integration tests, one crate: one link of the library and its dependencies instead of
+//! one per file. Each module is one area (its own doc says what it covers); `common` holds
+//! the shared helpers (the binary, `TestExperiment`, `assert_same_files`, a loopback mock
+//! server).
+
+mod common;
+
+mod analysis_report;
+mod analysis_stats;
+mod architecture;
+mod cli;
+mod conditions;
+mod diagnose;
+mod engine_props;
+mod engine_vectors;
+mod independent_replay;
+mod institutions;
+mod llm_chaos;
+mod llm_e2e;
+mod llm_validity;
+mod market;
+mod play;
+mod protocols;
+mod snapshot;
+mod story;
+mod sweep;
