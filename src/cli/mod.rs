@@ -268,12 +268,28 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logging to stderr, filtered by `RUST_LOG` (`warn` by default): a level (`info`), or
+/// targets with levels (`fishbanks::llm=debug,warn`). Parsed as `Targets`, which needs no
+/// regular-expression engine; a value it cannot read is reported and the default kept.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| progress::LogWriter)
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let default = Targets::new().with_default(LevelFilter::WARN);
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => spec.parse::<Targets>().unwrap_or_else(|e| {
+            eprintln!("warning: RUST_LOG={spec:?} is not a filter ({e}); logging warnings");
+            default
+        }),
+        _ => default,
+    };
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(|| progress::LogWriter)
+                .with_filter(filter),
+        )
         .try_init();
 }
 

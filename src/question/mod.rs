@@ -548,4 +548,6 @@ pub fn team_number(name: &str) -> Option<i64> {
 const TEAM_PREFIX: &str = "team ";
 
 #[cfg(test)]
+pub(crate) mod testutil;
+#[cfg(test)]
 mod tests;

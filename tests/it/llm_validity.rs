@@ -282,7 +282,6 @@ fn recorded_requests_carry_exact_schemas_and_max_tokens() {
             let kind = entry["context"]["kind"].as_str().unwrap().to_string();
             let schema = &entry["request"]["schema"]["schema"];
             let max_tokens = entry["request"]["params"]["max_tokens"].as_u64().unwrap();
-            let validator = jsonschema::validator_for(schema).unwrap();
             match kind.as_str() {
                 "decision" => {
                     // One branch per deep-sea fleet 0 ..= ships, the coast bounded by the rest.
@@ -302,7 +301,10 @@ fn recorded_requests_carry_exact_schemas_and_max_tokens() {
             // The mock's answer, once unwrapped from its prose, is admitted by the schema.
             let answer = entry["response"]["text"].as_str().unwrap();
             if let Some(json) = first_json_object(answer) {
-                assert!(validator.is_valid(&json), "{kind}: {json} against {schema}");
+                assert!(
+                    crate::common::schema_admits(schema, &json),
+                    "{kind}: {json} against {schema}"
+                );
             }
             *seen.entry(kind).or_default() += 1;
         }

@@ -336,3 +336,17 @@ pub fn trajectories(
     }
     out
 }
+
+/// Whether `schema` (a JSON schema, draft 2020-12) admits `instance`, by the `boon`
+/// validator: an independent referee for the schemas the harness sends and documents.
+pub fn schema_admits(schema: &serde_json::Value, instance: &serde_json::Value) -> bool {
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.set_default_draft(boon::Draft::V2020_12);
+    let url = "urn:fishbanks:schema";
+    compiler.add_resource(url, schema.clone()).unwrap();
+    let index = compiler
+        .compile(url, &mut schemas)
+        .unwrap_or_else(|e| panic!("not a valid JSON schema: {e}"));
+    schemas.validate(instance, index).is_ok()
+}
