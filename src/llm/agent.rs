@@ -223,17 +223,19 @@ impl LlmAgent {
         self.remember(obs);
         let kind = request.kind();
         let mut messages = self.prompt(request, obs);
-        let exact = || request.question().schema(obs, self.p.limits);
+        let question = request.question();
         let nested = self.p.structured_output == StructuredOutput::JsonSchemaNested;
         let schema = match self.p.structured_output {
-            StructuredOutput::JsonSchema => Some(exact()),
-            StructuredOutput::JsonSchemaNested => Some(super::nested::nest(&exact())),
+            StructuredOutput::JsonSchema => Some(AnswerSchema::from_text(
+                kind.as_str(),
+                question.schema_text(obs, self.p.limits),
+            )),
+            StructuredOutput::JsonSchemaNested => Some(AnswerSchema::new(
+                kind.as_str(),
+                &super::nested::nest(&question.schema(obs, self.p.limits)),
+            )),
             StructuredOutput::JsonObject | StructuredOutput::None => None,
-        }
-        .map(|schema| AnswerSchema {
-            name: kind.as_str().to_string(),
-            schema: schema.into(),
-        });
+        };
         // Room for the longest valid answer, within the provider's own cap.
         let needed = request.max_answer_tokens(obs, self.p.limits);
         let max_tokens = Some(

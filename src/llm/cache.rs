@@ -369,10 +369,10 @@ mod tests {
                 seed: Some(-3),
                 max_tokens: Some(120),
             },
-            schema: Some(crate::llm::model::AnswerSchema {
-                name: "decision".into(),
-                schema: request.question().schema(&o, limits).into(),
-            }),
+            schema: Some(crate::llm::model::AnswerSchema::new(
+                "decision",
+                &request.question().schema(&o, limits),
+            )),
             context: crate::llm::model::CallContext {
                 run_id: "r\"1".into(),
                 agent: 2,

@@ -255,10 +255,8 @@ impl AgentFactory {
             max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
         };
         let decision = Request::decision();
-        let schema = super::model::AnswerSchema {
-            name: "decision".into(),
-            schema: decision.question().schema(&obs, limits).into(),
-        };
+        let schema =
+            super::model::AnswerSchema::new("decision", &decision.question().schema(&obs, limits));
         let validate = |text: &str| decision.parse(text, &obs, limits).map(|_| ());
         super::preflight::check_provider(
             spec.provider,

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::LlmError;
@@ -48,10 +49,49 @@ pub struct SamplingParams {
 /// A JSON schema the answer must follow (sent as structured output when supported).
 /// Shared, not copied, by the requests of an answer's re-asks: an exact decision schema
 /// has a branch per ship.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AnswerSchema {
     pub name: String,
-    pub schema: std::sync::Arc<serde_json::Value>,
+    /// The schema as compact JSON text with every map's keys sorted, the bytes a
+    /// `serde_json::Value` writes (so cache keys are those of a `Value`). Text, not a
+    /// `Value` tree: a greedy fleet's decision schema of 31 branches is 7 KB as text and
+    /// ten times that as maps, held by every call in flight.
+    pub schema: std::sync::Arc<RawValue>,
+}
+
+impl AnswerSchema {
+    /// The schema of `name`, written once.
+    pub fn new(name: impl Into<String>, schema: &serde_json::Value) -> AnswerSchema {
+        AnswerSchema {
+            name: name.into(),
+            // A `Value` always serializes; the fallback is never taken.
+            schema: serde_json::value::to_raw_value(schema)
+                .unwrap_or_else(|_| RawValue::NULL.to_owned())
+                .into(),
+        }
+    }
+
+    /// A schema already written as JSON text (see `Question::schema_text`); text that is
+    /// not JSON (never written by the harness) is kept as `null`.
+    pub fn from_text(name: impl Into<String>, text: String) -> AnswerSchema {
+        AnswerSchema {
+            name: name.into(),
+            schema: RawValue::from_string(text)
+                .unwrap_or_else(|_| RawValue::NULL.to_owned())
+                .into(),
+        }
+    }
+
+    /// The schema as a `Value`, for those that read it (a seat's form, the nested mode).
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.schema.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for AnswerSchema {
+    fn eq(&self, other: &AnswerSchema) -> bool {
+        self.name == other.name && self.schema.get() == other.schema.get()
+    }
 }
 
 /// Where in the experiment a call happens: part of the cache key and of events.

@@ -69,12 +69,11 @@ pub async fn preflight(
             seed: Some(0),
             max_tokens: Some(16),
         },
-        schema: Some(AnswerSchema {
-            name: "ok".into(),
-            schema: json!({"type": "object", "properties": {"ok": {"type": "boolean"}},
-                "required": ["ok"], "additionalProperties": false})
-            .into(),
-        }),
+        schema: Some(AnswerSchema::new(
+            "ok",
+            &json!({"type": "object", "properties": {"ok": {"type": "boolean"}},
+                "required": ["ok"], "additionalProperties": false}),
+        )),
         context: probe_context(RequestKind::Decision),
         observation: None,
     };
@@ -184,10 +183,10 @@ pub async fn check_provider(
             max_tokens: provider.sampling.max_tokens,
         },
         schema: match mode {
-            StructuredOutput::JsonSchemaNested => Some(AnswerSchema {
-                name: schema.name.clone(),
-                schema: super::nested::nest(&schema.schema).into(),
-            }),
+            StructuredOutput::JsonSchemaNested => Some(AnswerSchema::new(
+                schema.name.clone(),
+                &super::nested::nest(&schema.value()),
+            )),
             _ => Some(schema.clone()),
         },
         context: probe_context(RequestKind::Decision),

@@ -28,6 +28,10 @@ impl Question for DecisionQuestion {
         plan_prompt_schema(&self.fields(obs, limits), obs)
     }
 
+    fn schema_text(&self, obs: &Observation, limits: Limits) -> String {
+        plan_schema_text(&self.fields(obs, limits), obs)
+    }
+
     fn ask(&self, obs: &Observation) -> String {
         format!(
             "Decide this year's order and deployment: order at most {} new ships; deep + coast at most your {} ships (the rest stay in the harbor).",
@@ -84,6 +88,46 @@ pub(super) fn plan_schema(fields: &[FieldSpec], obs: &Observation) -> Value {
         "description": format!("deep + coast must be at most {ships} (your ships)"),
         "anyOf": branches,
     })
+}
+
+/// [`plan_schema`] as the text `serde_json` writes for it, without building a branch per
+/// ship: the object is written once with markers where `deep` and `coast` go, and each
+/// branch is that text with the two filled in (keys in `Value`'s sorted order).
+pub(super) fn plan_schema_text(fields: &[FieldSpec], obs: &Observation) -> String {
+    const DEEP: &str = "\u{1}deep";
+    const COAST: &str = "\u{1}coast";
+    let ships = obs.own.ships as i64;
+    let mut object = super::field::object_schema(fields);
+    object["properties"]["deep"] = json!(DEEP);
+    object["properties"]["coast"] = json!(COAST);
+    let template = object.to_string();
+    let (deep_at, coast_at) = (json!(DEEP).to_string(), json!(COAST).to_string());
+    let mut out = String::with_capacity(16 + (ships as usize + 1) * (template.len() + 64));
+    out.push_str("{\"anyOf\":[");
+    for d in 0..=ships {
+        if d > 0 {
+            out.push(',');
+        }
+        let branch = template
+            .replacen(
+                &deep_at,
+                &format!("{{\"const\":{d},\"type\":\"integer\"}}"),
+                1,
+            )
+            .replacen(
+                &coast_at,
+                &format!(
+                    "{{\"maximum\":{},\"minimum\":0,\"type\":\"integer\"}}",
+                    ships - d
+                ),
+                1,
+            );
+        out.push_str(&branch);
+    }
+    out.push_str("],\"description\":");
+    out.push_str(&json!(format!("deep + coast must be at most {ships} (your ships)")).to_string());
+    out.push('}');
+    out
 }
 
 /// A plan's schema as the question's text shows it: the fields as one object, the fleet

@@ -238,6 +238,14 @@ pub trait Question {
         self.schema(obs, limits)
     }
 
+    /// [`Question::schema`] as compact JSON text, keys sorted: the bytes sent to a server
+    /// and hashed into the cache key. A question whose schema is large may write it
+    /// without building the `Value` (a plan: one branch per deep-sea fleet, every call);
+    /// a test holds each such text to the `Value`'s.
+    fn schema_text(&self, obs: &Observation, limits: Limits) -> String {
+        self.schema(obs, limits).to_string()
+    }
+
     /// The sentence(s) that ask it, with every limit stated.
     fn ask(&self, obs: &Observation) -> String;
 
@@ -548,6 +556,6 @@ pub fn team_number(name: &str) -> Option<i64> {
 const TEAM_PREFIX: &str = "team ";
 
 #[cfg(test)]
-pub(crate) mod testutil;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;

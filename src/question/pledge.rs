@@ -1,7 +1,9 @@
 //! `pledge`: the order and deployment a team pledges before deciding (the shared
 //! ledger), and the pledges and the ledger as the board shows them.
 
-use super::decision::{fallback_plan, plan_fields, plan_prompt_schema, plan_schema, read_plan};
+use super::decision::{
+    fallback_plan, plan_fields, plan_prompt_schema, plan_schema, plan_schema_text, read_plan,
+};
 use super::field::Checked;
 use super::quote::data_block;
 use super::{team_name, Fallback, FieldSpec, Limits, Observation, Question, RequestKind, Response};
@@ -34,6 +36,10 @@ impl Question for PledgeQuestion {
 
     fn prompt_schema(&self, obs: &Observation, limits: Limits) -> Value {
         plan_prompt_schema(&self.fields(obs, limits), obs)
+    }
+
+    fn schema_text(&self, obs: &Observation, limits: Limits) -> String {
+        plan_schema_text(&self.fields(obs, limits), obs)
     }
 
     fn ask(&self, obs: &Observation) -> String {

@@ -443,3 +443,25 @@ fn intentions_and_sanctions_are_validated_like_decisions() {
         .contains("at most 2"));
     assert!(p(r#"{"fine": "team 2"}"#).is_err());
 }
+
+/// Every question's schema text is the `Value`'s, byte for byte (the plans write theirs
+/// without building it), for fleets from 0 to 40 ships and every order limit.
+#[test]
+fn schema_text_is_the_bytes_of_the_schema_value() {
+    for ships in 0..=40u32 {
+        for limit in [0u32, 1, 3, 20] {
+            let mut o = obs();
+            o.own.ships = ships;
+            o.own.order_limit = limit;
+            for kind in RequestKind::ALL {
+                let request = request_of(kind);
+                let q = request.question();
+                assert_eq!(
+                    q.schema_text(&o, LIMITS),
+                    q.schema(&o, LIMITS).to_string(),
+                    "{kind:?}, {ships} ships"
+                );
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
+use crate::llm::model::AnswerSchema;
 use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Usage, NO_ANSWER};
 
 /// What a seat is doing.
@@ -288,7 +289,7 @@ impl ChatModel for Desk {
                 schema: request
                     .schema
                     .as_ref()
-                    .map_or(serde_json::Value::Null, |s| (*s.schema).clone()),
+                    .map_or(serde_json::Value::Null, AnswerSchema::value),
                 deadline: started + self.timeout,
             });
             *lock(&seat.pending) = Some((id, tx));

@@ -169,7 +169,8 @@ pub async fn serve_chaos(
 async fn forward(upstream: SocketAddr, head: &[u8], body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(head).await?;
-    up.write_all(b"\r\n\r\n").await?;
+    // One request per upstream connection: the response is read to its end.
+    up.write_all(b"\r\nconnection: close\r\n\r\n").await?;
     up.write_all(body).await?;
     let mut response = Vec::new();
     up.read_to_end(&mut response).await?;

@@ -203,6 +203,19 @@ pub(crate) struct HttpRequest {
     pub body: Vec<u8>,
 }
 
+impl HttpRequest {
+    /// The client sent `connection: close`: it reads the response to the end of the
+    /// stream.
+    fn wants_close(&self) -> bool {
+        String::from_utf8_lossy(&self.head).lines().any(|l| {
+            l.split_once(':').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("connection")
+                    && v.trim().eq_ignore_ascii_case("close")
+            })
+        })
+    }
+}
+
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -257,8 +270,52 @@ pub(crate) async fn respond(
     headers: &[(&str, String)],
     body: &str,
 ) -> std::io::Result<()> {
+    stream
+        .write_all(response(status, headers, body, "close").as_bytes())
+        .await?;
+    stream.shutdown().await
+}
+
+/// What a connection does after a request: a real server keeps it open for the next one
+/// (so the client pays no connection per call); a fault that breaks the response closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    KeepOpen,
+    Close,
+}
+
+/// One client connection, and whether its client asked to close it after this request
+/// (`connection: close`, as the chaos proxy does: it reads a response to the end).
+struct Conn<'a> {
+    stream: &'a mut TcpStream,
+    close: bool,
+}
+
+/// Write a whole response with a JSON content type; the connection stays open unless the
+/// client asked otherwise.
+async fn answer(
+    conn: &mut Conn<'_>,
+    status: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> std::io::Result<After> {
+    let (header, after) = if conn.close {
+        ("close", After::Close)
+    } else {
+        ("keep-alive", After::KeepOpen)
+    };
+    conn.stream
+        .write_all(response(status, headers, body, header).as_bytes())
+        .await?;
+    if after == After::Close {
+        conn.stream.shutdown().await?;
+    }
+    Ok(after)
+}
+
+fn response(status: &str, headers: &[(&str, String)], body: &str, connection: &str) -> String {
     let mut out = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: {connection}\r\n",
         body.len()
     );
     for (k, v) in headers {
@@ -266,18 +323,33 @@ pub(crate) async fn respond(
     }
     out.push_str("\r\n");
     out.push_str(body);
-    stream.write_all(out.as_bytes()).await?;
-    stream.shutdown().await
+    out
 }
 
+/// Serves the requests of one connection until the client closes it or a fault does.
 async fn handle(
     mut stream: TcpStream,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let Some(req) = read_request(&mut stream).await? else {
-        return Ok(());
-    };
+    while let Some(req) = read_request(&mut stream).await? {
+        let mut conn = Conn {
+            close: req.wants_close(),
+            stream: &mut stream,
+        };
+        if serve_one(&mut conn, &shared, &mut stop, req).await? == After::Close {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn serve_one(
+    conn: &mut Conn<'_>,
+    shared: &Shared,
+    stop: &mut watch::Receiver<bool>,
+    req: HttpRequest,
+) -> std::io::Result<After> {
     shared.opts.stats.requests.fetch_add(1, Ordering::SeqCst);
     match (req.method.as_str(), req.path.trim_end_matches('/')) {
         ("GET", "/v1/models") | ("GET", "/models") => {
@@ -288,10 +360,10 @@ async fn handle(
                 .map(|m| json!({"id": m, "object": "model", "owned_by": "fishbanks"}))
                 .collect();
             let body = json!({"object": "list", "data": data});
-            respond(&mut stream, "200 OK", &[], &body.to_string()).await
+            answer(conn, "200 OK", &[], &body.to_string()).await
         }
         ("POST", "/v1/chat/completions") | ("POST", "/chat/completions") => {
-            chat(&mut stream, &shared, &mut stop, &req.body).await
+            chat(conn, shared, stop, &req.body).await
         }
         ("POST", "/v1/embeddings") | ("POST", "/embeddings") => {
             let parsed: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
@@ -312,11 +384,11 @@ async fn handle(
                 })
                 .collect();
             let body = json!({"object": "list", "data": data, "model": parsed["model"]});
-            respond(&mut stream, "200 OK", &[], &body.to_string()).await
+            answer(conn, "200 OK", &[], &body.to_string()).await
         }
         _ => {
             let body = json!({"error": {"message": format!("no route {} {}", req.method, req.path), "type": "invalid_request_error"}});
-            respond(&mut stream, "404 Not Found", &[], &body.to_string()).await
+            answer(conn, "404 Not Found", &[], &body.to_string()).await
         }
     }
 }
@@ -345,17 +417,17 @@ impl Attempts {
 }
 
 async fn chat(
-    stream: &mut TcpStream,
+    conn: &mut Conn<'_>,
     shared: &Shared,
     stop: &mut watch::Receiver<bool>,
     body: &[u8],
-) -> std::io::Result<()> {
+) -> std::io::Result<After> {
     let opts = &shared.opts;
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
             let err = json!({"error": {"message": format!("invalid JSON body: {e}"), "type": "invalid_request_error"}});
-            return respond(stream, "400 Bad Request", &[], &err.to_string()).await;
+            return answer(conn, "400 Bad Request", &[], &err.to_string()).await;
         }
     };
     let messages: Vec<ChatMessage> =
@@ -388,7 +460,7 @@ async fn chat(
     {
         let fault = transport[rng.random_range(0..transport.len())];
         opts.stats.faults.fetch_add(1, Ordering::SeqCst);
-        return transport_fault(stream, stop, fault).await;
+        return transport_fault(conn, stop, fault).await;
     }
 
     let facts = read_prompt(&messages);
@@ -437,7 +509,7 @@ async fn chat(
     let text_len = message["content"].as_str().map_or(0, |s| s.chars().count());
     let chars_in: usize = messages.iter().map(|m| m.content.chars().count()).sum();
     // Lenient shape on purpose: no `created`, an extra field; clients must cope.
-    let mut answer = json!({
+    let mut completion = json!({
         "id": format!("mock-{hash:016x}"),
         "object": "chat.completion",
         "model": parsed.get("model").cloned().unwrap_or(Value::Null),
@@ -446,24 +518,24 @@ async fn chat(
     });
     if !opts.omit_usage {
         let (i, o) = (estimate_tokens(chars_in), estimate_tokens(text_len));
-        answer["usage"] =
+        completion["usage"] =
             json!({"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o});
     }
-    respond(stream, "200 OK", &[], &answer.to_string()).await
+    answer(conn, "200 OK", &[], &completion.to_string()).await
 }
 
 async fn transport_fault(
-    stream: &mut TcpStream,
+    conn: &mut Conn<'_>,
     stop: &mut watch::Receiver<bool>,
     fault: Fault,
-) -> std::io::Result<()> {
+) -> std::io::Result<After> {
     let api_error = |msg: &str, kind: &str| {
         json!({"error": {"message": msg, "type": kind, "param": null, "code": null}}).to_string()
     };
     match fault {
         Fault::RateLimit => {
-            respond(
-                stream,
+            answer(
+                conn,
                 "429 Too Many Requests",
                 &[("retry-after", "1".into())],
                 &api_error("rate limited", "rate_limit_error"),
@@ -471,8 +543,8 @@ async fn transport_fault(
             .await
         }
         Fault::RateLimitBare => {
-            respond(
-                stream,
+            answer(
+                conn,
                 "429 Too Many Requests",
                 &[],
                 &api_error("rate limited", "rate_limit_error"),
@@ -480,8 +552,8 @@ async fn transport_fault(
             .await
         }
         Fault::Http500 => {
-            respond(
-                stream,
+            answer(
+                conn,
                 "500 Internal Server Error",
                 &[],
                 &api_error("internal error", "server_error"),
@@ -489,17 +561,11 @@ async fn transport_fault(
             .await
         }
         Fault::Http503 => {
-            respond(
-                stream,
-                "503 Service Unavailable",
-                &[],
-                "upstream unavailable",
-            )
-            .await
+            answer(conn, "503 Service Unavailable", &[], "upstream unavailable").await
         }
         Fault::NonOpenai => {
-            respond(
-                stream,
+            answer(
+                conn,
                 "503 Service Unavailable",
                 &[],
                 r#"{"error": "model backend overloaded, try again"}"#,
@@ -511,16 +577,17 @@ async fn transport_fault(
             let mut buf = [0u8; 64];
             tokio::select! {
                 _ = stop.changed() => {}
-                _ = stream.read(&mut buf) => {}
+                _ = conn.stream.read(&mut buf) => {}
             }
-            Ok(())
+            Ok(After::Close)
         }
-        Fault::Reset => Ok(()), // dropping the stream closes the connection unanswered
+        Fault::Reset => Ok(After::Close), // dropping the stream closes the connection unanswered
         Fault::TruncatedBody => {
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\nconnection: close\r\n\r\n{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"{\\\"or";
-            stream.write_all(head.as_bytes()).await?;
-            stream.shutdown().await
+            conn.stream.write_all(head.as_bytes()).await?;
+            conn.stream.shutdown().await?;
+            Ok(After::Close)
         }
-        _ => Ok(()),
+        _ => Ok(After::Close),
     }
 }

@@ -139,6 +139,6 @@ pub(super) struct ResponseFormat<'a> {
 #[derive(Debug, Serialize)]
 pub(super) struct JsonSchemaFormat<'a> {
     pub(super) name: &'a str,
-    pub(super) schema: &'a Value,
+    pub(super) schema: &'a serde_json::value::RawValue,
     pub(super) strict: bool,
 }
