@@ -1,12 +1,17 @@
 //! Per-cell statistics and every contrast: the numbers of the report (the per-run
 //! metrics they summarise are in [`super::metrics`]).
 //!
-//! Every cell is compared with the reference protocol of the same population (and
-//! experiment). Replicate k of every cell faces the same random draws (common random
-//! numbers), so runs are paired by seed: paired tests (McNemar, Wilcoxon signed-rank)
-//! and paired bootstrap intervals come first, the unpaired ones (Fisher, log-rank,
-//! Mann–Whitney) beside them. The experiment's primary outcome is one family, Holm-
-//! adjusted across all its contrasts; every other outcome is exploratory.
+//! The primary outcome is one family per experiment: every two protocols of each
+//! population, Holm-adjusted together. A contrast against the reference protocol is a
+//! member of that family, computed once, so it shows the same interval and p-value
+//! wherever it appears. Every other measure is exploratory: each cell against the
+//! reference of its population, Holm within the measure. Replicate k of every cell faces
+//! the same random draws (common random numbers), so runs are paired by seed: paired
+//! tests (McNemar, Wilcoxon signed-rank) and paired bootstrap intervals come first, the
+//! unpaired ones (Fisher, log-rank, Mann–Whitney) beside them. Bootstrap resamples are
+//! drawn from a seed of the population and the measure, never of the cells, so two
+//! contrasts of identical data get identical intervals. A cell with fewer than two valid
+//! replicates is estimated but never tested.
 
 use super::load::{CellInfo, Loaded};
 use super::metrics::{Measure, Outcome, RunMetrics};
@@ -95,6 +100,12 @@ impl CellStats {
     pub fn duplicate_replicates(&self) -> usize {
         self.ok.saturating_sub(self.distinct_games)
     }
+
+    /// Whether the cell can enter a test: at least [`MIN_REPLICATES`] valid runs that are
+    /// not all one identical game.
+    pub fn testable(&self) -> bool {
+        self.ok >= MIN_REPLICATES && !self.identical_replicates()
+    }
 }
 
 /// A cell against the reference protocol of its population, on one measure.
@@ -168,6 +179,10 @@ impl Comparison {
 /// Number of bootstrap resamples.
 pub const RESAMPLES: usize = 2000;
 
+/// Valid replicates a cell needs before it is tested or given an interval: with one,
+/// there is no variation to compare against, and a bootstrap of one value is that value.
+pub const MIN_REPLICATES: usize = 2;
+
 fn survival_data(runs: &[&RunMetrics]) -> Vec<(f64, bool)> {
     runs.iter()
         .map(|m| (m.survival_years as f64, m.collapsed))
@@ -223,6 +238,31 @@ pub fn compare(
         .collect();
     let ok_runs =
         |cell: &str| -> Vec<&RunMetrics> { ok_by_cell.get(cell).cloned().unwrap_or_default() };
+    // The primary outcome between every two protocols of a population: one Holm family
+    // per experiment, paired where common random numbers allow. A contrast with the
+    // reference is oriented as cell minus reference; any other as later minus earlier
+    // in plan order.
+    let mut protocol_pairs = Vec::new();
+    for (i, a) in cells.iter().enumerate() {
+        for b in &cells[i + 1..] {
+            if a.population != b.population || a.experiment != b.experiment {
+                continue;
+            }
+            if !a.testable() || !b.testable() {
+                continue;
+            }
+            let (cell, other) = if b.protocol == reference {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            let (x, y) = (ok_runs(&cell.cell), ok_runs(&other.cell));
+            protocol_pairs.push(contrast(cell, other, primary, primary, (&x, &y), true));
+        }
+    }
+    holm_by_experiment(&mut protocol_pairs, &cells, |_| true);
+    // Against the reference: the primary measure's contrasts are the family's own; every
+    // other measure is exploratory, Holm within the measure.
     let mut contrasts = Vec::new();
     for c in &cells {
         if c.protocol == reference {
@@ -232,43 +272,26 @@ pub fn compare(
         let Some(r) = cells.iter().find(|x| x.cell == reference_cell) else {
             continue;
         };
-        // A cell of identical copies has one observation: nothing to test.
-        if c.identical_replicates() || r.identical_replicates() {
+        if !c.testable() || !r.testable() {
             continue;
         }
         let (x, y) = (ok_runs(&c.cell), ok_runs(&reference_cell));
-        if x.is_empty() || y.is_empty() {
-            continue;
-        }
         for measure in Measure::all() {
-            contrasts.push(contrast(c, r, measure, primary, (&x, &y), true));
+            if measure == primary {
+                if let Some(k) = protocol_pairs
+                    .iter()
+                    .find(|k| k.cell == c.cell && k.reference_cell == reference_cell)
+                {
+                    contrasts.push(k.clone());
+                }
+            } else {
+                contrasts.push(contrast(c, r, measure, primary, (&x, &y), true));
+            }
         }
     }
-    // Holm within each measure's family of each experiment; the primary measure's family
-    // is what answers the question.
-    for measure in Measure::all() {
+    for measure in Measure::all().into_iter().filter(|m| *m != primary) {
         holm_by_experiment(&mut contrasts, &cells, |k| k.measure == measure);
     }
-    // The primary outcome between every two protocols of a population: one family per
-    // experiment, paired where common random numbers allow.
-    let mut protocol_pairs = Vec::new();
-    for (i, a) in cells.iter().enumerate() {
-        for b in &cells[i + 1..] {
-            if a.population != b.population
-                || a.experiment != b.experiment
-                || a.identical_replicates()
-                || b.identical_replicates()
-            {
-                continue;
-            }
-            let (x, y) = (ok_runs(&a.cell), ok_runs(&b.cell));
-            if x.is_empty() || y.is_empty() {
-                continue;
-            }
-            protocol_pairs.push(contrast(b, a, primary, primary, (&y, &x), true));
-        }
-    }
-    holm_by_experiment(&mut protocol_pairs, &cells, |_| true);
     // With --compare: the same protocol and population in two experiments, unpaired (the
     // experiments need not share their draws), one family of its own.
     let mut across = Vec::new();
@@ -285,7 +308,7 @@ pub fn compare(
         }
     }
     holm(&mut across);
-    let pairs = pairwise(&cells, &ok_by_cell);
+    let pairs = pairwise(&cells, &ok_by_cell, primary);
     Comparison {
         reference: reference.to_string(),
         primary,
@@ -343,22 +366,25 @@ fn holm_refs(family: &mut [&mut Contrast]) {
 }
 
 /// A cell as its own experiment names it (`--compare` prefixes populations with the
-/// experiment): what its bootstrap seeds derive from, so that a cell's numbers do not
-/// change when its experiment is analysed beside another.
-fn own_cell(info: &CellInfo, experiment: &str) -> String {
-    let prefix = format!("{experiment}:");
-    let population = info
-        .population
-        .strip_prefix(&prefix)
-        .unwrap_or(&info.population);
-    format!("{}/{population}", info.protocol)
+/// experiment).
+fn own_cell_of(c: &CellStats) -> String {
+    format!("{}/{}", c.protocol, own_population_of(c))
 }
 
-/// [`own_cell`] of a computed cell.
-fn own_cell_of(c: &CellStats) -> String {
+/// The population as its own experiment names it: what bootstrap seeds derive from, so
+/// that every cell of a population resamples the same replicates (identical data,
+/// identical intervals) and `--compare` changes no experiment's numbers.
+fn own_population_of(c: &CellStats) -> &str {
     let prefix = format!("{}:", c.experiment);
-    let population = c.population.strip_prefix(&prefix).unwrap_or(&c.population);
-    format!("{}/{population}", c.protocol)
+    c.population.strip_prefix(&prefix).unwrap_or(&c.population)
+}
+
+/// [`own_population_of`] before the cell is computed.
+fn own_population<'a>(info: &'a CellInfo, experiment: &str) -> &'a str {
+    let prefix = format!("{experiment}:");
+    info.population
+        .strip_prefix(&prefix)
+        .unwrap_or(&info.population)
 }
 
 fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetrics]) -> CellStats {
@@ -391,11 +417,15 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
                 o,
                 Estimate {
                     mean: stats::mean(&values),
-                    ci: stats::bootstrap_mean_ci(
-                        &values,
-                        RESAMPLES,
-                        seed_of(&[experiment, &own_cell(info, experiment), o.name()]),
-                    ),
+                    ci: (values.len() >= MIN_REPLICATES)
+                        .then(|| {
+                            stats::bootstrap_mean_ci(
+                                &values,
+                                RESAMPLES,
+                                seed_of(&[experiment, own_population(info, experiment), o.name()]),
+                            )
+                        })
+                        .flatten(),
                 },
             )
         })
@@ -425,15 +455,19 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
         } else {
             stats::rmst(&km, horizon as f64)
         },
-        rmst_ci: stats::paired_bootstrap_ci(
-            &ok,
-            |sample: &[&&RunMetrics]| {
-                let runs: Vec<&RunMetrics> = sample.iter().map(|m| **m).collect();
-                rmst_of(&runs, horizon as f64)
-            },
-            RESAMPLES,
-            seed_of(&[experiment, &own_cell(info, experiment), "rmst"]),
-        ),
+        rmst_ci: (ok.len() >= MIN_REPLICATES)
+            .then(|| {
+                stats::paired_bootstrap_ci(
+                    &ok,
+                    |sample: &[&&RunMetrics]| {
+                        let runs: Vec<&RunMetrics> = sample.iter().map(|m| **m).collect();
+                        rmst_of(&runs, horizon as f64)
+                    },
+                    RESAMPLES,
+                    seed_of(&[experiment, own_population(info, experiment), "rmst"]),
+                )
+            })
+            .flatten(),
         talk_tokens: stats::mean(
             &ok.iter()
                 .map(|m| m.talk_tokens_per_agent_year)
@@ -478,9 +512,8 @@ fn contrast(
     let pairs = if pairable { paired(x, y) } else { Vec::new() };
     let seed = seed_of(&[
         &cell.experiment,
-        &own_cell_of(cell),
         &other.experiment,
-        &own_cell_of(other),
+        own_population_of(cell),
         measure.name(),
     ]);
     let paired_ok = pairs.len() >= 2;
@@ -622,7 +655,13 @@ fn unpaired_ci(
 
 /// Mann–Whitney tests between every two protocols of a population, per outcome, with
 /// Holm's correction within each (outcome, population) family. Exploratory.
-fn pairwise(cells: &[CellStats], ok_by_cell: &HashMap<&str, Vec<&RunMetrics>>) -> Vec<PairTest> {
+/// The primary outcome is left out when it is one of them: its pairs are the primary
+/// family's, with one p-value each.
+fn pairwise(
+    cells: &[CellStats],
+    ok_by_cell: &HashMap<&str, Vec<&RunMetrics>>,
+    primary: Measure,
+) -> Vec<PairTest> {
     let ok_runs = |cell: &str| ok_by_cell.get(cell).cloned().unwrap_or_default();
     let mut populations: Vec<&str> = cells.iter().map(|c| c.population.as_str()).collect();
     populations.sort();
@@ -631,9 +670,12 @@ fn pairwise(cells: &[CellStats], ok_by_cell: &HashMap<&str, Vec<&RunMetrics>>) -
     for population in populations {
         let these: Vec<&CellStats> = cells
             .iter()
-            .filter(|c| c.population == population && !c.identical_replicates())
+            .filter(|c| c.population == population && c.testable())
             .collect();
-        for outcome in Outcome::ALL {
+        for outcome in Outcome::ALL
+            .into_iter()
+            .filter(|o| Measure::Outcome(*o) != primary)
+        {
             let values =
                 |cell: &str| -> Vec<f64> { ok_runs(cell).iter().map(|m| outcome.of(m)).collect() };
             let mut family = Vec::new();

@@ -23,6 +23,13 @@ pub struct ExperimentInfo {
     pub primary_outcome: String,
     /// Each protocol's resolved switches, by name.
     pub protocols: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The experiment's own description.
+    pub description: String,
+    /// Each population's seats as resolved, one entry per team.
+    pub populations: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
+    /// The experiment as resolved (providers, `[llm]`, generations, the probe, the
+    /// matrix): what the report's methods state.
+    pub config: serde_json::Value,
 }
 
 /// A cell of the results, in plan order.
@@ -233,6 +240,9 @@ pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
                     game: m.game.clone(),
                     primary_outcome: m.primary_outcome.clone(),
                     protocols: m.protocols.clone(),
+                    description: m.description.clone(),
+                    populations: m.populations.clone(),
+                    config: m.config.clone(),
                 });
                 experiments.len() - 1
             }

@@ -21,6 +21,7 @@ pub mod embed;
 pub mod figures;
 pub mod format;
 pub(crate) mod load;
+pub(crate) mod methods;
 pub(crate) mod metrics;
 pub(crate) mod render;
 pub mod stats;

@@ -123,7 +123,13 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
             });
         }
     }
-    for k in &cmp.contrasts {
+    // The primary family's contrasts against the reference are among `contrasts`; its
+    // others are written once here.
+    let others = cmp.protocol_pairs.iter().filter(|k| {
+        cmp.cell(&k.reference_cell)
+            .is_none_or(|r| r.protocol != cmp.reference)
+    });
+    for k in cmp.contrasts.iter().chain(others) {
         let Some(c) = cmp.cell(&k.cell) else {
             continue;
         };
@@ -314,13 +320,8 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                     String::new(),
                     String::new(),
                 ]);
-            } else if c.identical_replicates() {
-                r.extend([
-                    "not computed: identical replicates".into(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]);
+            } else if let Some(why) = untested(c) {
+                r.extend([why, String::new(), String::new(), String::new()]);
             } else {
                 match k {
                     Some(k) => r.extend([
@@ -337,6 +338,21 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (header, rows)
+}
+
+/// Why a cell is not tested, if it is not: identical replicates, or too few valid ones.
+pub fn untested(c: &CellStats) -> Option<String> {
+    if c.identical_replicates() {
+        Some("not tested: identical replicates".into())
+    } else if c.ok < super::compare::MIN_REPLICATES {
+        Some(format!(
+            "not tested: {} valid replicate{}",
+            c.ok,
+            if c.ok == 1 { "" } else { "s" }
+        ))
+    } else {
+        None
+    }
 }
 
 /// The test a contrast is judged by, with its pairs.
@@ -674,44 +690,4 @@ pub fn pairwise_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (header, rows)
-}
-
-/// The methods paragraph: what was run, how it was analysed, how to reproduce it.
-pub fn methods(cmp: &Comparison, loaded: &Loaded, dirs: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in &loaded.experiments {
-        let g = &e.game;
-        out.push(format!(
-            "Experiment `{}` (config SHA-256 {}, fishbanks {}): {} seeds per cell (replicate k plays seed {} + k in every cell, so cells share random draws), {} years, {} teams; game: deep sea max {} / start {}, coast max {} / start {}, {} ships and ${} per team, fish ${}, ship ${}, collapse below {:.0}% ({:?}).",
-            e.name,
-            &e.config_sha256[..12.min(e.config_sha256.len())],
-            e.harness_version,
-            e.seeds,
-            e.first_seed,
-            e.years,
-            e.teams,
-            g.deep.max_stock,
-            g.deep.initial_stock,
-            g.coast.max_stock,
-            g.coast.initial_stock,
-            g.initial_ships,
-            g.initial_bank,
-            g.fish_price,
-            g.ship_price,
-            g.collapse_density * 100.0,
-            g.collapse_rule
-        ));
-    }
-    out.push(format!(
-        "Primary outcome: {} ({}); every cell is contrasted with `{}` of the same population, Holm-adjusted across all those contrasts. Other outcomes are exploratory (Holm within each measure). Runs are paired by seed; paired tests: Wilcoxon signed-rank (scipy's defaults: zero differences dropped, exact for up to 50 untied differences) for RMST (on survival years: all censoring is at the horizon) and continuous outcomes, McNemar's exact test for collapse; unpaired beside them: log-rank, Fisher's exact test, Mann–Whitney U (normal approximation, tie and continuity corrections) with Cliff's delta. Intervals: Wilson for survival rates, percentile bootstrap (2,000 resamples, seeded; over pairs when paired) for means and effects; Kaplan–Meier with Greenwood bands on the log-log scale, median as lifelines (first time S ≤ 0.5), RMST to the horizon. Only runs with status `ok` enter statistics; a cell whose replicates are all one game is not tested.",
-        cmp.primary.name(),
-        measure_words(cmp.primary),
-        cmp.reference
-    ));
-    out.push(format!(
-        "Every number comes from `comparison.csv`; to reproduce it: `fishbanks report {}{}`.",
-        dirs.join(" "),
-        if loaded.compare { " --compare" } else { "" }
-    ));
-    out
 }

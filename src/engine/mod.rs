@@ -9,7 +9,8 @@
 mod params;
 
 pub use params::{
-    interpolate, Area, AreaParams, CollapseRule, GameParams, MarketParams, OrderLimit,
+    interpolate, meadows_ships, Area, AreaParams, CollapseRule, GameParams, MarketParams,
+    OrderLimit,
 };
 
 use serde::{Deserialize, Serialize};

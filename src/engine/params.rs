@@ -144,6 +144,12 @@ impl MarketParams {
     }
 }
 
+/// Ships per team at the start in Meadows' game: about 24 ships in all (6 teams: 4 each,
+/// 4 teams: 6, 8 teams: 3), at least 1. The bank starts at $200 a ship.
+pub fn meadows_ships(teams: usize) -> u32 {
+    ((24.0 / teams.max(1) as f64).round() as u32).max(1)
+}
+
 impl Default for GameParams {
     fn default() -> Self {
         GameParams {

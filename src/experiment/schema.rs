@@ -231,19 +231,13 @@ impl Serialize for GameOverrides {
     }
 }
 
-/// Ships per team at the start in Meadows' game: about 24 ships in all (6 teams: 4 each,
-/// 4 teams: 6, 8 teams: 3), at least 1.
-pub fn meadows_ships(teams: usize) -> u32 {
-    ((24.0 / teams.max(1) as f64).round() as u32).max(1)
-}
-
 impl GameOverrides {
     /// The parameters for a game of `teams` teams: the initial fleet and bank follow the
     /// team count unless the file set them.
     pub fn for_teams(&self, teams: usize) -> GameParams {
         let mut p = self.params.clone();
         if !self.initial_ships_given {
-            p.initial_ships = meadows_ships(teams);
+            p.initial_ships = crate::engine::meadows_ships(teams);
         }
         if !self.initial_bank_given {
             p.initial_bank = 200 * p.initial_ships as i64;

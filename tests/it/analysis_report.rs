@@ -107,6 +107,61 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
         "paired by seed: {report}"
     );
     assert!(report.contains("## Methods") && report.contains("fishbanks report"));
+    // The first sentence leads with how often the fish collapsed, names protocols with
+    // the same effect together, and says when the horizon caps an effect.
+    let first = report.lines().nth(2).unwrap();
+    for expected in [
+        "the fish collapsed in 20 of 20 runs under `none`, `broadcast`, `a2a`, `rep`, `ledger` and `sanctions` and 0 of 20 runs under `quota`",
+        "Against 6.15 years under `none`: `quota` raised the mean years before collapse (RMST) to 20.00",
+        "every run lived to the 20-year horizon, which caps the effect",
+        "`broadcast`, `a2a`, `rep` and `ledger` raised it to 7.20 each",
+    ] {
+        assert!(first.contains(expected), "{expected}\n{first}");
+    }
+    // One interval and one p-value per contrast: the between-protocols rows against the
+    // reference repeat the primary table's, and comparison.csv holds each contrast once.
+    let primary_rows = markdown_rows(&report, "## Primary outcome");
+    let pair_rows = markdown_rows(&report, "### Between protocols");
+    let mut checked = 0;
+    for pair in &pair_rows {
+        if pair[2] != "`none`" {
+            continue;
+        }
+        let cell = format!(
+            "{}/{}",
+            pair[1].trim_matches('`'),
+            pair[0].trim_matches('`')
+        );
+        let row = primary_rows.iter().find(|r| r[0] == cell).unwrap();
+        assert_eq!((&row[3], &row[5]), (&pair[3], &pair[5]), "{cell}");
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 12,
+        "six protocols against `none` in two populations"
+    );
+    assert!(report.contains("one Holm family per experiment: the 42 contrasts"));
+    let comparison = fs::read_to_string(dir.join("comparison.csv")).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in comparison.lines().filter(|l| l.contains(",delta_rmst,")) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert!(
+            seen.insert((f[0].to_string(), f[8].to_string(), f[9].to_string())),
+            "twice: {line}"
+        );
+    }
+    assert_eq!(seen.iter().filter(|k| k.2 == "wilcoxon").count(), 42);
+    // Methods from the manifest: the switches as run, the make-up of each population,
+    // the collapse rule in words.
+    for expected in [
+        "- `quota`: allocation = equal, approval = 0.5, enforcement = binding, every_years = 1",
+        "- `free-rider`: teams 1–5 scripted (strategy conditional, tremble 0.05); team 6 scripted (strategy free_rider, tremble 0.05)",
+        "20 replicates per cell (seeds 1–20, the same seeds in every cell",
+        "either area holds less than 5% of its capacity (deep sea 3000, coast 1500 fish)",
+        "every other parameter at its default",
+    ] {
+        assert!(report.contains(expected), "{expected}");
+    }
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 5, "the five figures inline");
     for external in ["<script", "<link", "src=", "@import"] {
@@ -150,6 +205,69 @@ fn one_replicate_and_runs_of_different_length() {
     assert!(years.lines().count() - 1 < 48);
     let report = fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("| none/greedy | 1 / 0 / 0 |"), "{report}");
+    // One replicate: estimated, never tested, and no interval made of one value.
+    assert!(report.contains("not tested: 1 valid replicate"), "{report}");
+    assert!(report.contains("`none` has 1 valid replicate (a test needs two in each cell)"));
+    assert!(
+        !report.contains("p 1.000") && !report.contains("[0.00, 0.00]"),
+        "{report}"
+    );
+    let comparison = fs::read_to_string(dir.join("comparison.csv")).unwrap();
+    assert!(!comparison.contains(",delta_"), "no contrast: {comparison}");
+    // The methods state the parameter that differs from the defaults.
+    assert!(
+        report.contains("`stop_on_collapse` = true (default false)"),
+        "{report}"
+    );
+    assert!(report.contains("a run stops at its collapse"), "{report}");
+}
+
+/// Two references that played identical games give one contrast the same interval and
+/// p-value against each: bootstrap resamples come from the population, not the cells.
+#[test]
+fn identical_data_get_identical_intervals() {
+    let work = tempfile::tempdir().unwrap();
+    let text = TestExperiment::new("aa", 12, 12)
+        .population(
+            "followers",
+            r#"{ strategy = "quota_follower", count = 6, tremble = 0.1 }"#,
+        )
+        .protocol("none", "none", "")
+        .protocol("none-again", "none", "")
+        .protocol("quota", "quota", "")
+        .toml();
+    let dir = sweep(work.path(), "aa", &text);
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    let rows = markdown_rows(&report, "### Between protocols");
+    let against = |other: &str| {
+        rows.iter()
+            .find(|r| r[1] == "`quota`" && r[2] == other)
+            .unwrap_or_else(|| panic!("quota against {other}: {report}"))
+            .clone()
+    };
+    let (a, b) = (against("`none`"), against("`none-again`"));
+    assert_eq!(a[3..], b[3..], "{report}");
+}
+
+/// The rows of the first Markdown table after `heading`, cells trimmed.
+fn markdown_rows(report: &str, heading: &str) -> Vec<Vec<String>> {
+    let start = report.find(heading).unwrap_or_else(|| panic!("{heading}"));
+    report[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -348,11 +466,14 @@ fn a_cell_of_identical_replicates_is_flagged_and_not_tested() {
     assert!(report.contains("Its seats are deterministic"), "{report}");
     assert!(!report.contains("per-call seed"), "{report}");
     assert!(
-        report.contains("not computed: identical replicates"),
+        report.contains("not tested: identical replicates"),
         "{report}"
     );
     assert!(report.contains("1 of 4 (IDENTICAL)"), "{report}");
-    assert!(report.contains("nothing can be said"), "{report}");
+    assert!(
+        report.contains("Nothing can be tested: its 4 `none` replicates are one identical game"),
+        "{report}"
+    );
 }
 
 /// A figure's structure: how many of each element it draws and every text it writes, so

@@ -94,7 +94,7 @@ fn a_model_that_always_answers_garbage_gives_invalid_runs_and_a_failing_exit() {
     let report = fs::read_to_string(work.path().join("validity/report.md")).unwrap();
     assert!(
         report.contains(
-            "nothing can be said: none of its `none` runs is valid (2 invalid, 0 failed)"
+            "Nothing can be tested: none of its `none` runs is valid (2 invalid, 0 failed)"
         ),
         "{report}"
     );

@@ -2,6 +2,7 @@
 //! of `report.md`, with the exploratory detail folded away.
 
 use super::{Report, ReportFormat};
+use crate::analysis::methods::{self, Block};
 use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
 use std::fmt::Write as _;
@@ -57,10 +58,12 @@ pub fn html(report: &Report<'_>) -> String {
     let cmp = report.comparison;
     let mut out = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fishbanks report — {0}</title><style>{STYLE}</style></head><body>\
-<h1>Which protocol keeps the fish alive? — {0}</h1><p class=\"answer\">{1}</p>",
-        escape(report.experiment),
-        inline(&answer::ranked(cmp))
+<h1>Which protocol keeps the fish alive? — {0}</h1>",
+        escape(report.experiment)
     );
+    for paragraph in answer::ranked(cmp).split("\n\n") {
+        let _ = write!(out, "<p class=\"answer\">{}</p>", inline(paragraph));
+    }
     for w in render::warnings(cmp, report.loaded) {
         let _ = write!(
             out,
@@ -76,7 +79,11 @@ pub fn html(report: &Report<'_>) -> String {
     );
     table(&mut out, render::primary_table(cmp));
     if !cmp.protocol_pairs.is_empty() {
-        let _ = write!(out, "<h3>Between protocols</h3>");
+        let _ = write!(
+            out,
+            "<h3>Between protocols</h3><p>{}</p>",
+            inline(&methods::family_sentence(cmp))
+        );
         table(&mut out, render::protocol_pairs_table(cmp));
     }
     if let Some(t) = render::across_table(cmp) {
@@ -116,8 +123,19 @@ pub fn html(report: &Report<'_>) -> String {
     out.push_str("</details><details><summary>Pairwise comparisons between protocols</summary>");
     table(&mut out, render::pairwise_table(cmp));
     out.push_str("</details><h2>Methods</h2>");
-    for paragraph in render::methods(cmp, report.loaded, report.dirs) {
-        let _ = write!(out, "<p>{}</p>", inline(&paragraph));
+    for block in methods::methods(cmp, report.loaded, report.dirs) {
+        match block {
+            Block::Paragraph(text) => {
+                let _ = write!(out, "<p>{}</p>", inline(&text));
+            }
+            Block::List { lead, items } => {
+                let _ = write!(out, "<p>{}</p><ul>", inline(&lead));
+                for item in items {
+                    let _ = write!(out, "<li>{}</li>", inline(&item));
+                }
+                out.push_str("</ul>");
+            }
+        }
     }
     out.push_str("</body></html>\n");
     out

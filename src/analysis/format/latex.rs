@@ -3,6 +3,7 @@
 //! is also a row of `comparison.csv`. Not written by default (`--format latex`).
 
 use super::{Report, ReportFormat};
+use crate::analysis::methods::{self, Block};
 use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
 use std::fmt::Write as _;
@@ -77,6 +78,21 @@ pub fn latex(report: &Report<'_>) -> String {
         "tab:validity",
         render::validity_table(cmp),
     );
+    let _ = writeln!(out, "\\subsection*{{Methods}}\n");
+    for block in methods::methods(cmp, report.loaded, report.dirs) {
+        match block {
+            Block::Paragraph(text) => {
+                let _ = writeln!(out, "{}\n", escape(&text));
+            }
+            Block::List { lead, items } => {
+                let _ = writeln!(out, "{}\n\\begin{{itemize}}", escape(&lead));
+                for item in items {
+                    let _ = writeln!(out, "  \\item {}", escape(&item));
+                }
+                let _ = writeln!(out, "\\end{{itemize}}\n");
+            }
+        }
+    }
     out
 }
 

@@ -2,6 +2,7 @@
 //! the exploratory detail and the methods.
 
 use super::{Report, ReportFormat};
+use crate::analysis::methods::{self, Block};
 use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
 use std::fmt::Write as _;
@@ -22,10 +23,12 @@ fn table(out: &mut String, (header, rows): (Vec<String>, Vec<Vec<String>>)) {
 pub fn markdown(report: &Report<'_>) -> String {
     let cmp = report.comparison;
     let mut out = format!(
-        "# Which protocol keeps the fish alive? — {}\n\n**{}**\n\n",
-        report.experiment,
-        answer::ranked(cmp)
+        "# Which protocol keeps the fish alive? — {}\n\n",
+        report.experiment
     );
+    for paragraph in answer::ranked(cmp).split("\n\n") {
+        let _ = writeln!(out, "**{paragraph}**\n");
+    }
     for w in render::warnings(cmp, report.loaded) {
         let _ = writeln!(out, "> **Warning.** {w}\n");
     }
@@ -39,8 +42,8 @@ pub fn markdown(report: &Report<'_>) -> String {
     if !cmp.protocol_pairs.is_empty() {
         let _ = writeln!(
             out,
-            "### Between protocols\n\nThe {} of every two protocols of a population (one Holm family; paired by seed).\n",
-            render::measure_words(cmp.primary)
+            "### Between protocols\n\n{}\n",
+            methods::family_sentence(cmp)
         );
         table(&mut out, render::protocol_pairs_table(cmp));
     }
@@ -86,8 +89,19 @@ pub fn markdown(report: &Report<'_>) -> String {
     let _ = writeln!(out, "### Pairwise comparisons between protocols\n");
     table(&mut out, render::pairwise_table(cmp));
     let _ = writeln!(out, "## Methods\n");
-    for paragraph in render::methods(cmp, report.loaded, report.dirs) {
-        let _ = writeln!(out, "{paragraph}\n");
+    for block in methods::methods(cmp, report.loaded, report.dirs) {
+        match block {
+            Block::Paragraph(text) => {
+                let _ = writeln!(out, "{text}\n");
+            }
+            Block::List { lead, items } => {
+                let _ = writeln!(out, "{lead}\n");
+                for item in items {
+                    let _ = writeln!(out, "- {item}");
+                }
+                out.push('\n');
+            }
+        }
     }
     out
 }
