@@ -14,7 +14,6 @@ use plotters::series::DashedLineSeries;
 pub(super) const FONT: &str = "sans-serif";
 pub(super) const PANEL_W: u32 = 380;
 pub(super) const PANEL_H: u32 = 270;
-pub(super) const HEADER_H: u32 = 64;
 /// Height of one line of text under a panel.
 pub(super) const FOOT_LINE: u32 = 13;
 
@@ -107,22 +106,59 @@ pub(super) fn sample(
     }
 }
 
+/// Marker shapes, cycled: with the seven colours every series of the first 56 has a
+/// colour-and-shape pair of its own, and the first eight differ in shape alone (grey
+/// print).
+pub(super) const MARKERS: usize = 8;
+
 /// A point marker at pixel `(x, y)` of `area`: the `i`-th series' shape (circle,
-/// triangle, square, cross: told apart in grey print too) in `colour`.
+/// triangle, square, cross, diamond, triangle down, plus, star) in `colour`.
 pub(super) fn marker(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     (x, y): (i32, i32),
     i: usize,
     colour: RGBAColor,
 ) -> Result<(), AnalysisError> {
-    match i % 4 {
+    let polygon = |points: Vec<(i32, i32)>| Polygon::new(points, colour.filled());
+    match i % MARKERS {
         0 => area.draw(&Circle::new((x, y), 4, colour.filled())),
         1 => area.draw(&TriangleMarker::new((x, y), 5, colour.filled())),
         2 => area.draw(&Rectangle::new(
             [(x - 4, y - 4), (x + 4, y + 4)],
             colour.filled(),
         )),
-        _ => area.draw(&Cross::new((x, y), 4, colour.stroke_width(2))),
+        3 => area.draw(&Cross::new((x, y), 4, colour.stroke_width(2))),
+        4 => area.draw(&polygon(vec![
+            (x, y - 6),
+            (x + 5, y),
+            (x, y + 6),
+            (x - 5, y),
+        ])),
+        5 => area.draw(&polygon(vec![(x - 5, y - 4), (x + 5, y - 4), (x, y + 5)])),
+        6 => area
+            .draw(&PathElement::new(
+                vec![(x - 5, y), (x + 5, y)],
+                colour.stroke_width(2),
+            ))
+            .and_then(|_| {
+                area.draw(&PathElement::new(
+                    vec![(x, y - 5), (x, y + 5)],
+                    colour.stroke_width(2),
+                ))
+            }),
+        _ => {
+            let star: Vec<(i32, i32)> = (0..10)
+                .map(|k| {
+                    let r = if k % 2 == 0 { 6.0 } else { 2.6 };
+                    let a = std::f64::consts::PI * (k as f64 / 5.0 - 0.5);
+                    (
+                        x + (r * a.cos()).round() as i32,
+                        y + (r * a.sin()).round() as i32,
+                    )
+                })
+                .collect();
+            area.draw(&polygon(star))
+        }
     }
     .map_err(plot_err)
 }
@@ -151,37 +187,153 @@ impl Legend {
     }
 }
 
-/// Draws the title, the subtitle and the legend (a line sample per series); returns the
-/// area left for panels.
-pub(super) fn header<'a>(
-    root: &DrawingArea<SVGBackend<'a>, Shift>,
-    title: &str,
-    subtitle: &str,
-    legend: &Legend,
-) -> Result<DrawingArea<SVGBackend<'a>, Shift>, AnalysisError> {
-    root.fill(&WHITE).map_err(plot_err)?;
-    let (top, body) = root.split_vertically(HEADER_H);
-    top.draw(&Text::new(
-        title.to_string(),
-        (10, 8),
-        (FONT, 17).into_font().style(FontStyle::Bold),
-    ))
-    .map_err(plot_err)?;
-    top.draw(&Text::new(subtitle.to_string(), (10, 28), (FONT, 12)))
-        .map_err(plot_err)?;
-    let mut x = 10;
-    for name in &legend.names {
-        if legend.markers {
-            let i = legend.index(name);
-            marker(&top, (x + 11, 52), i, legend.style(name).colour.mix(0.75))?;
-        } else {
-            sample(&top, (x, 52), 22, legend.style(name))?;
+/// A generous estimate of the width of `text` in pixels at `size` (DejaVu Sans, the
+/// rasteriser's usual sans face, averages about 0.55 em a character; bold more).
+pub(super) fn text_width(text: &str, size: u32, bold: bool) -> u32 {
+    let em = if bold { 0.66 } else { 0.6 };
+    (text.chars().count() as f64 * size as f64 * em).ceil() as u32
+}
+
+/// `text` broken at spaces into lines of at most `width` pixels at `size`.
+pub(super) fn wrap(text: &str, width: u32, size: u32, bold: bool) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if text_width(&format!("{line} {word}"), size, bold) <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
         }
-        top.draw(&Text::new(name.clone(), (x + 26, 45), (FONT, 12)))
-            .map_err(plot_err)?;
-        x += 36 + 7 * name.chars().count() as i32;
     }
-    Ok(body)
+    lines
+}
+
+/// A figure's title, subtitle and legend, laid out for the figure's width: texts wrap
+/// and legend entries flow into rows, and the header grows to hold them, so no text is
+/// cut at any panel count.
+pub(super) struct Header<'a> {
+    pub title: &'a str,
+    pub subtitle: &'a str,
+    pub legend: &'a Legend,
+}
+
+const TITLE_SIZE: u32 = 17;
+const TEXT_SIZE: u32 = 12;
+const TITLE_LINE: i32 = 21;
+const TEXT_LINE: i32 = 15;
+const LEGEND_ROW: i32 = 18;
+
+/// Where a header's parts go.
+struct Laid {
+    title: Vec<String>,
+    subtitle: Vec<String>,
+    /// Each legend entry's row and x.
+    entries: Vec<(usize, i32)>,
+    height: u32,
+}
+
+impl Header<'_> {
+    fn lay_out(&self, width: u32) -> Laid {
+        let room = width.saturating_sub(20).max(100);
+        let title = wrap(self.title, room, TITLE_SIZE, true);
+        let subtitle = if self.subtitle.is_empty() {
+            Vec::new()
+        } else {
+            wrap(self.subtitle, room, TEXT_SIZE, false)
+        };
+        let (mut row, mut x) = (0usize, 10i32);
+        let mut entries = Vec::new();
+        for name in &self.legend.names {
+            let w = 26 + text_width(name, TEXT_SIZE, false) as i32 + 14;
+            if x > 10 && x + w > width as i32 - 10 {
+                row += 1;
+                x = 10;
+            }
+            entries.push((row, x));
+            x += w;
+        }
+        let rows = if self.legend.names.is_empty() {
+            0
+        } else {
+            row as i32 + 1
+        };
+        let height = 8
+            + TITLE_LINE * title.len() as i32
+            + TEXT_LINE * subtitle.len() as i32
+            + 6
+            + LEGEND_ROW * rows
+            + 6;
+        Laid {
+            title,
+            subtitle,
+            entries,
+            height: height as u32,
+        }
+    }
+
+    /// The height the header takes in a figure `width` pixels wide.
+    pub fn height(&self, width: u32) -> u32 {
+        self.lay_out(width).height
+    }
+
+    /// Draws the header at the top of `root`; returns the area left for panels.
+    pub fn draw<'a>(
+        &self,
+        root: &DrawingArea<SVGBackend<'a>, Shift>,
+    ) -> Result<DrawingArea<SVGBackend<'a>, Shift>, AnalysisError> {
+        let (width, _) = root.dim_in_pixel();
+        let laid = self.lay_out(width);
+        root.fill(&WHITE).map_err(plot_err)?;
+        let (top, body) = root.split_vertically(laid.height);
+        let mut y = 8;
+        for line in &laid.title {
+            top.draw(&Text::new(
+                line.clone(),
+                (10, y),
+                (FONT, TITLE_SIZE).into_font().style(FontStyle::Bold),
+            ))
+            .map_err(plot_err)?;
+            y += TITLE_LINE;
+        }
+        for line in &laid.subtitle {
+            top.draw(&Text::new(line.clone(), (10, y), (FONT, TEXT_SIZE)))
+                .map_err(plot_err)?;
+            y += TEXT_LINE;
+        }
+        y += 6;
+        let legend = self.legend;
+        for (name, (row, x)) in legend.names.iter().zip(&laid.entries) {
+            let top_y = y + LEGEND_ROW * *row as i32;
+            if legend.markers {
+                let i = legend.index(name);
+                marker(
+                    &top,
+                    (x + 11, top_y + 7),
+                    i,
+                    legend.style(name).colour.mix(0.75),
+                )?;
+            } else {
+                sample(&top, (*x, top_y + 7), 22, legend.style(name))?;
+            }
+            top.draw(&Text::new(name.clone(), (x + 26, top_y), (FONT, TEXT_SIZE)))
+                .map_err(plot_err)?;
+        }
+        Ok(body)
+    }
+}
+
+/// A figure `width` pixels wide: its header, then `body_height` pixels that `draw` fills.
+pub(super) fn figure_svg(
+    width: u32,
+    body_height: u32,
+    head: &Header<'_>,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), AnalysisError>,
+) -> Result<String, AnalysisError> {
+    svg_of(width, head.height(width) + body_height, |root| {
+        let body = head.draw(root)?;
+        draw(&body)
+    })
 }
 
 /// Round numbers on axes: whole numbers once the scale is large, two decimals below 1.
@@ -373,6 +525,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_series_has_its_own_colour_and_marker_pair() {
+        let pair = |i: usize| (Style::nth(i).colour, i % MARKERS);
+        for i in 0..56 {
+            for j in (i + 1)..56 {
+                assert_ne!(pair(i), pair(j), "{i} and {j}");
+            }
+        }
+        // The first eight differ in shape alone (grey print).
+        for i in 0..MARKERS {
+            for j in (i + 1)..MARKERS {
+                assert_ne!(i % MARKERS, j % MARKERS);
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_wraps_its_texts_and_legend_to_the_figure_width() {
+        let legend = Legend::new(
+            [
+                "none",
+                "broadcast",
+                "a2a",
+                "rep",
+                "quota",
+                "ledger",
+                "sanctions",
+                "regulator-advice",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        let head = Header {
+            title: "Communication volume and the primary outcome",
+            subtitle: "one point per run: tokens the agents published per agent-year (messages, intentions) against the outcome",
+            legend: &legend,
+        };
+        for width in [PANEL_W, 2 * PANEL_W, 3 * PANEL_W] {
+            let laid = head.lay_out(width);
+            for line in &laid.title {
+                assert!(text_width(line, TITLE_SIZE, true) <= width - 20, "{line}");
+            }
+            for line in &laid.subtitle {
+                assert!(text_width(line, TEXT_SIZE, false) <= width - 20, "{line}");
+            }
+            for (name, (_, x)) in legend.names.iter().zip(&laid.entries) {
+                let end = *x as u32 + 26 + text_width(name, TEXT_SIZE, false);
+                assert!(end <= width - 10, "{name} ends at {end} of {width}");
+            }
+            // Every word is kept.
+            assert_eq!(laid.title.join(" "), head.title);
+            assert_eq!(laid.subtitle.join(" "), head.subtitle);
+        }
+        // One panel: more lines, a taller header.
+        assert!(head.height(PANEL_W) > head.height(3 * PANEL_W));
     }
 
     #[test]

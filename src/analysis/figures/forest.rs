@@ -39,7 +39,7 @@ pub(super) fn figure(
         )
     });
     let n = rows.len().max(1);
-    let height = HEADER_H + 70 + 26 * n as u32;
+    let height = 70 + 26 * n as u32;
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
     for k in &rows {
         let (a, b) = k.ci.unwrap_or((k.effect, k.effect));
@@ -49,13 +49,13 @@ pub(super) fn figure(
     let pad = ((hi - lo) * 0.08).max(0.05);
     let words = crate::analysis::render::measure_words(cmp.primary);
     let unit = unit(cmp.primary);
-    svg_of(900, height, |root| {
-        let body = header(
-            root,
-            &format!("Effect on {words} against {}", cmp.reference),
-            "point: the difference (protocol − reference, same population); bar: 95% interval; right: Holm-adjusted p",
-            legend,
-        )?;
+    let title = format!("Effect on {words} against {}", cmp.reference);
+    let head = Header {
+        title: &title,
+        subtitle: "point: the difference (protocol − reference, same population); bar: 95% interval; right: Holm-adjusted p",
+        legend,
+    };
+    figure_svg(900, height, &head, |body| {
         let (labels, rest) = body.split_horizontally(230);
         let (plot, pvals) = rest.split_horizontally(560);
         let mut chart = ChartBuilder::on(&plot)

@@ -64,14 +64,13 @@ pub fn run_figures(years: &[YearRow], agents: &[AgentRow]) -> Result<Vec<Figure>
                 .collect(),
         ),
     ];
-    let sea_svg = svg_of(PANEL_W + 140, HEADER_H + PANEL_H, |root| {
-        let body = header(
-            root,
-            "The sea",
-            "fish at the end of each year, after regeneration",
-            &areas,
-        )?;
-        lines_panel(&body, &areas, "", "fish", &sea)
+    let head = Header {
+        title: "The sea",
+        subtitle: "fish at the end of each year, after regeneration",
+        legend: &areas,
+    };
+    let sea_svg = figure_svg(PANEL_W + 140, PANEL_H, &head, |body| {
+        lines_panel(body, &areas, "", "fish", &sea)
     })?;
     let teams = agents.iter().map(|a| a.agent + 1).max().unwrap_or(0);
     let team_name = |agent: usize| format!("team {}", agent + 1);
@@ -91,13 +90,12 @@ pub fn run_figures(years: &[YearRow], agents: &[AgentRow]) -> Result<Vec<Figure>
     };
     let catch = per_team(&|a| (a.catch_deep + a.catch_coast) as f64);
     let bank = per_team(&|a| a.bank as f64);
-    let teams_svg = svg_of(2 * (PANEL_W + 40), HEADER_H + PANEL_H, |root| {
-        let body = header(
-            root,
-            "The teams",
-            "each team's catch in the year, and its bank at the end of the year",
-            &legend,
-        )?;
+    let head = Header {
+        title: "The teams",
+        subtitle: "each team's catch in the year, and its bank at the end of the year",
+        legend: &legend,
+    };
+    let teams_svg = figure_svg(2 * (PANEL_W + 40), PANEL_H, &head, |body| {
         let (left, right) = body.split_horizontally(PANEL_W + 40);
         lines_panel(&left, &legend, "catch", "fish", &catch)?;
         lines_panel(&right, &legend, "bank", "$", &bank)

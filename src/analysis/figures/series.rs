@@ -15,6 +15,8 @@ pub(super) struct SeriesSpec<'a> {
     pub title: &'a str,
     pub subtitle: &'a str,
     pub y_label: &'a str,
+    /// The least value the quantity can take (no fish below 0): bands are clipped to it.
+    pub floor: Option<f64>,
     /// Each run's own value per year (slot → area of `stock_by_year`), drawn thin
     /// under the means; `None`: means only.
     pub runs: Option<&'a Loaded>,
@@ -38,6 +40,7 @@ pub(super) fn figure(
     series: &YearSeries,
     spec: &SeriesSpec<'_>,
 ) -> Result<String, AnalysisError> {
+    let clip = |v: f64| spec.floor.map_or(v, |f| v.max(f));
     let n = populations.len() * spec.slots.len();
     let (rows, cols) = if spec.slots.len() > 1 {
         (spec.slots.len(), populations.len().max(1))
@@ -70,9 +73,12 @@ pub(super) fn figure(
         .unwrap_or(0);
     let footer = if named > 0 { 6 + FOOT_LINE * named } else { 0 };
     let width = PANEL_W * cols as u32;
-    let height = HEADER_H + (PANEL_H + footer) * rows as u32;
-    svg_of(width, height, |root| {
-        let body = header(root, spec.title, spec.subtitle, legend)?;
+    let head = Header {
+        title: spec.title,
+        subtitle: spec.subtitle,
+        legend,
+    };
+    figure_svg(width, (PANEL_H + footer) * rows as u32, &head, |body| {
         let areas = body.split_evenly((rows, cols));
         let mut k = 0;
         for (slot, area_name) in spec.slots {
@@ -95,7 +101,7 @@ pub(super) fn figure(
                     for (x, m, h) in points(series, &c.cell, *slot) {
                         x_max = x_max.max(x);
                         y_max = y_max.max(m + h);
-                        y_min = y_min.min(m - h);
+                        y_min = y_min.min(clip(m - h));
                     }
                 }
                 let run_lines = spec
@@ -131,19 +137,20 @@ pub(super) fn figure(
                         .map_err(plot_err)?;
                 }
                 let bands = groups.len() <= MAX_BANDS && spec.runs.is_none();
-                for (names, _) in groups {
+                // Lines that stand for several protocols go on top, a little wider, so a
+                // line that meets them never hides the one the note under the panel names.
+                let mut order: Vec<&(Vec<String>, Curve)> = groups.iter().collect();
+                order.sort_by_key(|(names, _)| names.len() > 1);
+                for (names, _) in order {
                     let Some(c) = cell_of(&names[0]) else {
                         continue;
                     };
                     let style = legend.style(&names[0]);
                     let p = points(series, &c.cell, *slot);
                     if bands {
-                        let mut band: Vec<(f64, f64)> =
-                            p.iter().map(|(x, m, h)| (*x, m + h)).collect();
-                        band.extend(p.iter().rev().map(|(x, m, h)| (*x, m - h)));
                         chart
                             .draw_series(std::iter::once(Polygon::new(
-                                band,
+                                band(&p, spec.floor),
                                 style.colour.mix(0.12).filled(),
                             )))
                             .map_err(plot_err)?;
@@ -152,7 +159,7 @@ pub(super) fn figure(
                         &mut chart,
                         p.iter().map(|(x, m, _)| (*x, *m)).collect(),
                         style,
-                        2,
+                        if names.len() > 1 { 3 } else { 2 },
                     )?;
                 }
                 let named: Vec<(Vec<String>, Style)> = groups
@@ -164,6 +171,15 @@ pub(super) fn figure(
         }
         Ok(())
     })
+}
+
+/// The 95% band around a mean line as a polygon (upper edge forward, lower edge back),
+/// never below `floor`.
+fn band(points: &[(f64, f64, f64)], floor: Option<f64>) -> Vec<(f64, f64)> {
+    let clip = |v: f64| floor.map_or(v, |f| v.max(f));
+    let mut band: Vec<(f64, f64)> = points.iter().map(|(x, m, h)| (*x, m + h)).collect();
+    band.extend(points.iter().rev().map(|(x, m, h)| (*x, clip(m - h))));
+    band
 }
 
 /// Every `ok` run of a population as (protocol, its line) for `slot` (0: deep-sea stock,
@@ -198,4 +214,22 @@ fn run_lines(
             Some((c.protocol.clone(), line))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_band_never_goes_below_what_the_quantity_allows() {
+        // A stock of 3 fish ± 10 would dip to −7: the band stops at 0 fish.
+        let p = [(1.0, 100.0, 10.0), (2.0, 3.0, 10.0)];
+        let stock = band(&p, Some(0.0));
+        assert_eq!(
+            stock,
+            vec![(1.0, 110.0), (2.0, 13.0), (2.0, 0.0), (1.0, 90.0)]
+        );
+        // Profit may be negative: no floor.
+        assert_eq!(band(&p, None)[2], (2.0, -7.0));
+    }
 }

@@ -104,11 +104,16 @@ pub(super) fn figure(
     let subtitle = format!(
         "Kaplan–Meier share of runs not collapsed; ticks: never collapsed (censored); 95% bands in panels of ≤ {MAX_BANDS} lines"
     );
-    svg_of(
+    let head = Header {
+        title: "Survival of the fish stock",
+        subtitle: &subtitle,
+        legend,
+    };
+    figure_svg(
         PANEL_W * cols as u32,
-        HEADER_H + (PANEL_H + footer) * grid_rows as u32,
-        |root| {
-            let body = header(root, "Survival of the fish stock", &subtitle, legend)?;
+        (PANEL_H + footer) * grid_rows as u32,
+        &head,
+        |body| {
             for (area, (population, groups)) in body
                 .split_evenly((grid_rows, cols))
                 .iter()
