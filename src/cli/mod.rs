@@ -538,14 +538,25 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     ..options.clone()
                 };
                 let builder = AgentBuilder::for_experiment(&exp, &dir, &estimating)?;
-                let cells = experiment::estimate::estimate(&exp, &builder)?;
+                let rendered = experiment::estimate::estimate(&exp, &builder)?;
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .context("cannot start the async runtime")?;
+                let measured =
+                    runtime.block_on(experiment::estimate::measure(&exp, &options, rendered))?;
                 println!(
-                    "{}: {} runs of {} years (estimate: prompts measured by rendering them, 40 output tokens per call, no repairs)\n",
+                    "{}: {} runs of {} years (estimate: each cell's first {} replicates played with the in-process mock in every model's seat, nothing sent, nothing written; scaled to the cell's runs)\n",
                     exp.config.name,
                     exp.plan.runs.len(),
-                    exp.config.years
+                    exp.config.years,
+                    experiment::estimate::MEASURED_REPLICATES
                 );
-                print!("{}", experiment::estimate::to_markdown(&cells));
+                print!("{}", experiment::estimate::to_markdown(&measured.cells));
+                println!(
+                    "\n{}",
+                    experiment::estimate::wall_time(&measured, exp.plan.runs.len(), options.jobs)
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -328,3 +328,88 @@ fn doctor_measures_a_served_provider_and_hints_at_a_missing_one() {
     assert!(text.contains("**unreachable**"), "{text}");
     assert!(text.contains("Is the server running"), "{text}");
 }
+
+/// The dry run's per-cell figures against what the run then measured: calls, tokens in
+/// and out, and cost of every cell within 15%, for the in-process mock and for a server
+/// (the test kit's mock server, which the dry run stands in for without calling it).
+#[test]
+fn the_dry_run_predicts_every_cell_within_fifteen_percent() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(0.0);
+    let mock = TestExperiment::new("inproc", 8, 6)
+        .provider(
+            "m",
+            "kind = \"mock\"\npolicy = \"greedy\"\nnoise = 0.1\ntemperature = 0.7\nseed = 7\nprice_in_per_mtok = 0.15\nprice_out_per_mtok = 0.6",
+        )
+        .population("llm", r#"{ kind = "llm", provider = "m", count = 6 }"#)
+        // Every board the prompts carry: messages, proposals and votes, a ledger.
+        .protocol("none", "none", "")
+        .protocol("broadcast", "broadcast", "")
+        .protocol("quota", "quota", "")
+        .protocol("ledger", "ledger", "")
+        .toml();
+    let served = experiment(&server.url, "").replace(
+        "protocol = [\"none\", \"broadcast\"]",
+        "protocol = [\"none\", \"broadcast\", \"ledger\"]",
+    ) + "[protocols.ledger]\nkind = \"ledger\"\n";
+    for (name, text) in [("inproc", mock), ("e2e", served)] {
+        let exp = write(work.path(), &format!("{name}.toml"), &text);
+        let dry = run(&exp, work.path(), &["--dry-run"]);
+        let text = String::from_utf8(dry.stdout).unwrap();
+        assert!(
+            dry.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&dry.stderr)
+        );
+        let out = work.path().join("out");
+        let played = run(&exp, &out, &["--no-report"]);
+        assert!(
+            played.status.success(),
+            "{}",
+            String::from_utf8_lossy(&played.stderr)
+        );
+        let runs = Table::read(&out.join(name).join("runs.csv"));
+        let cells = runs.column("cell");
+        let mut compared = 0;
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.contains("**"))
+        {
+            let f: Vec<&str> = line.split('|').map(str::trim).collect();
+            let Ok(estimated_calls) = f[3].parse::<f64>() else {
+                continue; // the header
+            };
+            let sum = |column: &str| -> f64 {
+                runs.numbers(column)
+                    .iter()
+                    .zip(&cells)
+                    .filter(|(_, c)| **c == f[1])
+                    .map(|(v, _)| v)
+                    .sum()
+            };
+            for (what, estimated, measured) in [
+                ("calls", estimated_calls, sum("llm_calls")),
+                ("tokens in", f[4].parse().unwrap(), sum("tokens_in")),
+                ("tokens out", f[6].parse().unwrap(), sum("tokens_out")),
+                ("cost", f[7].parse().unwrap(), sum("cost_usd")),
+            ] {
+                let error = (estimated - measured).abs() / measured.max(1e-9);
+                // Costs print to the cent: judge them to the cent as well.
+                let within =
+                    error <= 0.15 || (what == "cost" && (estimated - measured).abs() < 0.01);
+                assert!(
+                    within,
+                    "{name} {}: {what} estimated {estimated}, measured {measured}\n{text}",
+                    f[1]
+                );
+            }
+            compared += 1;
+        }
+        assert!(compared >= 3, "{text}");
+        assert!(
+            !work.path().join(name).exists(),
+            "the dry run wrote nothing"
+        );
+        assert!(text.contains("Wall time"), "{text}");
+    }
+}
