@@ -245,8 +245,8 @@ impl Event {
     }
 }
 
-/// What an agent reports about its own answering (LLM agents; scripted agents report
-/// nothing). `kind` is the request kind (`decision`, `message`, …).
+/// What an agent reports about its own answering (LLM agents' calls, repairs and
+/// fallbacks; a scripted seat's trembles). `kind` is the request kind (`decision`, `message`, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentEvent {
@@ -311,5 +311,15 @@ pub enum AgentEvent {
         round: u32,
         fallback: String,
         reason: String,
+    },
+    /// A scripted seat trembled: it played a random valid decision instead of its
+    /// strategy's (`tremble`), so that replicates differ.
+    Tremble {
+        agent: usize,
+        year: u32,
+        /// What the strategy would have played.
+        planned: crate::engine::Decision,
+        /// What it played.
+        played: crate::engine::Decision,
     },
 }

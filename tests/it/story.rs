@@ -157,3 +157,85 @@ noise = 0.2"#,
         .failure()
         .stderr(predicate::str::contains("agent 6 is not in run"));
 }
+
+/// The story reads as sentences and ends with the result: the collapse year marked,
+/// trembles flagged, the fleet a team had (not what it ordered), fines in words, and the
+/// final assets ranked.
+#[test]
+fn a_story_marks_the_collapse_flags_trembles_and_ends_with_the_ranking() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = TestExperiment::new("told", 20, 1)
+        .population(
+            "mixed",
+            r#"{ strategy = "conditional", count = 5, tremble = 0.3 }, { strategy = "free_rider", count = 1 }"#,
+        )
+        .protocol("sanctions", "sanctions", "");
+    let (dir, run) = play(work.path(), &exp, "sanctions/mixed", &[]);
+    let out = fishbanks()
+        .args(["story", dir.to_str().unwrap(), &run])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let runs = Table::read(&dir.join("runs.csv"));
+    let year: u32 = runs.column("collapse_year")[0].parse().unwrap();
+    let survived = runs.column("survival_years")[0];
+    assert!(
+        text.contains(&format!(
+            "the sea collapsed in year {year} (it held for {survived} years)"
+        )),
+        "{text}"
+    );
+    let marked = text.find("- The sea collapsed this year").unwrap();
+    let heading = text.find(&format!("\n## Year {year}\n")).unwrap() + 1;
+    assert!(marked > heading && !text[heading + 3..marked].contains("## Year"));
+    assert!(text.contains("trembled: it played order"), "{text}");
+    for slip in [
+        "fines moved",
+        "gave 1 fines",
+        "years before the collapse",
+        "leads until",
+    ] {
+        assert!(!text.contains(slip), "{slip}: {text}");
+    }
+    assert!(
+        text.contains("fined 1 team") || text.contains("fined 2 teams"),
+        "{text}"
+    );
+    assert!(text.contains("for last year's fines"), "{text}");
+    // Ships: the fleet at sea and in the harbor this year.
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| team"))
+    {
+        let f: Vec<&str> = line.split('|').map(str::trim).collect();
+        if let (Ok(ships), Ok(deep), Ok(coast), Ok(harbor)) = (
+            f[3].parse::<i64>(),
+            f[5].parse::<i64>(),
+            f[6].parse::<i64>(),
+            f[7].parse::<i64>(),
+        ) {
+            assert_eq!(ships, deep + coast + harbor, "{line}");
+        }
+    }
+    // The end: six teams ranked by their final assets, as agents.csv has them.
+    let end = &text[text.find("## The end").unwrap()..];
+    let agents = Table::read(&dir.join("agents.csv"));
+    let mut last: Vec<(i64, usize)> = agents
+        .rows
+        .iter()
+        .filter(|r| r[agents.col("year")] == "20")
+        .map(|r| {
+            (
+                r[agents.col("assets")].parse().unwrap(),
+                r[agents.col("agent")].parse().unwrap(),
+            )
+        })
+        .collect();
+    last.sort_by_key(|(assets, team)| (std::cmp::Reverse(*assets), *team));
+    let ranked: Vec<&str> = end.lines().filter(|l| l.contains(". team ")).collect();
+    assert_eq!(ranked.len(), 6, "{end}");
+    for (line, (_, team)) in ranked.iter().zip(&last) {
+        assert!(line.contains(&format!("team {} (", team + 1)), "{end}");
+    }
+}

@@ -101,7 +101,14 @@ impl ScriptedAgent {
         let planned = self.planned_decision(obs);
         let tremble = self.tremble > 0.0 && self.trembles.random_bool(self.tremble.clamp(0.0, 1.0));
         if tremble {
-            random_valid(&mut self.trembles, obs)
+            let played = random_valid(&mut self.trembles, obs);
+            self.events.push(crate::record::AgentEvent::Tremble {
+                agent: obs.own.team,
+                year: obs.public.year,
+                planned,
+                played,
+            });
+            played
         } else {
             planned
         }

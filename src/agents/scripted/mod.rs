@@ -20,6 +20,7 @@ use crate::question::{
     Answer, Decision, IntentionQuestion, MessageQuestion, Observation, Pledge, Request, Response,
     SanctionQuestion, VoteQuestion,
 };
+use crate::record::AgentEvent;
 use async_trait::async_trait;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -115,6 +116,8 @@ pub struct ScriptedAgent {
     leader: Option<usize>,
     /// The last pledge and its year: a follower keeps it, a greedy reporter hides behind it.
     pledged: Option<(u32, Pledge)>,
+    /// Trembles since the game loop last drained them (for the event log).
+    events: Vec<AgentEvent>,
 }
 
 impl ScriptedAgent {
@@ -131,6 +134,7 @@ impl ScriptedAgent {
             tremble,
             leader: None,
             pledged: None,
+            events: Vec::new(),
         }
     }
 
@@ -187,6 +191,10 @@ impl Agent for ScriptedAgent {
             Request::Accept(q) => Response::Accept(self.accept(obs, q)),
         };
         Ok(Answer::given(response))
+    }
+
+    fn drain_events(&mut self) -> Vec<AgentEvent> {
+        std::mem::take(&mut self.events)
     }
 }
 

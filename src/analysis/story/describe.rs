@@ -177,11 +177,11 @@ pub fn line(e: &Event) -> Option<String> {
             format!("{}'s agenda for leader: {}", team(*t), quoted(text))
         }
         Event::LeaderElection {
+            year,
             candidates,
             ballots,
             leader,
             term_end,
-            ..
         } => format!(
             "Election among {}: ballots {}; {}.",
             teams(candidates),
@@ -196,7 +196,10 @@ pub fn line(e: &Event) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(" "),
             match leader {
-                Some(l) => format!("{} leads until year {term_end}", team(*l)),
+                Some(l) if term_end > year => {
+                    format!("{} leads from year {year} to year {term_end}", team(*l))
+                }
+                Some(l) => format!("{} leads this year", team(*l)),
                 None => "nobody was elected".into(),
             }
         ),
@@ -322,6 +325,14 @@ pub fn line(e: &Event) -> Option<String> {
             AgentEvent::LlmError { kind, error, .. } => {
                 format!("{}'s {kind} call failed: {error}", team(*t))
             }
+            AgentEvent::Tremble {
+                planned, played, ..
+            } => format!(
+                "{} trembled: it played {} instead of its strategy's {} (a random valid decision, as its `tremble` allows)",
+                team(*t),
+                plan(played),
+                plan(planned)
+            ),
             AgentEvent::LlmCall { .. } | AgentEvent::LlmRetry { .. } => return None,
         },
         Event::Bid { .. }
@@ -333,6 +344,11 @@ pub fn line(e: &Event) -> Option<String> {
         | Event::Decision { .. }
         | Event::Year { .. } => return None,
     })
+}
+
+/// "1 team", "3 teams".
+fn count(n: u32, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A message from `messages.csv` (when the run kept no full event log).
@@ -376,13 +392,20 @@ pub fn agent_row(a: &AgentRow, seat: Option<&String>) -> Vec<String> {
         notes.push(format!("reported {r}"));
     }
     if a.fines_given > 0 {
-        notes.push(format!("gave {} fines", a.fines_given));
+        notes.push(format!("fined {}", count(a.fines_given as u32, "team")));
     }
     if a.fines_received > 0 {
-        notes.push(format!("received {} fines", a.fines_received));
+        notes.push(format!(
+            "was fined by {}",
+            count(a.fines_received as u32, "team")
+        ));
     }
-    if a.transfer != 0 {
-        notes.push(format!("fines moved ${}", a.transfer));
+    // Last year's fines, paid this year: what the team paid (to fine, or fined) or was
+    // paid.
+    if a.transfer < 0 {
+        notes.push(format!("paid ${} for last year's fines", -a.transfer));
+    } else if a.transfer > 0 {
+        notes.push(format!("received ${} from last year's fines", a.transfer));
     }
     if let (Some(won), Some(paid)) = (a.auction_ships, a.auction_paid) {
         if won > 0 {
@@ -401,7 +424,9 @@ pub fn agent_row(a: &AgentRow, seat: Option<&String>) -> Vec<String> {
             let short = s.split(" (").next().unwrap_or(s);
             short.strip_prefix("scripted ").unwrap_or(short).to_string()
         }),
-        a.ships.to_string(),
+        // The fleet it had this year (at sea and in the harbor); ordered ships arrive next
+        // year.
+        (a.deep + a.coast + a.harbor).to_string(),
         a.order.to_string(),
         a.deep.to_string(),
         a.coast.to_string(),

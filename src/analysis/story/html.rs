@@ -1,7 +1,7 @@
 //! The story as one self-contained page (inline CSS and SVG, no script, no network).
 //! Everything recorded, including what agents wrote, is escaped: it is shown, never run.
 
-use super::{overview, years, Story};
+use super::{ending, overview, years, Story};
 use crate::analysis::figures::run::run_figures;
 use crate::analysis::format::html::escape;
 use crate::analysis::AnalysisError;
@@ -72,6 +72,18 @@ pub fn html(s: &Story) -> Result<String, AnalysisError> {
             out.push_str("</tr>");
         }
         out.push_str("</tbody></table>");
+    }
+    let ending = ending(s);
+    if let Some((head, ranks)) = ending.split_first() {
+        let _ = write!(
+            out,
+            "<h2 id=\"end\">The end</h2><p>{}</p><ul>",
+            escape(head)
+        );
+        for line in ranks {
+            let _ = write!(out, "<li>{}</li>", escape(line));
+        }
+        out.push_str("</ul>");
     }
     out.push_str("</body></html>\n");
     Ok(out)

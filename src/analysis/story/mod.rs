@@ -171,7 +171,7 @@ pub fn overview(s: &Story) -> Vec<String> {
     }
     let ending = match r.collapse_year {
         Some(y) => format!(
-            "the sea collapsed in year {y} ({} years before the collapse)",
+            "the sea collapsed in year {y} (it held for {} years)",
             r.survival_years
         ),
         None => "the sea did not collapse".to_string(),
@@ -232,13 +232,19 @@ pub fn years(s: &Story) -> Vec<Year> {
     s.years
         .iter()
         .map(|y| {
-            let mut lines: Vec<String> = s
+            let mut lines: Vec<String> = Vec::new();
+            if s.run.collapse_year == Some(y.year) {
+                lines.push(format!(
+                    "The sea collapsed this year: after the harvest the deep sea held {} fish and the coast {}, and an area below the collapse threshold ends the fish's survival.",
+                    y.post_harvest_deep, y.post_harvest_coast
+                ));
+            }
+            lines.extend(s
                 .events
                 .iter()
                 .filter(|e| describe::year_of(e) == Some(y.year))
                 .filter_map(describe::line)
-                .map(|l| capitalised(&l))
-                .collect();
+                .map(|l| capitalised(&l)));
             // Messages from messages.csv when the log does not carry them.
             if s.detail != EventDetail::Full {
                 lines.extend(
@@ -288,6 +294,52 @@ pub fn years(s: &Story) -> Vec<Year> {
         .collect()
 }
 
+/// `$1,234` or `−$10,110`.
+fn dollars(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}${grouped}", if v < 0 { "−" } else { "" })
+}
+
+/// How the game ended: every team's final assets (bank plus ships at the last ship value),
+/// ranked, ties sharing a rank.
+pub fn ending(s: &Story) -> Vec<String> {
+    let Some(last) = s.agents.iter().map(|a| a.year).max() else {
+        return Vec::new();
+    };
+    let mut teams: Vec<&AgentRow> = s.agents.iter().filter(|a| a.year == last).collect();
+    teams.sort_by_key(|a| (std::cmp::Reverse(a.assets), a.agent));
+    let ship_value = s
+        .years
+        .iter()
+        .find(|y| y.year == last)
+        .map_or(String::new(), |y| format!(" at ${} a ship", y.ship_value));
+    let mut lines = vec![format!(
+        "Final assets after year {last} (bank plus ships{ship_value}), ranked:"
+    )];
+    let mut rank = 0;
+    for (i, a) in teams.iter().enumerate() {
+        if i == 0 || teams[i - 1].assets != a.assets {
+            rank = i + 1;
+        }
+        lines.push(format!(
+            "{rank}. team {} ({}): {} (bank {}, {} ships)",
+            a.agent + 1,
+            s.seats.get(a.agent).map_or("?", String::as_str),
+            dollars(a.assets),
+            dollars(a.bank),
+            a.ships
+        ));
+    }
+    lines
+}
+
 /// The story as Markdown-like text for the terminal.
 pub fn text(s: &Story) -> String {
     let mut out = format!("# The story of run {}\n\n", s.run.run_id);
@@ -303,6 +355,13 @@ pub fn text(s: &Story) -> String {
         let _ = writeln!(out, "|{}", "---|".repeat(y.header.len()));
         for r in &y.rows {
             let _ = writeln!(out, "| {} |", r.join(" | "));
+        }
+    }
+    let ending = ending(s);
+    if let Some((head, ranks)) = ending.split_first() {
+        let _ = writeln!(out, "\n## The end\n\n{head}\n");
+        for line in ranks {
+            let _ = writeln!(out, "{line}");
         }
     }
     out
