@@ -392,13 +392,10 @@ pub fn agent_row(a: &AgentRow, seat: Option<&String>) -> Vec<String> {
         notes.push(format!("reported {r}"));
     }
     if a.fines_given > 0 {
-        notes.push(format!("fined {}", count(a.fines_given as u32, "team")));
+        notes.push(format!("fined {}", count(a.fines_given, "team")));
     }
     if a.fines_received > 0 {
-        notes.push(format!(
-            "was fined by {}",
-            count(a.fines_received as u32, "team")
-        ));
+        notes.push(format!("was fined by {}", count(a.fines_received, "team")));
     }
     // Last year's fines, paid this year: what the team paid (to fine, or fined) or was
     // paid.
