@@ -198,6 +198,10 @@ enum Command {
         /// Where the cache is, if not DIR/cache.
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+        /// One line per question (year, agent, question, answer, verdict) instead of
+        /// every prompt.
+        #[arg(long)]
+        answers: bool,
     },
     /// Play one game with people in its human seats: a seat page per person (its URL
     /// printed), a facilitator's page, the game recorded like any run.
@@ -430,10 +434,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             run_id,
             agent,
             cache_dir,
+            answers,
         } => {
+            use fishbanks::llm::transcript::{transcript, View};
             let cache =
                 cache_dir.unwrap_or_else(|| dir.join(fishbanks::record::RunFiles::CACHE_DIR));
-            let text = fishbanks::llm::transcript::transcript(&dir, &cache, &run_id, agent)?;
+            let view = if answers { View::Answers } else { View::Full };
+            let text = transcript(&dir, &cache, &run_id, agent, view)?;
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }

@@ -222,7 +222,7 @@ fn a_transcript_shows_prompts_answers_and_repairs() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("## Year 1, agent 2 (team 3): decision, attempt 1"),
+        text.contains("## Call 1: year 1, agent 2 (team 3): decision, attempt 1"),
         "{text}"
     );
     assert!(text.contains("REQUEST: decision") && text.contains("Your team: 3"));
@@ -249,6 +249,27 @@ fn a_transcript_shows_prompts_answers_and_repairs() {
         !text.contains("agent 1 (team 2)"),
         "only the agent asked for"
     );
+    // What every call repeats is shown once: the system prompt and the rules.
+    assert_eq!(text.matches("### system\n").count(), 1, "{text}");
+    assert!(text.contains("### system: as in call 1"), "{text}");
+    assert!(text.contains("lines as in call 1, then"), "{text}");
+    // --answers: one line per question the run asked.
+    let lines = std::process::Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args([
+            "transcript",
+            work.path().join("validity").to_str().unwrap(),
+            id,
+            "--answers",
+        ])
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(lines.stdout).unwrap();
+    let questions = lines
+        .lines()
+        .filter(|l| l.split(" | ").count() == 5 && !l.starts_with("year"))
+        .count();
+    assert_eq!(questions as f64, runs.numbers("llm_answers")[0], "{lines}");
+    assert!(lines.contains(" | decision | "), "{lines}");
 }
 
 /// Every request a mock sweep recorded carries its question's exact schema and a
