@@ -42,7 +42,10 @@ pub fn check_range<T: PartialOrd + std::fmt::Display>(
 /// Read a table tagged by `kind` into `T` (an enum with `#[serde(tag = "kind")]` whose
 /// variants deny unknown fields). `what` names the table in messages (`protocol`,
 /// `agent`).
-pub fn read_tagged<T: DeserializeOwned>(table: &toml::Table, what: &str) -> Result<T, SpecError> {
+pub fn read_tagged<T: DeserializeOwned + serde::Serialize>(
+    table: &toml::Table,
+    what: &str,
+) -> Result<T, SpecError> {
     T::deserialize(toml::Value::Table(table.clone()))
         .map_err(|e| tagged_error::<T>(table, what, &plain_message(e.message())))
 }
@@ -50,7 +53,11 @@ pub fn read_tagged<T: DeserializeOwned>(table: &toml::Table, what: &str) -> Resu
 /// Name the switch a deserialization error is about. Serde names unknown fields,
 /// unknown kinds and a missing kind; a type error names no field, so the culprit is the
 /// switch whose removal (it then takes its default) makes the table valid.
-fn tagged_error<T: DeserializeOwned>(table: &toml::Table, what: &str, message: &str) -> SpecError {
+fn tagged_error<T: DeserializeOwned + serde::Serialize>(
+    table: &toml::Table,
+    what: &str,
+    message: &str,
+) -> SpecError {
     let named = |prefix: &str| {
         message
             .strip_prefix(prefix)
@@ -59,6 +66,34 @@ fn tagged_error<T: DeserializeOwned>(table: &toml::Table, what: &str, message: &
     };
     if let Some(field) = named("unknown field `") {
         let kind = table.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+        // An internally tagged enum does not list its variant's fields: read them off
+        // the variant with every default, when it has them all.
+        let hint = if message.contains("expected one of") {
+            String::new()
+        } else {
+            let known: Vec<String> = table
+                .get("kind")
+                .and_then(|k| {
+                    let only_kind = toml::Table::from_iter([("kind".to_string(), k.clone())]);
+                    T::deserialize(toml::Value::Table(only_kind)).ok()
+                })
+                .and_then(|t| serde_json::to_value(&t).ok())
+                .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
+                .unwrap_or_default();
+            let known: Vec<String> = known.into_iter().filter(|k| k != "kind").collect();
+            match did_you_mean(&field, &known) {
+                Some(near) => format!("; did you mean `{near}`?"),
+                None if !known.is_empty() => format!(
+                    "; its switches are {}",
+                    known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => String::new(),
+            }
+        };
         let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
             "an"
         } else {
@@ -66,7 +101,7 @@ fn tagged_error<T: DeserializeOwned>(table: &toml::Table, what: &str, message: &
         };
         return SpecError::new(
             field,
-            format!("does not apply to {article} {what} of kind `{kind}` ({message})"),
+            format!("does not apply to {article} {what} of kind `{kind}` ({message}){hint}"),
         );
     }
     if let Some(value) = named("unknown variant `") {
@@ -126,6 +161,21 @@ pub fn tag_names<T: DeserializeOwned>() -> Vec<String> {
 /// "expected a whole number of at least 0").
 pub fn plain_message(message: &str) -> String {
     let mut out = message.to_string();
+    // "unknown field `yeers`, expected one of `name`, `years`": name the likely one.
+    if let Some((field, expected)) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once("`, expected one of "))
+    {
+        let known: Vec<String> = expected
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        if let Some(near) = did_you_mean(field, &known) {
+            out.push_str(&format!("; did you mean `{near}`?"));
+        }
+    }
     for (rust, plain) in [
         ("expected u8", "expected a whole number of at least 0"),
         ("expected u16", "expected a whole number of at least 0"),
@@ -147,4 +197,40 @@ pub fn plain_message(message: &str) -> String {
         out = out.replace(rust, plain);
     }
     out
+}
+
+/// The known name closest to `unknown`, if it is close: at most a third of its letters
+/// (and at least one) added, dropped, changed or swapped.
+pub fn did_you_mean(unknown: &str, known: &[String]) -> Option<String> {
+    let limit = (unknown.chars().count() / 3).max(1);
+    known
+        .iter()
+        .map(|k| (edit_distance(unknown, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.clone())
+}
+
+/// Optimal string alignment distance (Levenshtein with adjacent swaps).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }

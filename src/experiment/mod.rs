@@ -17,6 +17,7 @@ pub mod schema;
 mod seats;
 pub mod span;
 pub mod summary;
+mod unknown;
 
 pub use error::RunnerError;
 pub use plan::{Plan, RunSpec};
@@ -47,8 +48,14 @@ impl Experiment {
         Experiment::parse(path, &text)
     }
 
-    /// Check and plan an experiment's text; `path` names it in messages.
+    /// Check and plan an experiment's text; `path` names it in messages. An unknown key
+    /// is reported with every other unknown key of the file, in file order.
     pub fn parse(path: &Path, text: &str) -> Result<Experiment, ConfigError> {
+        Experiment::parse_once(path, text)
+            .map_err(|first| unknown::every_unknown_key(path, text, first, Experiment::parse_once))
+    }
+
+    fn parse_once(path: &Path, text: &str) -> Result<Experiment, ConfigError> {
         let file: ExperimentFile =
             toml::from_str(text).map_err(|e| span::from_toml(path, text, &e))?;
         let config = resolve::resolve(&file)
@@ -61,23 +68,48 @@ impl Experiment {
         })
     }
 
-    /// What a researcher should know before spending time on this experiment: today,
-    /// populations whose seeds would all play one game.
+    /// What a researcher should know before spending time on this experiment:
+    /// protocols and populations defined but left out of `[matrix]` (they will not be
+    /// played), and populations whose seeds would all play one game.
     pub fn warnings(&self) -> Vec<String> {
-        if self.config.seeds < 2 {
-            return Vec::new();
+        let c = &self.config;
+        let mut out = Vec::new();
+        let unused = |axis: &str, defined: Vec<&String>, played: &[String]| -> Vec<String> {
+            defined
+                .into_iter()
+                .filter(|name| !played.contains(name))
+                .map(|name| {
+                    format!(
+                        "{axis} `{name}` is defined but not in `[matrix] {axis}`: it will not be played"
+                    )
+                })
+                .collect()
+        };
+        out.extend(unused(
+            "protocol",
+            c.protocols.keys().collect(),
+            &c.matrix.protocol,
+        ));
+        out.extend(unused(
+            "population",
+            c.populations.keys().collect(),
+            &c.matrix.population,
+        ));
+        if c.seeds < 2 {
+            return out;
         }
-        self.config
-            .populations
-            .iter()
-            .filter(|(_, p)| p.is_deterministic())
-            .map(|(name, _)| {
-                format!(
-                    "population `{name}` is deterministic (scripted seats with `tremble = 0`, none `random`): its {} seeds will play one game per cell, which the analysis counts as one observation. Give a seat a `tremble` above 0 for independent replicates.",
-                    self.config.seeds
-                )
-            })
-            .collect()
+        out.extend(
+            c.populations
+                .iter()
+                .filter(|(name, p)| p.is_deterministic() && c.matrix.population.contains(name))
+                .map(|(name, _)| {
+                    format!(
+                        "population `{name}` is deterministic (scripted seats with `tremble = 0`, none `random`): its {} seeds will play one game per cell, which the analysis counts as one observation. Give a seat a `tremble` above 0 for independent replicates.",
+                        c.seeds
+                    )
+                }),
+        );
+        out
     }
 
     /// `<root>/<name>/`.

@@ -21,6 +21,9 @@ pub struct ConfigError {
     /// Dotted path of the field, e.g. `protocols.quota.approval`.
     pub field: Option<String>,
     pub message: String,
+    /// Further problems of the same file, in file order (every unknown key is reported
+    /// at once).
+    pub more: Vec<ConfigError>,
 }
 
 impl fmt::Display for ConfigError {
@@ -33,7 +36,11 @@ impl fmt::Display for ConfigError {
         if let Some(field) = &self.field {
             write!(f, "field `{}`: ", written_path(field))?;
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", self.message)?;
+        for other in &self.more {
+            write!(f, "\n{other}")?;
+        }
+        Ok(())
     }
 }
 
@@ -62,6 +69,7 @@ pub fn unreadable(file: &Path, error: &std::io::Error) -> ConfigError {
         column: None,
         field: None,
         message: format!("cannot read the file: {error}"),
+        more: Vec::new(),
     }
 }
 
@@ -109,6 +117,7 @@ pub fn located(
         column,
         field,
         message,
+        more: Vec::new(),
     }
 }
 

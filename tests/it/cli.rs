@@ -230,6 +230,64 @@ fn unknown_field_is_named_and_located() {
     );
 }
 
+/// Every unknown key of a file at once, in file order, each with the likely name, and
+/// warnings for what the matrix leaves out.
+#[test]
+fn every_unknown_key_is_reported_at_once_with_what_was_meant() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("bad.toml");
+    let text = GOOD
+        .replace("years = 5", "yeers = 5")
+        .replace("approval = 0.5", "approvel = 0.5\nrounds = 2")
+        .replace("count = 6 }", "count = 6, trembel = 0.1 }");
+    fs::write(&path, &text).unwrap();
+    let out = fishbanks()
+        .args(["validate", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    for (line, (at, expected)) in lines.iter().zip([
+        ("bad.toml:2:1: field `yeers`", "did you mean `years`?"),
+        (
+            "bad.toml:5:45: field `populations.p.agents[0].trembel`",
+            "did you mean `tremble`?",
+        ),
+        (
+            "bad.toml:8:1: field `protocols.q.approvel`",
+            "did you mean `approval`?",
+        ),
+        (
+            "bad.toml:9:1: field `protocols.q.rounds`",
+            "its switches are `allocation`, `approval`",
+        ),
+    ]) {
+        assert!(
+            line.contains(at) && line.contains(expected),
+            "{line}\n{err}"
+        );
+    }
+    // Defined, not played.
+    let unused = GOOD
+        .replace("count = 6 }", "count = 6, tremble = 0.05 }")
+        .replace("[matrix]", "[protocols.spare]\nkind = \"none\"\n[populations.other]\nagents = [{ strategy = \"greedy\", count = 6 }]\n[matrix]");
+    fs::write(&path, unused).unwrap();
+    fishbanks()
+        .args(["validate", path.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("protocol `spare` is defined but not in `[matrix] protocol`")
+                .and(predicate::str::contains(
+                    "population `other` is defined but not in `[matrix] population`",
+                ))
+                // Not played: no warning about its replicates.
+                .and(predicate::str::contains("population `other` is deterministic").not()),
+        );
+}
+
 #[test]
 fn out_of_range_value_is_named_and_located() {
     assert_rejected(
