@@ -23,7 +23,7 @@ pub struct ConfigError {
     pub message: String,
     /// Further problems of the same file, in file order (every unknown key is reported
     /// at once).
-    pub more: Vec<ConfigError>,
+    pub more: Box<[ConfigError]>,
 }
 
 impl fmt::Display for ConfigError {
@@ -69,7 +69,7 @@ pub fn unreadable(file: &Path, error: &std::io::Error) -> ConfigError {
         column: None,
         field: None,
         message: format!("cannot read the file: {error}"),
-        more: Vec::new(),
+        more: Box::default(),
     }
 }
 
@@ -117,7 +117,7 @@ pub fn located(
         column,
         field,
         message,
-        more: Vec::new(),
+        more: Box::default(),
     }
 }
 

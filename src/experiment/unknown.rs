@@ -54,7 +54,7 @@ pub fn every_unknown_key<T>(
             column: None,
             field: None,
             message: String::new(),
-            more: Vec::new(),
+            more: Box::default(),
         };
     };
     head.more = all.collect();
