@@ -35,7 +35,7 @@ use std::path::PathBuf;
 pub enum AnalysisError {
     #[error("no results directory given")]
     NoInput,
-    #[error("{0} is not a results directory (it has no manifest.json and runs.csv written by `fishbanks run`)")]
+    #[error("{} is not a results directory (it has no manifest.json and runs.csv written by `fishbanks run`){}", .0.display(), results_inside(.0))]
     NotResults(PathBuf),
     #[error("cannot read {path}: {source}")]
     Io {
@@ -73,6 +73,28 @@ pub enum AnalysisError {
     Embedding(String),
     #[error(transparent)]
     Record(#[from] crate::record::RecordError),
+}
+
+/// For a directory that is not a results directory: the results directories inside it
+/// (the `--out` directory holds one per experiment), as the rest of a message.
+fn results_inside(dir: &std::path::Path) -> String {
+    let mut inside: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(crate::record::RunFiles::MANIFEST).exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    inside.sort();
+    if inside.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; the results directories inside it: {} (give one of them, or several)",
+            inside.join(", ")
+        )
+    }
 }
 
 /// How to report.

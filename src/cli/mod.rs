@@ -185,6 +185,14 @@ enum Command {
     /// (built with the `testkit` feature).
     #[cfg(feature = "testkit")]
     MockServer(mock_server::MockServerArgs),
+    /// Serve an OpenAI-compatible mock model on loopback: not in this build (it needs
+    /// the `testkit` feature; the command says how to get it).
+    #[cfg(not(feature = "testkit"))]
+    MockServer {
+        /// Its options, refused with the advice.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Print what every model of a run was asked and answered: prompts, raw answers,
     /// verdicts, repairs and fallbacks.
     Transcript {
@@ -401,6 +409,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(mock_server::serve_until_ctrl_c(args))?;
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(not(feature = "testkit"))]
+        Command::MockServer { .. } => {
+            anyhow::bail!(
+                "this build has no mock server: it comes with the feature `testkit`. Build it with `cargo build --release --features testkit` (or install it with `cargo install --path . --features testkit`) and run `fishbanks mock-server` again"
+            )
+        }
         Command::Merge {
             dirs,
             out,
@@ -518,6 +532,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let exp = Experiment::load(&experiment)?;
             for warning in exp.warnings() {
                 eprintln!("warning: {warning}");
+            }
+            if out.exists() && !out.is_dir() {
+                anyhow::bail!(
+                    "--out {}: that is a file, not a directory: --out takes the directory the results go in (default `results`)",
+                    out.display()
+                );
             }
             let dir = exp.out_dir(&out);
             if resume && !dir.join(fishbanks::record::RunFiles::MANIFEST).exists() {

@@ -112,9 +112,20 @@ impl Experiment {
         out
     }
 
-    /// `<root>/<name>/`.
+    /// `<root>/<name>/`, or `root` itself when it already names the experiment (`--out
+    /// results/quickstart`): a directory of that name that holds this sweep, or nothing
+    /// yet, is where the results go, never a second `quickstart/` inside it.
     pub fn out_dir(&self, root: &Path) -> PathBuf {
-        root.join(&self.config.name)
+        let named = root
+            .file_name()
+            .is_some_and(|n| n == self.config.name.as_str());
+        let holds_results = root.join(crate::record::RunFiles::MANIFEST).exists();
+        let empty = std::fs::read_dir(root).map_or(true, |mut d| d.next().is_none());
+        if named && (holds_results || empty) {
+            root.to_path_buf()
+        } else {
+            root.join(&self.config.name)
+        }
     }
 
     /// The resolved configuration as JSON: what the manifest records and what decides

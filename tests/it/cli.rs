@@ -448,3 +448,40 @@ fn readme_and_design_name_every_column_the_files_have() {
         }
     }
 }
+
+/// `--out` as researchers write it: a directory named after the experiment holds its
+/// results (no second copy inside), `report` on the `--out` directory names the results
+/// directories in it, and a file given as `--out` is called a file.
+#[test]
+fn out_directories_are_read_as_meant() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = small_experiment(work.path());
+    let named = work.path().join("runs/quickstart");
+    for _ in 0..2 {
+        // Twice: the second run finds the sweep there and resumes it (nothing to play).
+        fishbanks()
+            .args(["run", exp.to_str().unwrap(), "--out"])
+            .arg(&named)
+            .args(["--quiet", "--no-report"])
+            .assert()
+            .success();
+    }
+    assert!(named.join("runs.csv").exists());
+    assert!(!named.join("quickstart").exists(), "no second copy inside");
+    fishbanks()
+        .args(["report", work.path().join("runs").to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "the results directories inside it: {}",
+            named.display()
+        )));
+    fishbanks()
+        .args(["run", exp.to_str().unwrap(), "--out", exp.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("that is a file, not a directory")
+                .and(predicate::str::contains("os error").not()),
+        );
+}
