@@ -177,14 +177,27 @@ fn contrast_sentence(cmp: &Comparison, population: &str) -> String {
         );
     }
     let (rv, _) = measure_value(r, primary);
-    let mut found: Vec<&Contrast> = tested.into_iter().filter(|k| significant(k)).collect();
+    let mut found: Vec<&Contrast> = tested.iter().copied().filter(|k| significant(k)).collect();
     found.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
     if found.is_empty() {
+        let all_capped = capped(r, primary)
+            && tested
+                .iter()
+                .filter_map(|k| cmp.cell(&k.cell))
+                .all(|c| capped(c, primary));
         return format!(
-            "No protocol changed the {} from the {} under `{}` (Holm-adjusted p ≥ 0.05 for every contrast).",
+            "No protocol changed the {} from the {} under `{}` (Holm-adjusted p ≥ 0.05 for every contrast){}.",
             measure_words(primary),
             num(rv),
-            cmp.reference
+            cmp.reference,
+            if all_capped {
+                format!(
+                    "; every run of every protocol lived to the {}-year horizon, which leaves no room for an effect",
+                    r.horizon
+                )
+            } else {
+                String::new()
+            }
         );
     }
     let paired = found.iter().all(|k| k.pairs > 0);
