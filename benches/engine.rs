@@ -1,4 +1,4 @@
-//! Engine and scripted-run throughput (issue 5): `cargo bench --bench engine`.
+//! Engine and scripted-run throughput (issue 5): `cargo bench -p fishbanks-benches`.
 //!
 //! - `engine_step/6_teams`: one year of the rules for six teams (6 agent-years).
 //! - `scripted_run/<protocol>`: a whole 20-year run of six scripted agents through the real

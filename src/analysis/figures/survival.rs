@@ -132,7 +132,10 @@ pub(super) fn figure(
                         y_label_area: 48,
                     },
                 )?;
-                for (names, c) in groups {
+                // Lines that stand for several protocols on top, wider (as in `series`).
+                let mut order: Vec<_> = groups.iter().collect();
+                order.sort_by_key(|(names, _)| names.len() > 1);
+                for (names, c) in order {
                     let style = legend.style(&names[0]);
                     let km = km_of(c, horizon);
                     if groups.len() <= MAX_BANDS {
@@ -145,7 +148,12 @@ pub(super) fn figure(
                             )))
                             .map_err(plot_err)?;
                     }
-                    draw_line(&mut chart, km.line, style, 2)?;
+                    draw_line(
+                        &mut chart,
+                        km.line,
+                        style,
+                        if names.len() > 1 { 3 } else { 2 },
+                    )?;
                     let survival_at = |t: f64| {
                         c.km.iter()
                             .take_while(|k| k.time <= t)
