@@ -15,32 +15,28 @@
 //! is drawn from an RNG seeded by the request. A model's answer that is merely invalid
 //! is not a transport fault: it comes back as text, and the agent repairs it.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-mod retry;
 mod wire;
 
-use retry::{server_wait, ServerHold};
-pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
+pub use super::retry::RetryPolicy;
+use super::retry::{server_wait, Transport};
 use wire::{
     Body, HttpFailure, JsonSchemaFormat, LenientCompletion, LenientUsage, OneShot, ResponseFormat,
     WireMessage,
 };
 
 use super::config::{Backend, Provider, StructuredOutput};
-use super::model::{hash64, ChatModel, ChatRequest, ChatResponse, Fault, Retry, Usage};
+use super::model::{ChatModel, ChatRequest, ChatResponse, Usage};
 use super::LlmError;
 
 /// An OpenAI-compatible provider.
@@ -49,14 +45,12 @@ pub struct OpenAiModel {
     model: String,
     base_url: String,
     structured: StructuredOutput,
-    timeout: Duration,
-    retry: RetryPolicy,
+    /// Retries, timeouts and the server's requested wait, shared by every call to this
+    /// provider.
+    transport: Transport,
     client: async_openai::Client<OpenAIConfig>,
     http: reqwest::Client,
     key: Option<String>,
-    sleeper: Arc<dyn Sleeper>,
-    /// The server's last requested wait, shared by every call to this provider.
-    hold: ServerHold,
 }
 
 impl std::fmt::Debug for OpenAiModel {
@@ -121,25 +115,26 @@ impl OpenAiModel {
             model: provider.model.clone(),
             base_url: base,
             structured: provider.structured_output,
-            timeout,
-            retry: RetryPolicy {
-                max_retries: retry.max_retries,
-                base: Duration::from_millis(retry.base_ms),
-                max: Duration::from_millis(retry.max_ms),
-                deadline: Duration::from_secs_f64(retry.deadline_s),
-            },
+            transport: Transport::new(
+                name,
+                RetryPolicy {
+                    max_retries: retry.max_retries,
+                    base: Duration::from_millis(retry.base_ms),
+                    max: Duration::from_millis(retry.max_ms),
+                    deadline: Duration::from_secs_f64(retry.deadline_s),
+                },
+                timeout,
+            ),
             client,
             http,
             key: Some(key).filter(|k| !k.is_empty()),
-            sleeper: Arc::new(TokioSleeper),
-            hold: ServerHold::default(),
         })
     }
 
     /// Replaces how retries wait (tests record the delays instead).
     #[cfg(test)]
-    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = sleeper;
+    pub fn with_sleeper(mut self, sleeper: std::sync::Arc<dyn super::retry::Sleeper>) -> Self {
+        self.transport.sleeper = sleeper;
         self
     }
 
@@ -343,108 +338,19 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 impl ChatModel for OpenAiModel {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
         let body = self.body_text(request)?;
-        // Seeded by the request, and only once a retry needs a jitter: hashing every
-        // body up front cost 2-3% of a call's CPU for calls that never retry.
-        let mut rng: Option<ChaCha8Rng> = None;
-        let started = tokio::time::Instant::now();
-        let deadline = started + self.retry.deadline;
-        let mut retries: Vec<Retry> = Vec::new();
-        let mut timeout = self.timeout;
-        let mut server_wait: Option<Duration> = None;
-        // A wait the server gave another call holds this one too.
-        let held = self.hold.remaining();
-        if !held.is_zero() {
-            self.sleeper.sleep(held).await;
-        }
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let attempt_timeout = timeout.min(left.max(Duration::from_millis(1)));
-            let error = match self.attempt(request, &body, attempt_timeout).await {
-                Ok(mut r) => {
-                    r.retries = retries;
-                    r.latency_ms = started.elapsed().as_millis() as u64;
-                    return Ok(r);
-                }
-                Err(e) => e,
-            };
-            let Some(fault) = error.fault() else {
-                return Err(error);
-            };
-            if let LlmError::Http {
-                retry_after: Some(wait),
-                ..
-            } = &error
-            {
-                server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
-                self.hold.note(*wait);
-            }
-            let attempt = retries.len() as u32 + 1;
-            let delay = self
-                .retry
-                .delay(
-                    attempt,
-                    server_wait,
-                    rng.get_or_insert_with(|| {
-                        ChaCha8Rng::seed_from_u64(hash64(body.get().as_bytes()))
-                    }),
-                )
-                .max(self.hold.remaining());
-            let out_of_time = tokio::time::Instant::now() + delay >= deadline;
-            if retries.len() as u32 >= self.retry.max_retries || out_of_time {
-                return Err(LlmError::RetriesExhausted {
-                    provider: self.name.clone(),
-                    attempts: attempt,
-                    last: Box::new(error),
-                });
-            }
-            if fault == Fault::Timeout {
-                // The server may just be slow: give the same question more time.
-                timeout = timeout.saturating_mul(2);
-            }
-            tracing::debug!(provider = %self.name, retry = attempt, ?delay, error = %error, "retrying");
-            retries.push(Retry {
-                fault,
-                error: truncate(&error.to_string(), 300),
-                delay_ms: delay.as_millis() as u64,
-            });
-            self.sleeper.sleep(delay).await;
-        }
+        self.transport
+            .send(body.get().as_bytes(), |timeout| {
+                self.attempt(request, &body, timeout)
+            })
+            .await
     }
 
     /// `GET /models`, retried on transient faults (429, 5xx, timeouts, resets) like any
     /// call and never sooner than the server asked: a busy server is not a dead one.
     async fn probe(&self) -> Result<Vec<String>, LlmError> {
-        let mut rng = ChaCha8Rng::seed_from_u64(hash64(self.base_url.as_bytes()));
-        let mut server_wait: Option<Duration> = None;
-        let mut retry = 0;
-        let held = self.hold.remaining();
-        if !held.is_zero() {
-            self.sleeper.sleep(held).await;
-        }
-        loop {
-            let error = match self.probe_once().await {
-                Ok(models) => return Ok(models),
-                Err(e) => e,
-            };
-            if error.fault().is_none() || retry >= self.retry.max_retries {
-                return Err(error);
-            }
-            if let LlmError::Http {
-                retry_after: Some(wait),
-                ..
-            } = &error
-            {
-                server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
-                self.hold.note(*wait);
-            }
-            retry += 1;
-            let delay = self
-                .retry
-                .delay(retry, server_wait, &mut rng)
-                .max(self.hold.remaining());
-            tracing::debug!(provider = %self.name, retry, ?delay, error = %error, "probe retrying");
-            self.sleeper.sleep(delay).await;
-        }
+        self.transport
+            .probe(self.base_url.as_bytes(), |_| self.probe_once())
+            .await
     }
 }
 
@@ -455,11 +361,11 @@ impl OpenAiModel {
         if let Some(key) = &self.key {
             request = request.bearer_auth(key);
         }
-        let response = tokio::time::timeout(self.timeout, request.send())
+        let response = tokio::time::timeout(self.transport.timeout, request.send())
             .await
             .map_err(|_| LlmError::Timeout {
                 provider: self.name.clone(),
-                after: self.timeout,
+                after: self.transport.timeout,
             })?
             .map_err(|e| LlmError::Connection {
                 provider: self.name.clone(),
@@ -491,7 +397,6 @@ impl OpenAiModel {
 
 #[cfg(test)]
 mod tests {
-    use super::retry::parse_retry_after;
     use super::*;
     use crate::agents::{Agent, AgentStats, Decision, Request, RequestKind};
     use crate::engine::{self, Applied, GameParams, State};
@@ -499,6 +404,7 @@ mod tests {
     use crate::llm::factory::{sample_observation, AgentFactory};
     use crate::llm::mock::Policy;
     use crate::llm::model::{CallContext, ChatMessage, Fault as ModelFault};
+    use crate::llm::retry::{parse_retry_after, Sleeper};
     use crate::llm::testutil::{
         decide, factory, facts, mock_providers, obs, openai_config, providers, section, spec,
         Server,
@@ -506,6 +412,7 @@ mod tests {
     use crate::llm::CacheMode;
     use crate::testkit::mock_server::{Fault, ServerOptions};
     use serde_json::json;
+    use std::sync::Arc;
     use std::sync::Mutex;
 
     /// Records the delays the transport asked for, without waiting.
