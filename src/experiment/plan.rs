@@ -114,6 +114,10 @@ struct SeatIdentity<'a> {
     tremble: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     leader: Option<usize>,
+    /// A remote agent's transport. Its address is left out on purpose, as a model
+    /// server's is: an agent that moved must still replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport: Option<&'static str>,
 }
 
 impl<'a> From<&'a SeatSpec> for SeatIdentity<'a> {
@@ -126,6 +130,7 @@ impl<'a> From<&'a SeatSpec> for SeatIdentity<'a> {
             count: 1,
             tremble: 0.0,
             leader: None,
+            transport: None,
         };
         match seat {
             SeatSpec::Scripted(s) => SeatIdentity {
@@ -143,6 +148,11 @@ impl<'a> From<&'a SeatSpec> for SeatIdentity<'a> {
             },
             SeatSpec::Human(_) => SeatIdentity {
                 kind: "human",
+                ..blank
+            },
+            SeatSpec::Remote(agent) => SeatIdentity {
+                kind: "remote",
+                transport: Some(agent.transport.as_str()),
                 ..blank
             },
         }
@@ -246,7 +256,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 .iter()
                 .filter_map(|s| match s {
                     Seat::Llm { provider, .. } => exp.providers.get_key_value(provider),
-                    Seat::Scripted { .. } | Seat::Human => None,
+                    Seat::Scripted { .. } | Seat::Human | Seat::Remote(_) => None,
                 })
                 .map(|(k, v)| (k.as_str(), ProviderIdentity::from(v)))
                 .collect();
@@ -255,7 +265,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 .iter()
                 .filter_map(|s| match s {
                     Seat::Llm { persona, .. } => exp.llm.personas.get_key_value(persona),
-                    Seat::Scripted { .. } | Seat::Human => None,
+                    Seat::Scripted { .. } | Seat::Human | Seat::Remote(_) => None,
                 })
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();

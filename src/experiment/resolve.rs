@@ -55,6 +55,9 @@ pub enum Seat {
     },
     /// A person at a seat page (`fishbanks play`), asked as an LLM is.
     Human,
+    /// A program over HTTP (`kind = "remote"`), asked as an LLM is, with the
+    /// question's facts as data.
+    Remote(crate::llm::remote::RemoteAgent),
 }
 
 impl Seat {
@@ -64,6 +67,7 @@ impl Seat {
             Seat::Scripted { strategy, .. } => strategy.as_str().to_string(),
             Seat::Llm { provider, persona } => format!("llm:{provider}:{persona}"),
             Seat::Human => "human".to_string(),
+            Seat::Remote(agent) => format!("remote:{}", agent.transport.as_str()),
         }
     }
 
@@ -73,7 +77,7 @@ impl Seat {
 
     /// Whether the seat is asked through prompts (an LLM, or a person shown the same).
     pub fn is_prompted(&self) -> bool {
-        matches!(self, Seat::Llm { .. } | Seat::Human)
+        matches!(self, Seat::Llm { .. } | Seat::Human | Seat::Remote(_))
     }
 }
 
@@ -96,7 +100,7 @@ impl Population {
             Seat::Scripted {
                 strategy, tremble, ..
             } => *tremble == 0.0 && *strategy != Strategy::Random,
-            Seat::Llm { .. } | Seat::Human => false,
+            Seat::Llm { .. } | Seat::Human | Seat::Remote(_) => false,
         })
     }
 }
@@ -305,6 +309,12 @@ fn resolve_seat(file: &ExperimentFile, p: &str, spec: &SeatSpec) -> Result<Seat,
             }
         }
         SeatSpec::Human(_) => Seat::Human,
+        SeatSpec::Remote(agent) => {
+            agent
+                .check()
+                .map_err(|(field, message)| invalid(format!("{p}.{field}"), message))?;
+            Seat::Remote(agent.clone())
+        }
     })
 }
 

@@ -20,6 +20,9 @@ pub enum SeatSpec {
     Scripted(ScriptedSeat),
     Llm(LlmSeat),
     Human(HumanSeat),
+    /// A program of any framework over HTTP: a plain JSON POST or the Agent2Agent
+    /// protocol (`llm::remote`).
+    Remote(crate::llm::remote::RemoteAgent),
 }
 
 /// A person, through a seat page of `fishbanks play` (see `[human]`).

@@ -61,6 +61,21 @@ impl AgentBuilder {
         if exp.plan.runs.iter().any(RunSpec::has_people) {
             factory = factory.with_people(&c.human, opts.people.as_ref().map(|d| d.0.clone()));
         }
+        // Remote agents in the order their first seat appears in the matrix.
+        let remote: Vec<llm::remote::RemoteAgent> = c
+            .matrix
+            .population
+            .iter()
+            .filter_map(|p| c.populations.get(p))
+            .flat_map(|p| p.seats.iter())
+            .filter_map(|s| match s {
+                Seat::Remote(agent) => Some(agent.clone()),
+                _ => None,
+            })
+            .collect();
+        if !remote.is_empty() {
+            factory = factory.with_remote(&remote)?;
+        }
         Ok(AgentBuilder {
             llm: Some(Arc::new(factory)),
             max_fallback_share: c.llm.max_fallback_share,
@@ -175,7 +190,20 @@ impl AgentBuilder {
                     protocol_section,
                 })
                 .map_err(|e| e.to_string()),
-            (Seat::Llm { .. } | Seat::Human, None) => {
+            (Seat::Remote(agent), Some(factory)) => factory
+                .remote_agent(
+                    &llm::NewAgent {
+                        run_id: &spec.label.run_id,
+                        replicate_seed: spec.label.seed,
+                        agent_index: i,
+                        provider: "remote",
+                        persona: "",
+                        protocol_section,
+                    },
+                    agent,
+                )
+                .map_err(|e| e.to_string()),
+            (Seat::Llm { .. } | Seat::Human | Seat::Remote(_), None) => {
                 Err("no LLM factory was built for this sweep".into())
             }
         }

@@ -245,6 +245,14 @@ impl LlmAgent {
                 .map_or(needed, |cap| cap.min(needed)),
         );
         self.stats.answers += 1;
+        // The typed facts, for an answerer that reads them (a person, a remote agent).
+        let asked = self.p.share_observation.then(|| {
+            Arc::new(super::model::Asked {
+                request: request.clone(),
+                observation: obs.clone(),
+                memory: self.memory.iter().cloned().collect(),
+            })
+        });
         let mut reason = String::new();
         for repair in 0..=self.p.max_repairs {
             let ctx = self.context(request, obs, repair);
@@ -257,7 +265,7 @@ impl LlmAgent {
                 },
                 schema: schema.clone(),
                 context: ctx.clone(),
-                observation: self.p.share_observation.then(|| Arc::new(obs.clone())),
+                asked: asked.clone(),
             };
             let response = match self.p.model.complete(&call).await {
                 Ok(r) => r,

@@ -227,7 +227,7 @@ mod tests {
                 round: 0,
                 repair: 0,
             },
-            observation: None,
+            asked: None,
         }
     }
 

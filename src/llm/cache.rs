@@ -381,7 +381,7 @@ mod tests {
                 round: 0,
                 repair: 1,
             },
-            observation: None,
+            asked: None,
         };
         let model = CachedModel::new(
             Scripted::new(vec![]),

@@ -21,6 +21,7 @@ use super::mock::MockModel;
 use super::model::{estimate_tokens, ChatModel, SamplingParams};
 use super::openai::OpenAiModel;
 use super::prompt::{GameFacts, Templates, GREEDY_PERSONA};
+use super::remote::{RemoteAgent, RemoteModel};
 use super::spend::Budget;
 use super::LlmError;
 use crate::agents::Agent;
@@ -60,6 +61,19 @@ pub struct AgentFactory {
     store: Arc<CacheStore>,
     /// People's seats: how they are asked and the cached model that asks them.
     people: Option<(HumanSettings, Arc<dyn ChatModel>)>,
+    /// Remote agents, each with its name (`remote-1`, … in order of first seat) and its
+    /// stack: cache, breaker, limits, the agent over HTTP.
+    remote: Vec<RemoteStack>,
+}
+
+struct RemoteStack {
+    agent: RemoteAgent,
+    name: String,
+    model: Arc<dyn ChatModel>,
+    /// The agent alone (for the preflight and the doctor).
+    raw: Arc<dyn ChatModel>,
+    /// The same, typed, when it is live (not in replay).
+    live: Option<Arc<RemoteModel>>,
 }
 
 /// The provider name people's answers are recorded under (in events and the cache).
@@ -115,6 +129,7 @@ impl AgentFactory {
             budget: Budget::new(budget),
             store,
             people: None,
+            remote: Vec::new(),
         };
         for (name, provider) in providers {
             let raw: Arc<dyn ChatModel> = match &provider.backend {
@@ -206,6 +221,99 @@ impl AgentFactory {
         self
     }
 
+    /// Seats `kind = "remote"`: one stack per distinct agent (in the order given), each
+    /// behind its own concurrency limit, circuit breaker and the record/replay cache, so
+    /// a played game replays with no agent running. Replay builds no client (and reads
+    /// no secret).
+    pub fn with_remote(mut self, agents: &[RemoteAgent]) -> Result<Self, LlmError> {
+        for agent in agents {
+            if self.remote.iter().any(|r| &r.agent == agent) {
+                continue;
+            }
+            let name = format!("remote-{}", self.remote.len() + 1);
+            let live = if self.store.mode() == CacheMode::Replay {
+                None
+            } else {
+                Some(Arc::new(RemoteModel::new(&name, agent)?))
+            };
+            let raw: Arc<dyn ChatModel> = match &live {
+                Some(m) => m.clone(),
+                None => Arc::new(Unreachable(name.clone())),
+            };
+            let limited: Arc<dyn ChatModel> =
+                Arc::new(Limited::new(raw.clone(), agent.max_concurrency, None));
+            let guarded: Arc<dyn ChatModel> = Arc::new(Breaker::new(
+                limited,
+                &name,
+                BreakerSettings {
+                    outage_wait: Duration::from_secs_f64(agent.outage_wait_s),
+                    ..BreakerSettings::default()
+                },
+            ));
+            // The address is left out, as a server's is: an agent that moved replays.
+            let identity = format!("{name}|remote|{}", agent.transport.as_str());
+            let model = Arc::new(CachedModel::new(
+                guarded,
+                self.store.clone(),
+                identity,
+                "remote".to_string(),
+                self.budget.clone(),
+                Prices::default(),
+            ));
+            self.remote.push(RemoteStack {
+                agent: agent.clone(),
+                name,
+                model,
+                raw,
+                live,
+            });
+        }
+        Ok(self)
+    }
+
+    /// The agent of a remote seat: an [`LlmAgent`] whose model is the program, so the
+    /// prompt, the schema, the validation, the re-asks and the fallback are an LLM's; it
+    /// also receives the question's facts as data.
+    pub fn remote_agent(
+        &self,
+        spec: &NewAgent<'_>,
+        agent: &RemoteAgent,
+    ) -> Result<Box<dyn Agent>, LlmError> {
+        let stack = self
+            .remote
+            .iter()
+            .find(|r| &r.agent == agent)
+            .ok_or_else(|| LlmError::Config(format!("no client for the remote agent at {}", agent.url)))?;
+        Ok(Box::new(LlmAgent::new(LlmAgentParts {
+            model: stack.model.clone(),
+            provider: stack.name.clone(),
+            run_id: spec.run_id.to_string(),
+            replicate_seed: spec.replicate_seed,
+            agent_index: spec.agent_index,
+            system: self.templates.system.clone(),
+            preamble: format!("{}\n{}", self.rules, spec.protocol_section),
+            params: SamplingParams::default(),
+            structured_output: StructuredOutput::JsonSchema,
+            max_repairs: self.settings.max_repairs,
+            fallback: self.settings.fallback,
+            memory_years: self.settings.memory_years,
+            limits: Limits {
+                max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
+            },
+            prices: Prices::default(),
+            share_observation: true,
+        })))
+    }
+
+    /// The remote agents: each one's name, seat and live client (`None` in replay), for
+    /// `fishbanks doctor`.
+    pub fn remote_agents(&self) -> Vec<(String, RemoteAgent, Option<Arc<RemoteModel>>)> {
+        self.remote
+            .iter()
+            .map(|r| (r.name.clone(), r.agent.clone(), r.live.clone()))
+            .collect()
+    }
+
     /// The agent of a person's seat: an [`LlmAgent`] whose model is the person, so the
     /// prompt, the schema, the validation, the re-asks and the fallback are an LLM's.
     pub fn human_agent(&self, spec: &NewAgent<'_>) -> Result<Box<dyn Agent>, LlmError> {
@@ -281,6 +389,16 @@ impl AgentFactory {
             if matches!(p.provider.backend, Backend::Openai { .. }) {
                 super::preflight::preflight(name, &p.provider, p.raw.as_ref()).await?;
             }
+        }
+        // A remote agent must answer at all (any HTTP answer): one that is not there
+        // stops the sweep before run 1, as a dead server does.
+        for r in &self.remote {
+            r.raw.probe().await.map_err(|e| {
+                LlmError::Config(format!(
+                    "{} at {}: unreachable ({e}); start the agent, or replay a recorded game with --cache-mode replay",
+                    r.name, r.agent.url
+                ))
+            })?;
         }
         Ok(())
     }

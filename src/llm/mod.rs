@@ -31,6 +31,7 @@ pub mod nested;
 pub(crate) mod openai;
 pub mod preflight;
 pub(crate) mod prompt;
+pub mod remote;
 pub(crate) mod retry;
 pub(crate) mod spend;
 pub mod transcript;

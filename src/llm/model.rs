@@ -129,11 +129,24 @@ pub struct ChatRequest {
     pub params: SamplingParams,
     pub schema: Option<AnswerSchema>,
     pub context: CallContext,
-    /// The observation the messages state, for an answerer that draws it (a person's
-    /// seat page charts its bank and the densities); the same facts as the text. Never
-    /// sent to a server, never part of the cache key.
+    /// The facts the messages state, typed, for an answerer that reads them rather than
+    /// the text (a person's seat page draws them; a remote agent receives them as data).
+    /// The same facts as the text. Never sent to a model server, never part of the cache
+    /// key.
     #[serde(skip)]
-    pub observation: Option<std::sync::Arc<crate::question::Observation>>,
+    pub asked: Option<std::sync::Arc<Asked>>,
+}
+
+/// A question with its facts, typed: what the prompt's text says, as data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked {
+    /// The question, with its limits.
+    pub request: crate::question::Request,
+    /// What the team may know this year: the sea as revealed, its fleet and bank, the
+    /// board (others' words as data).
+    pub observation: crate::question::Observation,
+    /// The team's own past years, as its prompt lists them.
+    pub memory: Vec<crate::question::MemoryEntry>,
 }
 
 /// The `finish_reason` of a response that carries no answer because nobody answered in

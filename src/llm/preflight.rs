@@ -75,7 +75,7 @@ pub async fn preflight(
                 "required": ["ok"], "additionalProperties": false}),
         )),
         context: probe_context(RequestKind::Decision),
-        observation: None,
+        asked: None,
     };
     model.complete(&request).await.map_err(|e| {
         unusable(
@@ -190,7 +190,7 @@ pub async fn check_provider(
             _ => Some(schema.clone()),
         },
         context: probe_context(RequestKind::Decision),
-        observation: None,
+        asked: None,
     };
     for mode in [
         StructuredOutput::JsonSchema,

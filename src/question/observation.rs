@@ -23,7 +23,7 @@ pub mod label {
 }
 
 /// One remembered year of an agent's own history (LLM agents keep a few).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MemoryEntry {
     pub year: u32,
     pub order: i64,

@@ -262,7 +262,7 @@ impl ChatModel for Desk {
         let started = tokio::time::Instant::now();
         {
             let mut view = lock(&seat.view);
-            if let Some(o) = &request.observation {
+            if let Some(o) = request.asked.as_ref().map(|a| &a.observation) {
                 let year = SeenYear {
                     year: o.public.year,
                     bank: o.own.bank,
@@ -357,7 +357,7 @@ mod tests {
                 round: 0,
                 repair: 0,
             },
-            observation: None,
+            asked: None,
         }
     }
 

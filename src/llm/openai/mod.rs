@@ -517,7 +517,7 @@ mod tests {
                 round: 0,
                 repair: 0,
             },
-            observation: None,
+            asked: None,
         }
     }
 
