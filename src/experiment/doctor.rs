@@ -53,6 +53,85 @@ pub async fn doctor(
         let calls: u64 = estimate.iter().map(|c| c.estimate.calls).sum();
         all_ok &= render(&mut out, name, base_url, &check, calls, estimate);
     }
+    for (name, agent, live) in factory.remote_agents() {
+        let _ = writeln!(
+            out,
+            "\n## {name}: a remote agent at {} (`{}`)\n",
+            agent.url,
+            agent.transport.as_str()
+        );
+        let Some(model) = live else {
+            let _ = writeln!(out, "- not contacted (replay)");
+            continue;
+        };
+        if agent.transport == llm::remote::RemoteTransport::A2a {
+            match model.card().await {
+                Ok(Some(card)) => {
+                    let _ = writeln!(out, "- agent card: {}", card.name);
+                    let _ = writeln!(out, "- offers: {}", card.interfaces.join("; "));
+                    let _ = writeln!(out, "- skills: {}", card.skills.join("; "));
+                    let _ = writeln!(out, "- input modes: {}", card.input_modes.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "- the harness will speak A2A {} to {}",
+                        match card.chosen.version {
+                            llm::remote::a2a::Version::V1 => "1.0 (`SendMessage`)",
+                            llm::remote::a2a::Version::V03 => "0.3 (`message/send`)",
+                        },
+                        card.chosen.url
+                    );
+                }
+                Ok(None) => {
+                    let _ = writeln!(
+                        out,
+                        "- no agent card at {}: the harness will speak A2A 1.0 to {}",
+                        llm::remote::a2a::card_url(&agent.url),
+                        agent.url
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "- **unreachable**: {e}");
+                    all_ok = false;
+                    continue;
+                }
+            }
+        }
+        let Some((run, index)) = exp.plan.runs.iter().find_map(|r| {
+            r.seats.iter().enumerate().find_map(|(i, s)| match s {
+                Seat::Remote(a) if *a == agent => Some((r, i)),
+                _ => None,
+            })
+        }) else {
+            continue;
+        };
+        let section = builder.protocol_section(run)?;
+        let spec = llm::NewAgent {
+            run_id: &run.label.run_id,
+            replicate_seed: run.label.seed,
+            agent_index: index,
+            provider: &name,
+            persona: "",
+            protocol_section: &section,
+        };
+        let (took, verdict) = factory.time_remote(&spec, &model).await;
+        match verdict {
+            Ok(()) => {
+                let _ = writeln!(
+                    out,
+                    "- one decision answered validly in {:.0} ms",
+                    took.as_secs_f64() * 1000.0
+                );
+            }
+            Err(e) => {
+                all_ok = false;
+                let _ = writeln!(
+                    out,
+                    "- one decision after {:.0} ms: **{e}**",
+                    took.as_secs_f64() * 1000.0
+                );
+            }
+        }
+    }
     Ok((out, all_ok))
 }
 

@@ -283,7 +283,9 @@ impl AgentFactory {
             .remote
             .iter()
             .find(|r| &r.agent == agent)
-            .ok_or_else(|| LlmError::Config(format!("no client for the remote agent at {}", agent.url)))?;
+            .ok_or_else(|| {
+                LlmError::Config(format!("no client for the remote agent at {}", agent.url))
+            })?;
         Ok(Box::new(LlmAgent::new(LlmAgentParts {
             model: stack.model.clone(),
             provider: stack.name.clone(),
@@ -312,6 +314,67 @@ impl AgentFactory {
             .iter()
             .map(|r| (r.name.clone(), r.agent.clone(), r.live.clone()))
             .collect()
+    }
+
+    /// One decision put to a remote agent (a typical one, in the middle of the game,
+    /// straight to the agent: no cache, no retry): how long it took, and the answer's
+    /// verdict by the question's validator.
+    pub async fn time_remote(
+        &self,
+        spec: &NewAgent<'_>,
+        model: &RemoteModel,
+    ) -> (Duration, Result<(), String>) {
+        let years = self.game.years.max(1);
+        let obs = sample_observation(&self.game, years / 2 + 1);
+        let limits = Limits {
+            max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
+        };
+        let decision = Request::decision();
+        let system = self.templates.system.clone();
+        let preamble = format!("{}\n{}", self.rules, spec.protocol_section);
+        let user = format!(
+            "{preamble}\n{}\n{}",
+            obs.render(&[]),
+            decision.render(&obs, limits)
+        );
+        let request = super::model::ChatRequest {
+            messages: vec![
+                super::ChatMessage::system(system),
+                super::ChatMessage::user(user),
+            ],
+            params: SamplingParams::default(),
+            schema: Some(super::model::AnswerSchema::from_text(
+                "decision",
+                decision.question().schema_text(&obs, limits),
+            )),
+            context: super::model::CallContext {
+                run_id: spec.run_id.to_string(),
+                agent: spec.agent_index,
+                year: obs.public.year,
+                kind: RequestKind::Decision,
+                round: 0,
+                repair: 0,
+            },
+            asked: Some(Arc::new(super::model::Asked {
+                request: decision.clone(),
+                observation: obs.clone(),
+                memory: Vec::new(),
+            })),
+        };
+        let started = std::time::Instant::now();
+        let verdict = match model.complete(&request).await {
+            Ok(r) => decision
+                .parse(&r.text, &obs, limits)
+                .map(|_| ())
+                .map_err(|e| {
+                    format!(
+                        "invalid: {e} (answered {})",
+                        r.text.chars().take(120).collect::<String>()
+                    )
+                }),
+            Err(e) => Err(e.to_string()),
+        };
+        (started.elapsed(), verdict)
     }
 
     /// The agent of a person's seat: an [`LlmAgent`] whose model is the person, so the

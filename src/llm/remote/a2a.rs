@@ -55,21 +55,32 @@ impl Endpoint {
         let Some(card) = card else {
             return fallback;
         };
-        let interfaces = card["supportedInterfaces"].as_array().cloned().unwrap_or_default();
+        let interfaces = card["supportedInterfaces"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let jsonrpc = |i: &&Value| {
-            i["protocolBinding"].as_str().is_some_and(|b| b.eq_ignore_ascii_case("JSONRPC"))
+            i["protocolBinding"]
+                .as_str()
+                .is_some_and(|b| b.eq_ignore_ascii_case("JSONRPC"))
         };
         if let Some(i) = interfaces.iter().filter(jsonrpc).find(|i| {
-            i["protocolVersion"].as_str().is_some_and(|v| v.starts_with("1."))
+            i["protocolVersion"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("1."))
         }) {
             return Endpoint {
                 url: i["url"].as_str().unwrap_or(base).to_string(),
                 version: Version::V1,
             };
         }
-        let v03 = card["protocolVersion"].as_str().is_some_and(|v| v.starts_with("0.3"))
+        let v03 = card["protocolVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("0.3"))
             || interfaces.iter().filter(jsonrpc).any(|i| {
-                i["protocolVersion"].as_str().is_some_and(|v| v.starts_with("0.3"))
+                i["protocolVersion"]
+                    .as_str()
+                    .is_some_and(|v| v.starts_with("0.3"))
             });
         if v03 {
             return Endpoint {
@@ -288,25 +299,43 @@ mod tests {
             {"url": "http://h/grpc", "protocolBinding": "GRPC", "protocolVersion": "1.0"}]});
         assert_eq!(
             Endpoint::from_card(Some(&v1), "http://h"),
-            Endpoint { url: "http://h/rpc".into(), version: Version::V1 }
+            Endpoint {
+                url: "http://h/rpc".into(),
+                version: Version::V1
+            }
         );
         let v03 = json!({"url": "http://h/a2a", "protocolVersion": "0.3.0"});
-        assert_eq!(Endpoint::from_card(Some(&v03), "http://h").version, Version::V03);
-        assert_eq!(Endpoint::from_card(Some(&v03), "http://h").url, "http://h/a2a");
+        assert_eq!(
+            Endpoint::from_card(Some(&v03), "http://h").version,
+            Version::V03
+        );
+        assert_eq!(
+            Endpoint::from_card(Some(&v03), "http://h").url,
+            "http://h/a2a"
+        );
         assert_eq!(Endpoint::from_card(None, "http://h/").url, "http://h/");
-        assert_eq!(card_url("http://h:9/"), "http://h:9/.well-known/agent-card.json");
+        assert_eq!(
+            card_url("http://h:9/"),
+            "http://h:9/.well-known/agent-card.json"
+        );
     }
 
     #[test]
     fn requests_carry_the_payload_as_data_with_ids_from_the_call() {
         let payload = json!({"question": "decision"});
-        let one = Endpoint { url: "u".into(), version: Version::V1 };
+        let one = Endpoint {
+            url: "u".into(),
+            version: Version::V1,
+        };
         let r = one.request(&ctx(), &payload, "prompt");
         assert_eq!(r["method"], "SendMessage");
         assert_eq!(r["params"]["message"]["role"], "ROLE_USER");
         assert_eq!(r["params"]["message"]["parts"][1]["data"], payload);
         assert_eq!(r["id"], "fishbanks-r1-3-4-decision-0-2");
-        let old = Endpoint { url: "u".into(), version: Version::V03 };
+        let old = Endpoint {
+            url: "u".into(),
+            version: Version::V03,
+        };
         let r = old.request(&ctx(), &payload, "prompt");
         assert_eq!(r["method"], "message/send");
         assert_eq!(r["params"]["message"]["parts"][1]["kind"], "data");
@@ -316,22 +345,34 @@ mod tests {
 
     #[test]
     fn answers_come_from_data_parts_artifacts_or_say_why_not() {
-        let e = Endpoint { url: "u".into(), version: Version::V1 };
+        let e = Endpoint {
+            url: "u".into(),
+            version: Version::V1,
+        };
         let message = json!({"jsonrpc": "2.0", "id": 1, "result": {"message": {
             "role": "ROLE_AGENT", "parts": [{"data": {"order": 1, "deep": 2, "coast": 0}}]}}});
-        assert_eq!(e.answer(&message.to_string()).unwrap(), r#"{"coast":0,"deep":2,"order":1}"#);
+        assert_eq!(
+            e.answer(&message.to_string()).unwrap(),
+            r#"{"coast":0,"deep":2,"order":1}"#
+        );
         let done = json!({"result": {"task": {"id": "t", "status": {"state": "TASK_STATE_COMPLETED"},
             "artifacts": [{"artifactId": "a", "parts": [{"text": "{\"accept\": true}"}]}]}}});
         assert_eq!(e.answer(&done.to_string()).unwrap(), "{\"accept\": true}");
         let input = json!({"result": {"task": {"id": "t", "status": {"state": "TASK_STATE_INPUT_REQUIRED",
             "message": {"parts": [{"text": "which year?"}]}}}}});
         let text = e.answer(&input.to_string()).unwrap();
-        assert!(text.contains("TASK_STATE_INPUT_REQUIRED") && text.contains("which year?"), "{text}");
+        assert!(
+            text.contains("TASK_STATE_INPUT_REQUIRED") && text.contains("which year?"),
+            "{text}"
+        );
         let failed = json!({"result": {"kind": "task", "id": "t", "status": {"state": "failed"}}});
         assert!(e.answer(&failed.to_string()).unwrap().contains("`failed`"));
         let v03 = json!({"result": {"kind": "message", "parts": [{"kind": "data", "data": {"vote": true}}]}});
         assert_eq!(e.answer(&v03.to_string()).unwrap(), r#"{"vote":true}"#);
-        assert!(matches!(e.answer("<html>busy</html>"), Err(Reply::Malformed(_))));
+        assert!(matches!(
+            e.answer("<html>busy</html>"),
+            Err(Reply::Malformed(_))
+        ));
         assert!(matches!(
             e.answer(&json!({"error": {"code": -32601, "message": "no"}}).to_string()),
             Err(Reply::RpcError(_))

@@ -100,23 +100,41 @@ impl RemoteAgent {
     /// The checks serde cannot make: `(field, message)` of the first that fails.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
-            return Err(("url", format!("must be an http:// or https:// URL, got `{}`", self.url)));
+            return Err((
+                "url",
+                format!("must be an http:// or https:// URL, got `{}`", self.url),
+            ));
         }
         if !(0.05..=3600.0).contains(&self.timeout_s) {
-            return Err(("timeout_s", format!("must be between 0.05 and 3600, got {}", self.timeout_s)));
+            return Err((
+                "timeout_s",
+                format!("must be between 0.05 and 3600, got {}", self.timeout_s),
+            ));
         }
         if !(1..=1024).contains(&self.max_concurrency) {
-            return Err(("max_concurrency", format!("must be between 1 and 1024, got {}", self.max_concurrency)));
+            return Err((
+                "max_concurrency",
+                format!("must be between 1 and 1024, got {}", self.max_concurrency),
+            ));
         }
         if self.max_retries > 20 {
-            return Err(("max_retries", format!("must be at most 20, got {}", self.max_retries)));
+            return Err((
+                "max_retries",
+                format!("must be at most 20, got {}", self.max_retries),
+            ));
         }
         if !(0.1..=86_400.0).contains(&self.outage_wait_s) {
-            return Err(("outage_wait_s", format!("must be between 0.1 and 86400, got {}", self.outage_wait_s)));
+            return Err((
+                "outage_wait_s",
+                format!("must be between 0.1 and 86400, got {}", self.outage_wait_s),
+            ));
         }
         for name in self.headers_env.keys() {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                return Err(("headers_env", format!("`{name}` is not an HTTP header name")));
+                return Err((
+                    "headers_env",
+                    format!("`{name}` is not an HTTP header name"),
+                ));
             }
         }
         Ok(())
@@ -162,10 +180,14 @@ impl<'a> Payload<'a> {
         // `Request` is an enum tagged by its variant: the kind is `question`, so the
         // request carries only the variant's fields.
         let inner = match serde_json::to_value(&asked.request) {
-            Ok(Value::Object(mut m)) if m.len() == 1 => {
-                m.values_mut().next().map(std::mem::take).unwrap_or(Value::Null)
-            }
-            Ok(Value::String(_)) | Ok(_) | Err(_) => Value::Object(Default::default()),
+            Ok(Value::Object(mut m)) if m.len() == 1 => m
+                .values_mut()
+                .next()
+                .map(std::mem::take)
+                .filter(Value::is_object)
+                .unwrap_or_else(|| Value::Object(Default::default())),
+            // A question without fields of its own (a decision) has `{}`.
+            Ok(_) | Err(_) => Value::Object(Default::default()),
         };
         Payload {
             protocol: PAYLOAD_PROTOCOL,
@@ -376,9 +398,15 @@ impl RemoteModel {
             }
             RemoteTransport::A2a => {
                 let endpoint = self.endpoint(timeout).await?;
-                let body = endpoint.request(&request.context, payload, &prompt_text(&request.messages));
+                let body =
+                    endpoint.request(&request.context, payload, &prompt_text(&request.messages));
                 let reply = self
-                    .post(&endpoint.url, body.to_string().as_bytes(), &endpoint.headers(), timeout)
+                    .post(
+                        &endpoint.url,
+                        body.to_string().as_bytes(),
+                        &endpoint.headers(),
+                        timeout,
+                    )
                     .await?;
                 endpoint.answer(&reply).map_err(|detail| match detail {
                     a2a::Reply::Malformed(detail) => LlmError::BadResponse {
@@ -434,7 +462,10 @@ impl ChatModel for RemoteModel {
             )));
         };
         let payload = serde_json::to_value(Payload::of(request, asked)).map_err(|e| {
-            LlmError::Config(format!("{}: the payload could not be written: {e}", self.name()))
+            LlmError::Config(format!(
+                "{}: the payload could not be written: {e}",
+                self.name()
+            ))
         })?;
         let seed = serde_json::to_vec(&request.context).unwrap_or_default();
         self.transport
