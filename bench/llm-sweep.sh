@@ -8,6 +8,9 @@
 #   bash bench/llm-sweep.sh            # LATENCY_MS, RUNS, YEARS, JOBS, CONCURRENCY to vary
 #   BIN=/path/to/fishbanks bash bench/llm-sweep.sh   # another build (A/B against an old
 #                                                    # commit; built with --features testkit)
+#   AGENT=remote bash bench/llm-sweep.sh   # the same sweep with six remote seats (the
+#                                          # stdlib JSON example agent, no latency): the
+#                                          # harness CPU per remote call
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LATENCY_MS=${LATENCY_MS:-100}
@@ -25,23 +28,35 @@ bin=${BIN:-./target/release/fishbanks}
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
-$bin mock-server --addr 127.0.0.1:0 --latency-ms "$LATENCY_MS" > "$work/server.log" &
+AGENT=${AGENT:-llm}
+if [ "$AGENT" = remote ]; then
+  python3 examples/agents/json_agent.py --port 0 > "$work/server.log" &
+else
+  $bin mock-server --addr 127.0.0.1:0 --latency-ms "$LATENCY_MS" > "$work/server.log" &
+fi
 server=$!
 for _ in $(seq 50); do grep -q listening "$work/server.log" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*/v1' "$work/server.log")
+url=$(grep -o 'http://[0-9.:]*/v1' "$work/server.log" || grep -o 'http://[0-9.:]*/' "$work/server.log")
+if [ "$AGENT" = remote ]; then
+  seats="{ kind = \"remote\", url = \"$url\", max_concurrency = $CONCURRENCY, count = $AGENTS }"
+  providers=""
+else
+  seats="{ kind = \"llm\", provider = \"mock\", count = $AGENTS }"
+  providers="[providers.mock]
+kind = \"openai\"
+base_url = \"$url\"
+model = \"mock-greedy\"
+max_concurrency = $CONCURRENCY
+timeout_s = 30"
+fi
 
 cat > "$work/bench.toml" <<TOML
 name = "bench-llm"
 years = $YEARS
 seeds = $RUNS
-[providers.mock]
-kind = "openai"
-base_url = "$url"
-model = "mock-greedy"
-max_concurrency = $CONCURRENCY
-timeout_s = 30
+$providers
 [populations.llm]
-agents = [{ kind = "llm", provider = "mock", count = $AGENTS }]
+agents = [$seats]
 [protocols.broadcast]
 kind = "broadcast"
 rounds = $ROUNDS

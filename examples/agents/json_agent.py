@@ -51,6 +51,8 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
+    # Many questions arrive at once (every team of every run in flight): a deep backlog.
+    ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer((args.host, args.port), Seat)
     host, port = server.server_address[:2]
     print(f"listening http://{host}:{port}/", flush=True)

@@ -21,6 +21,7 @@ mod llm_validity;
 mod market;
 mod play;
 mod protocols;
+mod remote;
 mod snapshot;
 mod story;
 mod sweep;

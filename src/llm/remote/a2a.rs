@@ -101,7 +101,12 @@ impl Endpoint {
 
     /// The JSON-RPC request carrying one question: the payload as a data part, the
     /// prompt as a text part.
-    pub fn request(&self, ctx: &CallContext, payload: &Value, prompt: &str) -> Value {
+    pub fn request(
+        &self,
+        ctx: &CallContext,
+        payload: &serde_json::value::RawValue,
+        prompt: &str,
+    ) -> Value {
         let id = format!(
             "fishbanks-{}-{}-{}-{}-{}-{}",
             ctx.run_id,
@@ -327,7 +332,8 @@ mod tests {
             url: "u".into(),
             version: Version::V1,
         };
-        let r = one.request(&ctx(), &payload, "prompt");
+        let raw = serde_json::value::to_raw_value(&payload).unwrap();
+        let r = one.request(&ctx(), &raw, "prompt");
         assert_eq!(r["method"], "SendMessage");
         assert_eq!(r["params"]["message"]["role"], "ROLE_USER");
         assert_eq!(r["params"]["message"]["parts"][1]["data"], payload);
@@ -336,7 +342,7 @@ mod tests {
             url: "u".into(),
             version: Version::V03,
         };
-        let r = old.request(&ctx(), &payload, "prompt");
+        let r = old.request(&ctx(), &raw, "prompt");
         assert_eq!(r["method"], "message/send");
         assert_eq!(r["params"]["message"]["parts"][1]["kind"], "data");
         assert_eq!(one.headers(), vec![("A2A-Version", "1.0")]);

@@ -387,13 +387,12 @@ impl RemoteModel {
     async fn attempt(
         &self,
         request: &ChatRequest,
-        payload: &Value,
+        payload: &RawValue,
         timeout: Duration,
     ) -> Result<ChatResponse, LlmError> {
         let text = match self.agent.transport {
             RemoteTransport::Json => {
-                let body = payload.to_string();
-                self.post(&self.agent.url, body.as_bytes(), &[], timeout)
+                self.post(&self.agent.url, payload.get().as_bytes(), &[], timeout)
                     .await?
             }
             RemoteTransport::A2a => {
@@ -461,12 +460,15 @@ impl ChatModel for RemoteModel {
                 self.name()
             )));
         };
-        let payload = serde_json::to_value(Payload::of(request, asked)).map_err(|e| {
-            LlmError::Config(format!(
-                "{}: the payload could not be written: {e}",
-                self.name()
-            ))
-        })?;
+        // Written once, as text: every attempt sends these bytes.
+        let payload = serde_json::to_string(&Payload::of(request, asked))
+            .and_then(RawValue::from_string)
+            .map_err(|e| {
+                LlmError::Config(format!(
+                    "{}: the payload could not be written: {e}",
+                    self.name()
+                ))
+            })?;
         let seed = serde_json::to_vec(&request.context).unwrap_or_default();
         self.transport
             .send(&seed, |timeout| self.attempt(request, &payload, timeout))
