@@ -2,7 +2,7 @@
 //! over HTTP, either as a plain JSON POST (`transport = "json"`) or through the
 //! Agent2Agent protocol (`transport = "a2a"`, [`a2a`]).
 //!
-//! A remote seat is an [`LlmAgent`](super::agent::LlmAgent) whose model is a
+//! A remote seat is an `LlmAgent` whose model is a
 //! [`RemoteModel`]: it is asked, validated, re-asked, counted, cached and replayed
 //! exactly as an LLM is. What differs is what travels: instead of a chat prompt, the
 //! agent receives a [`Payload`] holding the typed question and observation, the rendered
@@ -11,7 +11,7 @@
 //! `docs/REMOTE.md`, with a JSON Schema in `docs/remote-payload.schema.json`.
 //!
 //! Transport faults (429, 5xx, timeouts, a dropped connection) are retried like a model
-//! server's ([`super::retry::Transport`]); a body that is not JSON (an HTML page) is the
+//! server's (`retry::Transport`); a body that is not JSON (an HTML page) is the
 //! agent's answer, invalid, and re-asked; a dead agent trips the provider's circuit
 //! breaker and stops the sweep, resumable. Secrets (a bearer token, other headers) are
 //! read from environment variables named in the file and never written anywhere.
