@@ -25,8 +25,9 @@
 //!   rounds, social memory and communication budgets.
 //! - [`agents`]: the [`agents::Agent`] trait (one request/response pair) and the
 //!   scripted strategies.
-//! - [`llm`]: LLM agents, providers, the record/replay cache, text embeddings; the only
-//!   module that calls model servers.
+//! - [`llm`]: LLM agents, providers, remote agents (`llm::remote`: JSON and A2A), the
+//!   record/replay cache, text embeddings; the only module that calls model servers or
+//!   agents over HTTP.
 //! - [`seat`]: the seat server of `fishbanks play` (a person in a team's seat, asked
 //!   what an LLM there is asked); the only module that serves pages.
 //! - [`engine`]: the Fishbanks rules, pure and synchronous: one [`engine::step`] per year.
