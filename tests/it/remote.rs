@@ -2,7 +2,7 @@
 //! whole game next to an LLM mock and scripted teams and the game replays byte for byte
 //! with the agent gone; a Rust test double speaks A2A 1.0 and 0.3 (a task that needs
 //! input, one that fails, an answer out of range) and JSON (an HTML page, a dropped
-//! connection); every payload matches docs/remote-payload.schema.json; an agent that
+//! connection, an answer slower than the timeout); every payload matches docs/remote-payload.schema.json; an agent that
 //! dies stops the sweep with exit 75.
 
 use crate::common::*;
@@ -261,6 +261,11 @@ fn serve(
                     "200 OK",
                     &json!({"order": 99, "deep": 0, "coast": 0}).to_string(),
                 );
+            } else if decision && year == 5 && sent == 1 {
+                // Slower than the seat's timeout: the attempt times out and is retried
+                // (with twice the time); the late answer goes nowhere.
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+                respond(&mut stream, "200 OK", &valid.to_string());
             } else {
                 respond(&mut stream, "200 OK", &valid.to_string());
             }
@@ -404,7 +409,7 @@ fn faults_of_a_json_agent_are_counted_and_never_stop_the_sweep() {
     let work = tempfile::tempdir().unwrap();
     let double = Double::start(Speaks::Json, None);
     let seat = format!(
-        "{{ kind = \"remote\", url = \"{}/\", count = 2, max_retries = 2, timeout_s = 5 }}",
+        "{{ kind = \"remote\", url = \"{}/\", count = 2, max_retries = 2, timeout_s = 0.5 }}",
         double.url
     );
     let exp = TestExperiment::new("faults", 5, 1)
@@ -427,6 +432,8 @@ fn faults_of_a_json_agent_are_counted_and_never_stop_the_sweep() {
     assert_eq!(sum(&runs, "llm_fallbacks"), 0.0);
     // The dropped connections (year 3) retried, counted as connection faults.
     assert_eq!(sum(&runs, "retries_connection"), 2.0);
+    // The answers slower than the timeout (year 5) retried, counted as timeouts.
+    assert_eq!(sum(&runs, "retries_timeout"), 2.0);
     assert_eq!(
         sum(&runs, "llm_answers") - sum(&runs, "llm_valid_first_try"),
         4.0
