@@ -30,6 +30,9 @@ pub enum AgentError {
     /// never recorded, and played again on resume.
     #[error("provider `{provider}` is down: {reason}")]
     Outage { provider: String, reason: String },
+    /// The game was stopped while this agent was asked: the run ends as `stopped`.
+    #[error("stopped: {0}")]
+    Stopped(String),
     #[error("agent {agent} answered a {asked:?} request in year {year} with a {got:?}")]
     WrongKind {
         agent: usize,

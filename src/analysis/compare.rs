@@ -442,7 +442,8 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
         runs: all.len(),
         ok: ok.len(),
         invalid: count(RunStatus::Invalid),
-        failed: count(RunStatus::Failed),
+        // A stopped game (play interrupted, not resumed) is no result either.
+        failed: count(RunStatus::Failed) + count(RunStatus::Stopped),
         budget: count(RunStatus::Budget),
         validity,
         distinct_games,

@@ -556,6 +556,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 retry_failed,
                 only: None,
                 people: None,
+                watch: None,
+                dir: None,
             };
             if dry_run {
                 // Estimating renders prompts only: build the agents as for a replay, which

@@ -22,7 +22,7 @@ mod unknown;
 pub use error::RunnerError;
 pub use plan::{Plan, RunSpec};
 pub use resolve::{ExperimentConfig, Population, Seat};
-pub use runner::{run, run_with, Hooks, PeopleDesk, RunOptions, StopLevel, SweepOutcome};
+pub use runner::{run, run_with, Hooks, PeopleDesk, RunOptions, RunWatch, StopLevel, SweepOutcome};
 pub use schema::ExperimentFile;
 pub use seats::AgentBuilder;
 pub use span::ConfigError;

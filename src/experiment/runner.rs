@@ -46,6 +46,25 @@ pub struct RunOptions {
     /// Where people's seats are asked (`fishbanks play`'s seat server); `None`: human
     /// seats can only be replayed from the cache.
     pub people: Option<PeopleDesk>,
+    /// Told every year of every run as soon as it is played (run id, the year).
+    pub watch: Option<RunWatch>,
+    /// The results directory itself, when the caller resolved it already (`play` keeps
+    /// its seats there before the game starts): else [`Experiment::out_dir`] of
+    /// `out_root`.
+    pub dir: Option<PathBuf>,
+}
+
+/// Sees each year of each run as it is played (`fishbanks play`'s facilitator page).
+#[derive(Clone)]
+pub struct RunWatch(pub Arc<WatchFn>);
+
+/// What a [`RunWatch`] calls: the run's id and the year just played.
+pub type WatchFn = dyn Fn(&str, &crate::engine::YearOutcome) + Send + Sync;
+
+impl std::fmt::Debug for RunWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RunWatch")
+    }
 }
 
 /// The model that asks people: it routes each request to its seat by
@@ -73,6 +92,8 @@ impl RunOptions {
             retry_failed: true,
             only: None,
             people: None,
+            watch: None,
+            dir: None,
         }
     }
 }
@@ -109,7 +130,14 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
     };
     let mut record = match builder.build_all(&spec, &params) {
         Ok(agents) => {
+            let watch = builder.watch.clone().map(|w| {
+                let run_id = spec.label.run_id.clone();
+                game::YearWatch(Arc::new(move |outcome: &crate::engine::YearOutcome| {
+                    (w.0)(&run_id, outcome)
+                }))
+            });
             let setup = game::Setup {
+                watch,
                 years: spec.label.years,
                 probe_every: builder.probe_every,
                 lesson: spec.lesson,
@@ -194,7 +222,10 @@ pub async fn run_with(
     opts: &RunOptions,
     mut hooks: Hooks,
 ) -> Result<SweepOutcome, RunnerError> {
-    let dir = exp.out_dir(&opts.out_root);
+    let dir = opts
+        .dir
+        .clone()
+        .unwrap_or_else(|| exp.out_dir(&opts.out_root));
     if opts.people.is_none()
         && opts.cache_mode != CacheMode::Replay
         && exp.plan.runs.iter().any(RunSpec::has_people)
@@ -203,7 +234,8 @@ pub async fn run_with(
             "this experiment has human seats: play it with `fishbanks play` (a seat page per person), or replay a played game with --cache-mode replay --cache-dir PLAYED/cache".into(),
         ));
     }
-    let builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
+    let mut builder = AgentBuilder::for_experiment(exp, &dir, opts)?;
+    builder.watch = opts.watch.clone();
     if let Some(factory) = &builder.llm {
         let used: Vec<String> = exp.config.providers.keys().cloned().collect();
         factory.preflight(&used).await?;

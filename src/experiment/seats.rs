@@ -24,6 +24,8 @@ pub struct AgentBuilder {
     pub(super) max_fallback_share: f64,
     /// The consensus probe every this many years (0: never).
     pub(super) probe_every: u32,
+    /// Told every year played (`fishbanks play`).
+    pub(super) watch: Option<super::RunWatch>,
 }
 
 impl AgentBuilder {
@@ -80,6 +82,7 @@ impl AgentBuilder {
             llm: Some(Arc::new(factory)),
             max_fallback_share: c.llm.max_fallback_share,
             probe_every: c.probe_every,
+            watch: None,
         })
     }
 

@@ -129,7 +129,8 @@ impl Summary {
                 cell.invalid += 1;
                 return;
             }
-            RunStatus::Failed => {
+            // A stopped game is not a result: counted with the failed ones.
+            RunStatus::Failed | RunStatus::Stopped => {
                 cell.failed += 1;
                 return;
             }

@@ -89,9 +89,29 @@ impl GameRecord {
 /// sweep's LLM budget is spent; a year under way is always finished).
 pub type StopCheck = dyn Fn() -> Option<String> + Send + Sync;
 
+/// Told every year as soon as it is played (the facilitator's live view of the true sea
+/// in `fishbanks play`). It observes; nothing it does reaches the game.
+#[derive(Clone)]
+pub struct YearWatch(pub std::sync::Arc<dyn Fn(&YearOutcome) + Send + Sync>);
+
+impl std::fmt::Debug for YearWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("YearWatch")
+    }
+}
+
+impl PartialEq for YearWatch {
+    /// Watchers never change a game, so two setups differing only in them are equal.
+    fn eq(&self, _: &YearWatch) -> bool {
+        true
+    }
+}
+
 /// What a game is played with besides its agents and protocol.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Setup {
+    /// Told every year played.
+    pub watch: Option<YearWatch>,
     /// Years to play (fewer when the game stops on collapse, an agent fails or the stop
     /// check says so).
     pub years: u32,
@@ -114,6 +134,15 @@ impl Setup {
             years,
             ..Setup::default()
         }
+    }
+}
+
+/// How a run ends on an agent's error: `stopped` when the game was stopped, else
+/// `failed` (an infrastructure error).
+fn status_of(err: &AgentError) -> RunStatus {
+    match err {
+        AgentError::Stopped(_) => RunStatus::Stopped,
+        _ => RunStatus::Failed,
     }
 }
 
@@ -159,7 +188,7 @@ pub async fn play(
                     market_year = Some(played);
                 }
                 Err(err) => {
-                    status = RunStatus::Failed;
+                    status = status_of(&err);
                     error = Some(err.to_string());
                     if let AgentError::Outage { .. } = err {
                         outage = Some(err.to_string());
@@ -205,6 +234,9 @@ pub async fn play(
                 announced,
             }) => {
                 let collapsed = outcome.collapsed_now;
+                if let Some(watch) = &setup.watch {
+                    (watch.0)(&outcome);
+                }
                 state = outcome.state.clone();
                 board_carry = std::mem::take(&mut ctx.board);
                 played.push((
@@ -230,7 +262,7 @@ pub async fn play(
                 }
             }
             Err(err) => {
-                status = RunStatus::Failed;
+                status = status_of(&err);
                 error = Some(err.to_string());
                 if let AgentError::Outage { .. } = err {
                     outage = Some(err.to_string());
@@ -245,7 +277,7 @@ pub async fn play(
             if let Err(err) =
                 ask_lessons(params, years, outcome, question, &mut agents, &mut events).await
             {
-                status = RunStatus::Failed;
+                status = status_of(&err);
                 error = Some(err.to_string());
                 if let AgentError::Outage { .. } = err {
                     outage = Some(err.to_string());

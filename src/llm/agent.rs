@@ -272,6 +272,7 @@ impl LlmAgent {
                 Err(LlmError::Outage { provider, reason }) => {
                     return Err(AgentError::Outage { provider, reason })
                 }
+                Err(LlmError::Stopped(reason)) => return Err(AgentError::Stopped(reason)),
                 // A replay miss, a 400, a missing key: the same request would fail the
                 // same way again. The run fails (and is played again on resume); no
                 // fallback stands in for a call that got no answer.

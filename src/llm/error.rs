@@ -53,6 +53,10 @@ pub enum LlmError {
     /// than `outage_wait_s`.
     #[error("provider `{provider}` is down: {reason}")]
     Outage { provider: String, reason: String },
+    /// The game was stopped (Ctrl-C or SIGTERM while people play): the year under way
+    /// is dropped, the years played are recorded as `stopped`.
+    #[error("stopped: {0}")]
+    Stopped(String),
 }
 
 impl LlmError {

@@ -7,9 +7,14 @@
 
 use serde_json::{Map, Value};
 
-/// The first complete JSON object in `text`: inside a code fence if there is one, else
-/// the first `{` whose balanced object parses.
+/// The answer's JSON object: `text` itself when it is one (so a fence inside one of its
+/// strings, such as a message quoting code, is never mistaken for the answer); else the
+/// first complete object inside a code fence if there is one, else the first `{` whose
+/// balanced object parses.
 pub fn extract_json(text: &str) -> Result<Map<String, Value>, String> {
+    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text.trim()) {
+        return Ok(map);
+    }
     let candidates = fenced_blocks(text).into_iter().chain(std::iter::once(text));
     for chunk in candidates {
         if let Some(obj) = first_object(chunk) {

@@ -392,6 +392,17 @@ fn other_request_kinds_validate_types_and_ranges() {
 }
 
 #[test]
+fn an_answer_that_is_one_object_is_read_whole_even_with_a_fence_inside_a_string() {
+    // A person (or a model) quoting code in a message: the fence is text, not the answer.
+    let answer = r#"{"message": "try ```{}``` next year"}"#;
+    let map = extract_json(answer).unwrap();
+    assert_eq!(map["message"], "try ```{}``` next year");
+    // Prose around a fenced object still works as before.
+    let fenced = "Here:\n```json\n{\"order\": 1}\n```";
+    assert_eq!(extract_json(fenced).unwrap()["order"], 1);
+}
+
+#[test]
 fn intentions_and_sanctions_are_validated_like_decisions() {
     let o = obs(); // team 1 of 6, 4 ships, order limit 2
     let rep = Request::Intention(IntentionQuestion {

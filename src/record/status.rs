@@ -19,14 +19,19 @@ pub enum RunStatus {
     /// The sweep's LLM budget ran out before the run finished; the years it played are
     /// recorded.
     Budget,
+    /// Stopped by Ctrl-C or SIGTERM during a played game (`fishbanks play`): the years
+    /// played are recorded, the year under way is not; `play --resume` plays it again
+    /// from its cache and goes on. Like `failed`, resume replaces it.
+    Stopped,
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 4] = [
+    pub const ALL: [RunStatus; 5] = [
         RunStatus::Ok,
         RunStatus::Invalid,
         RunStatus::Failed,
         RunStatus::Budget,
+        RunStatus::Stopped,
     ];
 
     /// The text of the `status` column.
@@ -36,6 +41,7 @@ impl RunStatus {
             RunStatus::Invalid => "invalid",
             RunStatus::Failed => "failed",
             RunStatus::Budget => "budget",
+            RunStatus::Stopped => "stopped",
         }
     }
 
@@ -44,9 +50,9 @@ impl RunStatus {
         self == RunStatus::Ok
     }
 
-    /// Whether resume keeps the run (a failed run is played again).
+    /// Whether resume keeps the run (a failed or stopped run is played again).
     pub fn is_final(self) -> bool {
-        self != RunStatus::Failed
+        !matches!(self, RunStatus::Failed | RunStatus::Stopped)
     }
 }
 

@@ -3,16 +3,22 @@
 //! request on that seat's page, waits for the person's answer or the timeout, and hands
 //! the answer back as text, to be validated, re-asked or replaced by the fallback like a
 //! model's. Nothing here judges an answer: the question's own validation does.
+//!
+//! The desk also keeps what a classroom needs around the questions: which browser holds
+//! which seat (the join flow), the facilitator's pause and extra time, the true sea year
+//! by year (for the projected screen, never for a seat's page), and the stop that turns
+//! Ctrl-C into a recorded, resumable game.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
 
-use crate::llm::model::AnswerSchema;
+use crate::llm::remote::Payload;
 use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Usage, NO_ANSWER};
 
 /// What a seat is doing.
@@ -25,9 +31,11 @@ pub enum SeatStatus {
     Asked,
     /// The game is over.
     Done,
+    /// The game was stopped (its host pressed Ctrl-C); `play --resume` continues it.
+    Stopped,
 }
 
-/// The question on a seat's page: what an LLM would be sent.
+/// The question on a seat's page: what an LLM would be sent, and the same facts typed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Question {
     /// Answers name it, so an answer to an earlier question is refused.
@@ -36,16 +44,20 @@ pub struct Question {
     pub year: u32,
     /// 0 for the first ask; n for the n-th re-ask after an invalid answer.
     pub repair: u32,
-    /// The conversation so far (the prompt; with re-asks, the answer and the error).
+    /// What is asked, in words (the question's sentence of the prompt).
+    pub ask: Option<String>,
+    /// Why the last answer was refused (the text an AI captain is re-asked with).
+    pub refused: Option<String>,
+    /// The conversation an AI captain in this seat reads (prompt; answers and errors).
     pub messages: Vec<ChatMessage>,
-    /// The answer's exact JSON schema (the page builds its form from it).
-    pub schema: serde_json::Value,
-    /// When the fallback applies, in milliseconds since the desk opened.
+    /// The typed facts (`fishbanks.remote/1` payload: request, observation, memory and
+    /// the exact schema), from which the page builds its dashboard and its form.
+    pub payload: serde_json::Value,
     #[serde(skip)]
-    pub deadline: tokio::time::Instant,
+    deadline: Instant,
 }
 
-/// One year as the seat saw it (for the page's chart): the facts of its prompt.
+/// One year as the seat saw it (for the page's charts): the facts of its prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SeenYear {
     pub year: u32,
@@ -66,7 +78,11 @@ pub struct SeatView {
     pub question: Option<Question>,
     /// Seconds left to answer the question on the page.
     pub seconds_left: Option<f64>,
+    /// Whether the facilitator paused the clock.
+    pub paused: bool,
     pub seen: Vec<SeenYear>,
+    /// The last typed facts shown (kept between questions for the dashboard).
+    pub last_payload: Option<serde_json::Value>,
     /// Questions answered, and questions that timed out into the fallback.
     pub answered: u32,
     pub timed_out: u32,
@@ -74,8 +90,40 @@ pub struct SeatView {
     pub run_id: String,
 }
 
+/// One year of one run as it really went (the facilitator's screen and the debrief).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrueYear {
+    pub run_id: String,
+    pub year: u32,
+    /// Fish at the end of the year `[deep, coast]`.
+    pub stock: [i64; 2],
+    /// Each team's catch (deep + coast), assets and ships after the year.
+    pub catch: Vec<i64>,
+    pub assets: Vec<i64>,
+    pub ships: Vec<u32>,
+    pub collapsed: bool,
+}
+
+/// The sea's facts a page needs to draw it: capacities and the most productive stocks.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct SeaFacts {
+    pub capacity: [i64; 2],
+    /// The stock at which each area regenerates most (the level to fish down to, no lower).
+    pub most_productive: [i64; 2],
+}
+
+/// Who sits at each team, for the facilitator (`human`, `llm:persona`, `greedy`…).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Roster {
+    pub labels: Vec<String>,
+}
+
 struct Seat {
-    token: String,
+    team: usize,
+    /// The seat's secret; a new one when the facilitator releases the seat.
+    token: Mutex<String>,
+    /// Whether a browser took the seat through the join page.
+    claimed: Mutex<bool>,
     view: Mutex<SeatView>,
     /// The pending question's id and where its answer goes.
     pending: Mutex<Option<(u64, oneshot::Sender<String>)>>,
@@ -90,18 +138,55 @@ pub enum AnswerError {
     Closed,
 }
 
+/// Why a browser could not take a seat.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimError {
+    #[error("team {0} is not a seat for a person")]
+    NoSuchSeat(usize),
+    #[error("team {0} is taken; ask the facilitator to release it")]
+    Taken(usize),
+}
+
+/// The secrets of a desk, kept beside the results so `play --resume` gives every
+/// browser its seat back (the file is the host's, never shown on a page).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Secrets {
+    pub facilitator: String,
+    pub join_code: String,
+    /// `(team index, token, claimed)` of every human seat.
+    pub seats: Vec<(usize, String, bool)>,
+}
+
+/// The clock the facilitator controls.
+#[derive(Debug, Default)]
+struct Clock {
+    /// When the pause began.
+    paused_since: Option<Instant>,
+    /// Time added to every open question (pauses and extensions) since it was asked,
+    /// per question id.
+    added: Vec<(u64, Duration)>,
+}
+
 /// The people's desk of one game: a seat per human team, each reached by its token.
 pub struct Desk {
     seats: Vec<Option<Seat>>,
+    roster: Roster,
     facilitator: String,
+    join_code: String,
     timeout: Duration,
     next_question: AtomicU64,
     /// Bumped on every change, so pages can wait for one.
     version: watch::Sender<u64>,
+    clock: Mutex<Clock>,
+    stopped: Mutex<Option<String>>,
+    sea: SeaFacts,
+    years: Mutex<Vec<TrueYear>>,
     ending: Mutex<Option<Ending>>,
+    /// Where the secrets are saved on every claim and release.
+    secrets_file: Option<std::path::PathBuf>,
 }
 
-/// What the facilitator sees once the game is over.
+/// What the pages show once the game is over.
 #[derive(Debug, Clone, Default)]
 pub struct Ending {
     /// The story page of each run played.
@@ -118,44 +203,117 @@ fn token() -> String {
     crate::record::hex(&bytes)
 }
 
+/// A join code a class can type: 6 letters and digits without look-alikes (30 bits).
+fn join_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let bytes: [u8; 6] = rand::random();
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
 impl Desk {
-    /// A desk for a game of `teams` teams whose human seats are `humans` (0-based), each
-    /// given `timeout` to answer a question.
-    pub fn new(teams: usize, humans: &[usize], timeout: Duration) -> Arc<Desk> {
-        let seats = (0..teams)
+    /// A desk for a game whose teams are `roster` and whose human seats are `humans`
+    /// (0-based), each given `timeout` to answer a question. `secrets`: the tokens of a
+    /// game being resumed (else fresh ones); `secrets_file`: where they are kept.
+    pub fn new(
+        roster: Roster,
+        humans: &[usize],
+        timeout: Duration,
+        sea: SeaFacts,
+        secrets: Option<Secrets>,
+        secrets_file: Option<std::path::PathBuf>,
+    ) -> Arc<Desk> {
+        let kept = |t: usize| {
+            secrets
+                .as_ref()
+                .and_then(|s| s.seats.iter().find(|(team, _, _)| *team == t))
+                .map(|(_, token, claimed)| (token.clone(), *claimed))
+        };
+        let seats = (0..roster.labels.len())
             .map(|t| {
-                humans.contains(&t).then(|| Seat {
-                    token: token(),
-                    view: Mutex::new(SeatView {
-                        team: t + 1,
-                        status: SeatStatus::Waiting,
-                        question: None,
-                        seconds_left: None,
-                        seen: Vec::new(),
-                        answered: 0,
-                        timed_out: 0,
-                        run_id: String::new(),
-                    }),
-                    pending: Mutex::new(None),
+                humans.contains(&t).then(|| {
+                    let (token, claimed) = kept(t).unwrap_or_else(|| (token(), false));
+                    Seat {
+                        team: t,
+                        token: Mutex::new(token),
+                        claimed: Mutex::new(claimed),
+                        view: Mutex::new(SeatView {
+                            team: t + 1,
+                            status: SeatStatus::Waiting,
+                            question: None,
+                            seconds_left: None,
+                            paused: false,
+                            seen: Vec::new(),
+                            last_payload: None,
+                            answered: 0,
+                            timed_out: 0,
+                            run_id: String::new(),
+                        }),
+                        pending: Mutex::new(None),
+                    }
                 })
             })
             .collect();
-        Arc::new(Desk {
+        let desk = Arc::new(Desk {
             seats,
-            facilitator: token(),
+            roster,
+            facilitator: secrets
+                .as_ref()
+                .map_or_else(token, |s| s.facilitator.clone()),
+            join_code: secrets
+                .as_ref()
+                .map_or_else(join_code, |s| s.join_code.clone()),
             timeout,
             next_question: AtomicU64::new(1),
             version: watch::channel(0).0,
+            clock: Mutex::new(Clock::default()),
+            stopped: Mutex::new(None),
+            sea,
+            years: Mutex::new(Vec::new()),
             ending: Mutex::new(None),
-        })
+            secrets_file,
+        });
+        desk.save_secrets();
+        desk
+    }
+
+    /// The tokens and codes, as saved for `play --resume`.
+    pub fn secrets(&self) -> Secrets {
+        Secrets {
+            facilitator: self.facilitator.clone(),
+            join_code: self.join_code.clone(),
+            seats: self
+                .seats
+                .iter()
+                .flatten()
+                .map(|s| (s.team, lock(&s.token).clone(), *lock(&s.claimed)))
+                .collect(),
+        }
+    }
+
+    fn save_secrets(&self) {
+        let Some(path) = &self.secrets_file else {
+            return;
+        };
+        let write = || -> std::io::Result<()> {
+            let text = serde_json::to_string_pretty(&self.secrets())?;
+            let tmp = path.with_extension("tmp");
+            write_private(&tmp, text.as_bytes())?;
+            std::fs::rename(&tmp, path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!("cannot save the seats to {}: {e}", path.display());
+        }
     }
 
     /// `(team index, token)` of every human seat.
     pub fn tokens(&self) -> Vec<(usize, String)> {
         self.seats
             .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s.token.clone())))
+            .flatten()
+            .map(|s| (s.team, lock(&s.token).clone()))
             .collect()
     }
 
@@ -167,8 +325,23 @@ impl Desk {
         token == self.facilitator
     }
 
+    pub fn join_code(&self) -> &str {
+        &self.join_code
+    }
+
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    pub fn sea(&self) -> SeaFacts {
+        self.sea
+    }
+
     fn seat(&self, token: &str) -> Option<&Seat> {
-        self.seats.iter().flatten().find(|s| s.token == token)
+        self.seats
+            .iter()
+            .flatten()
+            .find(|s| *lock(&s.token) == token)
     }
 
     fn bump(&self) {
@@ -189,13 +362,144 @@ impl Desk {
         let _ = tokio::time::timeout(wait, rx.changed()).await;
     }
 
+    /// Human seats as the join page lists them: `(team number, taken)`.
+    pub fn free_seats(&self) -> Vec<(usize, bool)> {
+        self.seats
+            .iter()
+            .flatten()
+            .map(|s| (s.team + 1, *lock(&s.claimed)))
+            .collect()
+    }
+
+    /// A browser takes team `team` (numbered from 1): its token, once.
+    pub fn claim(&self, team: usize) -> Result<String, ClaimError> {
+        let seat = self
+            .seats
+            .get(team.wrapping_sub(1))
+            .and_then(Option::as_ref)
+            .ok_or(ClaimError::NoSuchSeat(team))?;
+        {
+            let mut claimed = lock(&seat.claimed);
+            if *claimed {
+                return Err(ClaimError::Taken(team));
+            }
+            *claimed = true;
+        }
+        self.save_secrets();
+        self.bump();
+        Ok(lock(&seat.token).clone())
+    }
+
+    /// The facilitator frees team `team` (numbered from 1): the browser holding it loses
+    /// it (its token changes), and the join page offers it again. A pending question
+    /// stays open for whoever takes the seat next.
+    pub fn release(&self, team: usize) -> bool {
+        let Some(seat) = self
+            .seats
+            .get(team.wrapping_sub(1))
+            .and_then(Option::as_ref)
+        else {
+            return false;
+        };
+        *lock(&seat.token) = token();
+        *lock(&seat.claimed) = false;
+        self.save_secrets();
+        self.bump();
+        true
+    }
+
+    /// The team a token belongs to (numbered from 1), for a browser coming back to the
+    /// join page with its seat.
+    pub fn team_of(&self, token: &str) -> Option<usize> {
+        self.seat(token).map(|s| s.team + 1)
+    }
+
+    /// Stops the clocks of every question (and holds new ones) until [`Desk::resume_clock`].
+    pub fn pause(&self) {
+        let mut clock = lock(&self.clock);
+        if clock.paused_since.is_none() {
+            clock.paused_since = Some(Instant::now());
+        }
+        drop(clock);
+        self.bump();
+    }
+
+    /// Starts the clocks again; open questions get the paused time back.
+    pub fn resume_clock(&self) {
+        let mut clock = lock(&self.clock);
+        if let Some(since) = clock.paused_since.take() {
+            let paused = since.elapsed();
+            for (_, added) in clock.added.iter_mut() {
+                *added += paused;
+            }
+        }
+        drop(clock);
+        self.bump();
+    }
+
+    pub fn is_paused(&self) -> bool {
+        lock(&self.clock).paused_since.is_some()
+    }
+
+    /// Gives every open question `extra` more time.
+    pub fn extend(&self, extra: Duration) {
+        for (_, added) in lock(&self.clock).added.iter_mut() {
+            *added += extra;
+        }
+        self.bump();
+    }
+
+    /// When question `id` (asked with `deadline`) falls back, and whether the clock runs.
+    fn deadline_of(&self, id: u64, deadline: Instant) -> (Instant, bool) {
+        let clock = lock(&self.clock);
+        let added = clock
+            .added
+            .iter()
+            .find(|(q, _)| *q == id)
+            .map_or(Duration::ZERO, |(_, d)| *d);
+        match clock.paused_since {
+            // Paused: the time left is frozen at what it was when the pause began.
+            Some(since) => (deadline + added + since.elapsed(), false),
+            None => (deadline + added, true),
+        }
+    }
+
+    /// Ends every question now and refuses new ones: the run ends `stopped`.
+    pub fn stop(&self, reason: &str) {
+        *lock(&self.stopped) = Some(reason.to_string());
+        for seat in self.seats.iter().flatten() {
+            let mut view = lock(&seat.view);
+            view.status = SeatStatus::Stopped;
+            view.question = None;
+            *lock(&seat.pending) = None;
+        }
+        self.bump();
+    }
+
+    fn stopped(&self) -> Option<String> {
+        lock(&self.stopped).clone()
+    }
+
+    /// A year as it really went, told by the game as soon as it is played.
+    pub fn year_played(&self, year: TrueYear) {
+        lock(&self.years).push(year);
+        self.bump();
+    }
+
+    /// Every year played so far, of every run.
+    pub fn true_years(&self) -> Vec<TrueYear> {
+        lock(&self.years).clone()
+    }
+
     /// The page's view of the seat with `token`.
     pub fn view(&self, token: &str) -> Option<SeatView> {
         let seat = self.seat(token)?;
         let mut view = lock(&seat.view).clone();
+        view.paused = self.is_paused();
         view.seconds_left = view.question.as_ref().map(|q| {
-            q.deadline
-                .saturating_duration_since(tokio::time::Instant::now())
+            let (deadline, _) = self.deadline_of(q.id, q.deadline);
+            deadline
+                .saturating_duration_since(Instant::now())
                 .as_secs_f64()
         });
         Some(view)
@@ -207,6 +511,14 @@ impl Desk {
             .iter()
             .filter_map(|(_, t)| self.view(t))
             .collect()
+    }
+
+    /// Whether the seat of team `team` (from 1) is held by a browser.
+    pub fn is_claimed(&self, team: usize) -> bool {
+        self.seats
+            .get(team.wrapping_sub(1))
+            .and_then(Option::as_ref)
+            .is_some_and(|s| *lock(&s.claimed))
     }
 
     /// The person's answer to question `id` of the seat with `token`, as the JSON text
@@ -226,11 +538,13 @@ impl Desk {
         }
     }
 
-    /// The game is over: every page says so, the facilitator's shows `ending`.
+    /// The game is over: every page says so and shows `ending`.
     pub fn finish(&self, ending: Ending) {
         for seat in self.seats.iter().flatten() {
             let mut view = lock(&seat.view);
-            view.status = SeatStatus::Done;
+            if view.status != SeatStatus::Stopped {
+                view.status = SeatStatus::Done;
+            }
             view.question = None;
         }
         *lock(&self.ending) = Some(ending);
@@ -240,11 +554,94 @@ impl Desk {
     pub fn ending(&self) -> Option<Ending> {
         lock(&self.ending).clone()
     }
+
+    /// Waits for the answer to question `id`, the deadline (moved by pauses and extra
+    /// time), or the stop.
+    async fn wait_for(
+        &self,
+        id: u64,
+        asked_at: Instant,
+        mut rx: oneshot::Receiver<String>,
+    ) -> Result<Option<String>, LlmError> {
+        let mut changes = self.version.subscribe();
+        loop {
+            if let Some(reason) = self.stopped() {
+                return Err(LlmError::Stopped(reason));
+            }
+            let (deadline, running) = self.deadline_of(id, asked_at + self.timeout);
+            if running && Instant::now() >= deadline {
+                return Ok(None);
+            }
+            // While paused, only a change (resume, stop, an answer) can end the wait.
+            let sleep_until = if running {
+                deadline
+            } else {
+                Instant::now() + Duration::from_secs(3600)
+            };
+            tokio::select! {
+                answer = &mut rx => {
+                    return match (answer, self.stopped()) {
+                        (Ok(text), _) => Ok(Some(text)),
+                        // The stop dropped the question.
+                        (Err(_), Some(reason)) => Err(LlmError::Stopped(reason)),
+                        (Err(_), None) => Ok(None),
+                    };
+                }
+                _ = tokio::time::sleep_until(sleep_until) => {}
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits while the clock is paused (a new question is not put up during a pause).
+    async fn while_paused(&self) -> Result<(), LlmError> {
+        let mut changes = self.version.subscribe();
+        loop {
+            if let Some(reason) = self.stopped() {
+                return Err(LlmError::Stopped(reason));
+            }
+            if !self.is_paused() {
+                return Ok(());
+            }
+            if changes.changed().await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Writes a file only its owner can read (the seats' tokens).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(bytes)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Plain data behind the lock: a panic elsewhere cannot leave it half-written.
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The reason of the last re-ask: the last user message after a refused answer.
+fn refusal(messages: &[ChatMessage], repair: u32) -> Option<String> {
+    if repair == 0 {
+        return None;
+    }
+    messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .map(|m| m.content.clone())
 }
 
 #[async_trait]
@@ -257,9 +654,17 @@ impl ChatModel for Desk {
                 ctx.agent + 1
             )));
         };
+        self.while_paused().await?;
         let id = self.next_question.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = oneshot::channel();
-        let started = tokio::time::Instant::now();
+        let started = Instant::now();
+        let payload = request
+            .asked
+            .as_ref()
+            .map(|asked| serde_json::to_value(Payload::of(request, asked)))
+            .transpose()
+            .map_err(|e| LlmError::Config(format!("the seat's facts: {e}")))?
+            .unwrap_or(serde_json::Value::Null);
         {
             let mut view = lock(&seat.view);
             if let Some(o) = request.asked.as_ref().map(|a| &a.observation) {
@@ -280,55 +685,59 @@ impl ChatModel for Desk {
             }
             view.run_id = ctx.run_id.clone();
             view.status = SeatStatus::Asked;
+            view.last_payload = Some(payload.clone());
             view.question = Some(Question {
                 id,
                 kind: ctx.kind.as_str().to_string(),
                 year: ctx.year,
                 repair: ctx.repair,
-                messages: request.messages.clone(),
-                schema: request
-                    .schema
+                ask: request
+                    .asked
                     .as_ref()
-                    .map_or(serde_json::Value::Null, AnswerSchema::value),
+                    .map(|a| a.request.question().ask(&a.observation)),
+                refused: refusal(&request.messages, ctx.repair),
+                messages: request.messages.clone(),
+                payload,
                 deadline: started + self.timeout,
             });
             *lock(&seat.pending) = Some((id, tx));
         }
+        lock(&self.clock).added.push((id, Duration::ZERO));
         self.bump();
-        let outcome = tokio::time::timeout(self.timeout, rx).await;
-        let answered = matches!(outcome, Ok(Ok(_)));
+        let outcome = self.wait_for(id, started, rx).await;
+        lock(&self.clock).added.retain(|(q, _)| *q != id);
         {
             let mut view = lock(&seat.view);
-            view.status = SeatStatus::Waiting;
-            view.question = None;
-            if answered {
-                view.answered += 1;
-            } else {
-                view.timed_out += 1;
+            if view.status != SeatStatus::Stopped {
+                view.status = SeatStatus::Waiting;
+                view.question = None;
+                match &outcome {
+                    Ok(Some(_)) => view.answered += 1,
+                    Ok(None) => view.timed_out += 1,
+                    Err(_) => {}
+                }
             }
             *lock(&seat.pending) = None;
         }
         self.bump();
         let latency_ms = started.elapsed().as_millis() as u64;
-        Ok(match outcome {
-            Ok(Ok(text)) => ChatResponse {
+        let usage = Usage {
+            tokens_cached: Some(0),
+            ..Usage::default()
+        };
+        Ok(match outcome? {
+            Some(text) => ChatResponse {
                 text,
-                usage: Usage {
-                    tokens_cached: Some(0),
-                    ..Usage::default()
-                },
+                usage,
                 cache_hit: false,
                 retries: Vec::new(),
                 latency_ms,
                 finish_reason: Some("stop".into()),
             },
-            // Timed out (or the page went away): the fallback applies, counted.
-            _ => ChatResponse {
+            // Timed out: the fallback applies, counted.
+            None => ChatResponse {
                 text: format!("no answer within {:.0} s", self.timeout.as_secs_f64()),
-                usage: Usage {
-                    tokens_cached: Some(0),
-                    ..Usage::default()
-                },
+                usage,
                 cache_hit: false,
                 retries: Vec::new(),
                 latency_ms,
@@ -361,9 +770,32 @@ mod tests {
         }
     }
 
+    fn desk(teams: usize, humans: &[usize]) -> Arc<Desk> {
+        let roster = Roster {
+            labels: (0..teams).map(|t| format!("team{t}")).collect(),
+        };
+        Desk::new(
+            roster,
+            humans,
+            Duration::from_secs(300),
+            SeaFacts::default(),
+            None,
+            None,
+        )
+    }
+
+    async fn until_asked(desk: &Desk, token: &str) -> u64 {
+        loop {
+            if let Some(q) = desk.view(token).and_then(|v| v.question) {
+                return q.id;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_unanswered_question_times_out_into_no_answer() {
-        let desk = Desk::new(3, &[1], Duration::from_secs(300));
+        let desk = desk(3, &[1]);
         let response = desk.complete(&request(1)).await.unwrap();
         assert_eq!(response.finish_reason.as_deref(), Some(NO_ANSWER));
         let (_, token) = &desk.tokens()[0];
@@ -374,18 +806,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn only_the_open_question_of_the_right_seat_takes_an_answer() {
-        let desk = Desk::new(3, &[0, 2], Duration::from_secs(300));
+        let desk = desk(3, &[0, 2]);
         let tokens = desk.tokens();
         let (mine, other) = (tokens[0].1.clone(), tokens[1].1.clone());
         let asking = {
             let desk = desk.clone();
             tokio::spawn(async move { desk.complete(&request(0)).await })
         };
-        // Wait until the question is on the page.
-        while desk.view(&mine).unwrap().question.is_none() {
-            tokio::task::yield_now().await;
-        }
-        let id = desk.view(&mine).unwrap().question.unwrap().id;
+        let id = until_asked(&desk, &mine).await;
         assert_eq!(
             desk.answer("not-a-token", id, "{}".into()),
             Err(AnswerError::UnknownSeat)
@@ -411,5 +839,78 @@ mod tests {
         assert_eq!(mine.len(), 32);
         assert_ne!(mine, other);
         assert_ne!(mine, desk.facilitator_token());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_freezes_the_clock_and_extra_time_moves_the_deadline() {
+        let desk = desk(2, &[0]);
+        let token = desk.tokens()[0].1.clone();
+        let asking = {
+            let desk = desk.clone();
+            tokio::spawn(async move { desk.complete(&request(0)).await })
+        };
+        let id = until_asked(&desk, &token).await;
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        desk.pause();
+        // An hour of pause costs the question nothing.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert!(!asking.is_finished());
+        let left = desk.view(&token).unwrap().seconds_left.unwrap();
+        assert!((left - 200.0).abs() < 1.0, "{left}");
+        desk.resume_clock();
+        desk.extend(Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_secs(250)).await;
+        tokio::task::yield_now().await;
+        assert!(!asking.is_finished(), "200 s + 60 s extra were left");
+        desk.answer(&token, id, "{}".into()).unwrap();
+        let response = asking.await.unwrap().unwrap();
+        assert_eq!(response.finish_reason.as_deref(), Some("stop"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_the_open_question_as_stopped() {
+        let desk = desk(2, &[1]);
+        let token = desk.tokens()[0].1.clone();
+        let asking = {
+            let desk = desk.clone();
+            tokio::spawn(async move { desk.complete(&request(1)).await })
+        };
+        until_asked(&desk, &token).await;
+        desk.stop("Ctrl-C");
+        let result = asking.await.unwrap();
+        assert!(matches!(result, Err(LlmError::Stopped(_))), "{result:?}");
+        assert_eq!(desk.view(&token).unwrap().status, SeatStatus::Stopped);
+        // And a new question is refused at once.
+        assert!(matches!(
+            desk.complete(&request(1)).await,
+            Err(LlmError::Stopped(_))
+        ));
+    }
+
+    #[test]
+    fn a_seat_is_claimed_once_and_released_with_a_new_token() {
+        let desk = desk(3, &[0, 2]);
+        assert_eq!(desk.free_seats(), vec![(1, false), (3, false)]);
+        assert_eq!(desk.claim(2), Err(ClaimError::NoSuchSeat(2)));
+        let token = desk.claim(3).unwrap();
+        assert_eq!(desk.claim(3), Err(ClaimError::Taken(3)));
+        assert_eq!(desk.team_of(&token), Some(3));
+        assert!(desk.release(3));
+        assert_eq!(desk.team_of(&token), None, "the old browser lost the seat");
+        let again = desk.claim(3).unwrap();
+        assert_ne!(again, token);
+        // A resumed desk gives every seat its token back.
+        let secrets = desk.secrets();
+        let resumed = Desk::new(
+            desk.roster().clone(),
+            &[0, 2],
+            Duration::from_secs(1),
+            SeaFacts::default(),
+            Some(secrets.clone()),
+            None,
+        );
+        assert_eq!(resumed.secrets(), secrets);
+        assert_eq!(resumed.team_of(&again), Some(3));
+        assert_eq!(join_code().len(), 6);
     }
 }

@@ -9,13 +9,19 @@
 //!
 //! - [`desk`]: [`Desk`], the `ChatModel` that puts a question on its seat's page and
 //!   waits for the answer or the timeout; the seats' views and tokens.
-//! - [`server`]: the routes (axum): seat pages, their state and answers, the
-//!   facilitator's page.
+//! - [`server`]: the routes (axum) and the accept loop (a connection cap, header
+//!   timeouts, security headers): the join page, seat pages, their state and answers,
+//!   the facilitator's screen and its controls.
+//! - [`net`]: the addresses a classroom can reach the server at.
 //! - `pages`: the pages' HTML, CSS and JavaScript (no data inside; texts are written
 //!   with `textContent`, never as HTML).
+//! - `qr`: the join address as a QR code.
 
 pub mod desk;
+pub mod net;
 mod pages;
+mod qr;
 pub mod server;
 
-pub use desk::{Desk, Ending, SeatStatus, SeatView};
+pub use desk::{Desk, Ending, Roster, SeaFacts, SeatStatus, SeatView, Secrets, TrueYear};
+pub use server::Classroom;

@@ -20,21 +20,35 @@ impl Drop for Playing {
 
 /// One HTTP/1.1 request over a fresh connection: the status and the body.
 fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
+    let (status, _, body) = http_with(method, url, body, "");
+    (status, body)
+}
+
+/// One HTTP/1.1 request with extra header lines: the status, the headers (lower-cased
+/// names) and the body.
+fn http_with(method: &str, url: &str, body: Option<&str>, extra: &str) -> (u16, String, String) {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     let body = body.unwrap_or("");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
-    let (_, payload) = response.split_once("\r\n\r\n").unwrap();
-    (status, payload.to_string())
+    let (head, payload) = response.split_once("\r\n\r\n").unwrap();
+    (status, head.to_ascii_lowercase(), payload.to_string())
+}
+
+/// The value of header `name` (lower case) in a response head.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .map(str::trim)
 }
 
 const INJECTED: &str = "<script>alert(1)</script> let us all fish less";
@@ -50,8 +64,16 @@ fn experiment() -> TestExperiment {
         .protocol("broadcast", "broadcast", "")
 }
 
-/// Starts `fishbanks play` and returns it with its seat's and facilitator's URLs.
-fn start(exp: &Path, out: &Path) -> (Playing, String, String) {
+/// What `fishbanks play` printed: its join page, each seat's address (with
+/// `--seat-links`) and the facilitator's.
+struct Printed {
+    join: String,
+    seats: Vec<String>,
+    facilitator: String,
+}
+
+/// Starts `fishbanks play` with `extra` arguments and reads its addresses.
+fn start_with(exp: &Path, out: &Path, extra: &[&str]) -> (Playing, Printed) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
         .args([
             "play",
@@ -59,24 +81,39 @@ fn start(exp: &Path, out: &Path) -> (Playing, String, String) {
             "--out",
             out.to_str().unwrap(),
         ])
-        .arg("--exit-when-done")
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut seat, mut facilitator) = (String::new(), String::new());
-    while seat.is_empty() || facilitator.is_empty() {
+    let mut printed = Printed {
+        join: String::new(),
+        seats: Vec::new(),
+        facilitator: String::new(),
+    };
+    while printed.facilitator.is_empty() {
         let line = lines.next().unwrap().unwrap();
-        if let Some(url) = line.strip_prefix("team 1: ") {
-            seat = url.to_string();
+        if let Some(url) = line.strip_prefix("join: ") {
+            printed.join = url.to_string();
+        } else if let Some((_, url)) = line
+            .split_once(": http://")
+            .filter(|(k, _)| k.starts_with("team "))
+        {
+            printed.seats.push(format!("http://{url}"));
         } else if let Some(url) = line.strip_prefix("facilitator: ") {
-            facilitator = url.to_string();
+            printed.facilitator = url.to_string();
         }
     }
     // Keep reading so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (Playing(child), seat, facilitator)
+    (Playing(child), printed)
+}
+
+/// Starts `fishbanks play` and returns it with its seat's and facilitator's URLs.
+fn start(exp: &Path, out: &Path) -> (Playing, String, String) {
+    let (child, printed) = start_with(exp, out, &["--exit-when-done", "--seat-links"]);
+    (child, printed.seats[0].clone(), printed.facilitator)
 }
 
 /// The smallest valid-looking answer for a schema: each integer at its minimum (or its
@@ -160,7 +197,7 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
             skipped = true;
             continue;
         } else {
-            json!({"question": id, "answer": answer_for(&q["schema"])})
+            json!({"question": id, "answer": answer_for(&q["payload"]["schema"])})
         };
         let answer_url = format!("{seat}/answer");
         assert_eq!(http("POST", &answer_url, Some(&body.to_string())).0, 202);
@@ -216,4 +253,323 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
         &replayed.join("people"),
         &["runs.csv", "years.csv", "agents.csv", "messages.csv"],
     );
+}
+
+/// A game whose people have time: team 1 and team 3 people, four scripted teams.
+fn class_experiment(years: u32) -> TestExperiment {
+    TestExperiment::new("class", years, 1)
+        .section("[human]\ntimeout_s = 120\nmax_repairs = 2")
+        .population(
+            "class",
+            r#"{ kind = "human" }, { strategy = "conditional", count = 1 }, { kind = "human" }, { strategy = "greedy", count = 3 }"#,
+        )
+        .protocol("broadcast", "broadcast", "")
+}
+
+#[test]
+fn students_join_by_code_a_seat_binds_to_one_browser_and_every_response_is_locked_down() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = class_experiment(2).write(work.path());
+    let out = work.path().join("out");
+    let (_child, printed) = start_with(&exp, &out, &["--exit-when-done"]);
+    assert!(
+        printed.seats.is_empty(),
+        "seat addresses are printed only on request"
+    );
+    let join = printed.join.clone();
+    assert!(join.contains("/join/"), "{join}");
+
+    // The join page: a fresh nonce per response on its one script, no 'unsafe-inline'
+    // script, no framing, no sniffing, no caching.
+    let (status, head, page) = http_with("GET", &join, None, "");
+    assert_eq!(status, 200);
+    let csp = header(&head, "content-security-policy")
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .unwrap()
+        .to_string();
+    assert!(page
+        .to_ascii_lowercase()
+        .contains(&format!("<script nonce=\"{nonce}\">")));
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
+    assert_eq!(header(&head, "cache-control"), Some("no-store"));
+    assert!(page.contains("<noscript>"));
+    let (_, head2, _) = http_with("GET", &join, None, "");
+    assert!(!head2.contains(&nonce), "a nonce is never reused");
+
+    // Free seats: the two people's teams; the others are named by what plays them.
+    let (status, head, body) = http_with("GET", &format!("{join}/state"), None, "");
+    assert_eq!(status, 200);
+    assert_eq!(header(&head, "cache-control"), Some("no-store"));
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
+    let state: Value = serde_json::from_str(&body).unwrap();
+    let open: Vec<u64> = state["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["open"] == true)
+        .map(|t| t["team"].as_u64().unwrap())
+        .collect();
+    assert_eq!(open, [1, 3]);
+    assert_eq!(state["teams"][1]["who"], "conditional");
+
+    // A browser takes team 3: its address and a cookie; nobody else can take it.
+    let (status, head, body) =
+        http_with("POST", &format!("{join}/claim"), Some(r#"{"team": 3}"#), "");
+    assert_eq!(status, 200, "{body}");
+    let cookie = header(&head, "set-cookie").unwrap().to_string();
+    assert!(
+        cookie.contains("httponly") && cookie.contains("samesite=strict"),
+        "{cookie}"
+    );
+    let seat_path = serde_json::from_str::<Value>(&body).unwrap()["seat"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let host = &join[..join.find("/join/").unwrap()];
+    let seat = format!("{host}{seat_path}");
+    assert_eq!(http("GET", &seat, None).0, 200);
+    let (status, _, body) = http_with("POST", &format!("{join}/claim"), Some(r#"{"team": 3}"#), "");
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        http("POST", &format!("{join}/claim"), Some(r#"{"team": 2}"#)).0,
+        404
+    );
+    // Coming back to the join page, the browser is shown its seat.
+    let token = seat_path.rsplit('/').next().unwrap();
+    let (_, _, body) = http_with(
+        "GET",
+        &format!("{join}/state"),
+        None,
+        &format!("Cookie: fishbanks_seat={token}\r\n"),
+    );
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(state["yours"]["team"], 3);
+    // A wrong join code is nothing.
+    let wrong = format!("{}/join/ZZZZZZ", host);
+    assert_eq!(http("GET", &wrong, None).0, 404);
+
+    // The projected page never holds a seat's address; its JSON is not cached.
+    let (status, head, body) =
+        http_with("GET", &format!("{}/state", printed.facilitator), None, "");
+    assert_eq!(status, 200);
+    assert_eq!(header(&head, "cache-control"), Some("no-store"));
+    assert!(
+        !body.contains(token),
+        "the facilitator's state names no seat token"
+    );
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(state["teams"][2]["taken"], true);
+    assert_eq!(state["teams"][0]["taken"], false);
+    let (status, head, _) = http_with("GET", &format!("{}/qr.svg", printed.facilitator), None, "");
+    assert_eq!(status, 200);
+    assert_eq!(header(&head, "content-type"), Some("image/svg+xml"));
+
+    // A control character in an answer is refused with the field named.
+    let q = loop {
+        let state: Value =
+            serde_json::from_str(&http("GET", &format!("{seat}/state"), None).1).unwrap();
+        if let Some(q) = state["seat"]["question"].as_object() {
+            break q.clone();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(
+        q["payload"]["observation"]["own"]["ships"].is_u64(),
+        "the page gets the typed facts"
+    );
+    assert!(q["ask"].as_str().is_some_and(|a| !a.is_empty()));
+    let id = q["id"].as_u64().unwrap();
+    let (status, _, body) = http_with(
+        "POST",
+        &format!("{seat}/answer"),
+        Some(&json!({"question": id, "answer": {"message": "hi\u{7}"}}).to_string()),
+        "",
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("message"), "{body}");
+
+    // The facilitator releases team 3: the old address is gone, the seat is free again.
+    assert_eq!(
+        http("POST", &format!("{}/release/3", printed.facilitator), None).0,
+        200
+    );
+    assert_eq!(http("GET", &seat, None).0, 404);
+    let (status, _, body) = http_with("POST", &format!("{join}/claim"), Some(r#"{"team": 3}"#), "");
+    assert_eq!(status, 200, "{body}");
+    let again = serde_json::from_str::<Value>(&body).unwrap()["seat"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(again, seat_path);
+    // Pause and extra time are the facilitator's alone.
+    assert_eq!(
+        http("POST", &format!("{}/pause", printed.facilitator), None).0,
+        200
+    );
+    let state: Value =
+        serde_json::from_str(&http("GET", &format!("{}/state", printed.facilitator), None).1)
+            .unwrap();
+    assert_eq!(state["paused"], true);
+    assert_eq!(
+        http(
+            "POST",
+            &format!("{host}/facilitator/{}/pause", "0".repeat(32)),
+            None
+        )
+        .0,
+        404
+    );
+}
+
+/// Answers every open question of the seat at `seat` with the smallest valid answer
+/// until `stop` says so (given the question) or the game ends; returns the questions
+/// answered.
+fn answer_until(seat: &str, stop: impl Fn(&Value) -> bool) -> usize {
+    let mut version: Option<u64> = None;
+    let mut seen = Vec::new();
+    loop {
+        let url = match version {
+            Some(v) => format!("{seat}/state?since={v}"),
+            None => format!("{seat}/state"),
+        };
+        let (status, body) = http("GET", &url, None);
+        if status != 200 {
+            return seen.len();
+        }
+        let state: Value = serde_json::from_str(&body).unwrap();
+        version = state["version"].as_u64();
+        if state["seat"]["status"] == "done" {
+            return seen.len();
+        }
+        let Some(q) = state["seat"]["question"].as_object() else {
+            continue;
+        };
+        let id = q["id"].as_u64().unwrap();
+        if seen.contains(&id) {
+            continue;
+        }
+        if stop(&Value::Object(q.clone())) {
+            return seen.len();
+        }
+        seen.push(id);
+        let body = json!({"question": id, "answer": answer_for(&q["payload"]["schema"])});
+        assert_eq!(
+            http("POST", &format!("{seat}/answer"), Some(&body.to_string())).0,
+            202
+        );
+    }
+}
+
+#[test]
+fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = TestExperiment::new("stoppable", 4, 1)
+        .section("[human]\ntimeout_s = 120\nmax_repairs = 2")
+        .population(
+            "p",
+            r#"{ kind = "human" }, { strategy = "conditional", count = 5 }"#,
+        )
+        .protocol("none", "none", "")
+        .write(work.path());
+    let out = work.path().join("out");
+    let (mut child, printed) = start_with(&exp, &out, &["--exit-when-done", "--seat-links"]);
+    let seat = printed.seats[0].clone();
+    // Two years answered; the stop comes while year 3's question is open.
+    answer_until(&seat, |q| q["year"].as_u64() == Some(3));
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+
+    let dir = out.join("stoppable");
+    let runs = Table::read(&dir.join("runs.csv"));
+    assert_eq!(runs.rows.len(), 1);
+    assert_eq!(runs.rows[0][runs.col("status")], "stopped");
+    assert_eq!(runs.rows[0][runs.col("years_played")], "2");
+    let years = Table::read(&dir.join("years.csv"));
+    assert_eq!(years.rows.len(), 2, "the years played are in the files");
+
+    // Its cache replays as far as it goes and says it stopped, never "success".
+    let replay = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args(["play", exp.to_str().unwrap(), "--out"])
+        .arg(work.path().join("replayed"))
+        .arg("--replay")
+        .arg(dir.join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&replay.stderr).contains("--resume"));
+
+    // Playing again into the same directory without --resume is refused, saying how.
+    let again = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args([
+            "play",
+            exp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains("stopped after 2 years") && said.contains("--resume"),
+        "{said}"
+    );
+
+    // --resume: the same seat address; years 1-2 come from the cache, year 3 on is asked.
+    let (mut child, resumed) = start_with(
+        &exp,
+        &out,
+        &["--exit-when-done", "--seat-links", "--resume"],
+    );
+    // (The port is any free one here; a class gives --bind a fixed one.)
+    let path = |url: &String| url[url.find("/seat/").or(url.find("/join/")).unwrap()..].to_string();
+    assert_eq!(
+        path(&resumed.seats[0]),
+        path(&seat),
+        "every seat keeps its address"
+    );
+    assert_eq!(path(&resumed.join), path(&printed.join));
+    let asked = answer_until(&resumed.seats[0], |_| false);
+    assert!(
+        asked >= 2,
+        "years 3 and 4 were asked live ({asked} questions)"
+    );
+    assert!(child.0.wait().unwrap().success());
+    let runs = Table::read(&dir.join("runs.csv"));
+    assert_eq!(
+        runs.rows.len(),
+        1,
+        "the stopped run was replaced, not appended"
+    );
+    assert_eq!(runs.rows[0][runs.col("status")], "ok");
+    assert_eq!(runs.rows[0][runs.col("years_played")], "4");
+    let years = Table::read(&dir.join("years.csv"));
+    assert_eq!(years.rows.len(), 4);
+
+    // A finished game cannot be resumed.
+    let done = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args([
+            "play",
+            exp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--resume",
+        ])
+        .output()
+        .unwrap();
+    assert!(!done.status.success());
+    assert!(String::from_utf8_lossy(&done.stderr).contains("already over"));
 }

@@ -316,7 +316,7 @@ impl LeftOut {
                 match r.status {
                     RunStatus::Ok => {}
                     RunStatus::Invalid => out.invalid += 1,
-                    RunStatus::Failed => out.failed += 1,
+                    RunStatus::Failed | RunStatus::Stopped => out.failed += 1,
                     RunStatus::Budget => out.budget += 1,
                 }
             }
