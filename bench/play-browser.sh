@@ -1,60 +1,23 @@
 #!/usr/bin/env bash
-# A person's seat, played by a real browser: starts `fishbanks play` on a 3-year copy of
-# experiments/human.toml, opens the seat page in headless Chromium (Debian's `chromium`,
-# installed with apt-get when missing), and for every question waits for the form, fills
-# it (a modest plan, a short message), submits and waits for the next question, through
-# the Chrome DevTools Protocol (PyPI's `websocket-client`, in a venv under
-# ~/.cache/fishbanks). It saves screenshots (the first question, a decision, the end),
-# checks that a message written as `<script>` shows as text, and prints per question
-# how long the server took to accept the answer and to put the next question up.
+# A whole class in headless Chromium: two students join by the join page and play
+# experiments/classroom.toml next to two mock-LLM and two scripted teams; one answer's
+# POST is dropped (the page retries and says so), a student reloads mid-question, the
+# host stops the game with Ctrl-C and resumes it with --resume. Screenshots of the seat,
+# the facilitator's screen and the debrief go to docs/img/. Prints PASS at the end.
 #
-#   bash bench/play-browser.sh                  # screenshots in ./play-screenshots/
-#   SHOTS=docs bash bench/play-browser.sh       # ... elsewhere
+#   bash bench/play-browser.sh
+#
+# Installs what it needs: Debian's chromium (apt-get, when missing) and npm's
+# playwright-core (pinned in bench/browser/package-lock.json) to drive it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHOTS=${SHOTS:-play-screenshots}
-VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/fishbanks/venv-browser}
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ]; then
-  echo "installing chromium (Debian package)" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
-  browser=$(command -v chromium)
+CHROMIUM="${CHROMIUM:-$(command -v chromium || true)}"
+if [ -z "$CHROMIUM" ]; then
+  echo "installing Debian's chromium..."
+  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -q chromium >/dev/null; else sudo apt-get install -y -q chromium >/dev/null; fi
+  CHROMIUM="$(command -v chromium)"
 fi
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip show websocket-client >/dev/null 2>&1 \
-  || "$VENV/bin/python" -m pip install -q "websocket-client==1.9.2"
-
+(cd bench/browser && npm ci --no-audit --no-fund --silent)
 cargo build --release --quiet
-work=$(mktemp -d)
-game=""
-chrome=""
-cleanup() {
-  [ -n "$game" ] && kill "$game" 2>/dev/null || true
-  [ -n "$chrome" ] && { kill "$chrome" 2>/dev/null; wait "$chrome" 2>/dev/null; } || true
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-sed -e 's/^years = 10/years = 3/' -e 's/^timeout_s = 300 /timeout_s = 120 /' \
-  experiments/human.toml > "$work/human3.toml"
-./target/release/fishbanks play "$work/human3.toml" --out "$work/out" \
-  > "$work/play.log" 2>&1 &
-game=$!
-for _ in $(seq 100); do grep -q '^facilitator:' "$work/play.log" 2>/dev/null && break; sleep 0.1; done
-seat=$(sed -n 's/^team 1: //p' "$work/play.log")
-facilitator=$(sed -n 's/^facilitator: //p' "$work/play.log")
-[ -n "$seat" ] || { cat "$work/play.log" >&2; exit 1; }
-
-port=9333
-"$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
-  --remote-debugging-port=$port --window-size=1280,900 --user-data-dir="$work/profile" \
-  about:blank > "$work/chrome.log" 2>&1 &
-chrome=$!
-mkdir -p "$SHOTS"
-"$VENV/bin/python" bench/play_browser.py "$port" "$seat" "$facilitator" "$SHOTS" \
-  || { echo "--- fishbanks play said:" >&2; cat "$work/play.log" >&2; exit 1; }
-kill -INT "$game"; wait "$game" || true
-game=""
-echo "results: $(grep -c . "$work/out/human/runs.csv") lines in runs.csv"
-cut -d, -f1,6,18-21 "$work/out/human/runs.csv"
+node bench/browser/play.mjs --bin target/release/fishbanks --chromium "$CHROMIUM" "$@"

@@ -266,7 +266,9 @@ impl Desk {
                 .as_ref()
                 .map_or_else(join_code, |s| s.join_code.clone()),
             timeout,
-            next_question: AtomicU64::new(1),
+            // A random start: a page left open across a `--resume` never mistakes a new
+            // question for the one it had (ids stay below 2^53 for JavaScript).
+            next_question: AtomicU64::new(u64::from(rand::random::<u32>()) + 1),
             version: watch::channel(0).0,
             clock: Mutex::new(Clock::default()),
             stopped: Mutex::new(None),

@@ -25,6 +25,8 @@ h3{font-size:.95em;margin:.3em 0}
 .card{background:#f6f9fc;border-radius:6px;padding:.5em .7em}
 .card .k{font-size:.8em;color:#566}
 .card .v{font-size:1.35em;font-weight:650}
+.card .v.small{font-size:1em}
+svg[role=img]{display:block;max-width:640px}
 .card .u{font-size:.8em;color:#566}
 label.field{display:block;margin:.9em 0 .25em;font-weight:600}
 .hint{font-weight:400;color:#566;font-size:.88em}
@@ -98,7 +100,7 @@ function niceTicks(lo, hi, n) {
 // [[year, value]], colour, dash}; `lines`: horizontal references {name, value, colour}.
 function chart(svg, legend, opts, series, lines) {
   svg.replaceChildren();
-  const W = 420, H = 220, L = 58, R = 10, T = 10, B = 38;
+  const W = 420, H = 220, L = 72, R = 10, T = 10, B = 38;
   svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
   const pts = series.flatMap(s => s.points);
   const refs = lines || [];
@@ -114,7 +116,7 @@ function chart(svg, legend, opts, series, lines) {
   let y0 = Math.min(0, ...ys), y1 = Math.max(...ys);
   if (y1 <= y0) y1 = y0 + 1;
   const ticks = niceTicks(y0, y1, 4);
-  y1 = Math.max(y1, ticks[ticks.length - 1]);
+  y1 = Math.max(y1 * 1.04, ticks[ticks.length - 1]);
   const X = x => L + (x - x0) / (x1 - x0) * (W - L - R);
   const Y = y => H - B - (y - y0) / (y1 - y0) * (H - B - T);
   for (const t of ticks) {
@@ -171,7 +173,7 @@ function chartBox(parent, id, title) {
 function card(parent, key, value, unit) {
   const c = document.createElement('div');
   c.className = 'card';
-  c.append(text('div', key, 'k'), text('div', value, 'v'));
+  c.append(text('div', key, 'k'), text('div', value, value.length > 9 ? 'v small' : 'v'));
   if (unit) c.appendChild(text('div', unit, 'u'));
   parent.appendChild(c);
 }
@@ -179,7 +181,7 @@ function card(parent, key, value, unit) {
 function ranking(years, roster) {
   if (!years.length) return [];
   const last = years[years.length - 1];
-  return last.assets.map((a, i) => ({team: i + 1, who: roster[i] || '', assets: a}))
+  return last.assets.map((a, i) => ({team: i + 1, who: roster[i] === 'human' ? 'person' : (roster[i] || ''), assets: a}))
     .sort((a, b) => b.assets - a.assets || a.team - b.team);
 }
 function rankingTable(parent, years, roster, mine) {
@@ -204,10 +206,20 @@ function seaChart(svg, legend, years, sea, lastYear) {
     {name: 'most productive coast stock', value: sea.most_productive[1], colour: PALETTE[1]},
   ]);
 }
+// One line per team; teams whose lines coincide share one line, named together.
 function byTeam(svg, legend, years, pick, title, format) {
   const teams = years.length ? years[0].assets.length : 0;
-  const series = [];
-  for (let t = 0; t < teams; t++) series.push({name: 'team ' + (t + 1), colour: PALETTE[t % 8], dash: DASHES[t % 8], points: years.map(y => [y.year, pick(y, t)])});
+  const groups = [];
+  for (let t = 0; t < teams; t++) {
+    const points = years.map(y => [y.year, pick(y, t)]);
+    const key = JSON.stringify(points);
+    const same = groups.find(g => g.key === key);
+    if (same) same.teams.push(t + 1); else groups.push({key, points, teams: [t + 1]});
+  }
+  const series = groups.map((g, i) => ({
+    name: g.teams.length === 1 ? 'team ' + g.teams[0] : 'teams ' + g.teams.slice(0, -1).join(', ') + ' and ' + g.teams[g.teams.length - 1] + ' (the same)',
+    colour: PALETTE[(g.teams[0] - 1) % 8], dash: DASHES[i % 8], points: g.points,
+  }));
   chart(svg, legend, {yTitle: title, format}, series);
 }
 async function post(url, body) {
@@ -466,14 +478,21 @@ function conversation(board, me) {
   box.scrollTop = box.scrollHeight;
 }
 
+// The seat's own years: from its memory (what its prompt lists, also across a resume)
+// and from what this page saw at the start of each year.
 function history(seat) {
-  const seen = seat.seen || [];
+  const payload = (seat.question && seat.question.payload) || seat.last_payload || {};
+  const after = new Map();
+  for (const m of payload.memory || []) after.set(m.year, {bank: m.bank_after, density: m.density_after});
+  for (const s of seat.seen || []) if (s.year > 1) after.set(s.year - 1, {bank: s.bank, density: s.density});
+  const years = [...after.keys()].sort((a, b) => a - b);
   chart(el('bank'), el('bank-legend'), {yTitle: 'dollars', format: money}, [
-    {name: 'your bank at the start of the year', colour: PALETTE[0], points: seen.map(s => [s.year, s.bank])},
+    {name: 'your bank after each year', colour: PALETTE[0], points: years.map(y => [y, after.get(y).bank])},
   ]);
+  const revealed = years.filter(y => after.get(y).density);
   chart(el('density'), el('density-legend'), {yTitle: 'share of capacity', format: v => Math.round(v * 100) + '%'}, [
-    {name: 'deep sea', colour: PALETTE[0], points: seen.filter(s => s.density).map(s => [s.year, s.density[0]])},
-    {name: 'coast', colour: PALETTE[1], dash: '6 3', points: seen.filter(s => s.density).map(s => [s.year, s.density[1]])},
+    {name: 'deep sea', colour: PALETTE[0], points: revealed.map(y => [y, after.get(y).density[0]])},
+    {name: 'coast', colour: PALETTE[1], dash: '6 3', points: revealed.map(y => [y, after.get(y).density[1]])},
   ]);
 }
 
@@ -670,7 +689,7 @@ function teamRows(s) {
     tr.append(text('td', 'Team ' + t.team), text('td', t.who), text('td', status));
     tr.appendChild(text('td', t.who === 'person' ? t.answered + ' answered, ' + t.timed_out + ' timed out' : ''));
     const act = document.createElement('td');
-    if (t.who === 'person' && t.taken) {
+    if (t.who === 'person' && t.taken && !s.ending) {
       const b = text('button', 'Release', 'secondary');
       b.addEventListener('click', () => post(base + '/release/' + t.team));
       act.appendChild(b);
@@ -696,6 +715,8 @@ function render(s) {
   const end = el('debrief');
   if (!s.ending) { end.hidden = true; return; }
   end.hidden = false;
+  el('pause').hidden = true;
+  el('extend').hidden = true;
   el('join-panel').hidden = true;
   const body = el('debrief-body');
   body.replaceChildren();

@@ -34,6 +34,9 @@ use super::pages;
 const LONG_POLL: Duration = Duration::from_secs(20);
 /// Connections served at once; more are closed at once (a page retries).
 pub const MAX_CONNECTIONS: usize = 512;
+/// Connections that have sent nothing yet, at most; a new one closes the oldest (a
+/// browser sends its request at once, so only idle sockets are ever closed this way).
+pub const MAX_SILENT: usize = 64;
 /// A connection must send its request's headers within this time.
 pub const HEADER_READ: Duration = Duration::from_secs(10);
 /// How long requests under way may take to finish once the server stops.
@@ -102,6 +105,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(room);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let silent = Arc::new(Silent::default());
+    let mut next_id = 0u64;
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -117,21 +122,33 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        next_id += 1;
+        let id = next_id;
+        let hush = silent.enter(id);
         // Over the cap: closed at once rather than queued behind idle sockets.
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            silent.leave(id);
             drop(stream);
             continue;
         };
         while connections.try_join_next().is_some() {}
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let silent = silent.clone();
         connections.spawn(async move {
             let _slot = slot;
-            // Nothing sent at all within the header time: closed (hyper's own timeout
-            // starts only with the first byte).
+            // Nothing sent at all within the header time, or closed to make room for a
+            // newer connection while silent: dropped (hyper's own timeout starts only
+            // with the first byte).
             let mut first = [0u8; 1];
-            match tokio::time::timeout(HEADER_READ, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
+            let spoke = tokio::select! {
+                peeked = tokio::time::timeout(HEADER_READ, stream.peek(&mut first)) => {
+                    matches!(peeked, Ok(Ok(n)) if n > 0)
+                }
+                _ = hush.notified() => false,
+            };
+            silent.leave(id);
+            if !spoke {
+                return;
             }
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -147,6 +164,32 @@ pub async fn serve(
         connections.abort_all();
     }
     Ok(())
+}
+
+/// The connections that have sent nothing yet, oldest first, each with the signal
+/// that closes it.
+#[derive(Default)]
+struct Silent(std::sync::Mutex<std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>>);
+
+impl Silent {
+    /// A new connection joins; past [`MAX_SILENT`], the oldest silent one is closed.
+    fn enter(&self, id: u64) -> Arc<tokio::sync::Notify> {
+        let hush = Arc::new(tokio::sync::Notify::new());
+        let mut queue = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.len() >= MAX_SILENT {
+            if let Some((_, oldest)) = queue.pop_front() {
+                oldest.notify_one();
+            }
+        }
+        queue.push_back((id, hush.clone()));
+        hush
+    }
+
+    /// A connection spoke (or closed).
+    fn leave(&self, id: u64) {
+        let mut queue = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        queue.retain(|(i, _)| *i != id);
+    }
 }
 
 /// A fresh nonce for one page's script and style.
