@@ -123,7 +123,8 @@ function chart(svg, legend, opts, series, lines) {
     svg.appendChild(svgNode('line', {x1: L, x2: W - R, y1: Y(t), y2: Y(t), stroke: '#e3e8ee'}));
     svg.appendChild(svgNode('text', {x: L - 6, y: Y(t) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#445'}, opts.format ? opts.format(t) : String(t)));
   }
-  const every = last - first > 24 ? 5 : (last - first > 12 ? 2 : 1);
+  // Every year labelled (every other one past 25 years, where they would touch).
+  const every = last - first > 50 ? 5 : (last - first > 25 ? 2 : 1);
   for (let yr = first; yr <= last; yr++) {
     if ((yr - first) % every !== 0 && yr !== last) continue;
     svg.appendChild(svgNode('text', {x: X(yr), y: H - B + 15, 'text-anchor': 'middle', 'font-size': 11, fill: '#445'}, String(yr)));

@@ -52,6 +52,8 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 const INJECTED: &str = "<script>alert(1)</script> let us all fish less";
+/// A message a spreadsheet would run, quoting a code fence that is not the answer.
+const FORMULA: &str = "=HYPERLINK(\"http://example.com\") ```{}```";
 
 /// A 3-year game: team 1 a person, five scripted teams, broadcast; 5 s per question.
 fn experiment() -> TestExperiment {
@@ -119,6 +121,11 @@ fn start(exp: &Path, out: &Path) -> (Playing, String, String) {
 /// The smallest valid-looking answer for a schema: each integer at its minimum (or its
 /// first allowed value), texts the injected message, booleans true, lists empty.
 fn answer_for(schema: &Value) -> Value {
+    answer_with(schema, INJECTED)
+}
+
+/// [`answer_for`] with `words` for every text.
+fn answer_with(schema: &Value, words: &str) -> Value {
     let branch = schema.get("anyOf").and_then(|b| b.get(0)).unwrap_or(schema);
     let mut out = serde_json::Map::new();
     for (name, field) in branch["properties"].as_object().unwrap() {
@@ -128,7 +135,7 @@ fn answer_for(schema: &Value) -> Value {
                 .cloned()
                 .or_else(|| field.get("enum").and_then(|e| e.get(0).cloned()))
                 .unwrap_or_else(|| field["minimum"].clone()),
-            Some("string") => json!(INJECTED),
+            Some("string") => json!(words),
             Some("boolean") => json!(true),
             _ => json!([]),
         };
@@ -459,7 +466,7 @@ fn answer_until(seat: &str, stop: impl Fn(&Value) -> bool) -> usize {
             return seen.len();
         }
         seen.push(id);
-        let body = json!({"question": id, "answer": answer_for(&q["payload"]["schema"])});
+        let body = json!({"question": id, "answer": answer_with(&q["payload"]["schema"], FORMULA)});
         assert_eq!(
             http("POST", &format!("{seat}/answer"), Some(&body.to_string())).0,
             202
@@ -476,8 +483,9 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
             "p",
             r#"{ kind = "human" }, { strategy = "conditional", count = 5 }"#,
         )
-        .protocol("none", "none", "")
-        .write(work.path());
+        .protocol("broadcast", "broadcast", "");
+    let changed = exp.clone();
+    let exp = exp.write(work.path());
     let out = work.path().join("out");
     let (mut child, printed) = start_with(&exp, &out, &["--exit-when-done", "--seat-links"]);
     let seat = printed.seats[0].clone();
@@ -528,12 +536,27 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
         "{said}"
     );
 
+    // A changed experiment cannot resume this game (its cache and years are another's).
+    let other = work.path().join("changed");
+    std::fs::create_dir_all(&other).unwrap();
+    let changed = changed.section("[game]\ninitial_bank = 900").write(&other);
+    let stale = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args([
+            "play",
+            changed.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--resume",
+        ])
+        .output()
+        .unwrap();
+    assert!(!stale.status.success());
+    let said = String::from_utf8_lossy(&stale.stderr);
+    assert!(said.contains("different experiment"), "{said}");
+
     // --resume: the same seat address; years 1-2 come from the cache, year 3 on is asked.
-    let (mut child, resumed) = start_with(
-        &exp,
-        &out,
-        &["--exit-when-done", "--seat-links", "--resume"],
-    );
+    // (Without --exit-when-done: the facilitator's page stays up after the game.)
+    let (mut child, resumed) = start_with(&exp, &out, &["--seat-links", "--resume"]);
     // (The port is any free one here; a class gives --bind a fixed one.)
     let path = |url: &String| url[url.find("/seat/").or(url.find("/join/")).unwrap()..].to_string();
     assert_eq!(
@@ -547,7 +570,32 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
         asked >= 2,
         "years 3 and 4 were asked live ({asked} questions)"
     );
-    assert!(child.0.wait().unwrap().success());
+    // The message reached the game whole (the fence inside it is text, not the answer)
+    // and is recorded as written; the facilitator's spreadsheet export neutralises it.
+    let fac = &resumed.facilitator;
+    let csv = loop {
+        let (status, body) = http("GET", &format!("{fac}/messages.csv"), None);
+        if status == 200 {
+            break body;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    let recorded = std::fs::read_to_string(dir.join("messages.csv")).unwrap();
+    assert!(
+        recorded.contains("\"=HYPERLINK(\"\"http://example.com\"\") ```{}```\""),
+        "{recorded}"
+    );
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        child.0.wait().unwrap().success(),
+        "Ctrl-C after the game ends it cleanly"
+    );
     let runs = Table::read(&dir.join("runs.csv"));
     assert_eq!(
         runs.rows.len(),
