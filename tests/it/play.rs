@@ -66,6 +66,25 @@ fn experiment() -> TestExperiment {
         .protocol("broadcast", "broadcast", "")
 }
 
+/// `fishbanks play EXPERIMENT --out OUT EXTRA...` run to its end: its exit code and what
+/// it said on stderr.
+fn play_to_end(exp: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
+        .args([
+            "play",
+            exp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// What `fishbanks play` printed: its join page, each seat's address (with
 /// `--seat-links`) and the facilitator's.
 struct Printed {
@@ -239,22 +258,9 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
 
     // Nobody at the desk: the cache replays the game byte for byte.
     let replayed = work.path().join("replayed");
-    let replay = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
-        .args([
-            "play",
-            exp.to_str().unwrap(),
-            "--out",
-            replayed.to_str().unwrap(),
-        ])
-        .arg("--replay")
-        .arg(dir.join("cache"))
-        .output()
-        .unwrap();
-    assert!(
-        replay.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    let cache = dir.join("cache");
+    let (code, said) = play_to_end(&exp, &replayed, &["--replay", cache.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{said}");
     assert_same_files(
         &dir,
         &replayed.join("people"),
@@ -509,28 +515,15 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
     assert_eq!(years.rows.len(), 2, "the years played are in the files");
 
     // Its cache replays as far as it goes and says it stopped, never "success".
-    let replay = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
-        .args(["play", exp.to_str().unwrap(), "--out"])
-        .arg(work.path().join("replayed"))
-        .arg("--replay")
-        .arg(dir.join("cache"))
-        .output()
-        .unwrap();
-    assert_eq!(replay.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&replay.stderr).contains("--resume"));
+    let cache = dir.join("cache");
+    let replayed = work.path().join("replayed");
+    let (code, said) = play_to_end(&exp, &replayed, &["--replay", cache.to_str().unwrap()]);
+    assert_eq!(code, Some(3));
+    assert!(said.contains("--resume"), "{said}");
 
     // Playing again into the same directory without --resume is refused, saying how.
-    let again = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
-        .args([
-            "play",
-            exp.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    let said = String::from_utf8_lossy(&again.stderr);
+    let (code, said) = play_to_end(&exp, &out, &[]);
+    assert_ne!(code, Some(0));
     assert!(
         said.contains("stopped after 2 years") && said.contains("--resume"),
         "{said}"
@@ -540,18 +533,8 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
     let other = work.path().join("changed");
     std::fs::create_dir_all(&other).unwrap();
     let changed = changed.section("[game]\ninitial_bank = 900").write(&other);
-    let stale = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
-        .args([
-            "play",
-            changed.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--resume",
-        ])
-        .output()
-        .unwrap();
-    assert!(!stale.status.success());
-    let said = String::from_utf8_lossy(&stale.stderr);
+    let (code, said) = play_to_end(&changed, &out, &["--resume"]);
+    assert_ne!(code, Some(0));
     assert!(said.contains("different experiment"), "{said}");
 
     // --resume: the same seat address; years 1-2 come from the cache, year 3 on is asked.
@@ -608,16 +591,7 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
     assert_eq!(years.rows.len(), 4);
 
     // A finished game cannot be resumed.
-    let done = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
-        .args([
-            "play",
-            exp.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--resume",
-        ])
-        .output()
-        .unwrap();
-    assert!(!done.status.success());
-    assert!(String::from_utf8_lossy(&done.stderr).contains("already over"));
+    let (code, said) = play_to_end(&exp, &out, &["--resume"]);
+    assert_ne!(code, Some(0));
+    assert!(said.contains("already over"), "{said}");
 }
