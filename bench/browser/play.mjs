@@ -64,7 +64,7 @@ function runsRow() {
   return { status: get('status'), years: Number(get('years_played')), fallbacks: Number(get('llm_fallbacks')), repairs: Number(get('llm_repairs')), answers: Number(get('llm_answers') || 0), rows: text.length - 1 };
 }
 
-const stats = { answered: [0, 0], retried: 0, reloads: 0, coveredStatus: 0, latencies: [] };
+const stats = { answered: [0, 0], retried: 0, reloads: 0, reasked: '', coveredStatus: 0, latencies: [] };
 
 // One student's turn: reads the open question and answers it like a person.
 async function answerOne(page, who) {
@@ -76,8 +76,10 @@ async function answerOne(page, who) {
   for (const f of fields) {
     if (f.kind === 'integer' && f.tag === 'INPUT') {
       let v;
-      if (f.name === 'deep') v = Math.min(ships, Math.max(0, Math.ceil(ships / 2)));
-      else if (f.name === 'coast') v = Math.max(0, Math.min(ships - Math.ceil(ships / 2), 1));
+      // Team 2's first decision puts every ship in both areas: the game refuses it.
+      const overbook = who === 1 && kind === 'decision' && !stats.reasked;
+      if (f.name === 'deep') v = overbook ? ships : Math.min(ships, Math.max(0, Math.ceil(ships / 2)));
+      else if (f.name === 'coast') v = overbook ? ships : Math.max(0, Math.min(ships - Math.ceil(ships / 2), 1));
       else if (f.name === 'order') v = 0;
       else v = Number(f.min || 0);
       await page.fill('#field-' + f.name, String(v));
@@ -95,6 +97,15 @@ async function answerOne(page, who) {
   await page.waitForFunction((id) => !current || current.id !== id, qid, { timeout: 60000 });
   stats.latencies.push(Date.now() - t0);
   stats.answered[who] += 1;
+  if (who === 1 && kind === 'decision' && !stats.reasked) {
+    // The re-ask: the reason above the form, the rule flagged before sending again.
+    await page.waitForSelector('#refused:not([hidden])', { timeout: 30000 });
+    stats.reasked = (await page.textContent('#refused')).slice(0, 160);
+    const kept = await page.inputValue('#field-deep');
+    if (kept !== String(ships)) fail('the re-ask cleared the form (deep: "' + kept + '")');
+    if (!/rule bad/.test(await page.getAttribute('#rule', 'class'))) fail('the broken rule is not flagged');
+    await page.screenshot({ path: join(SHOTS, 'play-seat-reask.png') });
+  }
   // A status about this answer must never sit over the next question.
   await sleep(400);
   const after = await page.evaluate(() => ({ q: current && current.id, status: document.getElementById('status').textContent }));
@@ -243,6 +254,7 @@ async function main() {
   if (errors.length) fail('page errors: ' + errors.join('; '));
   if (stats.coveredStatus > 0) fail(`a status covered a newer question ${stats.coveredStatus} times`);
   if (!stats.flood) fail('the idle flood did not run');
+  if (!/not accepted/.test(stats.reasked)) fail('the re-ask was not shown: ' + stats.reasked);
   const messages = readFileSync(join(out, 'classroom', 'messages.csv'), 'utf8');
   if (!messages.includes('=HYPERLINK')) fail('the message was not recorded as written');
   const lat = [...stats.latencies].sort((a, b) => a - b);
@@ -250,6 +262,7 @@ async function main() {
   console.log(`answers sent   team 1: ${stats.answered[0]}, team 2: ${stats.answered[1]}`);
   console.log(`dropped POST   retried by the page and accepted (${stats.retried} retry seen)`);
   console.log(`reload         ${stats.reloads} mid-question; the same question came back`);
+  console.log(`re-ask         ${stats.reasked}`);
   console.log(`slow network   team 2 with +150 ms per request: a status covered a newer question ${stats.coveredStatus} times`);
   console.log(`idle flood     ${stats.flood}`);
   console.log(`stop           Ctrl-C in year 4 -> exit 130, runs.csv: stopped, 3 years recorded`);

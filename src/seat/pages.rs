@@ -283,10 +283,20 @@ function fieldsOf(schema) {
   return [...listed, ...rest].map(k => [k, props[k], required.has(k)]);
 }
 
-function defaultOf(name, payload) {
+// What a field starts with: on a re-ask, what the person sent (never lost); for a decision
+// after year 1, last year's; otherwise nothing, so an answer is always the person's choice.
+function defaultOf(name, payload, previous) {
+  if (previous && previous[name] !== undefined) return previous[name];
   const last = payload && payload.observation && payload.observation.own && payload.observation.own.last_decision;
-  if (payload && payload.question === 'decision' && last && last[name] !== undefined) return last[name];
-  return null; // nothing chosen for the person
+  if (payload && payload.question === 'decision' && payload.year > 1 && last && last[name] !== undefined) return last[name];
+  return null;
+}
+
+// The answer a re-ask refused: the person's own object, sent as JSON by this page.
+function refusedAnswer(q) {
+  if (!q.repair) return null;
+  const mine = q.messages.filter(m => m.role === 'assistant');
+  try { return JSON.parse(mine[mine.length - 1].content); } catch (e) { return null; }
 }
 
 function buildForm(q) {
@@ -294,10 +304,14 @@ function buildForm(q) {
   form.replaceChildren();
   const payload = q.payload || {};
   const schema = payload.schema || {};
+  const previous = refusedAnswer(q);
   el('ask').textContent = q.ask || '';
   const refused = el('refused');
   refused.hidden = !q.refused;
-  refused.textContent = q.refused ? 'Your last answer was not accepted: ' + q.refused.split('\n')[0] : '';
+  // The reason an AI captain is re-asked with, without the line about JSON a person
+  // never writes (the form does).
+  const reason = q.refused ? q.refused.split('\n')[0].replace(/\s*Answer again with only one JSON object.*$/, '') : '';
+  refused.textContent = reason ? 'Your last answer was not accepted: ' + reason : '';
   for (const [name, s, required] of fieldsOf(schema)) {
     const [words, unit] = labelOf(name, payload);
     const label = text('label', words + ' ', 'field');
@@ -315,6 +329,7 @@ function buildForm(q) {
         const box = document.createElement('label');
         const c = document.createElement('input');
         c.type = 'checkbox'; c.value = v;
+        c.checked = Array.isArray(defaultOf(name, payload, previous)) && defaultOf(name, payload, previous).includes(v);
         box.append(c, ' ' + (name === 'take' ? 'offer ' + v : 'team ' + v));
         input.appendChild(box);
       }
@@ -328,6 +343,7 @@ function buildForm(q) {
         const box = document.createElement('label');
         const r = document.createElement('input');
         r.type = 'radio'; r.name = 'radio-' + name; r.value = String(v);
+        r.checked = defaultOf(name, payload, previous) === v;
         box.append(r, ' ' + (v === true ? 'yes' : v === false ? 'no' : (name === 'leader' ? 'team ' + v : String(v))));
         input.appendChild(box);
       }
@@ -336,7 +352,7 @@ function buildForm(q) {
       input.type = 'number'; input.step = 1; input.inputMode = 'numeric';
       if (s.minimum !== undefined) input.min = s.minimum;
       if (s.maximum !== undefined && s.maximum < 1e12) input.max = s.maximum;
-      const d = defaultOf(name, payload);
+      const d = defaultOf(name, payload, previous);
       input.value = d === null ? '' : d;
       input.placeholder = 'a whole number';
       input.dataset.kind = 'integer';
@@ -345,13 +361,15 @@ function buildForm(q) {
       input = document.createElement('textarea');
       if (s.maxLength !== undefined) { input.maxLength = s.maxLength; label.appendChild(text('span', ' (at most ' + s.maxLength + ' characters)', 'hint')); }
       input.dataset.kind = 'string';
+      const d = defaultOf(name, payload, previous);
+      if (typeof d === 'string') input.value = d;
     }
     input.id = 'field-' + name;
     input.dataset.name = name;
     input.dataset.required = required ? '1' : '';
     form.appendChild(input);
     // The re-ask's reason next to the field it names.
-    if (q.refused && q.refused.includes('`' + name + '`')) form.appendChild(text('div', q.refused.split('\n')[0], 'fielderror'));
+    if (reason && reason.includes('`' + name + '`')) form.appendChild(text('div', reason, 'fielderror'));
   }
   const rule = text('div', '', 'rule');
   rule.id = 'rule';
