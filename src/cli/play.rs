@@ -21,8 +21,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where a played game keeps its seats' tokens (so `--resume` gives them back).
-const SEATS_FILE: &str = "play-seats.json";
+/// Where a played game keeps its seats' tokens (so `--resume` gives them back):
+/// `play-seats-<first run id>.json`, one per game played into a directory.
+const SEATS_FILE_PREFIX: &str = "play-seats-";
 
 /// Command-line options of `fishbanks play`.
 #[derive(Debug, Clone, clap::Args)]
@@ -144,9 +145,31 @@ pub async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|(id, _, _)| only.contains(id))
         .collect();
+    // This game was played here if a run of it is recorded or its cache was begun (a
+    // game killed outright records nothing, but its answers are in the cache).
+    let cache_dir = dir.join(RunFiles::CACHE_DIR);
+    let begun = !before.is_empty()
+        || only
+            .iter()
+            .any(|id| cache_dir.join(format!("{id}.jsonl")).exists());
     if args.resume {
-        if !dir.join(RunFiles::MANIFEST).exists() {
-            anyhow::bail!("--resume: {} holds no game to resume", dir.display());
+        // The directory's plan names no run of this game: its experiment was another (the
+        // file changed since the game was played: run ids hash the whole resolved game).
+        let stale = fishbanks::record::Manifest::read(&dir)
+            .ok()
+            .filter(|m| !m.runs.iter().any(|r| only.contains(&r.run_id)));
+        if let Some(old) = stale {
+            anyhow::bail!(
+                "--resume: {} holds a game of a different experiment (config {}, not this file's): the experiment changed since it was played; resume with the file it was played with, or give another --out",
+                dir.display(),
+                &old.config_sha256[..old.config_sha256.len().min(12)]
+            );
+        }
+        if !begun {
+            anyhow::bail!(
+                "--resume: {} holds no game of cell `{cell}` with seed {seed} to resume",
+                dir.display()
+            );
         }
         if !before.is_empty() && before.iter().all(|(_, status, _)| status == "ok") {
             anyhow::bail!(
@@ -154,20 +177,20 @@ pub async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
                 dir.display()
             );
         }
-    } else if dir.join(RunFiles::MANIFEST).exists() || dir.join(SEATS_FILE).exists() {
+    } else if begun {
         let stopped = before
             .iter()
             .find(|(_, status, _)| status == RunStatus::Stopped.as_str());
         anyhow::bail!(
-            "{} already holds a game{}; continue it with --resume, or give another --out",
+            "{} already holds this game (cell `{cell}`, seed {seed}{}); continue it with --resume, or give another --out",
             dir.display(),
             stopped.map_or(String::new(), |(_, _, years)| format!(
-                " (stopped after {years} years)"
+                ", stopped after {years} years"
             ))
         );
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let secrets_path = dir.join(SEATS_FILE);
+    let secrets_path = dir.join(format!("{SEATS_FILE_PREFIX}{}.json", only[0]));
     let secrets: Option<Secrets> = if args.resume {
         match std::fs::read_to_string(&secrets_path) {
             Ok(text) => Some(

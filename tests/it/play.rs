@@ -595,3 +595,42 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
     assert_ne!(code, Some(0));
     assert!(said.contains("already over"), "{said}");
 }
+
+#[test]
+fn a_game_killed_outright_is_not_started_over_but_resumed_from_its_cache() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = TestExperiment::new("killed", 3, 1)
+        .section("[human]\ntimeout_s = 120\nmax_repairs = 2")
+        .population(
+            "p",
+            r#"{ kind = "human" }, { strategy = "conditional", count = 5 }"#,
+        )
+        .protocol("none", "none", "")
+        .write(work.path());
+    let out = work.path().join("out");
+    let (mut child, printed) = start_with(&exp, &out, &["--exit-when-done", "--seat-links"]);
+    answer_until(&printed.seats[0], |q| q["year"].as_u64() == Some(2));
+    // SIGKILL: nothing is recorded in runs.csv, but year 1's answer is in the cache.
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    let (code, said) = play_to_end(&exp, &out, &[]);
+    assert_ne!(code, Some(0));
+    assert!(
+        said.contains("already holds this game") && said.contains("--resume"),
+        "{said}"
+    );
+    let (mut child, resumed) = start_with(
+        &exp,
+        &out,
+        &["--exit-when-done", "--seat-links", "--resume"],
+    );
+    let asked = answer_until(&resumed.seats[0], |_| false);
+    assert_eq!(
+        asked, 2,
+        "year 1 came from the cache; years 2 and 3 were asked"
+    );
+    assert!(child.0.wait().unwrap().success());
+    let runs = Table::read(&out.join("killed").join("runs.csv"));
+    assert_eq!(runs.rows.len(), 1);
+    assert_eq!(runs.rows[0][runs.col("status")], "ok");
+}
