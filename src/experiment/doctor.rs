@@ -5,12 +5,27 @@
 //! estimated wall time and cost.
 
 use super::estimate::CellEstimate;
+use super::plan::RunSpec;
 use super::resolve::Seat;
 use super::seats::AgentBuilder;
 use super::{Experiment, RunnerError};
 use crate::llm::preflight::{mode_name, ProviderCheck};
 use crate::llm::{self, Backend, StructuredOutput};
 use std::fmt::Write as _;
+
+/// The first seat of the plan that `pick` accepts: its run, its team index and what
+/// `pick` made of it (the seat a check of its provider or agent is made for).
+fn first_seat<'a, T>(
+    exp: &'a Experiment,
+    pick: impl Fn(&'a Seat) -> Option<T>,
+) -> Option<(&'a RunSpec, usize, T)> {
+    exp.plan.runs.iter().find_map(|r| {
+        r.seats
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| pick(s).map(|t| (r, i, t)))
+    })
+}
 
 /// Check every `openai` provider an LLM seat of `exp` uses; returns the report (Markdown)
 /// and whether every provider is usable.
@@ -32,11 +47,9 @@ pub async fn doctor(
             let _ = writeln!(out, "\n## {name}: in-process mock (nothing to check)");
             continue;
         };
-        let Some((run, index, persona)) = exp.plan.runs.iter().find_map(|r| {
-            r.seats.iter().enumerate().find_map(|(i, s)| match s {
-                Seat::Llm { provider, persona } if provider == name => Some((r, i, persona)),
-                _ => None,
-            })
+        let Some((run, index, persona)) = first_seat(exp, |s| match s {
+            Seat::Llm { provider, persona } if provider == name => Some(persona),
+            _ => None,
         }) else {
             continue;
         };
@@ -96,11 +109,9 @@ pub async fn doctor(
                 }
             }
         }
-        let Some((run, index)) = exp.plan.runs.iter().find_map(|r| {
-            r.seats.iter().enumerate().find_map(|(i, s)| match s {
-                Seat::Remote(a) if *a == agent => Some((r, i)),
-                _ => None,
-            })
+        let Some((run, index, ())) = first_seat(exp, |s| match s {
+            Seat::Remote(a) if *a == agent => Some(()),
+            _ => None,
         }) else {
             continue;
         };

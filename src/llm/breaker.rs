@@ -193,14 +193,7 @@ mod tests {
                     }),
                 });
             }
-            Ok(ChatResponse {
-                text: "ok".into(),
-                usage: Usage::default(),
-                cache_hit: false,
-                retries: Vec::new(),
-                latency_ms: 0,
-                finish_reason: None,
-            })
+            Ok(ChatResponse::live("ok".into(), Usage::default(), None))
         }
         async fn probe(&self) -> Result<Vec<String>, LlmError> {
             if self.probes_failing.load(Ordering::SeqCst) > 0 {

@@ -5,6 +5,7 @@
 //! limits, the cache and the budget hold across all concurrent runs; it hands out one
 //! [`LlmAgent`] per (run, agent).
 
+use crate::question::Fallback;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -271,6 +272,43 @@ impl AgentFactory {
         Ok(self)
     }
 
+    /// What the game allows in any answer (a catch is at most every fish of the sea).
+    fn limits(&self) -> Limits {
+        Limits {
+            max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
+        }
+    }
+
+    /// An agent whose model answers with the exact schema and sees the question's facts
+    /// (a program or a person): the LLM path with the harness's system prompt, no
+    /// persona, no sampling settings and no bill.
+    fn schema_seat(
+        &self,
+        spec: &NewAgent<'_>,
+        model: Arc<dyn ChatModel>,
+        provider: &str,
+        max_repairs: u32,
+        fallback: Fallback,
+    ) -> Box<dyn Agent> {
+        Box::new(LlmAgent::new(LlmAgentParts {
+            model,
+            provider: provider.to_string(),
+            run_id: spec.run_id.to_string(),
+            replicate_seed: spec.replicate_seed,
+            agent_index: spec.agent_index,
+            system: self.templates.system.clone(),
+            preamble: format!("{}\n{}", self.rules, spec.protocol_section),
+            params: SamplingParams::default(),
+            structured_output: StructuredOutput::JsonSchema,
+            max_repairs,
+            fallback,
+            memory_years: self.settings.memory_years,
+            limits: self.limits(),
+            prices: Prices::default(),
+            share_observation: true,
+        }))
+    }
+
     /// The agent of a remote seat: an [`LlmAgent`] whose model is the program, so the
     /// prompt, the schema, the validation, the re-asks and the fallback are an LLM's; it
     /// also receives the question's facts as data.
@@ -286,25 +324,13 @@ impl AgentFactory {
             .ok_or_else(|| {
                 LlmError::Config(format!("no client for the remote agent at {}", agent.url))
             })?;
-        Ok(Box::new(LlmAgent::new(LlmAgentParts {
-            model: stack.model.clone(),
-            provider: stack.name.clone(),
-            run_id: spec.run_id.to_string(),
-            replicate_seed: spec.replicate_seed,
-            agent_index: spec.agent_index,
-            system: self.templates.system.clone(),
-            preamble: format!("{}\n{}", self.rules, spec.protocol_section),
-            params: SamplingParams::default(),
-            structured_output: StructuredOutput::JsonSchema,
-            max_repairs: self.settings.max_repairs,
-            fallback: self.settings.fallback,
-            memory_years: self.settings.memory_years,
-            limits: Limits {
-                max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
-            },
-            prices: Prices::default(),
-            share_observation: true,
-        })))
+        Ok(self.schema_seat(
+            spec,
+            stack.model.clone(),
+            &stack.name,
+            self.settings.max_repairs,
+            self.settings.fallback,
+        ))
     }
 
     /// The remote agents: each one's name, seat and live client (`None` in replay), for
@@ -326,9 +352,7 @@ impl AgentFactory {
     ) -> (Duration, Result<(), String>) {
         let years = self.game.years.max(1);
         let obs = sample_observation(&self.game, years / 2 + 1);
-        let limits = Limits {
-            max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
-        };
+        let limits = self.limits();
         let decision = Request::decision();
         let system = self.templates.system.clone();
         let preamble = format!("{}\n{}", self.rules, spec.protocol_section);
@@ -385,25 +409,13 @@ impl AgentFactory {
                 "this sweep has no seat server for its human seats: play them with `fishbanks play`, or replay a played game with --cache-mode replay".into(),
             ));
         };
-        Ok(Box::new(LlmAgent::new(LlmAgentParts {
-            model: model.clone(),
-            provider: HUMAN_PROVIDER.to_string(),
-            run_id: spec.run_id.to_string(),
-            replicate_seed: spec.replicate_seed,
-            agent_index: spec.agent_index,
-            system: self.templates.system.clone(),
-            preamble: format!("{}\n{}", self.rules, spec.protocol_section),
-            params: SamplingParams::default(),
-            structured_output: StructuredOutput::JsonSchema,
-            max_repairs: settings.max_repairs,
-            fallback: settings.fallback,
-            memory_years: self.settings.memory_years,
-            limits: Limits {
-                max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
-            },
-            prices: Prices::default(),
-            share_observation: true,
-        })))
+        Ok(self.schema_seat(
+            spec,
+            model.clone(),
+            HUMAN_PROVIDER,
+            settings.max_repairs,
+            settings.fallback,
+        ))
     }
 
     /// Measure provider `spec.provider` with a typical prompt of `spec`'s seat (a
@@ -422,9 +434,7 @@ impl AgentFactory {
             agent.remember_for_estimate(&sample_observation(&self.game, y));
         }
         let obs = sample_observation(&self.game, years / 2 + 1);
-        let limits = Limits {
-            max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
-        };
+        let limits = self.limits();
         let decision = Request::decision();
         let schema =
             super::model::AnswerSchema::new("decision", &decision.question().schema(&obs, limits));
@@ -531,9 +541,7 @@ impl AgentFactory {
             max_repairs: self.settings.max_repairs,
             fallback: self.settings.fallback,
             memory_years: self.settings.memory_years,
-            limits: Limits {
-                max_fish: self.game.params.deep.max_stock + self.game.params.coast.max_stock,
-            },
+            limits: self.limits(),
             prices: p.prices,
             share_observation: false,
         }))

@@ -244,6 +244,19 @@ pub struct ChatResponse {
 }
 
 impl ChatResponse {
+    /// A live answer (not from the cache, no transport retries, no latency yet: the
+    /// retry loop and the cache fill those in).
+    pub fn live(text: String, usage: Usage, finish_reason: Option<String>) -> ChatResponse {
+        ChatResponse {
+            text,
+            usage,
+            cache_hit: false,
+            retries: Vec::new(),
+            latency_ms: 0,
+            finish_reason,
+        }
+    }
+
     /// Whether the answer was cut off by the token limit.
     pub fn cut_off(&self) -> bool {
         self.finish_reason.as_deref() == Some("length")

@@ -176,14 +176,7 @@ impl Transport {
             let Some(fault) = error.fault() else {
                 return Err(error);
             };
-            if let LlmError::Http {
-                retry_after: Some(wait),
-                ..
-            } = &error
-            {
-                server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
-                self.hold.note(*wait);
-            }
+            self.note_server_wait(&error, &mut server_wait);
             let n = retries.len() as u32 + 1;
             let delay = self
                 .policy
@@ -215,6 +208,19 @@ impl Transport {
         }
     }
 
+    /// A `Retry-After` the server sent with `error`: kept as the longest wait this call
+    /// has been asked for, and held for every call to this server.
+    fn note_server_wait(&self, error: &LlmError, server_wait: &mut Option<Duration>) {
+        if let LlmError::Http {
+            retry_after: Some(wait),
+            ..
+        } = error
+        {
+            *server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
+            self.hold.note(*wait);
+        }
+    }
+
     /// A cheap request that tells whether the server answers, retried on transient faults
     /// like any call and never sooner than the server asked: a busy server is not a dead
     /// one.
@@ -238,14 +244,7 @@ impl Transport {
             if error.fault().is_none() || retry >= self.policy.max_retries {
                 return Err(error);
             }
-            if let LlmError::Http {
-                retry_after: Some(wait),
-                ..
-            } = &error
-            {
-                server_wait = Some(server_wait.map_or(*wait, |w| w.max(*wait)));
-                self.hold.note(*wait);
-            }
+            self.note_server_wait(&error, &mut server_wait);
             retry += 1;
             let delay = self
                 .policy

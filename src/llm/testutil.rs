@@ -109,19 +109,13 @@ impl ChatModel for Scripted {
         let mut seen = self.seen.lock().unwrap();
         let text = self.answers[seen.len().min(self.answers.len() - 1)].to_string();
         seen.push(request.clone());
-        Ok(ChatResponse {
-            text,
-            usage: Usage {
-                tokens_in: 100,
-                tokens_out: 10,
-                tokens_cached: None,
-                estimated: false,
-            },
-            cache_hit: false,
-            retries: Vec::new(),
-            latency_ms: 0,
-            finish_reason: None,
-        })
+        let usage = Usage {
+            tokens_in: 100,
+            tokens_out: 10,
+            tokens_cached: None,
+            estimated: false,
+        };
+        Ok(ChatResponse::live(text, usage, None))
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
@@ -35,7 +36,7 @@ pub enum SeatStatus {
     Stopped,
 }
 
-/// The question on a seat's page: what an LLM would be sent, and the same facts typed.
+/// The question on a seat's page. Its facts and prompt are the view's `payload`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Question {
     /// Answers name it, so an answer to an earlier question is refused.
@@ -48,11 +49,6 @@ pub struct Question {
     pub ask: Option<String>,
     /// Why the last answer was refused (the text an AI captain is re-asked with).
     pub refused: Option<String>,
-    /// The conversation an AI captain in this seat reads (prompt; answers and errors).
-    pub messages: Vec<ChatMessage>,
-    /// The typed facts (`fishbanks.remote/1` payload: request, observation, memory and
-    /// the exact schema), from which the page builds its dashboard and its form.
-    pub payload: serde_json::Value,
     #[serde(skip)]
     deadline: Instant,
 }
@@ -81,8 +77,11 @@ pub struct SeatView {
     /// Whether the facilitator paused the clock.
     pub paused: bool,
     pub seen: Vec<SeenYear>,
-    /// The last typed facts shown (kept between questions for the dashboard).
-    pub last_payload: Option<serde_json::Value>,
+    /// The typed facts of the latest question, open or answered (kept between questions
+    /// for the dashboard): the `fishbanks.remote/1` payload (request, observation, memory,
+    /// the prompt an AI captain reads, the exact schema). Serialised once per question,
+    /// so a page's every poll copies a pointer, not the prompt.
+    pub payload: Option<Arc<RawValue>>,
     /// Questions answered, and questions that timed out into the fallback.
     pub answered: u32,
     pub timed_out: u32,
@@ -246,7 +245,7 @@ impl Desk {
                             seconds_left: None,
                             paused: false,
                             seen: Vec::new(),
-                            last_payload: None,
+                            payload: None,
                             answered: 0,
                             timed_out: 0,
                             run_id: String::new(),
@@ -663,10 +662,10 @@ impl ChatModel for Desk {
         let payload = request
             .asked
             .as_ref()
-            .map(|asked| serde_json::to_value(Payload::of(request, asked)))
+            .map(|asked| serde_json::value::to_raw_value(&Payload::of(request, asked)))
             .transpose()
             .map_err(|e| LlmError::Config(format!("the seat's facts: {e}")))?
-            .unwrap_or(serde_json::Value::Null);
+            .map(Arc::from);
         {
             let mut view = lock(&seat.view);
             if let Some(o) = request.asked.as_ref().map(|a| &a.observation) {
@@ -687,7 +686,7 @@ impl ChatModel for Desk {
             }
             view.run_id = ctx.run_id.clone();
             view.status = SeatStatus::Asked;
-            view.last_payload = Some(payload.clone());
+            view.payload = payload;
             view.question = Some(Question {
                 id,
                 kind: ctx.kind.as_str().to_string(),
@@ -698,8 +697,6 @@ impl ChatModel for Desk {
                     .as_ref()
                     .map(|a| a.request.question().ask(&a.observation)),
                 refused: refusal(&request.messages, ctx.repair),
-                messages: request.messages.clone(),
-                payload,
                 deadline: started + self.timeout,
             });
             *lock(&seat.pending) = Some((id, tx));
@@ -727,24 +724,17 @@ impl ChatModel for Desk {
             tokens_cached: Some(0),
             ..Usage::default()
         };
-        Ok(match outcome? {
-            Some(text) => ChatResponse {
-                text,
-                usage,
-                cache_hit: false,
-                retries: Vec::new(),
-                latency_ms,
-                finish_reason: Some("stop".into()),
-            },
+        let (text, finish_reason) = match outcome? {
+            Some(text) => (text, "stop"),
             // Timed out: the fallback applies, counted.
-            None => ChatResponse {
-                text: format!("no answer within {:.0} s", self.timeout.as_secs_f64()),
-                usage,
-                cache_hit: false,
-                retries: Vec::new(),
-                latency_ms,
-                finish_reason: Some(NO_ANSWER.into()),
-            },
+            None => (
+                format!("no answer within {:.0} s", self.timeout.as_secs_f64()),
+                NO_ANSWER,
+            ),
+        };
+        Ok(ChatResponse {
+            latency_ms,
+            ..ChatResponse::live(text, usage, Some(finish_reason.into()))
         })
     }
 }

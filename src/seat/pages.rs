@@ -295,7 +295,7 @@ function defaultOf(name, payload, previous) {
 // The answer a re-ask refused: the person's own object, sent as JSON by this page.
 function refusedAnswer(q) {
   if (!q.repair) return null;
-  const mine = q.messages.filter(m => m.role === 'assistant');
+  const mine = q.payload.prompt.filter(m => m.role === 'assistant');
   try { return JSON.parse(mine[mine.length - 1].content); } catch (e) { return null; }
 }
 
@@ -453,7 +453,7 @@ async function submit(ev) {
 }
 
 function dashboard(seat) {
-  const payload = (seat.question && seat.question.payload) || seat.last_payload;
+  const payload = seat.payload;
   const box = el('cards');
   box.replaceChildren();
   if (!payload || !payload.observation) { box.appendChild(text('p', 'Your fleet appears here with the first question.', 'note')); return; }
@@ -500,7 +500,7 @@ function conversation(board, me) {
 // The seat's own years: from its memory (what its prompt lists, also across a resume)
 // and from what this page saw at the start of each year.
 function history(seat) {
-  const payload = (seat.question && seat.question.payload) || seat.last_payload || {};
+  const payload = seat.payload || {};
   const after = new Map();
   for (const m of payload.memory || []) after.set(m.year, {bank: m.bank_after, density: m.density_after});
   for (const s of seat.seen || []) if (s.year > 1) after.set(s.year - 1, {bank: s.bank, density: s.density});
@@ -568,15 +568,16 @@ function render(state) {
   }
   deadline = Date.now() + 1000 * (seat.seconds_left || 0);
   if (current && current.id === q.id) return;
-  current = q;
+  // The question with its facts (the view keeps them once, beside the question).
+  current = Object.assign({payload: seat.payload || {prompt: []}}, q);
   sending = null;
   el('question').hidden = false;
   say('Year ' + q.year + ': ' + q.kind.replace(/_/g, ' ') + (q.repair > 0 ? ' (asked again)' : ''));
   const box = el('prompt');
   box.replaceChildren();
-  for (const m of q.messages) box.appendChild(text('pre', m.content, m.role));
+  for (const m of current.payload.prompt) box.appendChild(text('pre', m.content, m.role));
   el('formerror').textContent = '';
-  buildForm(q);
+  buildForm(current);
 }
 
 function tick() {

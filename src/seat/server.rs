@@ -54,15 +54,18 @@ pub struct Classroom {
     pub join_urls: Vec<String>,
 }
 
-/// Every route of the seat server.
+/// Every route of the seat server. The join and facilitator routes are each behind one
+/// check of their code or token (a wrong one is a 404 before any handler runs).
 pub fn router(room: Classroom) -> Router {
-    Router::new()
+    let join = Router::new()
         .route("/join/{code}", get(join_page))
         .route("/join/{code}/state", get(join_state))
         .route("/join/{code}/claim", post(join_claim))
-        .route("/seat/{token}", get(seat_page))
-        .route("/seat/{token}/state", get(seat_state))
-        .route("/seat/{token}/answer", post(seat_answer))
+        .route_layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            only_with_join_code,
+        ));
+    let facilitator = Router::new()
         .route("/facilitator/{token}", get(facilitator_page))
         .route("/facilitator/{token}/state", get(facilitator_state))
         .route("/facilitator/{token}/qr.svg", get(qr))
@@ -73,9 +76,53 @@ pub fn router(room: Classroom) -> Router {
         .route("/facilitator/{token}/story/{n}", get(story))
         .route("/facilitator/{token}/report", get(report))
         .route("/facilitator/{token}/messages.csv", get(messages_csv))
+        .route_layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            only_facilitator,
+        ));
+    Router::new()
+        .route("/seat/{token}", get(seat_page))
+        .route("/seat/{token}/state", get(seat_state))
+        .route("/seat/{token}/answer", post(seat_answer))
+        .merge(join)
+        .merge(facilitator)
         .fallback(|| async { not_found() })
         .layer(axum::middleware::map_response(secure))
         .with_state(room)
+}
+
+/// The value of path parameter `name`.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Lets through requests whose `{token}` is the facilitator's.
+async fn only_facilitator(
+    State(room): State<Classroom>,
+    Path(params): Path<Vec<(String, String)>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match param(&params, "token") {
+        Some(token) if room.desk.is_facilitator(token) => next.run(request).await,
+        _ => not_found(),
+    }
+}
+
+/// Lets through requests whose `{code}` is the game's join code (any letter case).
+async fn only_with_join_code(
+    State(room): State<Classroom>,
+    Path(params): Path<Vec<(String, String)>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match param(&params, "code") {
+        Some(code) if code.eq_ignore_ascii_case(room.desk.join_code()) => next.run(request).await,
+        _ => not_found(),
+    }
 }
 
 /// Headers every response carries: never cached, never sniffed, never framed, never
@@ -264,34 +311,26 @@ fn seat_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-async fn join_page(State(room): State<Classroom>, Path(code): Path<String>) -> Response {
-    if !code.eq_ignore_ascii_case(room.desk.join_code()) {
-        return not_found();
-    }
+async fn join_page() -> Response {
     page(pages::join)
 }
 
-async fn join_state(
-    State(room): State<Classroom>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if !code.eq_ignore_ascii_case(room.desk.join_code()) {
-        return not_found();
-    }
+async fn join_state(State(room): State<Classroom>, headers: HeaderMap) -> Response {
     let desk = &room.desk;
     let mine = seat_cookie(&headers).and_then(|t| desk.team_of(&t).map(|team| (team, t)));
-    let labels = &desk.roster().labels;
-    let teams: Vec<serde_json::Value> = labels
+    let seats = desk.free_seats();
+    let teams: Vec<serde_json::Value> = desk
+        .roster()
+        .labels
         .iter()
         .enumerate()
         .map(|(i, label)| {
             let team = i + 1;
-            let seat = desk.free_seats().into_iter().find(|(t, _)| *t == team);
+            let seat = seats.iter().find(|(t, _)| *t == team);
             json!({
                 "team": team,
                 "who": if seat.is_some() { "person".to_string() } else { label.clone() },
-                "open": seat.is_some_and(|(_, taken)| !taken),
+                "open": seat.is_some_and(|(_, taken)| !*taken),
             })
         })
         .collect();
@@ -307,14 +346,7 @@ struct Claim {
     team: usize,
 }
 
-async fn join_claim(
-    State(room): State<Classroom>,
-    Path(code): Path<String>,
-    Json(body): Json<Claim>,
-) -> Response {
-    if !code.eq_ignore_ascii_case(room.desk.join_code()) {
-        return not_found();
-    }
+async fn join_claim(State(room): State<Classroom>, Json(body): Json<Claim>) -> Response {
     match room.desk.claim(body.team) {
         Ok(token) => {
             let mut response = Json(json!({"seat": format!("/seat/{token}")})).into_response();
@@ -417,22 +449,12 @@ async fn seat_answer(
 
 // ---- the facilitator ----
 
-async fn facilitator_page(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn facilitator_page() -> Response {
     page(pages::facilitator)
 }
 
-async fn facilitator_state(
-    State(room): State<Classroom>,
-    Path(token): Path<String>,
-    Query(q): Query<Since>,
-) -> Response {
+async fn facilitator_state(State(room): State<Classroom>, Query(q): Query<Since>) -> Response {
     let desk = &room.desk;
-    if !desk.is_facilitator(&token) {
-        return not_found();
-    }
     if let Some(seen) = q.since {
         desk.changed_since(seen, LONG_POLL).await;
     }
@@ -477,10 +499,7 @@ async fn facilitator_state(
     .into_response()
 }
 
-async fn qr(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn qr(State(room): State<Classroom>) -> Response {
     let Some(url) = room.join_urls.first() else {
         return not_found();
     };
@@ -504,18 +523,12 @@ fn done() -> Response {
     Json(json!({"ok": true})).into_response()
 }
 
-async fn pause(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn pause(State(room): State<Classroom>) -> Response {
     room.desk.pause();
     done()
 }
 
-async fn resume(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn resume(State(room): State<Classroom>) -> Response {
     room.desk.resume_clock();
     done()
 }
@@ -525,14 +538,7 @@ struct Extend {
     seconds: u32,
 }
 
-async fn extend(
-    State(room): State<Classroom>,
-    Path(token): Path<String>,
-    Json(body): Json<Extend>,
-) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn extend(State(room): State<Classroom>, Json(body): Json<Extend>) -> Response {
     if body.seconds == 0 || body.seconds > 3600 {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -546,11 +552,8 @@ async fn extend(
 
 async fn release(
     State(room): State<Classroom>,
-    Path((token, team)): Path<(String, usize)>,
+    Path((_, team)): Path<(String, usize)>,
 ) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
     if room.desk.release(team) {
         done()
     } else {
@@ -561,20 +564,14 @@ async fn release(
     }
 }
 
-async fn story(State(room): State<Classroom>, Path((token, n)): Path<(String, usize)>) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn story(State(room): State<Classroom>, Path((_, n)): Path<(String, usize)>) -> Response {
     match room.desk.ending().and_then(|e| e.stories.get(n).cloned()) {
         Some((_, html)) => document(html),
         None => not_found(),
     }
 }
 
-async fn report(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn report(State(room): State<Classroom>) -> Response {
     match room.desk.ending().and_then(|e| e.report) {
         Some(html) => document(html),
         None => not_found(),
@@ -583,10 +580,7 @@ async fn report(State(room): State<Classroom>, Path(token): Path<String>) -> Res
 
 /// `messages.csv` for a spreadsheet: every text cell that a spreadsheet would read as a
 /// formula (`= + - @`, a tab or a carriage return first) starts with `'`.
-async fn messages_csv(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
-    if !room.desk.is_facilitator(&token) {
-        return not_found();
-    }
+async fn messages_csv(State(room): State<Classroom>) -> Response {
     let path = room.results.join(crate::record::RunFiles::MESSAGES);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,

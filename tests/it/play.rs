@@ -208,7 +208,11 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
         questions += 1;
         if q["repair"].as_u64().unwrap() > 0 {
             // The re-ask carries the validation error, as an LLM's does.
-            let last = q["messages"].as_array().unwrap().last().unwrap()["content"]
+            let last = view["payload"]["prompt"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()["content"]
                 .as_str()
                 .unwrap()
                 .to_string();
@@ -223,7 +227,7 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
             skipped = true;
             continue;
         } else {
-            json!({"question": id, "answer": answer_for(&q["payload"]["schema"])})
+            json!({"question": id, "answer": answer_for(&view["payload"]["schema"])})
         };
         let answer_url = format!("{seat}/answer");
         assert_eq!(http("POST", &answer_url, Some(&body.to_string())).0, 202);
@@ -385,16 +389,17 @@ fn students_join_by_code_a_seat_binds_to_one_browser_and_every_response_is_locke
     assert_eq!(header(&head, "content-type"), Some("image/svg+xml"));
 
     // A control character in an answer is refused with the field named.
-    let q = loop {
+    let view = loop {
         let state: Value =
             serde_json::from_str(&http("GET", &format!("{seat}/state"), None).1).unwrap();
-        if let Some(q) = state["seat"]["question"].as_object() {
-            break q.clone();
+        if state["seat"]["question"].is_object() {
+            break state["seat"].clone();
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    let q = &view["question"];
     assert!(
-        q["payload"]["observation"]["own"]["ships"].is_u64(),
+        view["payload"]["observation"]["own"]["ships"].is_u64(),
         "the page gets the typed facts"
     );
     assert!(q["ask"].as_str().is_some_and(|a| !a.is_empty()));
@@ -472,7 +477,7 @@ fn answer_until(seat: &str, stop: impl Fn(&Value) -> bool) -> usize {
             return seen.len();
         }
         seen.push(id);
-        let body = json!({"question": id, "answer": answer_with(&q["payload"]["schema"], FORMULA)});
+        let body = json!({"question": id, "answer": answer_with(&state["seat"]["payload"]["schema"], FORMULA)});
         assert_eq!(
             http("POST", &format!("{seat}/answer"), Some(&body.to_string())).0,
             202
@@ -480,16 +485,21 @@ fn answer_until(seat: &str, stop: impl Fn(&Value) -> bool) -> usize {
     }
 }
 
-#[test]
-fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
-    let work = tempfile::tempdir().unwrap();
-    let exp = TestExperiment::new("stoppable", 4, 1)
+/// One unhurried person (team 1) and five conditional cooperators under `protocol`.
+fn one_person(name: &str, years: u32, protocol: &str) -> TestExperiment {
+    TestExperiment::new(name, years, 1)
         .section("[human]\ntimeout_s = 120\nmax_repairs = 2")
         .population(
             "p",
             r#"{ kind = "human" }, { strategy = "conditional", count = 5 }"#,
         )
-        .protocol("broadcast", "broadcast", "");
+        .protocol(protocol, protocol, "")
+}
+
+#[test]
+fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = one_person("stoppable", 4, "broadcast");
     let changed = exp.clone();
     let exp = exp.write(work.path());
     let out = work.path().join("out");
@@ -599,14 +609,7 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
 #[test]
 fn a_game_killed_outright_is_not_started_over_but_resumed_from_its_cache() {
     let work = tempfile::tempdir().unwrap();
-    let exp = TestExperiment::new("killed", 3, 1)
-        .section("[human]\ntimeout_s = 120\nmax_repairs = 2")
-        .population(
-            "p",
-            r#"{ kind = "human" }, { strategy = "conditional", count = 5 }"#,
-        )
-        .protocol("none", "none", "")
-        .write(work.path());
+    let exp = one_person("killed", 3, "none").write(work.path());
     let out = work.path().join("out");
     let (mut child, printed) = start_with(&exp, &out, &["--exit-when-done", "--seat-links"]);
     answer_until(&printed.seats[0], |q| q["year"].as_u64() == Some(2));

@@ -316,6 +316,34 @@ fn mixed(name: &str, remote: &str, years: u32) -> TestExperiment {
         .protocol("quota", "quota", "")
 }
 
+/// Plays experiment `name` (one seed of `years` years, `protocol`) with `seat` beside
+/// `scripted` conditional cooperators; it must succeed. Its `runs.csv`.
+fn play_beside_scripted(
+    work: &Path,
+    name: &str,
+    years: u32,
+    seat: &str,
+    scripted: usize,
+    protocol: &str,
+) -> Table {
+    let exp = TestExperiment::new(name, years, 1)
+        .population(
+            "mixed",
+            &format!(
+                "{seat}, {{ strategy = \"conditional\", count = {scripted}, tremble = 0.05 }}"
+            ),
+        )
+        .protocol(protocol, protocol, "")
+        .write(work);
+    let out = run_experiment(&exp, &work.join("out"), &["--no-report"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Table::read(&work.join("out").join(name).join("runs.csv"))
+}
+
 fn sum(runs: &Table, column: &str) -> f64 {
     runs.numbers(column).iter().sum()
 }
@@ -412,20 +440,7 @@ fn faults_of_a_json_agent_are_counted_and_never_stop_the_sweep() {
         "{{ kind = \"remote\", url = \"{}/\", count = 2, max_retries = 2, timeout_s = 0.5 }}",
         double.url
     );
-    let exp = TestExperiment::new("faults", 5, 1)
-        .population(
-            "mixed",
-            &format!("{seat}, {{ strategy = \"conditional\", count = 4, tremble = 0.05 }}"),
-        )
-        .protocol("none", "none", "")
-        .write(work.path());
-    let out = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let runs = Table::read(&work.path().join("out/faults/runs.csv"));
+    let runs = play_beside_scripted(work.path(), "faults", 5, &seat, 4, "none");
     assert_eq!(runs.column("status"), vec!["ok"]);
     // Two seats: the HTML page (year 2) and the order of 99 (year 4) re-asked for each.
     assert_eq!(sum(&runs, "llm_repairs"), 4.0);
@@ -465,20 +480,7 @@ fn a2a_agents_of_version_1_and_0_3_are_asked_by_their_cards() {
             double.url
         );
         // Twelve years: the one fallback stays within max_fallback_share (24 answers).
-        let exp = TestExperiment::new("a2a", 12, 1)
-            .population(
-                "mixed",
-                &format!("{seat}, {{ strategy = \"conditional\", count = 5, tremble = 0.05 }}"),
-            )
-            .protocol("broadcast", "broadcast", "")
-            .write(work.path());
-        let out = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let runs = Table::read(&work.path().join("out/a2a/runs.csv"));
+        let runs = play_beside_scripted(work.path(), "a2a", 12, &seat, 5, "broadcast");
         assert_eq!(runs.column("status"), vec!["ok"]);
         let seen = double.seen.lock().unwrap().clone();
         assert!(

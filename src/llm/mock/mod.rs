@@ -195,12 +195,8 @@ impl ChatModel for MockModel {
         let mut usage = Usage::estimate(&request.messages, &text);
         usage.estimated = false; // the mock's own count is exact by definition
         Ok(ChatResponse {
-            text,
-            usage,
-            cache_hit: false,
-            retries: Vec::new(),
             latency_ms: self.latency.as_millis() as u64,
-            finish_reason: Some("stop".into()),
+            ..ChatResponse::live(text, usage, Some("stop".into()))
         })
     }
 }

@@ -288,14 +288,7 @@ impl OpenAiModel {
             },
             _ => Usage::estimate(&request.messages, &text),
         };
-        Ok(ChatResponse {
-            text,
-            usage,
-            cache_hit: false,
-            retries: Vec::new(),
-            latency_ms: 0,
-            finish_reason,
-        })
+        Ok(ChatResponse::live(text, usage, finish_reason))
     }
 }
 

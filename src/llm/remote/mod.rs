@@ -421,20 +421,12 @@ impl RemoteModel {
                 })?
             }
         };
-        Ok(ChatResponse {
-            text: text.trim().to_string(),
-            // A program bills no tokens.
-            usage: Usage {
-                tokens_in: 0,
-                tokens_out: 0,
-                tokens_cached: None,
-                estimated: false,
-            },
-            cache_hit: false,
-            retries: Vec::new(),
-            latency_ms: 0,
-            finish_reason: None,
-        })
+        // A program bills no tokens.
+        Ok(ChatResponse::live(
+            text.trim().to_string(),
+            Usage::default(),
+            None,
+        ))
     }
 }
 
