@@ -67,10 +67,16 @@ impl std::fmt::Debug for RunWatch {
     }
 }
 
-/// The model that asks people: it routes each request to its seat by
-/// `context.agent` and returns what the person answered.
+/// Where people are asked (`fishbanks play`'s seat server).
 #[derive(Clone)]
-pub struct PeopleDesk(pub Arc<dyn crate::llm::ChatModel>);
+pub struct PeopleDesk {
+    /// The model that asks people: it routes each request to its seat by
+    /// `context.agent` and returns what the person answered.
+    pub model: Arc<dyn crate::llm::ChatModel>,
+    /// Told how each of their questions ended, replayed ones included (what the game
+    /// applied, the seat's tally).
+    pub watch: Option<Arc<dyn crate::llm::ResolutionWatch>>,
+}
 
 impl std::fmt::Debug for PeopleDesk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

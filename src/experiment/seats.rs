@@ -61,7 +61,12 @@ impl AgentBuilder {
             &c.budget,
         )?;
         if exp.plan.runs.iter().any(RunSpec::has_people) {
-            factory = factory.with_people(&c.human, opts.people.as_ref().map(|d| d.0.clone()));
+            let people = opts.people.as_ref();
+            factory = factory.with_people(
+                &c.human,
+                people.map(|d| d.model.clone()),
+                people.and_then(|d| d.watch.clone()),
+            );
         }
         // Remote agents in the order their first seat appears in the matrix.
         let remote: Vec<llm::remote::RemoteAgent> = c
