@@ -198,6 +198,12 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Invalid> {
     validate_generations(file)?;
     check_range("human.timeout_s", file.human.timeout_s, 1.0, 86_400.0)?;
     check_range("human.max_repairs", file.human.max_repairs, 0, 10)?;
+    check_range(
+        "human.max_fallback_share",
+        file.human.max_fallback_share,
+        0.0,
+        1.0,
+    )?;
     validate_matching(&protocols, &file.matrix.protocol)?;
     Ok(ExperimentConfig {
         name: file.name.clone(),
