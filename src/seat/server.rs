@@ -1,20 +1,29 @@
-//! The seat server's routes (axum) and its accept loop. Pages carry no data: each
-//! fetches its state as JSON and writes it as text. A wrong token or code is a 404
-//! whatever the route; an answer to a question that is no longer open is a 409.
+//! The seat server's routes (axum). Pages carry no data: each fetches its state as JSON
+//! and writes it as text. Every request first passes [`super::guard`] (the Host, the
+//! reserve, the origin of a POST); a wrong token or code is a 404 whatever the route; an
+//! answer to a question that is no longer open is a 409.
 //!
 //! - `GET /join/{code}`, `GET /join/{code}/state`, `POST /join/{code}/claim`
-//!   (`{"team": n}`: the seat's address, and a cookie so the browser finds it again);
+//!   (`{"team": n}`: the seat's address, and a cookie so the browser finds it again; a
+//!   browser holding a seat cannot take a second one); wrong codes are throttled per
+//!   client;
 //! - `GET /seat/{token}`, `GET /seat/{token}/state?since=V` (waits up to 20 s for a
 //!   change past version `V`), `POST /seat/{token}/answer` (`{"question": id, "answer":
-//!   {...}}`);
-//! - `GET /facilitator/{token}` (+ `/state`, `/qr.svg`, `/story/{n}`, `/report`,
-//!   `/messages.csv`), `POST /facilitator/{token}/{pause,resume,extend,release/{team}}`.
+//!   {...}}`); a released seat's old address says so (410) with the join address;
+//! - `GET /rules`: the game's rules in words (the seat page's "How to play");
+//! - `GET /facilitator/{token}`: the link `fishbanks play` prints; it sets the
+//!   facilitator's cookie (HttpOnly, SameSite=Strict) and redirects to `/facilitator`,
+//!   an address without the secret. Behind the cookie: `GET /facilitator/state` (with
+//!   the page's CSRF token), `/facilitator/qr.svg`, `/facilitator/story/{n}`,
+//!   `/facilitator/report`, `/facilitator/messages.csv`; `GET /projector` and
+//!   `/projector/state` (the view to project: no controls, no true sea before the
+//!   debrief); and the actions `POST /facilitator/{start,pause,resume,extend}`,
+//!   `POST /facilitator/release/{team}`, which also need this server's `Origin` and the
+//!   CSRF token.
 //!
 //! Every response is `no-store` and `nosniff`, and may not be framed; pages run only
-//! their own script (a fresh CSP nonce per page). The accept loop caps connections and
-//! closes one that sends no request in time, so idle sockets cannot starve a class.
+//! their own script (a fresh CSP nonce per page).
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,25 +33,28 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::accept::{self, Conn, Limits, Registry};
 use super::desk::{AnswerError, ClaimError, Desk, SeatStatus};
+use super::guard::{self, ConnInfo, Throttle};
 use super::pages;
 
 /// How long a state request waits for a change before answering anyway.
 const LONG_POLL: Duration = Duration::from_secs(20);
-/// Connections served at once; more are closed at once (a page retries).
-pub const MAX_CONNECTIONS: usize = 512;
-/// Connections that have sent nothing yet, at most; a new one closes the oldest (a
-/// browser sends its request at once, so only idle sockets are ever closed this way).
-pub const MAX_SILENT: usize = 64;
-/// A connection must send its request's headers within this time.
-pub const HEADER_READ: Duration = Duration::from_secs(10);
-/// How long requests under way may take to finish once the server stops.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// The cookie that tells the join page which seat this browser holds.
-const SEAT_COOKIE: &str = "fishbanks_seat";
+pub const SEAT_COOKIE: &str = "fishbanks_seat";
+/// The cookie that holds the facilitator's secret, set by the printed link.
+pub const FACILITATOR_COOKIE: &str = "fishbanks_facilitator";
+
+/// The rules of the game in plain words, for the seat page's "How to play" (written by
+/// whoever knows the game: `fishbanks play`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Handout {
+    /// Paragraphs, each a sentence or two.
+    pub lines: Vec<String>,
+}
 
 /// What the routes share.
 #[derive(Clone)]
@@ -50,78 +62,180 @@ pub struct Classroom {
     pub desk: Arc<Desk>,
     /// The results directory of the game (the facilitator's spreadsheet export).
     pub results: PathBuf,
-    /// Addresses of the join page students can reach (the first goes in the QR code).
+    /// The server's addresses students can reach (`http://host:port`; the first goes in
+    /// the QR code).
     pub join_urls: Vec<String>,
+    /// The `Host` values this server answers to (`host:port`, lower case).
+    pub hosts: Vec<String>,
+    /// Whether it serves HTTPS (cookies are then `Secure`).
+    pub tls: bool,
+    pub handout: Arc<Handout>,
+    pub limits: Limits,
+    /// The facilitator's page sends it with every action.
+    pub csrf: String,
+    pub throttle: Arc<Throttle>,
 }
 
-/// Every route of the seat server. The join and facilitator routes are each behind one
-/// check of their code or token (a wrong one is a 404 before any handler runs).
+impl Classroom {
+    /// The routes' shared state for `desk`, reached at `join_urls`, answering to the
+    /// hosts of those addresses and `names` (extra host names, `--host`).
+    pub fn new(
+        desk: Arc<Desk>,
+        results: PathBuf,
+        join_urls: Vec<String>,
+        names: &[String],
+        tls: bool,
+        handout: Handout,
+    ) -> Classroom {
+        let port = join_urls
+            .first()
+            .and_then(|u| u.rsplit(':').next())
+            .unwrap_or("80")
+            .to_string();
+        let mut hosts: Vec<String> = join_urls
+            .iter()
+            .map(|u| u.split_once("://").map_or(u.as_str(), |(_, rest)| rest))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if hosts.iter().any(|h| h.starts_with("127.") || h.starts_with("[::1]")) {
+            hosts.push(format!("localhost:{port}"));
+        }
+        for name in names {
+            let name = name.to_ascii_lowercase();
+            hosts.push(if name.contains(':') && !name.ends_with(']') {
+                name
+            } else {
+                format!("{name}:{port}")
+            });
+        }
+        Classroom {
+            desk,
+            results,
+            join_urls,
+            hosts,
+            tls,
+            handout: Arc::new(handout),
+            limits: Limits::default(),
+            csrf: super::desk::token(),
+            throttle: Arc::new(Throttle::default()),
+        }
+    }
+}
+
+/// Every route of the seat server, behind the guards.
 pub fn router(room: Classroom) -> Router {
+    let body = || axum::middleware::from_fn_with_state(room.clone(), guard::body);
     let join = Router::new()
         .route("/join/{code}", get(join_page))
         .route("/join/{code}/state", get(join_state))
-        .route("/join/{code}/claim", post(join_claim))
+        .route("/join/{code}/claim", post(join_claim).layer(body()))
         .route_layer(axum::middleware::from_fn_with_state(
             room.clone(),
-            only_with_join_code,
+            guard::join_code,
+        ));
+    let actions = Router::new()
+        .route("/facilitator/start", post(start))
+        .route("/facilitator/pause", post(pause))
+        .route("/facilitator/resume", post(resume))
+        .route("/facilitator/extend", post(extend))
+        .route("/facilitator/release/{team}", post(release))
+        .route_layer(body())
+        .route_layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::facilitator_action,
         ));
     let facilitator = Router::new()
-        .route("/facilitator/{token}", get(facilitator_page))
-        .route("/facilitator/{token}/state", get(facilitator_state))
-        .route("/facilitator/{token}/qr.svg", get(qr))
-        .route("/facilitator/{token}/pause", post(pause))
-        .route("/facilitator/{token}/resume", post(resume))
-        .route("/facilitator/{token}/extend", post(extend))
-        .route("/facilitator/{token}/release/{team}", post(release))
-        .route("/facilitator/{token}/story/{n}", get(story))
-        .route("/facilitator/{token}/report", get(report))
-        .route("/facilitator/{token}/messages.csv", get(messages_csv))
+        .route("/facilitator/state", get(facilitator_state))
+        .route("/projector/state", get(projector_state))
+        .route("/facilitator/qr.svg", get(qr))
+        .route("/facilitator/story/{n}", get(story))
+        .route("/facilitator/report", get(report))
+        .route("/facilitator/messages.csv", get(messages_csv))
         .route_layer(axum::middleware::from_fn_with_state(
             room.clone(),
             only_facilitator,
         ));
-    Router::new()
+    let seat = Router::new()
         .route("/seat/{token}", get(seat_page))
         .route("/seat/{token}/state", get(seat_state))
-        .route("/seat/{token}/answer", post(seat_answer))
+        .route("/seat/{token}/answer", post(seat_answer).layer(body()))
+        .route_layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            only_seat,
+        ));
+    Router::new()
+        .route("/rules", get(rules))
+        .route("/facilitator/{token}", get(facilitator_enter))
+        .route("/facilitator", get(facilitator_page))
+        .route("/projector", get(projector_page))
+        .merge(seat)
         .merge(join)
+        .merge(actions)
         .merge(facilitator)
-        .fallback(|| async { not_found() })
+        .fallback(|headers: HeaderMap| async move { not_found(&headers) })
+        .layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::same_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::reserve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(room.clone(), guard::host))
         .layer(axum::middleware::map_response(secure))
         .with_state(room)
 }
 
-/// The value of path parameter `name`.
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
+/// The value of cookie `name` in a request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
         .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_string())
 }
 
-/// Lets through requests whose `{token}` is the facilitator's.
-async fn only_facilitator(
-    State(room): State<Classroom>,
-    Path(params): Path<Vec<(String, String)>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    match param(&params, "token") {
-        Some(token) if room.desk.is_facilitator(token) => next.run(request).await,
-        _ => not_found(),
+/// A cookie only this site's pages send, never readable by a script.
+fn set_cookie(response: &mut Response, name: &str, value: &str, tls: bool) {
+    let secure = if tls { "; Secure" } else { "" };
+    let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
-/// Lets through requests whose `{code}` is the game's join code (any letter case).
-async fn only_with_join_code(
+/// Lets through requests to a seat's address that holds the seat (before any body is
+/// read); an address the facilitator released says so.
+async fn only_seat(
     State(room): State<Classroom>,
-    Path(params): Path<Vec<(String, String)>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    match param(&params, "code") {
-        Some(code) if code.eq_ignore_ascii_case(room.desk.join_code()) => next.run(request).await,
-        _ => not_found(),
+    let token = request.uri().path().split('/').nth(2).unwrap_or("").to_string();
+    if room.desk.team_of(&token).is_some() {
+        next.run(request).await
+    } else {
+        not_a_seat(&room, &token, request.headers())
+    }
+}
+
+/// Lets through requests carrying the facilitator's cookie.
+async fn only_facilitator(
+    State(room): State<Classroom>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    if cookie(headers, FACILITATOR_COOKIE).is_some_and(|t| room.desk.is_facilitator(&t)) {
+        next.run(request).await
+    } else {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "this screen opens with the facilitator's link that `fishbanks play` printed",
+        )
     }
 }
 
@@ -143,99 +257,66 @@ async fn secure(mut response: Response) -> Response {
     response
 }
 
-/// Serves `room` on `listener` until `shutdown` completes: at most [`MAX_CONNECTIONS`]
-/// connections, each closed if its request's headers take longer than [`HEADER_READ`].
+/// Serves `room` on `listener` until `shutdown` completes, through the accept loop
+/// ([`accept`]: per-address caps, a reserve for credential holders, eviction of
+/// long-silent connections only, header and body deadlines), over TLS when given.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     room: Classroom,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    tls: Option<accept::Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(room);
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let silent = Arc::new(Silent::default());
-    let mut next_id = 0u64;
-    let mut connections = tokio::task::JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                // A transient accept error (too many open files): pause, go on.
-                Err(e) => {
-                    tracing::warn!("accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        next_id += 1;
-        let id = next_id;
-        let hush = silent.enter(id);
-        // Over the cap: closed at once rather than queued behind idle sockets.
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            silent.leave(id);
-            drop(stream);
-            continue;
-        };
-        while connections.try_join_next().is_some() {}
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let silent = silent.clone();
-        connections.spawn(async move {
-            let _slot = slot;
-            // Nothing sent at all within the header time, or closed to make room for a
-            // newer connection while silent: dropped (hyper's own timeout starts only
-            // with the first byte).
-            let mut first = [0u8; 1];
-            let spoke = tokio::select! {
-                peeked = tokio::time::timeout(HEADER_READ, stream.peek(&mut first)) => {
-                    matches!(peeked, Ok(Ok(n)) if n > 0)
-                }
-                _ = hush.notified() => false,
-            };
-            silent.leave(id);
-            if !spoke {
-                return;
-            }
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_READ)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let _ = connection.await;
-        });
-    }
-    // Requests under way (a page's answer, the long poll that tells it the game is
-    // over) get a moment to finish; idle connections are then closed.
-    let drain = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
-        connections.abort_all();
-    }
-    Ok(())
+    let registry = Registry::new(room.limits);
+    let app = App {
+        router: router(room),
+        registry: registry.clone(),
+    };
+    accept::serve(listener, registry, tls, app, shutdown).await
 }
 
-/// The connections that have sent nothing yet, oldest first, each with the signal
-/// that closes it.
-#[derive(Default)]
-struct Silent(std::sync::Mutex<std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>>);
+/// The router, handed each connection it serves.
+#[derive(Clone)]
+struct App {
+    router: Router,
+    registry: Arc<Registry>,
+}
 
-impl Silent {
-    /// A new connection joins; past [`MAX_SILENT`], the oldest silent one is closed.
-    fn enter(&self, id: u64) -> Arc<tokio::sync::Notify> {
-        let hush = Arc::new(tokio::sync::Notify::new());
-        let mut queue = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if queue.len() >= MAX_SILENT {
-            if let Some((_, oldest)) = queue.pop_front() {
-                oldest.notify_one();
-            }
+impl accept::MakeService for App {
+    type Service = ConnService;
+    fn for_connection(&self, conn: Arc<Conn>) -> ConnService {
+        ConnService {
+            inner: hyper_util::service::TowerToHyperService::new(self.router.clone()),
+            info: ConnInfo {
+                conn,
+                registry: self.registry.clone(),
+            },
         }
-        queue.push_back((id, hush.clone()));
-        hush
     }
+}
 
-    /// A connection spoke (or closed).
-    fn leave(&self, id: u64) {
-        let mut queue = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        queue.retain(|(i, _)| *i != id);
+/// The router as one connection's service: every request carries its connection and
+/// counts as under way (never closed to make room) until its response is ready.
+struct ConnService {
+    inner: hyper_util::service::TowerToHyperService<Router>,
+    info: ConnInfo,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnService {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send>,
+    >;
+
+    fn call(&self, mut request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        let under_way = self.info.conn.begin();
+        request.extensions_mut().insert(self.info.clone());
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await;
+            drop(under_way);
+            response
+        })
     }
 }
 
@@ -247,8 +328,12 @@ fn nonce() -> String {
 
 /// One of our pages: only the script and style carrying this response's nonce run.
 fn page(render: impl FnOnce(&str) -> String) -> Response {
+    page_with(StatusCode::OK, render)
+}
+
+fn page_with(status: StatusCode, render: impl FnOnce(&str) -> String) -> Response {
     let nonce = nonce();
-    let mut response = render(&nonce).into_response();
+    let mut response = (status, render(&nonce)).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -280,12 +365,28 @@ fn document(html: String) -> Response {
     response
 }
 
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({"error": "nothing here: check the address"})),
-    )
-        .into_response()
+/// Whether a browser asks for a page (a navigation), not for data.
+fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+/// "Nothing here": a page for a browser's navigation, JSON for a script.
+pub fn not_found(headers: &HeaderMap) -> Response {
+    if wants_page(headers) {
+        page_with(StatusCode::NOT_FOUND, |nonce| {
+            pages::notice(
+                nonce,
+                "Nothing here",
+                "This address is not part of the game. Check it, or ask the facilitator for the join address.",
+                None,
+            )
+        })
+    } else {
+        error(StatusCode::NOT_FOUND, "nothing here: check the address")
+    }
 }
 
 fn error(status: StatusCode, text: impl std::fmt::Display) -> Response {
@@ -297,19 +398,11 @@ struct Since {
     since: Option<u64>,
 }
 
-// ---- the join page ----
-
-/// The seat token in the browser's cookie, if any.
-fn seat_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SEAT_COOKIE)
-        .map(|(_, value)| value.to_string())
+async fn rules(State(room): State<Classroom>) -> Response {
+    Json(room.handout.as_ref()).into_response()
 }
+
+// ---- the join page ----
 
 async fn join_page() -> Response {
     page(pages::join)
@@ -317,7 +410,7 @@ async fn join_page() -> Response {
 
 async fn join_state(State(room): State<Classroom>, headers: HeaderMap) -> Response {
     let desk = &room.desk;
-    let mine = seat_cookie(&headers).and_then(|t| desk.team_of(&t).map(|team| (team, t)));
+    let mine = cookie(&headers, SEAT_COOKIE).and_then(|t| desk.team_of(&t).map(|team| (team, t)));
     let seats = desk.free_seats();
     let teams: Vec<serde_json::Value> = desk
         .roster()
@@ -336,6 +429,7 @@ async fn join_state(State(room): State<Classroom>, headers: HeaderMap) -> Respon
         .collect();
     Json(json!({
         "teams": teams,
+        "started": desk.is_started(),
         "yours": mine.map(|(team, token)| json!({"team": team, "seat": format!("/seat/{token}")})),
     }))
     .into_response()
@@ -346,14 +440,22 @@ struct Claim {
     team: usize,
 }
 
-async fn join_claim(State(room): State<Classroom>, Json(body): Json<Claim>) -> Response {
+async fn join_claim(
+    State(room): State<Classroom>,
+    headers: HeaderMap,
+    Json(body): Json<Claim>,
+) -> Response {
+    // One browser, one team: a browser that holds a seat goes back to it.
+    if let Some(team) = cookie(&headers, SEAT_COOKIE).and_then(|t| room.desk.team_of(&t)) {
+        return error(
+            StatusCode::CONFLICT,
+            format!("this browser already plays team {team}: one team per browser"),
+        );
+    }
     match room.desk.claim(body.team) {
         Ok(token) => {
             let mut response = Json(json!({"seat": format!("/seat/{token}")})).into_response();
-            let cookie = format!("{SEAT_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
+            set_cookie(&mut response, SEAT_COOKIE, &token, room.tls);
             response
         }
         Err(e @ ClaimError::Taken(_)) => error(StatusCode::CONFLICT, e),
@@ -363,10 +465,39 @@ async fn join_claim(State(room): State<Classroom>, Json(body): Json<Claim>) -> R
 
 // ---- a seat ----
 
-async fn seat_page(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
+/// The answer to a seat's address that no longer holds the seat: the facilitator
+/// released it (410, with the join address), or it never did (404).
+fn not_a_seat(room: &Classroom, token: &str, headers: &HeaderMap) -> Response {
+    let Some(team) = room.desk.released_from(token) else {
+        return not_found(headers);
+    };
+    let join = format!("/join/{}", room.desk.join_code());
+    if wants_page(headers) {
+        page_with(StatusCode::GONE, |nonce| {
+            pages::notice(
+                nonce,
+                &format!("Team {team} was released"),
+                &format!("The facilitator released team {team}: this page no longer plays it. Join the game again to take a free team."),
+                Some((&join, "Join the game")),
+            )
+        })
+    } else {
+        (
+            StatusCode::GONE,
+            Json(json!({"released": team, "join": join})),
+        )
+            .into_response()
+    }
+}
+
+async fn seat_page(
+    State(room): State<Classroom>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match room.desk.view(&token) {
         Some(view) => page(|nonce| pages::seat(view.team, nonce)),
-        None => not_found(),
+        None => not_a_seat(&room, &token, &headers),
     }
 }
 
@@ -374,17 +505,18 @@ async fn seat_state(
     State(room): State<Classroom>,
     Path(token): Path<String>,
     Query(q): Query<Since>,
+    headers: HeaderMap,
 ) -> Response {
     let desk = &room.desk;
     if desk.view(&token).is_none() {
-        return not_found();
+        return not_a_seat(&room, &token, &headers);
     }
     if let Some(seen) = q.since {
         desk.changed_since(seen, LONG_POLL).await;
     }
     let version = desk.version();
     let Some(view) = desk.view(&token) else {
-        return not_found();
+        return not_a_seat(&room, &token, &headers);
     };
     // The true sea is the debrief's: shown to a seat only once the game is over.
     let debrief = (view.status == SeatStatus::Done).then(|| {
@@ -427,8 +559,13 @@ fn control_character(value: &serde_json::Value, path: &str) -> Option<String> {
 async fn seat_answer(
     State(room): State<Classroom>,
     Path(token): Path<String>,
-    Json(body): Json<Submitted>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
+    let body: Submitted = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not an answer: {e}")),
+    };
     if let Some(field) = control_character(&body.answer, "") {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -442,27 +579,41 @@ async fn seat_answer(
         .answer(&token, body.question, body.answer.to_string())
     {
         Ok(()) => (StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response(),
-        Err(AnswerError::UnknownSeat) => not_found(),
+        Err(AnswerError::UnknownSeat) => not_a_seat(&room, &token, &headers),
         Err(e @ AnswerError::Closed) => error(StatusCode::CONFLICT, e),
     }
 }
 
 // ---- the facilitator ----
 
+/// The printed link: the secret goes into a cookie and the browser on to an address
+/// without it, so a photograph of the screen gives nothing away.
+async fn facilitator_enter(State(room): State<Classroom>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    if !room.desk.is_facilitator(&token) {
+        return not_found(&headers);
+    }
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, HeaderValue::from_static("/facilitator"))],
+    )
+        .into_response();
+    set_cookie(&mut response, FACILITATOR_COOKIE, &token, room.tls);
+    response
+}
+
 async fn facilitator_page() -> Response {
     page(pages::facilitator)
 }
 
-async fn facilitator_state(State(room): State<Classroom>, Query(q): Query<Since>) -> Response {
-    let desk = &room.desk;
-    if let Some(seen) = q.since {
-        desk.changed_since(seen, LONG_POLL).await;
-    }
-    let version = desk.version();
+async fn projector_page() -> Response {
+    page(pages::projector)
+}
+
+/// Every team's status, for the facilitator's screen and the projector (a person's seat
+/// never by its address).
+fn teams(desk: &Desk) -> Vec<serde_json::Value> {
     let views = desk.views();
-    // Every team's status; a person's seat never by its address (this page is projected).
-    let teams: Vec<serde_json::Value> = desk
-        .roster()
+    desk.roster()
         .labels
         .iter()
         .enumerate()
@@ -472,38 +623,73 @@ async fn facilitator_state(State(room): State<Classroom>, Query(q): Query<Since>
                 "who": "person",
                 "taken": desk.is_claimed(v.team),
                 "status": v.status,
-                "asked": v.question.as_ref().map(|q| json!({"kind": q.kind, "year": q.year, "repair": q.repair})),
+                "asked": v.question.as_ref().map(|q| json!({"title": q.title, "year": q.year, "repair": q.repair})),
                 "seconds_left": v.seconds_left,
-                "answered": v.answered,
-                "timed_out": v.timed_out,
+                "tally": v.tally,
             }),
             None => json!({"team": i + 1, "who": label}),
         })
-        .collect();
-    let ending = desk.ending().map(|e| {
+        .collect()
+}
+
+fn ending(desk: &Desk) -> Option<serde_json::Value> {
+    desk.ending().map(|e| {
         json!({
             "stories": e.stories.iter().map(|(run, _)| run).collect::<Vec<_>>(),
             "report": e.report.is_some(),
             "results": e.results,
         })
-    });
+    })
+}
+
+async fn facilitator_state(State(room): State<Classroom>, Query(q): Query<Since>) -> Response {
+    let desk = &room.desk;
+    if let Some(seen) = q.since {
+        desk.changed_since(seen, LONG_POLL).await;
+    }
     Json(json!({
-        "version": version,
-        "teams": teams,
+        "version": desk.version(),
+        "csrf": room.csrf,
+        "started": desk.is_started(),
+        "teams": teams(desk),
         "paused": desk.is_paused(),
         "years": desk.true_years(),
         "sea": desk.sea(),
         "join": {"code": desk.join_code(), "urls": room.join_urls},
-        "ending": ending,
+        "ending": ending(desk),
+    }))
+    .into_response()
+}
+
+/// What the projected screen shows: the join address, the teams' status and the clock;
+/// the true sea only once the game is over (the debrief).
+async fn projector_state(State(room): State<Classroom>, Query(q): Query<Since>) -> Response {
+    let desk = &room.desk;
+    if let Some(seen) = q.since {
+        desk.changed_since(seen, LONG_POLL).await;
+    }
+    let over = desk.ending().is_some();
+    let years = if over { desk.true_years() } else { Vec::new() };
+    let played = desk.true_years().last().map(|y| y.year);
+    Json(json!({
+        "version": desk.version(),
+        "started": desk.is_started(),
+        "teams": teams(desk),
+        "paused": desk.is_paused(),
+        "played": played,
+        "years": years,
+        "sea": desk.sea(),
+        "join": {"code": desk.join_code(), "urls": room.join_urls},
+        "ending": ending(desk),
     }))
     .into_response()
 }
 
 async fn qr(State(room): State<Classroom>) -> Response {
     let Some(url) = room.join_urls.first() else {
-        return not_found();
+        return error(StatusCode::NOT_FOUND, "no join address");
     };
-    match super::qr::svg(url) {
+    match super::qr::svg(&format!("{url}/join/{}", room.desk.join_code())) {
         Some(svg) => {
             let mut response = svg.into_response();
             response.headers_mut().insert(
@@ -521,6 +707,11 @@ async fn qr(State(room): State<Classroom>) -> Response {
 
 fn done() -> Response {
     Json(json!({"ok": true})).into_response()
+}
+
+async fn start(State(room): State<Classroom>) -> Response {
+    room.desk.start();
+    done()
 }
 
 async fn pause(State(room): State<Classroom>) -> Response {
@@ -550,10 +741,7 @@ async fn extend(State(room): State<Classroom>, Json(body): Json<Extend>) -> Resp
     done()
 }
 
-async fn release(
-    State(room): State<Classroom>,
-    Path((_, team)): Path<(String, usize)>,
-) -> Response {
+async fn release(State(room): State<Classroom>, Path(team): Path<usize>) -> Response {
     if room.desk.release(team) {
         done()
     } else {
@@ -564,17 +752,17 @@ async fn release(
     }
 }
 
-async fn story(State(room): State<Classroom>, Path((_, n)): Path<(String, usize)>) -> Response {
+async fn story(State(room): State<Classroom>, Path(n): Path<usize>) -> Response {
     match room.desk.ending().and_then(|e| e.stories.get(n).cloned()) {
         Some((_, html)) => document(html),
-        None => not_found(),
+        None => error(StatusCode::NOT_FOUND, "no such story"),
     }
 }
 
 async fn report(State(room): State<Classroom>) -> Response {
     match room.desk.ending().and_then(|e| e.report) {
         Some(html) => document(html),
-        None => not_found(),
+        None => error(StatusCode::NOT_FOUND, "no report yet"),
     }
 }
 
