@@ -36,6 +36,18 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("analysis", &["record", "engine"][..]),
         ("seat", &["llm", "question", "record"][..]),
         (
+            "play",
+            &[
+                "experiment",
+                "seat",
+                "analysis",
+                "llm",
+                "question",
+                "engine",
+                "record",
+            ][..],
+        ),
+        (
             "testkit",
             &["llm", "agents", "question", "engine", "record"][..],
         ),
