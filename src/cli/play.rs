@@ -50,7 +50,7 @@ pub struct PlayArgs {
     #[arg(long = "host")]
     pub hosts: Vec<String>,
     /// Connections one client address may hold before showing a seat's or the
-    /// facilitator's credential (default 64; raise it for a class behind one NAT
+    /// facilitator's credential (default 128; raise it for a class behind one NAT
     /// address).
     #[arg(long)]
     pub per_address: Option<usize>,
@@ -99,7 +99,9 @@ pub async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
     }
     println!("facilitator: {}", session.facilitator_url());
     if !args.start_now {
-        println!("the game starts when the facilitator presses \"Start the game\" (or give --start-now)");
+        println!(
+            "the game starts when the facilitator presses \"Start the game\" (or give --start-now)"
+        );
     }
 
     // Ctrl-C or SIGTERM: the desk ends the open questions (the year under way is

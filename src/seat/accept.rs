@@ -57,7 +57,7 @@ impl Default for Limits {
         Limits {
             general: 512,
             reserved: 64,
-            per_address: 64,
+            per_address: 128,
             silent_grace: Duration::from_secs(2),
             header_read: Duration::from_secs(10),
             body_read: Duration::from_secs(10),
@@ -494,7 +494,10 @@ mod tests {
         assert_eq!(over.conn.pool, Pool::Reserve, "past its share: the reserve");
         let over2 = slot(&r, ip(1));
         assert_eq!(over2.conn.pool, Pool::Reserve);
-        assert!(matches!(r.admit(ip(1)), Admitted::No), "the reserve is full");
+        assert!(
+            matches!(r.admit(ip(1)), Admitted::No),
+            "the reserve is full"
+        );
         // Another address still gets a general slot.
         assert_eq!(slot(&r, ip(2)).conn.pool, Pool::General);
         drop(busy);
@@ -515,7 +518,11 @@ mod tests {
         // only for a moment (a browser's preconnect)...
         tokio::time::advance(Duration::from_millis(500)).await;
         let e = slot(&r, ip(9));
-        assert_eq!(e.conn.pool, Pool::Reserve, "no long-silent general connection");
+        assert_eq!(
+            e.conn.pool,
+            Pool::Reserve,
+            "no long-silent general connection"
+        );
         // ...but, past the grace, the oldest idle connection makes room.
         tokio::time::advance(Duration::from_secs(3)).await;
         let _busy = [b.conn.begin(), c.conn.begin(), d.conn.begin()];
@@ -534,7 +541,11 @@ mod tests {
         let idle: Vec<Slot> = (0..3).map(|_| slot(&r, ip(1))).collect();
         tokio::time::advance(Duration::from_secs(5)).await;
         let next = slot(&r, ip(1));
-        assert_eq!(next.conn.pool, Pool::General, "its own oldest idle one made room");
+        assert_eq!(
+            next.conn.pool,
+            Pool::General,
+            "its own oldest idle one made room"
+        );
         assert_eq!(r.counts(), (3, 0));
         drop(idle);
     }

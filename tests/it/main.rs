@@ -20,6 +20,7 @@ mod llm_e2e;
 mod llm_validity;
 mod market;
 mod play;
+mod play_network;
 mod protocols;
 mod remote;
 mod snapshot;
