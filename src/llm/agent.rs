@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use super::config::{Prices, StructuredOutput};
 use super::model::Fault;
 use super::model::{
-    hash64, AnswerSchema, Asked, CallContext, ChatMessage, ChatModel, ChatRequest,
-    ChatResponse, Outcome, Resolution, ResolutionWatch, SamplingParams,
+    hash64, AnswerSchema, Asked, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse,
+    Outcome, Resolution, ResolutionWatch, SamplingParams,
 };
 use super::LlmError;
 use crate::agents::{Agent, AgentError, AgentEvent, AgentStats};
@@ -368,7 +368,12 @@ impl LlmAgent {
     }
 
     /// Tells the watch, if any, how the question asked in `ctx` ended.
-    fn tell(&self, ctx: &CallContext, asked: &Option<Arc<Asked>>, outcome: impl FnOnce() -> Outcome) {
+    fn tell(
+        &self,
+        ctx: &CallContext,
+        asked: &Option<Arc<Asked>>,
+        outcome: impl FnOnce() -> Outcome,
+    ) {
         if let Some(watch) = &self.p.watch {
             watch.resolved(&Resolution {
                 context: ctx.clone(),
@@ -577,7 +582,10 @@ mod tests {
         assert!(told[0].asked.is_some(), "the facts go with it when shared");
         assert_eq!(told[1].context.repair, 2, "the last ask's context");
         // The re-ask states the error in a form a person's page can take apart.
-        assert_eq!(reask_reason(&reask("field `x` is missing")), Some("field `x` is missing"));
+        assert_eq!(
+            reask_reason(&reask("field `x` is missing")),
+            Some("field `x` is missing")
+        );
     }
 
     #[tokio::test]

@@ -45,8 +45,8 @@ pub use error::LlmError;
 pub use factory::Estimate;
 pub(crate) use factory::{AgentFactory, NewAgent, HUMAN_PROVIDER};
 pub use model::{
-    ChatMessage, ChatModel, ChatRequest, ChatResponse, Outcome, Resolution, ResolutionWatch,
-    Usage, NO_ANSWER,
+    ChatMessage, ChatModel, ChatRequest, ChatResponse, Outcome, Resolution, ResolutionWatch, Usage,
+    NO_ANSWER,
 };
 pub(crate) use prompt::GameFacts;
 #[cfg(test)]

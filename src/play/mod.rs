@@ -61,7 +61,11 @@ pub enum PlayError {
     #[error("--resume: {dir} holds a game of a different experiment (config {config}, not this file's): the experiment changed since it was played; resume with the file it was played with, or give another --out")]
     Stale { dir: String, config: String },
     #[error("--resume: {dir} holds no game of cell `{cell}` with seed {seed} to resume")]
-    NothingToResume { dir: String, cell: String, seed: u64 },
+    NothingToResume {
+        dir: String,
+        cell: String,
+        seed: u64,
+    },
     #[error("--resume: the game in {0} is already over (runs.csv: ok); play it again with another --out")]
     Over(String),
     #[error("{path} is not a seats file: {message}")]
@@ -401,7 +405,10 @@ impl Session {
         let dir = exp.out_dir(&opts.out);
         game.check_held(&dir, opts.resume)?;
         std::fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
-        let secrets_path = dir.join(format!("{SEATS_FILE_PREFIX}{}.json", game.runs[0].label.run_id));
+        let secrets_path = dir.join(format!(
+            "{SEATS_FILE_PREFIX}{}.json",
+            game.runs[0].label.run_id
+        ));
         let secrets: Option<Secrets> = if opts.resume {
             match std::fs::read_to_string(&secrets_path) {
                 Ok(text) => Some(serde_json::from_str(&text).map_err(|e| PlayError::Seats {
@@ -532,7 +539,12 @@ impl Session {
     /// Plays the game to its end or its stop; at its end the stories and the report are
     /// written and put on the facilitator's screen. The server keeps serving until
     /// [`Session::close`].
-    pub async fn play(&self, exp: &Experiment, game: &Game<'_>, resume: bool) -> Result<Played, PlayError> {
+    pub async fn play(
+        &self,
+        exp: &Experiment,
+        game: &Game<'_>,
+        resume: bool,
+    ) -> Result<Played, PlayError> {
         let only = game.run_ids();
         let watch = {
             let desk = self.desk.clone();

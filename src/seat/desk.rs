@@ -765,15 +765,11 @@ fn refusal(messages: &[ChatMessage], repair: u32) -> Option<String> {
     if repair == 0 {
         return None;
     }
-    messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")
-        .map(|m| {
-            crate::llm::agent::reask_reason(&m.content)
-                .unwrap_or(&m.content)
-                .to_string()
-        })
+    messages.iter().rev().find(|m| m.role == "user").map(|m| {
+        crate::llm::agent::reask_reason(&m.content)
+            .unwrap_or(&m.content)
+            .to_string()
+    })
 }
 
 /// Notes the year a seat is shown in `asked` (one entry per year, the latest facts of
@@ -896,14 +892,15 @@ impl ResolutionWatch for Desk {
                 note_year(&mut view, &r.context.run_id, asked);
             }
             let kind = r.context.kind;
-            let notice = |why, reason: Option<String>, applied: &crate::question::Response| Notice {
-                year: r.context.year,
-                kind: kind.as_str().to_string(),
-                title: words::question(kind).to_string(),
-                why,
-                reason,
-                applied: words::applied(kind, applied, self.fallback),
-            };
+            let notice =
+                |why, reason: Option<String>, applied: &crate::question::Response| Notice {
+                    year: r.context.year,
+                    kind: kind.as_str().to_string(),
+                    title: words::question(kind).to_string(),
+                    why,
+                    reason,
+                    applied: words::applied(kind, applied, self.fallback),
+                };
             match &r.outcome {
                 Outcome::Answered { repairs } => {
                     view.tally.answered += 1;
@@ -1102,12 +1099,8 @@ mod tests {
 
     /// A decision asked in `year` with its typed facts (a sample observation).
     fn asked(year: u32) -> Arc<Asked> {
-        let observation = crate::question::Observation::sample(
-            &crate::engine::GameParams::default(),
-            3,
-            8,
-            year,
-        );
+        let observation =
+            crate::question::Observation::sample(&crate::engine::GameParams::default(), 3, 8, year);
         Arc::new(Asked {
             request: crate::question::Request::decision(),
             observation,
@@ -1133,7 +1126,10 @@ mod tests {
         let view = desk.view(&token).unwrap();
         assert!(view.started);
         let left = view.seconds_left.unwrap();
-        assert!((left - 300.0).abs() < 1.0, "the full time from the start: {left}");
+        assert!(
+            (left - 300.0).abs() < 1.0,
+            "the full time from the start: {left}"
+        );
         desk.answer(&token, id, "{}".into()).unwrap();
         assert!(asking.await.unwrap().is_ok());
     }
@@ -1147,7 +1143,9 @@ mod tests {
         second.messages.push(ChatMessage::assistant("{}"));
         second
             .messages
-            .push(ChatMessage::user(crate::llm::agent::reask("field `order` is missing")));
+            .push(ChatMessage::user(crate::llm::agent::reask(
+                "field `order` is missing",
+            )));
         second.asked = Some(asked(3));
         let asking = {
             let desk = desk.clone();
@@ -1159,7 +1157,10 @@ mod tests {
         assert_eq!(q.refused.as_deref(), Some("field `order` is missing"));
         assert_eq!(q.title, "your decision for the year");
         let fallback = q.if_unanswered.unwrap();
-        assert!(fallback.starts_with("your previous decision again"), "{fallback}");
+        assert!(
+            fallback.starts_with("your previous decision again"),
+            "{fallback}"
+        );
         desk.stop("test");
         let _ = asking.await;
     }
@@ -1198,7 +1199,11 @@ mod tests {
         let view = desk.view(&token).unwrap();
         let notice = view.notice.clone().unwrap();
         assert_eq!((notice.year, notice.why), (2, NoticeWhy::TimedOut));
-        assert!(notice.applied.contains("2 ships to the deep sea"), "{}", notice.applied);
+        assert!(
+            notice.applied.contains("2 ships to the deep sea"),
+            "{}",
+            notice.applied
+        );
         resolve(
             3,
             Outcome::Refused {

@@ -84,7 +84,12 @@ fn refuse(status: StatusCode, text: &str, close: bool) -> Response {
 
 /// The request's Host, lower-cased, with the default port of the scheme added.
 fn host_of(headers: &HeaderMap, tls: bool) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?.trim().to_ascii_lowercase();
+    let host = headers
+        .get(header::HOST)?
+        .to_str()
+        .ok()?
+        .trim()
+        .to_ascii_lowercase();
     let has_port = match host.rfind(':') {
         // `[::1]` alone has colons but no port.
         Some(i) => !host[i..].contains(']'),
@@ -184,7 +189,12 @@ pub async fn join_code(State(room): State<Classroom>, request: Request, next: Ne
 
 /// The origin this server is reached at, as a browser names it in `Origin`.
 fn own_origin(headers: &HeaderMap, tls: bool) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?.trim().to_ascii_lowercase();
+    let host = headers
+        .get(header::HOST)?
+        .to_str()
+        .ok()?
+        .trim()
+        .to_ascii_lowercase();
     Some(format!("{}://{host}", if tls { "https" } else { "http" }))
 }
 
@@ -247,7 +257,11 @@ pub async fn body(State(room): State<Classroom>, request: Request, next: Next) -
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limits.max_body as u64) {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the request is too large", true);
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request is too large",
+            true,
+        );
     }
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, limits.max_body);
@@ -262,7 +276,10 @@ pub async fn body(State(room): State<Classroom>, request: Request, next: Next) -
             "the request is too large or was cut off",
             true,
         ),
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
     }
 }
 
@@ -281,7 +298,10 @@ mod tests {
         h.insert(header::HOST, HeaderValue::from_static("[::1]:8080"));
         assert_eq!(host_of(&h, false).as_deref(), Some("[::1]:8080"));
         h.insert(header::HOST, HeaderValue::from_static("10.0.0.1:8080"));
-        assert_eq!(own_origin(&h, true).as_deref(), Some("https://10.0.0.1:8080"));
+        assert_eq!(
+            own_origin(&h, true).as_deref(),
+            Some("https://10.0.0.1:8080")
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -30,7 +30,8 @@ const NOSCRIPT: &str = "<noscript><p>This page needs JavaScript to show the game
 /// `template` with every `{{name}}` replaced by its value in `blanks` (a blank not
 /// listed stays as written), in one pass over the template.
 pub fn fill(template: &str, blanks: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + blanks.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(template.len() + blanks.iter().map(|(_, v)| v.len()).sum::<usize>());
     let mut rest = template;
     while let Some(open) = rest.find("{{") {
         out.push_str(&rest[..open]);
@@ -87,7 +88,12 @@ pub fn join(nonce: &str) -> String {
 
 /// The facilitator's screen: the controls, every team, the true sea, the debrief.
 pub fn facilitator(nonce: &str) -> String {
-    render(FACILITATOR_HTML, nonce, &[COMMON, SCREEN, FACILITATOR_JS], &[])
+    render(
+        FACILITATOR_HTML,
+        nonce,
+        &[COMMON, SCREEN, FACILITATOR_JS],
+        &[],
+    )
 }
 
 /// The screen to project: no controls, no secret, no true sea before the debrief.
@@ -99,17 +105,17 @@ pub fn projector(nonce: &str) -> String {
 /// an optional link `(href, words)`; it runs no script.
 pub fn notice(nonce: &str, title: &str, text: &str, link: Option<(&str, &str)>) -> String {
     let link = link.map_or(String::new(), |(href, words)| {
-        format!(
-            "<p><a href=\"{}\">{}</a></p>",
-            escape(href),
-            escape(words)
-        )
+        format!("<p><a href=\"{}\">{}</a></p>", escape(href), escape(words))
     });
     render(
         NOTICE_HTML,
         nonce,
         &[],
-        &[("title", &escape(title)), ("text", &escape(text)), ("link", &link)],
+        &[
+            ("title", &escape(title)),
+            ("text", &escape(text)),
+            ("link", &link),
+        ],
     )
 }
 
@@ -146,14 +152,25 @@ mod tests {
             );
         }
         let projector = projector("N");
-        for control in ["/facilitator/start", "release", "csrf", "/facilitator/state"] {
-            assert!(!projector.contains(control), "the projector has no {control}");
+        for control in [
+            "/facilitator/start",
+            "release",
+            "csrf",
+            "/facilitator/state",
+        ] {
+            assert!(
+                !projector.contains(control),
+                "the projector has no {control}"
+            );
         }
     }
 
     #[test]
     fn blanks_are_filled_once_and_text_is_escaped() {
-        assert_eq!(fill("a{{x}}b{{y}}c{{x}}", &[("x", "{{y}}"), ("y", "Y")]), "a{{y}}bYc{{y}}");
+        assert_eq!(
+            fill("a{{x}}b{{y}}c{{x}}", &[("x", "{{y}}"), ("y", "Y")]),
+            "a{{y}}bYc{{y}}"
+        );
         assert_eq!(fill("{{unknown}} {{", &[]), "{{unknown}} {{");
         let page = notice("N", "Team <1>", "a & b", Some(("/join/AB\"C", "Join")));
         assert!(page.contains("Team &lt;1&gt;") && page.contains("a &amp; b"));

@@ -97,7 +97,10 @@ impl Classroom {
             .map(|u| u.split_once("://").map_or(u.as_str(), |(_, rest)| rest))
             .map(str::to_ascii_lowercase)
             .collect();
-        if hosts.iter().any(|h| h.starts_with("127.") || h.starts_with("[::1]")) {
+        if hosts
+            .iter()
+            .any(|h| h.starts_with("127.") || h.starts_with("[::1]"))
+        {
             hosts.push(format!("localhost:{port}"));
         }
         for name in names {
@@ -181,7 +184,10 @@ pub fn router(room: Classroom) -> Router {
             room.clone(),
             guard::reserve,
         ))
-        .layer(axum::middleware::from_fn_with_state(room.clone(), guard::host))
+        .layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::host,
+        ))
         .layer(axum::middleware::map_response(secure))
         .with_state(room)
 }
@@ -214,7 +220,13 @@ async fn only_seat(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let token = request.uri().path().split('/').nth(2).unwrap_or("").to_string();
+    let token = request
+        .uri()
+        .path()
+        .split('/')
+        .nth(2)
+        .unwrap_or("")
+        .to_string();
     if room.desk.team_of(&token).is_some() {
         next.run(request).await
     } else {
@@ -588,7 +600,11 @@ async fn seat_answer(
 
 /// The printed link: the secret goes into a cookie and the browser on to an address
 /// without it, so a photograph of the screen gives nothing away.
-async fn facilitator_enter(State(room): State<Classroom>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+async fn facilitator_enter(
+    State(room): State<Classroom>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !room.desk.is_facilitator(&token) {
         return not_found(&headers);
     }

@@ -31,7 +31,10 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<super::accept::Tls, TlsError>
         .collect::<Result<_, _>>()
         .map_err(|e| file_error(cert, &e))?;
     if chain.is_empty() {
-        return Err(file_error(cert, &"no certificate in it (a PEM file is expected)"));
+        return Err(file_error(
+            cert,
+            &"no certificate in it (a PEM file is expected)",
+        ));
     }
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| file_error(key, &e))?;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());

@@ -92,7 +92,11 @@ mod tests {
         );
         assert!(hold.starts_with("every ship kept in the harbor"), "{hold}");
         assert_eq!(
-            applied(RequestKind::Message, &Response::broadcast(""), Fallback::Previous),
+            applied(
+                RequestKind::Message,
+                &Response::broadcast(""),
+                Fallback::Previous
+            ),
             "no message sent"
         );
         // Every kind has a title without an underscore or a field name.
