@@ -8,9 +8,10 @@
 //! 1. **Per address.** One client address holds at most [`Limits::per_address`]
 //!    connections that have shown no credential (a seat's or the facilitator's). Past
 //!    that, its oldest *long-silent* connection makes room; else the newcomer goes to the
-//!    reserve (rule 3). A connection whose request carries a credential stops counting,
-//!    so a class behind one address (a school's NAT) is limited only in its anonymous
-//!    page loads.
+//!    reserve (rule 3). A connection whose request carries a credential stops counting
+//!    (up to [`Limits::per_credential`] connections per credential, so a student cannot
+//!    hold the pool with the seat's own token), so a class behind one address (a
+//!    school's NAT) is limited only in its anonymous page loads.
 //! 2. **The general pool** of [`Limits::general`] connections. When it is full, the
 //!    oldest long-silent connection makes room. "Long-silent" is idle for longer than
 //!    [`Limits::silent_grace`]: no request under way, nothing asked since; a browser
@@ -42,6 +43,9 @@ pub struct Limits {
     pub reserved: usize,
     /// Connections without a credential that one client address may hold.
     pub per_address: usize,
+    /// Connections one credential (a seat, the facilitator) takes out of its address's
+    /// count; more of them count as anonymous.
+    pub per_credential: usize,
     /// A connection idle for longer than this may be closed to make room.
     pub silent_grace: Duration,
     /// Time to send a request's headers (and to finish a TLS handshake).
@@ -58,6 +62,7 @@ impl Default for Limits {
             general: 512,
             reserved: 64,
             per_address: 128,
+            per_credential: 12,
             silent_grace: Duration::from_secs(2),
             header_read: Duration::from_secs(10),
             body_read: Duration::from_secs(10),
@@ -81,8 +86,10 @@ pub struct Conn {
     /// The client's address (IPv6 by its /64 network: one machine holds many).
     pub client: IpAddr,
     pub pool: Pool,
-    /// Set once a request on it carried a credential.
+    /// Set once a request on it carried a credential that had room for it.
     credentialed: AtomicBool,
+    /// The credential it counts under (a seat's team, the facilitator).
+    credential: Mutex<Option<String>>,
     /// Requests under way.
     in_flight: AtomicU32,
     /// When it last began or ended a request (or was accepted).
@@ -98,6 +105,7 @@ impl Conn {
             client,
             pool,
             credentialed: AtomicBool::new(false),
+            credential: Mutex::new(None),
             in_flight: AtomicU32::new(0),
             last_active: Mutex::new(now),
             hush: tokio::sync::Notify::new(),
@@ -157,6 +165,8 @@ struct Open {
     conns: HashMap<u64, Arc<Conn>>,
     /// Connections without a credential, per client.
     anonymous: HashMap<IpAddr, usize>,
+    /// Connections counted under each credential.
+    by_credential: HashMap<String, usize>,
     general: usize,
     reserve: usize,
 }
@@ -285,7 +295,21 @@ impl Registry {
             Pool::General => open.general -= 1,
             Pool::Reserve => open.reserve -= 1,
         }
-        if !conn.is_credentialed() {
+        if conn.is_credentialed() {
+            let key = conn
+                .credential
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(n) = key.as_ref().and_then(|k| open.by_credential.get_mut(k)) {
+                *n = n.saturating_sub(1);
+            }
+            if let Some(k) = key {
+                if open.by_credential.get(&k) == Some(&0) {
+                    open.by_credential.remove(&k);
+                }
+            }
+        } else {
             Self::anonymous_gone(open, conn.client);
         }
     }
@@ -303,16 +327,27 @@ impl Registry {
         Self::forget(&mut self.open(), conn);
     }
 
-    /// A request on `conn` carried a credential: it no longer counts against its
-    /// address's anonymous connections.
-    pub fn credentialed(&self, conn: &Conn) {
+    /// A request on `conn` carried the credential `key` (a seat, the facilitator): the
+    /// connection no longer counts against its address's anonymous connections, unless
+    /// `key` already holds [`Limits::per_credential`] of them. Whether it counts as
+    /// credentialed now.
+    pub fn credentialed(&self, conn: &Conn, key: &str) -> bool {
         let mut open = self.open();
-        if conn.credentialed.swap(true, Ordering::SeqCst) {
-            return;
+        if conn.is_credentialed() {
+            return true;
         }
-        if open.conns.contains_key(&conn.id) {
-            Self::anonymous_gone(&mut open, conn.client);
+        if !open.conns.contains_key(&conn.id) {
+            return false;
         }
+        let held = open.by_credential.entry(key.to_string()).or_insert(0);
+        if *held >= self.limits.per_credential {
+            return false;
+        }
+        *held += 1;
+        *conn.credential.lock().unwrap_or_else(|p| p.into_inner()) = Some(key.to_string());
+        conn.credentialed.store(true, Ordering::SeqCst);
+        Self::anonymous_gone(&mut open, conn.client);
+        true
     }
 
     /// `(general, reserve)` connections open.
@@ -511,7 +546,7 @@ mod tests {
         let b = slot(&r, ip(1));
         let c = slot(&r, ip(1));
         // b's request carried a seat's token: ip 1 has room again.
-        r.credentialed(&b.conn);
+        assert!(r.credentialed(&b.conn, "seat 1"));
         let d = slot(&r, ip(1));
         assert_eq!(d.conn.pool, Pool::General);
         // The general pool is full now (4). A new arrival closes nobody who is silent
@@ -532,6 +567,35 @@ mod tests {
         drop(a); // closed already: counted once
         assert_eq!(r.counts(), (4, 1));
         drop((c, d, e, f, b));
+        assert_eq!(r.counts(), (0, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_credential_frees_only_a_browser_s_worth_of_connections() {
+        let r = Registry::new(Limits {
+            per_credential: 2,
+            ..limits()
+        });
+        let a = slot(&r, ip(1));
+        let b = slot(&r, ip(1));
+        let c = slot(&r, ip(1));
+        assert!(r.credentialed(&a.conn, "seat 1"));
+        assert!(r.credentialed(&b.conn, "seat 1"));
+        assert!(
+            !r.credentialed(&c.conn, "seat 1"),
+            "a third one counts as anonymous"
+        );
+        assert!(
+            r.credentialed(&c.conn, "seat 2"),
+            "another seat has its own"
+        );
+        drop(a);
+        let d = slot(&r, ip(1));
+        assert!(
+            r.credentialed(&d.conn, "seat 1"),
+            "a closed one gives its place back"
+        );
+        drop((b, c, d));
         assert_eq!(r.counts(), (0, 0));
     }
 

@@ -4,20 +4,17 @@
 //! codes, the origin of a POST (and the facilitator's CSRF token), and the deadline and
 //! size of a body.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
+use super::accept::{Conn, Limits, Pool, Registry};
+use super::respond::not_found;
+use super::room::{cookie, Classroom, FACILITATOR_COOKIE, SEAT_COOKIE};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::time::Instant;
-
-use super::accept::{Conn, Limits, Pool, Registry};
-use super::server::{cookie, Classroom, FACILITATOR_COOKIE, SEAT_COOKIE};
 
 /// The connection a request came on, as the accept loop admitted it (absent when a
 /// router is called directly, as tests do).
@@ -29,47 +26,6 @@ pub struct ConnInfo {
 
 /// The header a facilitator's page sends its CSRF token in.
 pub const CSRF_HEADER: &str = "x-fishbanks-csrf";
-
-/// Wrong join codes one client may try in [`Throttle::WINDOW`]; then every join request
-/// of that client waits out the window (a code has 30 bits: guessing one takes years).
-pub const JOIN_FAILURES: u32 = 20;
-
-/// Join-code failures per client.
-#[derive(Default)]
-pub struct Throttle(Mutex<HashMap<IpAddr, (u32, Instant)>>);
-
-impl Throttle {
-    const WINDOW: Duration = Duration::from_secs(60);
-    /// Clients tracked at once; past it, expired entries are dropped first.
-    const TRACKED: usize = 4096;
-
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (u32, Instant)>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Seconds `client` must wait before trying a join code again (`None`: it may).
-    pub fn wait(&self, client: IpAddr) -> Option<u64> {
-        let now = Instant::now();
-        let map = self.map();
-        let (failures, since) = map.get(&client)?;
-        let left = (*since + Self::WINDOW).saturating_duration_since(now);
-        (*failures >= JOIN_FAILURES && !left.is_zero()).then(|| left.as_secs().max(1))
-    }
-
-    /// `client` tried a wrong code.
-    pub fn failed(&self, client: IpAddr) {
-        let now = Instant::now();
-        let mut map = self.map();
-        if map.len() >= Self::TRACKED && !map.contains_key(&client) {
-            map.retain(|_, (_, since)| now.saturating_duration_since(*since) < Self::WINDOW);
-        }
-        let entry = map.entry(client).or_insert((0, now));
-        if now.saturating_duration_since(entry.1) >= Self::WINDOW {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
-}
 
 /// A small page or JSON error, closing the connection when asked.
 fn refuse(status: StatusCode, text: &str, close: bool) -> Response {
@@ -118,29 +74,40 @@ pub async fn host(State(room): State<Classroom>, request: Request, next: Next) -
     }
 }
 
-/// Whether a request carries a credential: a seat's token (in its path or the seat
-/// cookie) or the facilitator's (the cookie, or the link `fishbanks play` printed).
-fn credential(room: &Classroom, request: &Request) -> bool {
+/// The credential a request carries, named: a seat's token (in its path or the seat
+/// cookie: `seat N`) or the facilitator's (the cookie, or the link `fishbanks play`
+/// printed: `facilitator`).
+fn credential(room: &Classroom, request: &Request) -> Option<String> {
     let desk = &room.desk;
+    let seat = |token: &str| desk.team_of(token).map(|team| format!("seat {team}"));
     let mut segments = request.uri().path().split('/').skip(1);
     let by_path = match (segments.next(), segments.next()) {
-        (Some("seat"), Some(token)) => desk.team_of(token).is_some(),
-        (Some("facilitator"), Some(token)) => desk.is_facilitator(token),
-        _ => false,
+        (Some("seat"), Some(token)) => seat(token),
+        (Some("facilitator"), Some(token)) if desk.is_facilitator(token) => {
+            Some("facilitator".to_string())
+        }
+        _ => None,
     };
     let headers = request.headers();
     by_path
-        || cookie(headers, FACILITATOR_COOKIE).is_some_and(|t| desk.is_facilitator(&t))
-        || cookie(headers, SEAT_COOKIE).is_some_and(|t| desk.team_of(&t).is_some())
+        .or_else(|| {
+            cookie(headers, FACILITATOR_COOKIE)
+                .filter(|t| desk.is_facilitator(t))
+                .map(|_| "facilitator".to_string())
+        })
+        .or_else(|| cookie(headers, SEAT_COOKIE).and_then(|t| seat(&t)))
 }
 
 /// Notes a credential on the connection (it leaves its address's anonymous count) and
-/// refuses a request without one on a connection of the reserve.
+/// refuses a request without one (or past its credential's share) on a connection of the
+/// reserve.
 pub async fn reserve(State(room): State<Classroom>, request: Request, next: Next) -> Response {
     if let Some(info) = request.extensions().get::<ConnInfo>().cloned() {
-        if credential(&room, &request) {
-            info.registry.credentialed(&info.conn);
-        } else if info.conn.pool == Pool::Reserve {
+        // The reserve serves a credential within its share (a student's browser, not a
+        // student's script holding the reserve with the seat's own token).
+        let counted = credential(&room, &request)
+            .is_some_and(|key| info.registry.credentialed(&info.conn, &key));
+        if !counted && info.conn.pool == Pool::Reserve {
             let mut response = refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server is busy; this page tries again in a moment",
@@ -183,7 +150,7 @@ pub async fn join_code(State(room): State<Classroom>, request: Request, next: Ne
         next.run(request).await
     } else {
         room.throttle.failed(who);
-        super::server::not_found(request.headers())
+        not_found(request.headers())
     }
 }
 
@@ -222,7 +189,7 @@ pub async fn facilitator_action(
 ) -> Response {
     let headers = request.headers();
     if !cookie(headers, FACILITATOR_COOKIE).is_some_and(|t| room.desk.is_facilitator(&t)) {
-        return super::server::not_found(headers);
+        return not_found(headers);
     }
     let origin = headers
         .get(header::ORIGIN)
@@ -302,24 +269,5 @@ mod tests {
             own_origin(&h, true).as_deref(),
             Some("https://10.0.0.1:8080")
         );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn wrong_join_codes_are_throttled_per_client_for_a_minute() {
-        let t = Throttle::default();
-        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
-        for _ in 0..JOIN_FAILURES - 1 {
-            t.failed(a);
-        }
-        assert_eq!(t.wait(a), None, "mistyping a few times is fine");
-        t.failed(a);
-        assert_eq!(t.wait(a), Some(60));
-        assert_eq!(t.wait(b), None, "another computer is not held up");
-        tokio::time::advance(Duration::from_secs(45)).await;
-        assert_eq!(t.wait(a), Some(15));
-        tokio::time::advance(Duration::from_secs(16)).await;
-        assert_eq!(t.wait(a), None);
-        t.failed(a);
-        assert_eq!(t.wait(a), None, "a new window starts from one failure");
     }
 }

@@ -12,9 +12,11 @@
 //!   what the game applied when a question fell back; the seats' views and tokens.
 //! - [`server`]: the routes (axum): the join page, seat pages, their state and answers,
 //!   the facilitator's screen (behind a cookie) and its controls, the projector view.
+//! - [`room`]: what routes and guards share: the [`Classroom`], the cookies, the rules in
+//!   words.
 //! - [`guard`]: what every request passes first: the Host, credentials and the reserve,
 //!   the join-code throttle, the origin of a POST and the facilitator's CSRF token, the
-//!   body's deadline and size.
+//!   body's deadline and size; [`throttle`]: the join-code throttle.
 //! - [`accept`]: the accept loop: connections per client address, the reserve for
 //!   credential holders, eviction of long-silent connections only, header deadlines,
 //!   TLS.
@@ -23,6 +25,8 @@
 //! - [`words`]: questions and fallbacks in a person's words.
 //! - `pages`: the pages, from the HTML, CSS and JavaScript files in `src/seat/web/` (no
 //!   data inside; texts are written with `textContent`, never as HTML).
+//! - `respond`: the kinds of response (a page with its nonce, a document, "nothing
+//!   here").
 //! - `qr`: the join address as a QR code.
 
 pub mod accept;
@@ -31,7 +35,10 @@ pub mod guard;
 pub mod net;
 mod pages;
 mod qr;
+mod respond;
+pub mod room;
 pub mod server;
+pub mod throttle;
 pub mod tls;
 pub mod words;
 
@@ -39,4 +46,4 @@ pub use desk::{
     Desk, DeskSetup, Ending, Notice, NoticeWhy, Roster, SeaFacts, SeatStatus, SeatView, Secrets,
     Tally, TrueYear,
 };
-pub use server::{Classroom, Handout};
+pub use room::{Classroom, Handout};

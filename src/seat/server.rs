@@ -24,7 +24,6 @@
 //! Every response is `no-store` and `nosniff`, and may not be framed; pages run only
 //! their own script (a fresh CSP nonce per page).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,98 +32,18 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::accept::{self, Conn, Limits, Registry};
+use super::accept::{self, Conn, Registry};
 use super::desk::{AnswerError, ClaimError, Desk, SeatStatus};
-use super::guard::{self, ConnInfo, Throttle};
+use super::guard::{self, ConnInfo};
 use super::pages;
+use super::respond::{document, error, not_found, page, page_with, wants_page};
+use super::room::{cookie, Classroom, FACILITATOR_COOKIE, SEAT_COOKIE};
 
 /// How long a state request waits for a change before answering anyway.
 const LONG_POLL: Duration = Duration::from_secs(20);
-/// The cookie that tells the join page which seat this browser holds.
-pub const SEAT_COOKIE: &str = "fishbanks_seat";
-/// The cookie that holds the facilitator's secret, set by the printed link.
-pub const FACILITATOR_COOKIE: &str = "fishbanks_facilitator";
-
-/// The rules of the game in plain words, for the seat page's "How to play" (written by
-/// whoever knows the game: `fishbanks play`).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Handout {
-    /// Paragraphs, each a sentence or two.
-    pub lines: Vec<String>,
-}
-
-/// What the routes share.
-#[derive(Clone)]
-pub struct Classroom {
-    pub desk: Arc<Desk>,
-    /// The results directory of the game (the facilitator's spreadsheet export).
-    pub results: PathBuf,
-    /// The server's addresses students can reach (`http://host:port`; the first goes in
-    /// the QR code).
-    pub join_urls: Vec<String>,
-    /// The `Host` values this server answers to (`host:port`, lower case).
-    pub hosts: Vec<String>,
-    /// Whether it serves HTTPS (cookies are then `Secure`).
-    pub tls: bool,
-    pub handout: Arc<Handout>,
-    pub limits: Limits,
-    /// The facilitator's page sends it with every action.
-    pub csrf: String,
-    pub throttle: Arc<Throttle>,
-}
-
-impl Classroom {
-    /// The routes' shared state for `desk`, reached at `join_urls`, answering to the
-    /// hosts of those addresses and `names` (extra host names, `--host`).
-    pub fn new(
-        desk: Arc<Desk>,
-        results: PathBuf,
-        join_urls: Vec<String>,
-        names: &[String],
-        tls: bool,
-        handout: Handout,
-    ) -> Classroom {
-        let port = join_urls
-            .first()
-            .and_then(|u| u.rsplit(':').next())
-            .unwrap_or("80")
-            .to_string();
-        let mut hosts: Vec<String> = join_urls
-            .iter()
-            .map(|u| u.split_once("://").map_or(u.as_str(), |(_, rest)| rest))
-            .map(str::to_ascii_lowercase)
-            .collect();
-        if hosts
-            .iter()
-            .any(|h| h.starts_with("127.") || h.starts_with("[::1]"))
-        {
-            hosts.push(format!("localhost:{port}"));
-        }
-        for name in names {
-            let name = name.to_ascii_lowercase();
-            hosts.push(if name.contains(':') && !name.ends_with(']') {
-                name
-            } else {
-                format!("{name}:{port}")
-            });
-        }
-        Classroom {
-            desk,
-            results,
-            join_urls,
-            hosts,
-            tls,
-            handout: Arc::new(handout),
-            limits: Limits::default(),
-            csrf: super::desk::token(),
-            throttle: Arc::new(Throttle::default()),
-        }
-    }
-}
-
 /// Every route of the seat server, behind the guards.
 pub fn router(room: Classroom) -> Router {
     let body = || axum::middleware::from_fn_with_state(room.clone(), guard::body);
@@ -168,6 +87,8 @@ pub fn router(room: Classroom) -> Router {
         ));
     Router::new()
         .route("/rules", get(rules))
+        // Browsers ask for an icon on every page: none, without a 404 in their console.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/facilitator/{token}", get(facilitator_enter))
         .route("/facilitator", get(facilitator_page))
         .route("/projector", get(projector_page))
@@ -190,18 +111,6 @@ pub fn router(room: Classroom) -> Router {
         ))
         .layer(axum::middleware::map_response(secure))
         .with_state(room)
-}
-
-/// The value of cookie `name` in a request.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_string())
 }
 
 /// A cookie only this site's pages send, never readable by a script.
@@ -330,79 +239,6 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnServ
             response
         })
     }
-}
-
-/// A fresh nonce for one page's script and style.
-fn nonce() -> String {
-    let bytes: [u8; 16] = rand::random();
-    crate::record::hex(&bytes)
-}
-
-/// One of our pages: only the script and style carrying this response's nonce run.
-fn page(render: impl FnOnce(&str) -> String) -> Response {
-    page_with(StatusCode::OK, render)
-}
-
-fn page_with(status: StatusCode, render: impl FnOnce(&str) -> String) -> Response {
-    let nonce = nonce();
-    let mut response = (status, render(&nonce)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    let csp = format!(
-        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
-}
-
-/// A recorded document (the story, the report): styles only, no script at all.
-fn document(html: String) -> Response {
-    let mut response = html.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
-        ),
-    );
-    response
-}
-
-/// Whether a browser asks for a page (a navigation), not for data.
-fn wants_page(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"))
-}
-
-/// "Nothing here": a page for a browser's navigation, JSON for a script.
-pub fn not_found(headers: &HeaderMap) -> Response {
-    if wants_page(headers) {
-        page_with(StatusCode::NOT_FOUND, |nonce| {
-            pages::notice(
-                nonce,
-                "Nothing here",
-                "This address is not part of the game. Check it, or ask the facilitator for the join address.",
-                None,
-            )
-        })
-    } else {
-        error(StatusCode::NOT_FOUND, "nothing here: check the address")
-    }
-}
-
-fn error(status: StatusCode, text: impl std::fmt::Display) -> Response {
-    (status, Json(json!({"error": text.to_string()}))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -837,6 +673,103 @@ pub fn spreadsheet_safe(csv_text: &str) -> Result<String, csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seat::room::Handout;
+    use std::path::PathBuf;
+
+    /// A classroom of one person's seat (team 1) and one scripted team, at 127.0.0.1:80.
+    fn room() -> Classroom {
+        let desk = Desk::new(super::super::desk::DeskSetup {
+            roster: super::super::desk::Roster {
+                labels: vec!["human".into(), "greedy".into()],
+            },
+            humans: vec![0],
+            timeout: Duration::from_secs(60),
+            max_repairs: 2,
+            fallback: crate::question::Fallback::Previous,
+            sea: Default::default(),
+            secrets: None,
+            secrets_file: None,
+        });
+        Classroom::new(
+            desk,
+            PathBuf::from("/nonexistent"),
+            vec!["http://127.0.0.1:80".into()],
+            &[],
+            false,
+            Handout::default(),
+        )
+    }
+
+    /// A request whose body never comes.
+    fn stalled(method: &str, path: &str, host: &str) -> axum::extract::Request {
+        let never = futures::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, host)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from_stream(never))
+            .unwrap()
+    }
+
+    async fn send(room: &Classroom, request: axum::extract::Request) -> Response {
+        use tower::Service;
+        let mut app = router(room.clone());
+        std::future::poll_fn(|cx| {
+            <Router as Service<axum::extract::Request>>::poll_ready(&mut app, cx)
+        })
+        .await
+        .unwrap();
+        app.call(request).await.unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_never_comes_frees_its_connection_at_the_deadline() {
+        let room = room();
+        let code = room.desk.join_code().to_string();
+        let response = send(
+            &room,
+            stalled("POST", &format!("/join/{code}/claim"), "127.0.0.1"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(response.headers()[header::CONNECTION], "close");
+        // An answer to no seat is refused before its body is read (else: 408).
+        let response = send(&room, stalled("POST", "/seat/nobody/answer", "127.0.0.1")).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        // A wrong host is refused before anything else.
+        let response = send(
+            &room,
+            stalled("POST", &format!("/join/{code}/claim"), "evil.example"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn the_served_hosts_are_the_addresses_localhost_and_the_names_given() {
+        let room = Classroom::new(
+            room().desk,
+            PathBuf::new(),
+            vec![
+                "http://10.0.0.5:8080".into(),
+                "http://127.0.0.1:8080".into(),
+            ],
+            &["Teacher.local".into(), "class.example:9000".into()],
+            false,
+            Handout::default(),
+        );
+        assert_eq!(
+            room.hosts,
+            [
+                "10.0.0.5:8080",
+                "127.0.0.1:8080",
+                "localhost:8080",
+                "teacher.local:8080",
+                "class.example:9000"
+            ]
+        );
+    }
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {

@@ -59,7 +59,10 @@ function drawChart(svg, legend, opts, series, refs) {
   svg.setAttribute('height', H);
   const pts = series.flatMap(s => s.points);
   if (pts.length === 0) {
-    svg.appendChild(svgNode('text', {x: W / 2, y: H / 2, 'text-anchor': 'middle', 'font-size': FONT + 1, fill: '#667'}, opts.empty || 'nothing played yet'));
+    // Nothing to draw yet: one line of text, not an empty frame.
+    svg.setAttribute('viewBox', '0 0 ' + W + ' 40');
+    svg.setAttribute('height', 40);
+    svg.appendChild(svgNode('text', {x: W / 2, y: 25, 'text-anchor': 'middle', 'font-size': FONT + 1, fill: '#667'}, opts.empty || 'drawn once a year is played'));
     if (legend) legend.replaceChildren();
     return;
   }

@@ -95,12 +95,12 @@ function buildForm(q) {
   tries.hidden = !q.repair;
   tries.textContent = q.tries_left > 1
     ? 'Asked again: ' + plural(q.tries_left, 'try', 'tries') + ' left.'
-    : 'Last try: if this answer is not accepted either, the game applies ' + (q.if_unanswered || 'the fallback') + '.';
+    : 'Last try: if this answer is not accepted either, the game goes on with: ' + (q.if_unanswered || 'its fallback') + '.';
   const refused = el('refused');
   const reason = inWords(q.refused, payload);
   refused.hidden = !q.refused;
   refused.textContent = reason ? 'Your last answer was not accepted: ' + reason : '';
-  el('unanswered').textContent = q.if_unanswered ? 'If no valid answer arrives in time, the game applies ' + q.if_unanswered + '.' : '';
+  el('unanswered').textContent = q.if_unanswered ? 'If no valid answer arrives in time, the game goes on with: ' + q.if_unanswered + '.' : '';
   for (const [name, s, required] of fieldsOf(schema)) {
     const [words, unit] = labelOf(name, payload);
     const label = text('label', words + ' ', 'field');
@@ -248,7 +248,11 @@ function dashboard(seat) {
   const payload = seat.payload;
   const box = el('cards');
   box.replaceChildren();
-  if (!payload || !payload.observation) { box.appendChild(text('p', 'Your fleet appears here with the first question.', 'note')); return; }
+  if (!payload || !payload.observation) {
+    box.appendChild(text('p', 'Your fleet appears here with the first question.', 'note'));
+    el('messages').replaceChildren(text('p', 'No messages yet.', 'note'));
+    return;
+  }
   const o = payload.observation, own = o.own, pub = o.public;
   const after = pub.years_left - 1;
   card(box, 'Year', pub.year + ' of ' + pub.years_total, after > 0 ? plural(after, 'more year') + ' after this one' : 'the last year');
@@ -298,11 +302,11 @@ function history(seat) {
   for (const m of payload.memory || []) after.set(m.year, {bank: m.bank_after, density: m.density_after});
   for (const s of seat.seen || []) if (s.year > 1) after.set(s.year - 1, {bank: s.bank, density: s.density});
   const years = [...after.keys()].sort((a, b) => a - b);
-  chart(el('bank'), el('bank-legend'), {yTitle: 'dollars', format: money, empty: 'after year 1'}, [
+  chart(el('bank'), el('bank-legend'), {yTitle: 'dollars', format: money, empty: 'drawn after year 1'}, [
     {name: 'your bank after each year', colour: PALETTE[0], points: years.map(y => [y, after.get(y).bank])},
   ]);
   const revealed = years.filter(y => after.get(y).density);
-  chart(el('density'), el('density-legend'), {yTitle: 'share of capacity', format: v => Math.round(v * 100) + '%', empty: 'after year 1'}, [
+  chart(el('density'), el('density-legend'), {yTitle: 'share of capacity', format: v => Math.round(v * 100) + '%', empty: 'drawn after year 1'}, [
     {name: 'deep sea', colour: PALETTE[0], points: revealed.map(y => [y, after.get(y).density[0]])},
     {name: 'coast', colour: PALETTE[1], dash: '8 4', points: revealed.map(y => [y, after.get(y).density[1]])},
   ]);
@@ -319,7 +323,7 @@ function notice(seat) {
     : 'Your answers were not accepted' + (n.reason ? ' (' + inWords(n.reason, seat.payload) + ')' : '') + '.';
   box.replaceChildren(
     text('h2', 'Year ' + n.year + ', ' + n.title + ': the game went on without you'),
-    text('p', what + ' The game applied ' + n.applied + '.'),
+    text('p', what + ' The game went on with: ' + n.applied + '.'),
   );
 }
 
