@@ -7,6 +7,8 @@ function render(s) {
   el('phase').textContent = s.ending ? 'the game is over'
     : !s.started ? 'waiting for the facilitator to start the game'
     : s.played ? 'after year ' + s.played : 'year 1 under way';
+  // The rules stay up until the game starts.
+  el('how').hidden = s.started;
   teamRows(s, null);
   const end = el('debrief');
   end.hidden = !s.ending;
@@ -14,4 +16,5 @@ function render(s) {
   if (s.ending) debrief(s, el('debrief-body'), null);
 }
 el('qr').src = '/facilitator/qr.svg';
+loadRules(el('rules'));
 follow('/projector/state', render, denied);
