@@ -339,6 +339,13 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
     let story = std::fs::read_to_string(dir.join(format!("stories/{run_id}.html"))).unwrap();
     assert!(story.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!story.contains("<script>alert"));
+    // The story of a class game speaks of people.
+    assert!(story.contains("team 1: a person"), "{story}");
+    assert!(story.contains("People (team 1) were asked"), "{story}");
+    assert!(
+        story.contains("(a person) did not answer its") && story.contains("in time"),
+        "{story}"
+    );
 
     // Nobody at the desk: the cache replays the game byte for byte.
     let replayed = work.path().join("replayed");
