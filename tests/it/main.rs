@@ -19,6 +19,7 @@ mod llm_chaos;
 mod llm_e2e;
 mod llm_validity;
 mod market;
+mod mock_coverage;
 mod play;
 mod protocols;
 mod remote;

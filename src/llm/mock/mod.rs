@@ -388,4 +388,34 @@ mod tests {
             "not JSON: {text}"
         );
     }
+
+    #[test]
+    fn greedy_complies_with_a_binding_quota_and_orders_no_ship_it_cannot_use() {
+        let p = GameParams::default();
+        let facts = |quota: Option<i64>, binding: bool| PromptFacts {
+            kind: Some(RequestKind::Decision),
+            ships: 10,
+            order_limit: 5,
+            density: Some([0.8, 0.8]),
+            quota,
+            quota_binding: binding,
+            ..PromptFacts::default()
+        };
+        // No quota: the limit, every ship at sea.
+        let (order, deep, coast) = policy::greedy(&p, &facts(None, false), 10, 5);
+        assert_eq!((order, deep + coast), (5, 10));
+        // An advisory quota changes nothing for a greedy player.
+        assert_eq!(
+            policy::greedy(&p, &facts(Some(30), false), 10, 5),
+            (order, deep, coast)
+        );
+        // A binding quota of 30 fish: the ships that catch it (25 a ship in the deep sea
+        // at this density, so 2), nothing ordered.
+        let (order, deep, coast) = policy::greedy(&p, &facts(Some(30), true), 10, 5);
+        assert_eq!(order, 0);
+        assert_eq!(deep + coast, 2);
+        // A quota the fleet cannot catch: it orders, as it would without one.
+        let (order, deep, coast) = policy::greedy(&p, &facts(Some(10_000), true), 10, 5);
+        assert_eq!((order, deep + coast), (5, 10));
+    }
 }
