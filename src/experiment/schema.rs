@@ -159,6 +159,21 @@ pub struct ExperimentFile {
     pub budget: BudgetConfig,
     #[serde(default)]
     pub generations: GenerationsSpec,
+    #[serde(default)]
+    pub analysis: AnalysisSpec,
+}
+
+/// `[analysis]`: the question the report answers. `reference` is the protocol every
+/// other is compared with (default `none`, else the matrix's first protocol of kind
+/// `none`, else its first protocol); `reference_population` the population every other
+/// is compared with, within each protocol (default: the matrix's first).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_population: Option<String>,
 }
 
 /// `[generations]`: each replicate plays `count` games in sequence, each on a fresh sea

@@ -225,6 +225,24 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// What a provider that is not a language model is, in a sentence (`None` for a
+    /// server, whose model the configuration names).
+    pub fn stand_in(&self) -> Option<String> {
+        match &self.backend {
+            Backend::Openai { .. } => None,
+            Backend::Mock { policy, noise, .. } => Some(format!(
+                "the harness's in-process mock, a rule-based stand-in (not a language model) that reads the prompt's labelled facts and answers by its policy `{}`: it {}; {}",
+                policy.as_str(),
+                policy.description(),
+                if *noise > 0.0 {
+                    format!("a share {noise} of its answers is deliberately malformed (prose, broken JSON, out of range) to exercise the re-asks")
+                } else {
+                    "every answer is well formed".to_string()
+                }
+            )),
+        }
+    }
+
     pub fn kind(&self) -> ProviderKind {
         match self.backend {
             Backend::Openai { .. } => ProviderKind::Openai,

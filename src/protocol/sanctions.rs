@@ -55,6 +55,10 @@ impl Default for SanctionsSpec {
 }
 
 impl ProtocolKind for SanctionsSpec {
+    fn idle_switches(&self) -> Vec<&'static str> {
+        super::idle_message_bound(self.talk_rounds, &self.budget)
+    }
+
     fn kind(&self) -> &'static str {
         "sanctions"
     }

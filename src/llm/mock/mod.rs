@@ -72,6 +72,18 @@ impl Policy {
         }
     }
 
+    /// What the policy does, in a sentence (the report's Methods and the README say it:
+    /// a reader must know that a mock's behaviour is written into it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Policy::Greedy => "orders the most ships it may while a ship earns money and sends every ship where a ship earns most; under a binding quota it sends the ships that catch its quota and orders none it cannot use; it proposes three times the sustainable yield and accepts only quotas at least as large as the sustainable yield",
+            Policy::Sustainable => "keeps an equal share of each area's sustainable fleet (fewer ships while an area is below its most productive density), proposes and accepts quotas near the sustainable yield, and fines teams that over-fished",
+            Policy::Follower => "fishes its quota when one is published (split between the areas by their sustainable yields), an equal sustainable share otherwise, and accepts every proposal",
+            Policy::Chaotic => "gives uniformly random valid answers",
+            Policy::Conditional => "plays a conditional cooperator: fishes an equal sustainable share when the others announce restraint (in messages, pledges, intentions or REP's consensus) and greedily when they announce more or nothing; follows a quota; announces a sustainable share itself and fines teams that over-fished",
+        }
+    }
+
     pub fn parse(name: &str) -> Result<Policy, LlmError> {
         Policy::ALL
             .into_iter()
