@@ -35,6 +35,9 @@
 //!   ([`record::RunSink`]) and crash-safe writing.
 //! - [`analysis`]: reads recorded files only; statistics, tables, plots, reports, and
 //!   the socialisation diagnostics ([`analysis::diagnose`]).
+//! - [`rating`]: `fishbanks rate`: a frozen battery of games for each candidate agent,
+//!   each paired with a reference player's in the same seat, and the leaderboard; planned
+//!   as an experiment and scored from its recorded files.
 //! - `testkit` (cargo feature `testkit`): the fault-injecting mock server and the crash
 //!   hook used by tests, benchmarks and `fishbanks mock-server`.
 //!
@@ -57,6 +60,7 @@ pub mod game;
 pub mod llm;
 pub mod protocol;
 pub mod question;
+pub mod rating;
 pub mod record;
 pub mod seat;
 pub mod spec;

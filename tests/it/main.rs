@@ -22,6 +22,7 @@ mod market;
 mod mock_coverage;
 mod play;
 mod protocols;
+mod rating;
 mod remote;
 mod snapshot;
 mod story;
