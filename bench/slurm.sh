@@ -50,10 +50,12 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
 fi
 install_s=$(since "$t")
 say "$(slurmd -V), $(munged --version 2>&1 | head -n 1)"
+t=$(date +%s.%N)
 if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet --features testkit
   BIN="$repo/target/release/fishbanks"
 fi
+build_s=$(since "$t")
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 export FISHBANKS="$BIN"
 
@@ -186,6 +188,20 @@ submit() {
   wait_jobs "$array_id,$merge_id"
   submit_s=$(since "$t")
 }
+# The longest play time of the tasks of a job array, from their logs ("N runs in X s").
+play_time() {
+  cat "$OUT"/logs/shard-*-"$1".out 2>/dev/null \
+    | sed -n 's/.* runs in \([0-9.]*\) s; results in.*/\1/p' | sort -g | tail -n 1
+}
+# `fishbanks merge` of the shards alone, timed (into a scratch directory).
+merge_time() {
+  local t
+  t=$(date +%s.%N)
+  rm -rf "$OUT/remerge"
+  "$BIN" merge "$OUT"/shards/*/"$1" --out "$OUT/remerge" --no-report 2>/dev/null
+  since "$t"
+  rm -rf "$OUT/remerge"
+}
 # Compare DIR/merged/<name> (or another directory) with DIR/whole/<name>.
 compare() {
   python3 - "$1" "$2" <<'PY'
@@ -224,6 +240,8 @@ t=$(date +%s.%N)
 qs_whole_s=$(since "$t")
 EXPERIMENT=$qs SHARDS=$SHARDS OUT=$OUT JOBS=1 submit
 qs_submit_s=$submit_s
+qs_play_s=$(play_time "$array_id")
+qs_merge_s=$(merge_time quickstart)
 say "  tasks: $(job_states "$array_id" | awk '{print $2}' | sort | uniq -c | xargs)"
 say "  merge job: $(job_states "$merge_id" | awk '{print $2}')"
 if compare "$OUT/merged/quickstart" "$OUT/whole/quickstart"; then
@@ -262,6 +280,8 @@ fi
 say "  submission 2: the same command again"
 EXPERIMENT=$llm SHARDS=$SHARDS OUT=$OUT JOBS=4 submit
 llm_submit_s=$submit_s
+llm_play_s=$(play_time "$array_id")
+llm_merge_s=$(merge_time llm-cluster)
 say "  tasks: $(job_states "$array_id" | awk '{print $2}' | sort | uniq -c | xargs)"
 say "  merge job: $(job_states "$merge_id" | awk '{print $2}')"
 grep -h "resumed\|cache:" "$OUT"/logs/shard-*-"$array_id".out "$OUT/logs/merge-$merge_id.out" 2>/dev/null \
@@ -296,12 +316,11 @@ runs_qs=$(($(wc -l < "$OUT/merged/quickstart/runs.csv") - 1))
 
 # --- 5. what was measured -------------------------------------------------------------
 say ""
-say "wall times (s) on $cpus CPUs, one node:"
-say "  install slurm-wlm and munge          $install_s"
-say "  cluster up (munged, slurmctld, slurmd) $up_s"
-say "  quickstart ($runs_qs runs): one machine $qs_whole_s; $SHARDS-task array + merge job, submit to merged $qs_submit_s"
-say "  llm-cluster ($runs_llm runs, $calls calls): one machine $llm_whole_s; crashed submission $crash_s; resubmitted array + merge $llm_submit_s; replay of the merged cache $replay_s"
-say "  bench in all                          $(since "$bench_start")"
+say "wall times (s), one node of $cpus CPUs:"
+say "  install slurm-wlm and munge: $install_s; build: $build_s; cluster up (munged, slurmctld, slurmd): $up_s"
+say "  quickstart ($runs_qs runs): one machine $qs_whole_s; $SHARDS-task array and merge job, submitted to merged and reported $qs_submit_s (longest task's play $qs_play_s, fishbanks merge $qs_merge_s)"
+say "  llm-cluster ($runs_llm runs, $calls calls): one machine $llm_whole_s; crashed submission $crash_s; submitted again to merged and reported $llm_submit_s (longest task's play $llm_play_s, fishbanks merge $llm_merge_s); replay of the merged cache $replay_s"
+say "  the bench in all: $(since "$bench_start")"
 say ""
 for r in "${results[@]}"; do say "$r"; done
 if [ "$fail" = 0 ]; then

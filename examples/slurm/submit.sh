@@ -23,6 +23,10 @@ export SHARDS=${SHARDS:-4}
 export OUT=${OUT:-results/cluster}
 TASKS=${TASKS:-1-$SHARDS}
 
+if ! command -v "$FISHBANKS" >/dev/null; then
+  echo "error: no fishbanks here (FISHBANKS=$FISHBANKS): \`cargo install --path .\` puts it on PATH, or set FISHBANKS=/path/to/fishbanks" >&2
+  exit 2
+fi
 if [ ! -f "$EXPERIMENT" ]; then
   echo "error: no experiment file $EXPERIMENT (relative to $(pwd))" >&2
   exit 2
