@@ -440,7 +440,7 @@ fn the_shipped_job_scripts_play_the_shards_run_a_lost_task_again_and_merge() {
 }
 
 #[test]
-fn the_job_script_refuses_a_wrong_array_and_tells_failed_runs_from_invalid_ones() {
+fn the_job_script_refuses_a_task_past_the_shards_and_tells_failed_runs_from_invalid_ones() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     // Answers so noisy, with no re-ask, that runs fall back too often: `invalid`.
@@ -450,13 +450,15 @@ fn the_job_script_refuses_a_wrong_array_and_tells_failed_runs_from_invalid_ones(
         &mock_experiment("noisy", "[llm]\nmax_repairs = 0\nmax_fallback_share = 0.01")
             .replace("noise = 0.1", "noise = 0.5"),
     );
-    // An array of four tasks for three shards, and a task past the last shard.
-    let wrong = task(w, &exp, 3, 1, (1, 4), &[]);
-    assert_eq!(wrong.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("submit with --array=1-3"));
-    let past = task(w, &exp, 3, 4, (4, 4), &[]);
+    // An array of four tasks for three shards: the fourth is not a shard, and writes
+    // nothing.
+    let past = task(w, &exp, 3, 4, (1, 4), &[]);
     assert_eq!(past.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&past.stderr).contains("is not a shard of 1-3"));
+    assert!(
+        String::from_utf8_lossy(&past.stderr)
+            .contains("array task 4 is not a shard of 1-3: submit with --array=1-3")
+    );
+    assert!(!w.join("out/shards/4").exists());
 
     // Replayed from a cache that does not exist, every run fails: the task fails and
     // says how to play them again.
