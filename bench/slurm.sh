@@ -80,7 +80,7 @@ cleanup() {
   if [ -n "${SLURM_CONF:-}" ] && [ -f "$SLURM_CONF" ]; then
     scancel --quiet --user="$(id -un)" 2>/dev/null || true
   fi
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
   stop_cluster
   exit "$rc"
 }
@@ -160,8 +160,12 @@ say "cluster up in ${up_s} s: node $host, $cpus CPUs, partition bench (config $S
 # --- helpers --------------------------------------------------------------------------
 # Wait until none of the jobs is queued or running; print each job's final state.
 wait_jobs() {
-  local deadline=$(($(date +%s) + WAIT_S))
-  while [ -n "$(squeue -h -j "$1" -o %i 2>/dev/null)" ]; do
+  local deadline=$(($(date +%s) + WAIT_S)) queued
+  while :; do
+    # An answer from the controller that lists none of them (a failed query is asked again).
+    if queued=$(squeue -h -j "$1" -o %i 2>/dev/null) && [ -z "$queued" ]; then
+      return 0
+    fi
     if [ "$(date +%s)" -gt "$deadline" ]; then
       say "FAIL: jobs $1 still queued or running after ${WAIT_S} s"
       squeue -j "$1"
