@@ -454,10 +454,8 @@ fn the_job_script_refuses_a_task_past_the_shards_and_tells_failed_runs_from_inva
     // nothing.
     let past = task(w, &exp, 3, 4, (1, 4), &[]);
     assert_eq!(past.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&past.stderr)
-            .contains("array task 4 is not a shard of 1-3: submit with --array=1-3")
-    );
+    assert!(String::from_utf8_lossy(&past.stderr)
+        .contains("array task 4 is not a shard of 1-3: submit with --array=1-3"));
     assert!(!w.join("out/shards/4").exists());
 
     // Replayed from a cache that does not exist, every run fails: the task fails and
