@@ -46,7 +46,8 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
   say "installing slurm-wlm and munge from Debian..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+  apt-get install -y -qq --no-install-recommends slurm-wlm munge > "$OUT/apt.log" 2>&1 \
+    || { cat "$OUT/apt.log"; exit 1; }
 fi
 install_s=$(since "$t")
 say "$(slurmd -V), $(munged --version 2>&1 | head -n 1)"
