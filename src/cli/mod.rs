@@ -96,6 +96,10 @@ enum Command {
         /// Merge even when runs of the plan are in no directory (they are listed).
         #[arg(long)]
         allow_missing: bool,
+        /// Another directory of LLM caches to join (repeatable): where shards kept their
+        /// caches with `run --cache-dir`. Each shard's own DIR/cache is always joined.
+        #[arg(long = "cache-dir", value_name = "DIR")]
+        cache_dirs: Vec<PathBuf>,
         /// Skip the report on the merged directory.
         #[arg(long)]
         no_report: bool,
@@ -332,6 +336,42 @@ fn init_tracing() {
         .try_init();
 }
 
+/// What `merge` says of the joined cache: whether the merged sweep replays without a
+/// server, and if not, which runs cannot and why that usually is.
+fn cache_line(merged: &experiment::merge::MergeOutcome) -> String {
+    let cache = &merged.cache;
+    let dir = merged.dir.join(fishbanks::record::RunFiles::CACHE_DIR);
+    if cache.runs_with_calls == 0 {
+        return "cache: no run asked a model (nothing to replay)".into();
+    }
+    if cache.is_complete() {
+        return format!(
+            "cache: every one of the {} calls of the {} runs that asked a model is in {} (`fishbanks run EXPERIMENT --cache-mode replay --cache-dir {}` replays them with no server)",
+            cache.calls,
+            cache.runs_with_calls,
+            dir.display(),
+            dir.display()
+        );
+    }
+    let listed: Vec<String> = cache
+        .incomplete
+        .iter()
+        .take(10)
+        .map(|(id, made, found)| format!("{id} ({found} of {made} calls)"))
+        .collect();
+    format!(
+        "WARNING: {} of the {} runs that asked a model are not all in the merged cache, so they cannot be replayed without a server: {}{}. Shards run with --cache-mode live keep no cache; shards run with --cache-dir DIR keep it there: give each such DIR to merge with --cache-dir.",
+        cache.incomplete.len(),
+        cache.runs_with_calls,
+        listed.join(", "),
+        if cache.incomplete.len() > listed.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The report files written, as one line.
 fn files_written(summary: &fishbanks::analysis::ReportSummary) -> String {
     summary
@@ -448,9 +488,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             dirs,
             out,
             allow_missing,
+            cache_dirs,
             no_report,
         } => {
-            let merged = experiment::merge::merge(&dirs, &out, allow_missing)?;
+            let options = experiment::merge::MergeOptions {
+                allow_missing,
+                cache_dirs,
+            };
+            let merged = experiment::merge::merge(&dirs, &out, &options)?;
             eprintln!(
                 "merged {} runs from {} directories into {}",
                 merged.runs,
@@ -464,6 +509,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     merged.missing.join(", ")
                 );
             }
+            eprintln!("{}", cache_line(&merged));
             if !no_report {
                 fishbanks::analysis::report(
                     std::slice::from_ref(&merged.dir),
@@ -680,8 +726,12 @@ fn play_sweep(
         .build()
         .context("cannot start the async runtime")?;
     if !quiet {
+        // A shard names its own share of the plan.
+        let share = shard.map_or(String::new(), |(k, n)| {
+            format!("shard {k}/{n}: {} of ", exp.plan.shard(shard).count())
+        });
         eprintln!(
-            "{}: {} runs ({} cells × {} seeds, {} years), {} at a time → {}",
+            "{}: {share}{} runs ({} cells × {} seeds, {} years), {} at a time → {}",
             exp.config.name,
             exp.plan.runs.len(),
             exp.plan.cells.len(),

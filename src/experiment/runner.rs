@@ -271,10 +271,23 @@ pub async fn run_with(
         .filter(|r| existing.completed.contains(&r.label.run_id))
         .map(|r| r.index)
         .max();
+    // Or whether the runs on disk are out of plan order already: a resume that played
+    // failed runs again was stopped before it put them back.
+    let index_of: std::collections::HashMap<&str, usize> = exp
+        .plan
+        .runs
+        .iter()
+        .map(|r| (r.label.run_id.as_str(), r.index))
+        .collect();
+    let on_disk: Vec<Option<&usize>> = existing
+        .rows
+        .iter()
+        .map(|r| index_of.get(r.run_id.as_str()))
+        .collect();
     let out_of_order = match (todo.first(), last_on_disk) {
         (Some(first), Some(last)) => first.index < last,
         _ => false,
-    };
+    } || on_disk.windows(2).any(|w| w[0] > w[1]);
     let start = SweepStart {
         dir: dir.clone(),
         total: todo.len() + existing.completed.len(),

@@ -9,6 +9,7 @@ mod analysis_report;
 mod analysis_stats;
 mod architecture;
 mod cli;
+mod cluster;
 mod conditions;
 mod diagnose;
 mod engine_props;
