@@ -226,6 +226,11 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Vec<Invalid>> 
     let mut protocols = BTreeMap::new();
     for (name, table) in &file.protocols {
         let spec = ProtocolSpec::from_table(table)
+            .and_then(|s| {
+                s.rules()
+                    .check_teams(file.agents.clamp(1, 50) as usize)
+                    .map(|()| s)
+            })
             .map_err(|e| invalid(format!("protocols.{name}.{}", e.field), e.message));
         if let Some(spec) = problems.keep(spec) {
             protocols.insert(name.clone(), spec);

@@ -231,11 +231,13 @@ pub trait Question {
         field::object_schema(&self.fields(obs, limits))
     }
 
-    /// The schema as the question's text shows it: by default the exact one. A question
-    /// whose exact schema is a long choice (a plan: one branch per deep-sea fleet) shows
-    /// its fields as one object and states the rule in words, to keep prompts short.
+    /// The schema as the question's text shows it: by default the exact one, except that
+    /// a set listing its allowed objects shows one boolean per member and its limit in
+    /// words. A question whose exact schema is a long choice (a plan: one branch per
+    /// deep-sea fleet) shows its fields as one object and states the rule in words, to
+    /// keep prompts short.
     fn prompt_schema(&self, obs: &Observation, limits: Limits) -> Value {
-        self.schema(obs, limits)
+        field::prompt_object_schema(&self.fields(obs, limits))
     }
 
     /// [`Question::schema`] as compact JSON text, keys sorted: the bytes sent to a server

@@ -95,11 +95,8 @@ pub fn policy_answer(
             "set_by": 0,
         }),
         RequestKind::Sanction => {
-            let max = f
-                .schema
-                .as_ref()
-                .and_then(|s| s["properties"]["fine"]["maxItems"].as_u64())
-                .unwrap_or(0) as usize;
+            let field = f.schema.as_ref().map(|s| &s["properties"]["fine"]);
+            let max = field.map_or(0, crate::question::field::set_capacity);
             let targets: Vec<i64> = match policy {
                 Policy::Conditional | Policy::Sustainable => f
                     .over_share
@@ -110,7 +107,7 @@ pub fn policy_answer(
                     .collect(),
                 _ => Vec::new(),
             };
-            json!({"fine": targets})
+            json!({"fine": field.map_or(json!({}), |s| crate::question::field::set_answer(s, &targets))})
         }
         RequestKind::Proposal => json!({"tac": match policy {
             Policy::Greedy => 3 * msy,
@@ -222,7 +219,8 @@ pub fn policy_answer(
                     .collect(),
                 _ => Vec::new(),
             };
-            json!({"take": taken})
+            let field = f.schema.as_ref().map(|s| &s["properties"]["take"]);
+            json!({"take": field.map_or(json!({}), |s| crate::question::field::set_answer(s, &taken))})
         }
     }
 }
