@@ -236,7 +236,11 @@ fn render(
         return false;
     };
     let serialized = check.serialized();
-    let concurrency = if serialized == Some(false) { 4 } else { 1 };
+    let concurrency = match (check.slots, serialized) {
+        (Some(slots), _) => slots.max(1),
+        (None, Some(false)) => 4,
+        _ => 1,
+    };
     let speedup = match check.parallel {
         Some((one, two)) if serialized == Some(false) => {
             (2.0 * one.as_secs_f64() / two.as_secs_f64().max(1e-9)).clamp(1.0, 2.0)
@@ -253,8 +257,8 @@ fn render(
         .map_or(best.latency, |s| s.latency)
         .as_secs_f64();
     let cached = check
-        .parallel
-        .map_or(best.latency, |(one, _)| one)
+        .repeated
+        .unwrap_or(best.latency)
         .as_secs_f64()
         .min(uncached);
     let (tokens_in, tokens_cached) = estimate.iter().fold((0, 0), |(i, c), e| {
@@ -293,14 +297,25 @@ fn render(
     let _ = writeln!(
         out,
         "- `max_concurrency = {concurrency}` ({})",
-        match (serialized, check.parallel) {
-            (Some(true), Some((one, two))) => format!(
-                "two calls at once took {:.1} s against {:.1} s for one: the server answers one at a time, more would only queue and time out",
+        match (check.slots, serialized, check.parallel) {
+            (Some(1), _, timed) => format!(
+                "the server reports 1 slot: it answers one request at a time, more would only queue and time out{}",
+                timed.map_or(String::new(), |(one, two)| format!(
+                    " (two calls with prompts of their own took {:.1} s at once against {:.1} s for one)",
+                    two.as_secs_f64(),
+                    one.as_secs_f64()
+                ))
+            ),
+            (Some(slots), _, _) => format!(
+                "the server reports {slots} slots: it answers {slots} requests at once"
+            ),
+            (None, Some(true), Some((one, two))) => format!(
+                "two calls with prompts of their own took {:.1} s at once against {:.1} s for one: the server answers one at a time, more would only queue and time out",
                 two.as_secs_f64(),
                 one.as_secs_f64()
             ),
-            (Some(false), Some((one, two))) => format!(
-                "two calls at once took {:.1} s against {:.1} s for one: the server works in parallel; raise it while latency holds",
+            (None, Some(false), Some((one, two))) => format!(
+                "two calls with prompts of their own took {:.1} s at once against {:.1} s for one: the server works in parallel; raise it while latency holds",
                 two.as_secs_f64(),
                 one.as_secs_f64()
             ),

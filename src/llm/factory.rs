@@ -444,6 +444,7 @@ impl AgentFactory {
             &installed.provider,
             agent.prompt(&decision, &obs),
             schema,
+            decision.max_answer_tokens(&obs, limits),
             &validate,
         )
         .await
