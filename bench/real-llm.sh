@@ -74,7 +74,10 @@ bin=./target/release/fishbanks
 sed "s#http://127.0.0.1:8080/v1#http://127.0.0.1:$PORT/v1#" "$EXPERIMENT" > "$work/experiment.toml"
 name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$work/experiment.toml")
 
+doctor_start=$(date +%s.%N)
 $bin doctor "$work/experiment.toml" || true
+doctor_end=$(date +%s.%N)
+echo "doctor took $(python3 -c "print(f'{$doctor_end - $doctor_start:.1f}')") s"
 start=$(date +%s.%N)
 set +e
 out=${OUT:-$work/out}
