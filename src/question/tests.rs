@@ -596,3 +596,30 @@ fn schema_text_is_the_bytes_of_the_schema_value() {
         }
     }
 }
+
+/// A program's or a person's answer is exactly one JSON object: what a model's text is
+/// forgiven (prose around it, a fence, junk before it, a second object) is an invalid
+/// answer here, with the reason; whitespace around it is not.
+#[test]
+fn strict_reading_takes_one_object_and_nothing_else() {
+    let o = obs();
+    let d = Request::decision();
+    let valid = r#"{"order": 1, "deep": 2, "coast": 1}"#;
+    assert!(d.parse_strict(valid, &o, LIMITS).is_ok());
+    assert!(d.parse_strict(&format!("\n  {valid}\r\n"), &o, LIMITS).is_ok());
+    for (text, why) in [
+        (format!("Here: {valid} ok"), "nothing else"),
+        (format!("```json\n{valid}\n```"), "nothing else"),
+        (format!("\u{1}{valid}"), "nothing else"),
+        (format!("{valid}{valid}"), "trailing characters"),
+        ("[1, 2]".to_string(), "got an array"),
+        ("\"{}\"".to_string(), "got a string"),
+        ("   ".to_string(), "empty"),
+    ] {
+        let err = d.parse_strict(&text, &o, LIMITS).unwrap_err();
+        assert!(err.contains(why), "{text:?}: {err}");
+        // The lenient reader (a model's text) still takes what it took.
+        let _ = d.parse(&text, &o, LIMITS);
+    }
+    assert!(d.parse(&format!("Here: {valid} ok"), &o, LIMITS).is_ok());
+}
