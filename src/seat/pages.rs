@@ -497,8 +497,8 @@ function conversation(board, me) {
   for (const m of all) {
     const b = document.createElement('div');
     b.className = 'msg' + (m.from === me ? ' mine' : '');
-    const to = m.to && m.to.length ? ' to team ' + m.to.map(t => t + 1).join(', ') : ' to everyone';
-    b.append(text('div', (m.from === me ? 'You' : 'Team ' + (m.from + 1)) + to + ', year ' + m.year + (m.round ? ', round ' + m.round : ''), 'who'), text('div', m.text, 'body'));
+    const to = m.to && m.to.length ? ' to team ' + m.to.join(', ') : ' to everyone';
+    b.append(text('div', (m.from === me ? 'You' : 'Team ' + m.from) + to + ', year ' + m.year + (m.round ? ', round ' + m.round : ''), 'who'), text('div', m.text, 'body'));
     box.appendChild(b);
   }
   box.scrollTop = box.scrollHeight;
