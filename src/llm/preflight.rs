@@ -45,10 +45,18 @@ pub async fn preflight(
     provider: &Provider,
     model: &dyn ChatModel,
 ) -> Result<(), LlmError> {
-    let listed = model
-        .probe()
-        .await
-        .map_err(|e| unusable(name, provider, format!("unreachable ({e})")))?;
+    // Not there (refused, timed out, 5xx): down, and the sweep exits 75 as it would had
+    // the server gone down later; there but wrong (a 404, a 401): a final error.
+    let listed = model.probe().await.map_err(|e| match e.fault() {
+        Some(_) => LlmError::Outage {
+            provider: name.to_string(),
+            reason: match unusable(name, provider, format!("unreachable ({e})")) {
+                LlmError::Config(why) => why,
+                other => other.to_string(),
+            },
+        },
+        None => unusable(name, provider, format!("unreachable ({e})")),
+    })?;
     if !listed.is_empty() && !listed.contains(&provider.model) {
         return Err(unusable(
             name,

@@ -70,8 +70,9 @@ pub fn read_key(name: &str, api_key_env: Option<&str>) -> Result<String, LlmErro
         return Ok(String::new());
     };
     let key = std::env::var(var).map_err(|_| LlmError::KeyMissing {
-        provider: name.to_string(),
+        provider: format!("provider {name}"),
         var: var.to_string(),
+        field: "api_key_env".into(),
     })?;
     // async-openai panics on a header value it cannot build; refuse such keys here.
     if key.chars().any(|c| !(' '..='~').contains(&c)) {
@@ -124,6 +125,7 @@ impl OpenAiModel {
                     deadline: Duration::from_secs_f64(retry.deadline_s),
                 },
                 timeout,
+                Duration::from_secs_f64(provider.outage_wait_s),
             ),
             client,
             http,
