@@ -152,7 +152,8 @@ population = ["llm"]
     );
     let exp = write(work.path(), "e.toml", &text);
     let out = run_experiment(&exp, &work.path().join("out"), &[]);
-    assert_eq!(out.status.code(), Some(1));
+    // Down, as if it went down later: exit 75 (start again once it is back).
+    assert_eq!(out.status.code(), Some(75));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("unreachable") && stderr.contains(&closed.to_string()),
