@@ -454,10 +454,17 @@ async fn on_post(
     // Every other message belongs to a session of this client.
     match session_id(&headers) {
         None => {
-            return plain(
+            // A JSON-RPC error in the body, so a client that probes for another era of
+            // the protocol (`server/discover`) reads why and falls back to `initialize`.
+            return json_response(
                 StatusCode::BAD_REQUEST,
-                "no Mcp-Session-Id: send `initialize` first\n",
-            )
+                rpc_error(
+                    &id.unwrap_or(Value::Null),
+                    -32600,
+                    "no Mcp-Session-Id: send `initialize` first",
+                )
+                .to_string(),
+            );
         }
         Some(sid) => {
             let sessions = lock(&server.sessions);
