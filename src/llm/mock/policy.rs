@@ -75,7 +75,7 @@ pub fn policy_answer(
     match kind {
         RequestKind::Message => {
             // Cut to the room it is given (a small `max_message_chars` or what is left of
-            // a budget); a directed message (`to`) goes to everyone: the empty list.
+            // a budget); a directed message (`to`) goes to everyone: nobody marked.
             let text = format!(
                 "Team {}: I plan order {a_order}, deep {a_deep}, coast {a_coast}.",
                 f.team
@@ -363,6 +363,8 @@ pub(super) fn fill_required(answer: &mut serde_json::Value, f: &PromptFacts, pol
                 json!(change.clamp(lo, hi.max(lo)))
             }
             Some("array") => json!([]),
+            // A set (whom a message is for): nobody marked, which addresses everyone.
+            Some("object") => crate::question::field::set_answer(prop, &[]),
             Some("boolean") => json!(false),
             _ => continue,
         };
