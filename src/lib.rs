@@ -37,6 +37,9 @@
 //!   ([`record::RunSink`]) and crash-safe writing.
 //! - [`analysis`]: reads recorded files only; statistics, tables, plots, reports, and
 //!   the socialisation diagnostics ([`analysis::diagnose`]).
+//! - [`rating`]: `fishbanks rate`: a frozen battery of games for each candidate agent,
+//!   each paired with a reference player's in the same seat, and the leaderboard; planned
+//!   as an experiment and scored from its recorded files.
 //! - `testkit` (cargo feature `testkit`): the fault-injecting mock server and the crash
 //!   hook used by tests, benchmarks and `fishbanks mock-server`.
 //!
@@ -60,6 +63,7 @@ pub mod llm;
 pub mod play;
 pub mod protocol;
 pub mod question;
+pub mod rating;
 pub mod record;
 pub mod seat;
 pub mod spec;

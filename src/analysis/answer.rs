@@ -1,9 +1,14 @@
 //! The report's first sentences, one paragraph per population: first what a reader
 //! checks first (in how many runs the fish collapsed, under each protocol), then every
-//! protocol that changed the primary outcome against the reference, largest effect first,
-//! protocols with the same effect named together, and whether the horizon caps an effect.
+//! declared contrast with the reference protocol: those that changed the primary outcome,
+//! largest effect first, protocols with the same effect named together, whether the
+//! horizon caps an effect, then those with no detectable change (a null result is a
+//! result, not an omission) and those that could not be tested; cells whose runs all
+//! ended alike are named. With several populations a last paragraph answers between
+//! them: each population against the reference population, and each protocol's
+//! interaction with the population.
 
-use super::compare::{CellStats, Comparison, Contrast};
+use super::compare::{CellStats, Comparison, Contrast, ContrastKind, MIN_REPLICATES};
 use super::metrics::Measure;
 use super::render::{effect_with_ci, measure_value, measure_words, num, p};
 
@@ -111,8 +116,8 @@ fn capped(c: &CellStats, m: Measure) -> bool {
 }
 
 /// The report's first sentences: per population, how often the fish collapsed under each
-/// protocol, then which protocols changed the primary outcome against the reference, by
-/// how much, how sure; or that none did.
+/// protocol, then every contrast with the reference protocol (changes, then no detectable
+/// change, then untested); with several populations, the contrasts between them.
 pub fn ranked(cmp: &Comparison) -> String {
     let mut populations: Vec<&str> = Vec::new();
     for c in &cmp.cells {
@@ -129,12 +134,103 @@ pub fn ranked(cmp: &Comparison) -> String {
             .collect();
         let mut sentences = vec![format!("For `{population}`, {}.", collapse_counts(&cells))];
         sentences.push(contrast_sentence(cmp, population));
+        sentences.extend(alike_sentence(cmp, &cells));
         paragraphs.push(sentences.join(" "));
     }
     if paragraphs.is_empty() {
         return "No cell has a valid run.".into();
     }
+    paragraphs.extend(between_populations(cmp));
     paragraphs.join("\n\n")
+}
+
+/// Whether every valid run of a cell ended alike on the primary outcome: its interval has
+/// no width, and a reader should know why.
+fn ended_alike(c: &CellStats, m: Measure) -> Option<String> {
+    if c.ok < MIN_REPLICATES {
+        return None;
+    }
+    match m {
+        Measure::Rmst | Measure::Survival => {
+            let (first, fell) = *c.survival_times.first()?;
+            let all_same = c
+                .survival_times
+                .iter()
+                .all(|(t, f)| *t == first && *f == fell);
+            match (m, all_same, fell) {
+                (Measure::Rmst, true, true) => Some(format!(
+                    "all {} collapsed in year {}",
+                    c.ok,
+                    first as u32 + 1
+                )),
+                (_, true, false) => Some(format!(
+                    "all {} lived to the {}-year horizon",
+                    c.ok, c.horizon
+                )),
+                (Measure::Survival, _, _) if c.survival_times.iter().all(|(_, f)| *f == fell) => {
+                    Some(format!("all {} collapsed", c.ok))
+                }
+                _ => None,
+            }
+        }
+        Measure::Outcome(_) => {
+            let (v, ci) = measure_value(c, m);
+            ci.filter(|(lo, hi)| lo == hi && *lo == v)
+                .map(|_| format!("all {} ended at {}", c.ok, num(v)))
+        }
+    }
+}
+
+/// "Every run ended alike under `quota` (all 20 lived to the 20-year horizon)."
+fn alike_sentence(cmp: &Comparison, cells: &[&CellStats]) -> Option<String> {
+    let parts: Vec<String> = cells
+        .iter()
+        .filter_map(|c| ended_alike(c, cmp.primary).map(|how| format!("`{}` ({how})", c.protocol)))
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Every valid run ended alike under {}: no variation, so no interval width.",
+            and_list(&parts)
+        )
+    })
+}
+
+/// Why a cell could not be tested, in words.
+fn why_untested(c: &CellStats) -> String {
+    if c.ok == 0 {
+        format!("no valid run ({} invalid, {} failed)", c.invalid, c.failed)
+    } else if c.identical_replicates() {
+        format!("its {} replicates are one identical game", c.ok)
+    } else {
+        format!(
+            "{} valid replicate{} (a test needs two)",
+            c.ok,
+            if c.ok == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// "no detectable change under `a` (+1.00 [-0.83, 2.00], Holm p 0.167) and `b` (…)".
+fn nulls(cmp: &Comparison, contrasts: &[&Contrast], name: impl Fn(&Contrast) -> String) -> String {
+    and_list(
+        &contrasts
+            .iter()
+            .map(|k| {
+                let cap = cmp
+                    .cell(&k.cell)
+                    .zip(cmp.cell(&k.reference_cell))
+                    .filter(|(a, b)| capped(a, cmp.primary) && capped(b, cmp.primary))
+                    .map(|_| "; every run of both lived to the horizon, which leaves no room for an effect")
+                    .unwrap_or("");
+                format!(
+                    "{} ({}, Holm p {}{cap})",
+                    name(k),
+                    effect_with_ci(k.effect, k.ci),
+                    p(k.p_adjusted)
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The sentence on the primary outcome's contrasts with the reference of `population`.
@@ -170,34 +266,36 @@ fn contrast_sentence(cmp: &Comparison, population: &str) -> String {
         .iter()
         .filter(|k| k.primary && k.population == population)
         .collect();
+    let untested: Vec<String> = cmp
+        .cells
+        .iter()
+        .filter(|c| c.population == population && c.protocol != cmp.reference && !c.testable())
+        .map(|c| format!("`{}` ({})", c.protocol, why_untested(c)))
+        .collect();
+    let untested = if untested.is_empty() {
+        String::new()
+    } else {
+        format!(" Not tested: {}.", and_list(&untested))
+    };
     if tested.is_empty() {
         return format!(
-            "No protocol could be tested against `{}` (no other cell with two valid, distinct replicates).",
+            "No protocol could be tested against `{}`.{untested}",
             cmp.reference
         );
     }
     let (rv, _) = measure_value(r, primary);
     let mut found: Vec<&Contrast> = tested.iter().copied().filter(|k| significant(k)).collect();
     found.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
+    let null: Vec<&Contrast> = tested.iter().copied().filter(|k| !significant(k)).collect();
+    let protocol_of = |k: &Contrast| format!("`{}`", k.protocol);
     if found.is_empty() {
-        let all_capped = capped(r, primary)
-            && tested
-                .iter()
-                .filter_map(|k| cmp.cell(&k.cell))
-                .all(|c| capped(c, primary));
         return format!(
-            "No protocol changed the {} from the {} under `{}` (Holm-adjusted p ≥ 0.05 for every contrast){}.",
+            "No protocol changed the {} from the {}{} under `{}` (Holm-adjusted p ≥ 0.05 for every contrast): no detectable change under {}.{untested}",
             measure_words(primary),
             num(rv),
+            unit(primary),
             cmp.reference,
-            if all_capped {
-                format!(
-                    "; every run of every protocol lived to the {}-year horizon, which leaves no room for an effect",
-                    r.horizon
-                )
-            } else {
-                String::new()
-            }
+            nulls(cmp, &null, protocol_of),
         );
     }
     let paired = found.iter().all(|k| k.pairs > 0);
@@ -239,14 +337,134 @@ fn contrast_sentence(cmp: &Comparison, population: &str) -> String {
         })
         .collect();
     // The parts hold commas of their own: semicolons between them.
-    let listed = match parts.split_last() {
+    let mut listed = match parts.split_last() {
         Some((last, init)) if !init.is_empty() => format!("{}; and {last}", init.join("; ")),
         _ => parts.join(""),
     };
+    if !null.is_empty() {
+        listed.push_str(&format!(
+            "; no detectable change under {}",
+            nulls(cmp, &null, protocol_of)
+        ));
+    }
     format!(
-        "Against {}{} under `{}`: {listed}.",
+        "Against {}{} under `{}`: {listed}.{untested}",
         num(rv),
         unit(primary),
         cmp.reference
     )
+}
+
+/// The paragraph between populations: each population against the reference population
+/// under every protocol, then each protocol's interaction with the population. `None`
+/// with one population.
+fn between_populations(cmp: &Comparison) -> Option<String> {
+    let populations: Vec<&Contrast> = cmp.family_of(ContrastKind::Populations).collect();
+    let interactions: Vec<&Contrast> = cmp.family_of(ContrastKind::Interaction).collect();
+    let reference_of = |k: &Contrast| {
+        cmp.cell(&k.reference_cell)
+            .map_or(String::new(), |c| c.population.clone())
+    };
+    let mut sentences = Vec::new();
+    let mut compared: Vec<String> = Vec::new();
+    for k in &populations {
+        if !compared.contains(&k.population) {
+            compared.push(k.population.clone());
+        }
+    }
+    for population in &compared {
+        let these: Vec<&Contrast> = populations
+            .iter()
+            .copied()
+            .filter(|k| &k.population == population)
+            .collect();
+        let Some(first) = these.first() else { continue };
+        let against = reference_of(first);
+        let (found, null): (Vec<&Contrast>, Vec<&Contrast>) =
+            these.iter().copied().partition(|k| significant(k));
+        let changes: Vec<String> = found
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let value = cmp
+                    .cell(&k.cell)
+                    .map_or("–".into(), |c| num(measure_value(c, cmp.primary).0));
+                let what = if i == 0 {
+                    format!(
+                        "{} {}, Holm p {}",
+                        if k.pairs > 0 {
+                            "paired difference"
+                        } else {
+                            "difference"
+                        },
+                        effect_with_ci(k.effect, k.ci),
+                        p(k.p_adjusted)
+                    )
+                } else {
+                    format!("{}, p {}", effect_with_ci(k.effect, k.ci), p(k.p_adjusted))
+                };
+                format!("under `{}` to {value} ({what})", k.protocol)
+            })
+            .collect();
+        let mut parts = Vec::new();
+        if !changes.is_empty() {
+            parts.push(format!(
+                "changed the {} {}",
+                measure_words(cmp.primary),
+                and_list(&changes)
+            ));
+        }
+        if !null.is_empty() {
+            parts.push(format!(
+                "{} no detectable difference under {}",
+                if changes.is_empty() { "showed" } else { "and" },
+                nulls(cmp, &null, |k| format!("`{}`", k.protocol))
+            ));
+        }
+        sentences.push(format!(
+            "Against `{against}` under the same protocol, `{population}` {}.",
+            parts.join("; ")
+        ));
+    }
+    if !interactions.is_empty() {
+        let (found, null): (Vec<&Contrast>, Vec<&Contrast>) =
+            interactions.iter().copied().partition(|k| significant(k));
+        let mut parts: Vec<String> = found
+            .iter()
+            .map(|k| {
+                format!(
+                    "`{}`'s effect was {} in `{}` than in `{}` (interaction {}, Holm p {})",
+                    k.protocol,
+                    if k.effect >= 0.0 { "larger" } else { "smaller" },
+                    k.population,
+                    reference_of(k),
+                    effect_with_ci(k.effect, k.ci),
+                    p(k.p_adjusted)
+                )
+            })
+            .collect();
+        if !null.is_empty() {
+            parts.push(format!(
+                "no detectable interaction for {}",
+                nulls(cmp, &null, |k| format!(
+                    "`{}` in `{}`",
+                    k.protocol, k.population
+                ))
+            ));
+        }
+        sentences.push(format!(
+            "Does a protocol's effect (against `{}`) depend on the population? {}.",
+            cmp.reference,
+            capitalise(&parts.join("; "))
+        ));
+    }
+    (!sentences.is_empty()).then(|| sentences.join(" "))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

@@ -1,17 +1,21 @@
 //! Per-cell statistics and every contrast: the numbers of the report (the per-run
 //! metrics they summarise are in [`super::metrics`]).
 //!
-//! The primary outcome is one family per experiment: every two protocols of each
-//! population, Holm-adjusted together. A contrast against the reference protocol is a
+//! The experiment declares its question (`[analysis]`): a reference protocol and a
+//! reference population. The primary outcome is one family per experiment, Holm-adjusted
+//! together: every two protocols of each population; with two or more populations, each
+//! population against the reference population within every protocol, and the
+//! interaction (a protocol's effect against the reference protocol in one population
+//! minus its effect in the reference population). A contrast against the reference is a
 //! member of that family, computed once, so it shows the same interval and p-value
 //! wherever it appears. Every other measure is exploratory: each cell against the
-//! reference of its population, Holm within the measure. Replicate k of every cell faces
-//! the same random draws (common random numbers), so runs are paired by seed: paired
-//! tests (McNemar, Wilcoxon signed-rank) and paired bootstrap intervals come first, the
-//! unpaired ones (Fisher, log-rank, Mann–Whitney) beside them. Bootstrap resamples are
-//! drawn from a seed of the population and the measure, never of the cells, so two
-//! contrasts of identical data get identical intervals. A cell with fewer than two valid
-//! replicates is estimated but never tested.
+//! reference protocol of its population, Holm within the measure. Replicate k of every
+//! cell faces the same random draws (common random numbers), so runs are paired by seed:
+//! the paired test (McNemar, Wilcoxon signed-rank) and a paired bootstrap interval judge a
+//! contrast; the unpaired ones (Fisher, log-rank, Mann–Whitney) are kept beside them for
+//! the sensitivity table. Bootstrap resamples are drawn from a seed of the population and
+//! the measure, never of the cells, so two contrasts of identical data get identical
+//! intervals. A cell with fewer than two valid replicates is estimated but never tested.
 
 use super::load::{CellInfo, Loaded};
 use super::metrics::{Measure, Outcome, RunMetrics};
@@ -58,6 +62,8 @@ pub struct CellStats {
     pub protocol_kind: String,
     pub population: String,
     pub experiment: String,
+    /// Index of its experiment in [`Loaded::experiments`].
+    pub experiment_index: usize,
     pub horizon: u32,
     /// Runs recorded, by status (only `ok` runs enter the statistics).
     pub runs: usize,
@@ -108,9 +114,26 @@ impl CellStats {
     }
 }
 
-/// A cell against the reference protocol of its population, on one measure.
+/// What a contrast compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContrastKind {
+    /// Two protocols of one population: the cell minus `reference_cell`.
+    Protocols,
+    /// Two populations under one protocol: the cell minus the reference population's
+    /// cell of the same protocol (`reference_cell`).
+    Populations,
+    /// The cell's protocol against the reference protocol in the cell's population, minus
+    /// the same effect in the reference population; `reference_cell` is the protocol's
+    /// cell in the reference population.
+    Interaction,
+    /// The same cell in two experiments (`--compare`): the cell minus `reference_cell`.
+    Across,
+}
+
+/// A cell against another (see [`ContrastKind`]), on one measure.
 #[derive(Debug, Clone)]
 pub struct Contrast {
+    pub kind: ContrastKind,
     pub cell: String,
     pub protocol: String,
     pub population: String,
@@ -118,7 +141,8 @@ pub struct Contrast {
     pub measure: Measure,
     /// The experiment's primary outcome (one Holm family); the rest is exploratory.
     pub primary: bool,
-    /// Cell minus reference (RMST in years, survival rate, or the outcome's mean).
+    /// Cell minus reference (RMST in years, survival rate, or the outcome's mean); for an
+    /// interaction, the difference of the two effects.
     pub effect: f64,
     /// Bootstrap 95% interval of `effect` (paired over seeds when the runs pair up).
     pub ci: Option<(f64, f64)>,
@@ -148,23 +172,48 @@ pub struct PairTest {
     pub cliffs_delta: f64,
 }
 
+/// The question the report answers: the protocol and, per experiment, the population
+/// every other is compared with.
+#[derive(Debug, Clone, Default)]
+pub struct Reference {
+    pub protocol: String,
+    /// The reference population of each experiment of [`Loaded::experiments`], by its
+    /// own name (without the `--compare` prefix).
+    pub populations: Vec<String>,
+}
+
 /// The report's numbers.
 #[derive(Debug, Clone)]
 pub struct Comparison {
     pub reference: String,
+    /// The reference population of each experiment (its own name).
+    pub reference_populations: Vec<String>,
     pub primary: Measure,
     pub cells: Vec<CellStats>,
     /// Every cell against the reference protocol of its population, on every measure.
     pub contrasts: Vec<Contrast>,
-    /// The primary outcome between every two protocols of a population (one Holm family
-    /// per experiment).
-    pub protocol_pairs: Vec<Contrast>,
+    /// The primary outcome's family (one Holm family per experiment): every two protocols
+    /// of a population, each population against the reference population within every
+    /// protocol, and the interactions.
+    pub family: Vec<Contrast>,
     /// With `--compare`: the same cell in two experiments (one Holm family of its own).
     pub across: Vec<Contrast>,
     pub pairs: Vec<PairTest>,
 }
 
 impl Comparison {
+    /// The members of the primary family of one kind.
+    pub fn family_of(&self, kind: ContrastKind) -> impl Iterator<Item = &Contrast> {
+        self.family.iter().filter(move |k| k.kind == kind)
+    }
+
+    /// Whether `cell` is of its experiment's reference population.
+    pub fn in_reference_population(&self, cell: &CellStats) -> bool {
+        self.reference_populations
+            .get(cell.experiment_index)
+            .is_some_and(|p| p == own_population_of(cell))
+    }
+
     pub fn cell(&self, cell: &str) -> Option<&CellStats> {
         self.cells.iter().find(|c| c.cell == cell)
     }
@@ -205,7 +254,7 @@ fn survival_rate(runs: &[&RunMetrics]) -> f64 {
 pub fn compare(
     loaded: &Loaded,
     metrics: &[RunMetrics],
-    reference: &str,
+    reference: &Reference,
     primary: Measure,
 ) -> Comparison {
     let mut by_cell: HashMap<&str, Vec<&RunMetrics>> = HashMap::new();
@@ -238,11 +287,17 @@ pub fn compare(
         .collect();
     let ok_runs =
         |cell: &str| -> Vec<&RunMetrics> { ok_by_cell.get(cell).cloned().unwrap_or_default() };
-    // The primary outcome between every two protocols of a population: one Holm family
-    // per experiment, paired where common random numbers allow. A contrast with the
-    // reference is oriented as cell minus reference; any other as later minus earlier
-    // in plan order.
-    let mut protocol_pairs = Vec::new();
+    let protocol = reference.protocol.as_str();
+    let is_reference_population = |c: &CellStats| {
+        reference
+            .populations
+            .get(c.experiment_index)
+            .is_some_and(|p| p == own_population_of(c))
+    };
+    // The primary family. Between every two protocols of a population, paired where
+    // common random numbers allow: a contrast with the reference is oriented as cell
+    // minus reference; any other as later minus earlier in plan order.
+    let mut family = Vec::new();
     for (i, a) in cells.iter().enumerate() {
         for b in &cells[i + 1..] {
             if a.population != b.population || a.experiment != b.experiment {
@@ -251,24 +306,79 @@ pub fn compare(
             if !a.testable() || !b.testable() {
                 continue;
             }
-            let (cell, other) = if b.protocol == reference {
+            let (cell, other) = if b.protocol == protocol {
                 (a, b)
             } else {
                 (b, a)
             };
             let (x, y) = (ok_runs(&cell.cell), ok_runs(&other.cell));
-            protocol_pairs.push(contrast(cell, other, primary, primary, (&x, &y), true));
+            family.push(contrast(
+                ContrastKind::Protocols,
+                cell,
+                other,
+                primary,
+                primary,
+                (&x, &y),
+                true,
+            ));
         }
     }
-    holm_by_experiment(&mut protocol_pairs, &cells, |_| true);
-    // Against the reference: the primary measure's contrasts are the family's own; every
-    // other measure is exploratory, Holm within the measure.
+    // Each population against the reference population, within every protocol; then
+    // each protocol's effect in it against its effect in the reference population.
+    let same = |c: &CellStats, protocol: &str, reference_population: bool| {
+        cells.iter().find(|x| {
+            x.experiment == c.experiment
+                && x.protocol == protocol
+                && if reference_population {
+                    is_reference_population(x)
+                } else {
+                    x.population == c.population
+                }
+        })
+    };
+    for c in cells.iter().filter(|c| !is_reference_population(c)) {
+        let Some(r) = same(c, &c.protocol, true) else {
+            continue;
+        };
+        if c.testable() && r.testable() {
+            let (x, y) = (ok_runs(&c.cell), ok_runs(&r.cell));
+            family.push(contrast(
+                ContrastKind::Populations,
+                c,
+                r,
+                primary,
+                primary,
+                (&x, &y),
+                true,
+            ));
+        }
+    }
+    for c in cells
+        .iter()
+        .filter(|c| !is_reference_population(c) && c.protocol != protocol)
+    {
+        let quartet = (
+            same(c, protocol, false),
+            same(c, &c.protocol, true),
+            same(c, protocol, true),
+        );
+        let (Some(cr), Some(pr), Some(rr)) = quartet else {
+            continue;
+        };
+        if [c, cr, pr, rr].iter().all(|x| x.testable()) {
+            let runs = [&c.cell, &cr.cell, &pr.cell, &rr.cell].map(|cell| ok_runs(cell));
+            family.push(interaction(c, pr, primary, &runs));
+        }
+    }
+    holm_by_experiment(&mut family, &cells, |_| true);
+    // Against the reference protocol: the primary measure's contrasts are the family's
+    // own; every other measure is exploratory, Holm within the measure.
     let mut contrasts = Vec::new();
     for c in &cells {
-        if c.protocol == reference {
+        if c.protocol == protocol {
             continue;
         }
-        let reference_cell = format!("{reference}/{}", c.population);
+        let reference_cell = format!("{protocol}/{}", c.population);
         let Some(r) = cells.iter().find(|x| x.cell == reference_cell) else {
             continue;
         };
@@ -278,22 +388,32 @@ pub fn compare(
         let (x, y) = (ok_runs(&c.cell), ok_runs(&reference_cell));
         for measure in Measure::all() {
             if measure == primary {
-                if let Some(k) = protocol_pairs
-                    .iter()
-                    .find(|k| k.cell == c.cell && k.reference_cell == reference_cell)
-                {
+                if let Some(k) = family.iter().find(|k| {
+                    k.kind == ContrastKind::Protocols
+                        && k.cell == c.cell
+                        && k.reference_cell == reference_cell
+                }) {
                     contrasts.push(k.clone());
                 }
             } else {
-                contrasts.push(contrast(c, r, measure, primary, (&x, &y), true));
+                contrasts.push(contrast(
+                    ContrastKind::Protocols,
+                    c,
+                    r,
+                    measure,
+                    primary,
+                    (&x, &y),
+                    true,
+                ));
             }
         }
     }
     for measure in Measure::all().into_iter().filter(|m| *m != primary) {
         holm_by_experiment(&mut contrasts, &cells, |k| k.measure == measure);
     }
-    // With --compare: the same protocol and population in two experiments, unpaired (the
-    // experiments need not share their draws), one family of its own.
+    // With --compare: the same protocol and population in two experiments, this cell
+    // (of the experiment given first) minus the other's, unpaired (the experiments need
+    // not share their draws), one family of its own.
     let mut across = Vec::new();
     for (i, a) in cells.iter().enumerate() {
         for b in &cells[i + 1..] {
@@ -304,17 +424,26 @@ pub fn compare(
             if x.is_empty() || y.is_empty() {
                 continue;
             }
-            across.push(contrast(b, a, primary, primary, (&x, &y), false));
+            across.push(contrast(
+                ContrastKind::Across,
+                a,
+                b,
+                primary,
+                primary,
+                (&x, &y),
+                false,
+            ));
         }
     }
     holm(&mut across);
     let pairs = pairwise(&cells, &ok_by_cell, primary);
     Comparison {
-        reference: reference.to_string(),
+        reference: protocol.to_string(),
+        reference_populations: reference.populations.clone(),
         primary,
         cells,
         contrasts,
-        protocol_pairs,
+        family,
         across,
         pairs,
     }
@@ -438,6 +567,7 @@ fn cell_stats(info: &CellInfo, experiment: &str, horizon: u32, all: &[&RunMetric
         protocol_kind: info.protocol_kind.clone(),
         population: info.population.clone(),
         experiment: experiment.to_string(),
+        experiment_index: info.experiment,
         horizon,
         runs: all.len(),
         ok: ok.len(),
@@ -501,6 +631,7 @@ fn paired<'a>(x: &[&'a RunMetrics], y: &[&'a RunMetrics]) -> Vec<(&'a RunMetrics
 /// random numbers within an experiment), unpaired otherwise or when `pairable` is false
 /// (cells of different experiments).
 fn contrast(
+    kind: ContrastKind,
     cell: &CellStats,
     other: &CellStats,
     measure: Measure,
@@ -627,6 +758,7 @@ fn contrast(
         .map(|(_, t)| t.p_value)
         .filter(|p| p.is_finite());
     Contrast {
+        kind,
         cell: cell.cell.clone(),
         protocol: cell.protocol.clone(),
         population: cell.population.clone(),
@@ -640,6 +772,104 @@ fn contrast(
         unpaired: unpaired_test,
         cliffs_delta: delta,
         p_value,
+        p_adjusted: None,
+    }
+}
+
+/// The interaction of `cell`'s protocol with its population: (cell − the reference
+/// protocol's cell of its population) − (the protocol's cell in the reference population
+/// − the reference protocol's cell there), on `measure`, over the seeds all four cells
+/// played. `runs` are the four cells' `ok` runs in that order; `other` is the protocol's
+/// cell in the reference population. The interval is a bootstrap over those seeds; the
+/// test Wilcoxon's signed-rank on each seed's difference of differences (survival years
+/// for RMST: all censoring is at the horizon).
+fn interaction(
+    cell: &CellStats,
+    other: &CellStats,
+    measure: Measure,
+    runs: &[Vec<&RunMetrics>; 4],
+) -> Contrast {
+    let by_seed: Vec<HashMap<u64, &RunMetrics>> = runs
+        .iter()
+        .map(|r| r.iter().map(|m| (m.seed, *m)).collect())
+        .collect();
+    let quartets: Vec<[&RunMetrics; 4]> = runs[0]
+        .iter()
+        .filter_map(|a| {
+            Some([
+                *a,
+                *by_seed[1].get(&a.seed)?,
+                *by_seed[2].get(&a.seed)?,
+                *by_seed[3].get(&a.seed)?,
+            ])
+        })
+        .collect();
+    let horizon = cell.horizon as f64;
+    fn column<'a>(q: &[[&'a RunMetrics; 4]], i: usize) -> Vec<&'a RunMetrics> {
+        q.iter().map(|x| x[i]).collect()
+    }
+    // The measure of each of the four cells over some seeds, combined.
+    let statistic = |q: &[[&RunMetrics; 4]]| -> f64 {
+        let value = |runs: Vec<&RunMetrics>| match measure {
+            Measure::Rmst => rmst_of(&runs, horizon),
+            Measure::Survival => survival_rate(&runs),
+            Measure::Outcome(o) => stats::mean(&runs.iter().map(|m| o.of(m)).collect::<Vec<_>>()),
+        };
+        (value(column(q, 0)) - value(column(q, 1))) - (value(column(q, 2)) - value(column(q, 3)))
+    };
+    let per_run = |m: &RunMetrics| match measure {
+        Measure::Rmst => m.survival_years as f64,
+        Measure::Survival => f64::from(!m.collapsed),
+        Measure::Outcome(o) => o.of(m),
+    };
+    let diffs: Vec<f64> = quartets
+        .iter()
+        .map(|[a, b, c, d]| (per_run(a) - per_run(b)) - (per_run(c) - per_run(d)))
+        .collect();
+    let testable = quartets.len() >= MIN_REPLICATES;
+    let ci = testable
+        .then(|| {
+            stats::paired_bootstrap_ci(
+                &quartets,
+                |s: &[&[&RunMetrics; 4]]| {
+                    let q: Vec<[&RunMetrics; 4]> = s.iter().map(|x| **x).collect();
+                    statistic(&q)
+                },
+                RESAMPLES,
+                seed_of(&[
+                    &cell.experiment,
+                    own_population_of(cell),
+                    "interaction",
+                    measure.name(),
+                ]),
+            )
+        })
+        .flatten();
+    let test = testable.then(|| {
+        stats::wilcoxon(&diffs).unwrap_or(Test {
+            statistic: 0.0,
+            p_value: 1.0,
+        })
+    });
+    Contrast {
+        kind: ContrastKind::Interaction,
+        cell: cell.cell.clone(),
+        protocol: cell.protocol.clone(),
+        population: cell.population.clone(),
+        reference_cell: other.cell.clone(),
+        measure,
+        primary: true,
+        effect: if quartets.is_empty() {
+            f64::NAN
+        } else {
+            statistic(&quartets)
+        },
+        ci,
+        pairs: if testable { quartets.len() } else { 0 },
+        paired: test.map(|t| ("wilcoxon", t)),
+        unpaired: None,
+        cliffs_delta: None,
+        p_value: test.map(|t| t.p_value).filter(|p| p.is_finite()),
         p_adjusted: None,
     }
 }

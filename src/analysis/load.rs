@@ -4,7 +4,7 @@
 
 use super::AnalysisError;
 use crate::engine::{is_collapsed, Area, GameParams};
-use crate::record::{AgentRow, Manifest, RunFiles, RunRow, YearRow};
+use crate::record::{AgentRow, AnalysisChoice, Descriptions, Manifest, RunFiles, RunRow, YearRow};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,24 @@ pub struct ExperimentInfo {
     /// The experiment as resolved (providers, `[llm]`, generations, the probe, the
     /// matrix): what the report's methods state.
     pub config: serde_json::Value,
+    /// Its `[analysis]` as resolved (absent in older manifests).
+    pub analysis: Option<AnalysisChoice>,
+    /// The harness's words for its personas, stand-in providers and idle switches.
+    pub descriptions: Descriptions,
+}
+
+impl ExperimentInfo {
+    /// The populations of its matrix, in order.
+    pub fn matrix_populations(&self) -> Vec<String> {
+        self.config["matrix"]["population"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// A cell of the results, in plan order.
@@ -243,6 +261,8 @@ pub fn load(dirs: &[PathBuf], compare: bool) -> Result<Loaded, AnalysisError> {
                     description: m.description.clone(),
                     populations: m.populations.clone(),
                     config: m.config.clone(),
+                    analysis: m.analysis.clone(),
+                    descriptions: m.descriptions.clone(),
                 });
                 experiments.len() - 1
             }

@@ -4,7 +4,7 @@
 //! was analysed (one sentence on the primary family, the tests) and the command that
 //! reproduces every number. A reader of the report alone can rerun the experiment.
 
-use super::compare::{Comparison, RESAMPLES};
+use super::compare::{Comparison, ContrastKind, RESAMPLES};
 use super::load::{ExperimentInfo, Loaded};
 use super::render::measure_words;
 use crate::engine::{meadows_ships, CollapseRule, GameParams};
@@ -19,17 +19,17 @@ pub enum Block {
 }
 
 /// The Methods of a report, in order.
-pub fn methods(cmp: &Comparison, loaded: &Loaded, dirs: &[String]) -> Vec<Block> {
+pub fn methods(cmp: &Comparison, loaded: &Loaded, command: &str) -> Vec<Block> {
     let mut out = Vec::new();
     for e in &loaded.experiments {
         out.push(Block::Paragraph(design(e)));
         out.push(Block::List {
-            lead: "Protocols, with every switch as run:".into(),
+            lead: "Protocols, with every switch that applies as run:".into(),
             items: e
                 .protocols
                 .iter()
                 .filter(|(name, _)| used(e, "protocol", name))
-                .map(|(name, spec)| protocol(name, spec))
+                .map(|(name, spec)| protocol(name, spec, e.descriptions.idle_switches.get(name)))
                 .collect(),
         });
         out.push(Block::List {
@@ -49,14 +49,20 @@ pub fn methods(cmp: &Comparison, loaded: &Loaded, dirs: &[String]) -> Vec<Block>
             out.push(Block::Paragraph(people));
         }
     }
-    out.push(Block::Paragraph(family_sentence(cmp)));
+    out.push(Block::Paragraph(family_sentence(cmp, loaded)));
+    if !cmp.across.is_empty() {
+        out.push(Block::Paragraph(across_sentence(cmp)));
+    }
     out.push(Block::Paragraph(format!(
-        "Tests: runs are paired by seed; paired tests are Wilcoxon's signed-rank test (scipy's defaults: zero differences dropped, exact for up to 50 untied differences) for RMST (on survival years: all censoring is at the horizon) and continuous outcomes, and McNemar's exact test for collapse; the unpaired tests beside them are the log-rank test, Fisher's exact test and the Mann–Whitney U test (normal approximation, tie and continuity corrections) with Cliff's delta. Intervals: Wilson for survival rates, percentile bootstrap ({RESAMPLES} resamples, drawn from a seed of the experiment, the population and the measure, so identical data get identical intervals; over pairs when paired) for means and effects; Kaplan–Meier with Greenwood bands on the log-log scale, median as lifelines (first time S ≤ 0.5), RMST to the horizon. Only runs with status `ok` enter statistics; a cell with fewer than two valid replicates, or whose replicates are all one game, is estimated but not tested."
+        "Tests: runs are paired by seed; each contrast is judged by one paired test, Wilcoxon's signed-rank test (scipy's defaults: zero differences dropped, exact for up to 50 untied differences) for RMST (on survival years: all censoring is at the horizon), continuous outcomes and interactions (on each seed's difference of differences), and McNemar's exact test for collapse. Unadjusted p-values and the unpaired tests (the log-rank test, Fisher's exact test, the Mann–Whitney U test with normal approximation, tie and continuity corrections, and Cliff's delta) are in the sensitivity table and in `comparison.csv` only. Intervals: Wilson for survival rates, percentile bootstrap ({RESAMPLES} resamples, drawn from a seed of the experiment, the population and the measure, so identical data get identical intervals; over seeds when paired) for means and effects; Kaplan–Meier with Greenwood bands on the log-log scale, median as lifelines (first time S ≤ 0.5), RMST to the horizon. Only runs with status `ok` enter statistics; a cell with fewer than two valid replicates, or whose replicates are all one game, is estimated but not tested."
     )));
+    for e in &loaded.experiments {
+        if let Some(personas) = personas(e) {
+            out.push(personas);
+        }
+    }
     out.push(Block::Paragraph(format!(
-        "Every number comes from `comparison.csv`; to reproduce it: `fishbanks report {}{}`. The experiment as resolved is in each results directory's `manifest.json` (`config`); the same file played again with `fishbanks run` gives the same bytes.",
-        dirs.join(" "),
-        if loaded.compare { " --compare" } else { "" }
+        "Every number comes from `comparison.csv`; to reproduce it, from the directory that holds the results: `{command}`. The experiment as resolved is in each results directory's `manifest.json` (`config`); the same file played again with `fishbanks run` gives the same bytes."
     )));
     out
 }
@@ -152,13 +158,14 @@ fn value(v: &Value) -> String {
     }
 }
 
-fn protocol(name: &str, spec: &Value) -> String {
+fn protocol(name: &str, spec: &Value, idle: Option<&Vec<String>>) -> String {
     let kind = spec["kind"].as_str().unwrap_or("?");
+    let is_idle = |k: &str| idle.is_some_and(|idle| idle.iter().any(|i| i == k));
     let switches: Vec<String> = spec
         .as_object()
         .map(|m| {
             m.iter()
-                .filter(|(k, v)| k.as_str() != "kind" && !v.is_null())
+                .filter(|(k, v)| k.as_str() != "kind" && !v.is_null() && !is_idle(k))
                 .map(|(k, v)| format!("{k} = {}", value(v)))
                 .collect()
         })
@@ -354,20 +361,23 @@ fn models(e: &ExperimentInfo) -> Option<Block> {
         .map(|name| {
             let p = &e.config["providers"][name];
             let backend = &p["backend"];
-            let mut settings = vec![format!("model `{}`", value(&p["model"]))];
-            match backend["kind"].as_str() {
-                Some("mock") => settings.push(format!(
-                    "the harness's in-process mock (policy {}, noise {})",
+            let mut settings = Vec::new();
+            match (e.descriptions.providers.get(name), backend["kind"].as_str()) {
+                (Some(words), _) => settings.push(words.clone()),
+                (None, Some("mock")) => settings.push(format!(
+                    "the harness's in-process mock, a rule-based stand-in (not a language model), policy `{}`, noise {}",
                     value(&backend["policy"]),
                     value(&backend["noise"])
                 )),
-                Some(kind) => {
-                    settings.push(format!("kind {kind}"));
+                (None, kind) => {
+                    settings.push(format!("model `{}`", value(&p["model"])));
+                    if let Some(kind) = kind {
+                        settings.push(format!("kind {kind}"));
+                    }
                     if let Some(url) = backend["base_url"].as_str() {
                         settings.push(format!("at {url}"));
                     }
                 }
-                None => {}
             }
             let sampling = &p["sampling"];
             settings.push(format!(
@@ -380,14 +390,16 @@ fn models(e: &ExperimentInfo) -> Option<Block> {
                 Some(s) => format!("seed base {s} (mixed with the replicate, agent and call site)"),
                 None => "no seed".into(),
             });
-            settings.push(match sampling["max_tokens"].as_u64() {
-                Some(n) => format!("max_tokens at most {n} (else the longest valid answer)"),
-                None => "max_tokens from the longest valid answer".into(),
-            });
-            settings.push(format!(
-                "structured output {}",
-                value(&p["structured_output"])
-            ));
+            if backend["kind"].as_str() != Some("mock") {
+                settings.push(match sampling["max_tokens"].as_u64() {
+                    Some(n) => format!("max_tokens at most {n} (else the longest valid answer)"),
+                    None => "max_tokens from the longest valid answer".into(),
+                });
+                settings.push(format!(
+                    "structured output {}",
+                    value(&p["structured_output"])
+                ));
+            }
             format!("`{name}`: {}", settings.join(", "))
         })
         .collect();
@@ -399,11 +411,15 @@ fn models(e: &ExperimentInfo) -> Option<Block> {
         value(&llm["max_fallback_share"]),
         value(&llm["memory_years"]),
     ));
-    for persona in personas {
-        let text = llm["personas"][&persona]
-            .as_str()
-            .map_or_else(|| "(built in)".to_string(), |t| format!("\"{t}\""));
-        items.push(format!("persona `{persona}`: {text}"));
+    if !personas.is_empty() {
+        items.push(format!(
+            "personas: {} (their texts are quoted below)",
+            personas
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     Some(Block::List {
         lead: "Models (the prompt templates' hashes are in the manifest):".into(),
@@ -411,16 +427,118 @@ fn models(e: &ExperimentInfo) -> Option<Block> {
     })
 }
 
-/// The one sentence that says which family the primary outcome's p-values belong to.
-pub fn family_sentence(cmp: &Comparison) -> String {
+/// The personas' texts, word for word (an appendix of the Methods): what each model was
+/// told it wants.
+fn personas(e: &ExperimentInfo) -> Option<Block> {
+    let llm = &e.config["llm"];
+    let mut names: Vec<String> = Vec::new();
+    for (name, seats) in &e.populations {
+        if !used(e, "population", name) {
+            continue;
+        }
+        for p in seats.iter().filter_map(|s| s["persona"].as_str()) {
+            if !names.iter().any(|n| n == p) {
+                names.push(p.to_string());
+            }
+        }
+    }
+    let items: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let text = e
+                .descriptions
+                .personas
+                .get(name)
+                .cloned()
+                .or_else(|| llm["personas"][name].as_str().map(String::from));
+            match text {
+                Some(t) => format!("`{name}`: \"{t}\""),
+                None => format!("`{name}`: built in (its text is not recorded in these results)"),
+            }
+        })
+        .collect();
+    (!items.is_empty()).then(|| Block::List {
+        lead: format!(
+            "Personas of `{}`, as each model's system message states them after the system prompt:",
+            e.name
+        ),
+        items,
+    })
+}
+
+/// The one paragraph that says which family the primary outcome's p-values belong to:
+/// its members by kind, per experiment, with their counts.
+pub fn family_sentence(cmp: &Comparison, loaded: &Loaded) -> String {
+    let mut parts = Vec::new();
+    for (i, e) in loaded.experiments.iter().enumerate() {
+        let of = |kind: ContrastKind| {
+            cmp.family_of(kind)
+                .filter(|k| cmp.cell(&k.cell).is_some_and(|c| c.experiment_index == i))
+                .count()
+        };
+        let (protocols, populations, interactions) = (
+            of(ContrastKind::Protocols),
+            of(ContrastKind::Populations),
+            of(ContrastKind::Interaction),
+        );
+        let reference_population = cmp
+            .reference_populations
+            .get(i)
+            .cloned()
+            .unwrap_or_default();
+        let mut members = vec![format!(
+            "{protocols} contrast{} between every two protocols of each population",
+            plural(protocols)
+        )];
+        if populations + interactions > 0 {
+            members.push(format!(
+                "{populations} contrast{} of each population against `{reference_population}` within every protocol",
+                plural(populations)
+            ));
+            members.push(format!(
+                "{interactions} interaction{} (a protocol's effect against `{}` in a population minus its effect in `{reference_population}`)",
+                plural(interactions),
+                cmp.reference
+            ));
+        }
+        let name = if loaded.experiments.len() > 1 {
+            format!(" of `{}`", e.name)
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "the family{name} holds {} ({} in all)",
+            and_list(&members),
+            protocols + populations + interactions
+        ));
+    }
     format!(
-        "Primary outcome: {} ({}), tested as one Holm family per experiment: the {} contrasts between every two protocols of each population, paired by seed; the contrasts against `{}` are members of that family, with one interval and one p-value wherever they appear. Every other outcome is exploratory (each cell against `{}`, Holm within each measure).",
+        "Primary outcome: {} ({}), tested as one Holm family per experiment, paired by seed: {}. The contrasts against `{}` are members of it, with one interval and one p-value wherever they appear. Every other outcome is exploratory (each cell against `{}` of its population, Holm within each measure).",
         cmp.primary.name(),
         measure_words(cmp.primary),
-        cmp.protocol_pairs.len(),
+        parts.join("; "),
         cmp.reference,
         cmp.reference
     )
+}
+
+/// The `--compare` family in words.
+pub fn across_sentence(cmp: &Comparison) -> String {
+    let n = cmp.across.len();
+    format!(
+        "Across experiments (`--compare`): the {} on the primary outcome, each the cell of the experiment given first minus the same protocol and population of the other, form one Holm family of {n} contrast{} of their own, unpaired (the experiments need not share their draws): the log-rank test for RMST, Fisher's exact test for the survival rate, the Mann–Whitney U test for other outcomes, with percentile bootstrap intervals resampling each experiment's runs on their own. Each experiment's other numbers are as when it is analysed alone.",
+        if n == 1 { "contrast" } else { "contrasts" },
+        plural(n)
+    )
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub enum AnalysisError {
     UnknownFormat(String, String),
     #[error("reference protocol `{0}` is not in these results (their protocols: {1})")]
     UnknownReference(String, String),
+    #[error("reference population `{0}` is not in these results (their populations: {1})")]
+    UnknownReferencePopulation(String, String),
     #[error("unknown primary outcome `{0}`")]
     UnknownOutcome(String),
     #[error("{first} and {other} hold different experiments (they differ in: {changes}); refusing to pool them. Pass --compare to analyse them side by side, the experiment kept as a factor of every cell.")]
@@ -102,9 +104,14 @@ fn results_inside(dir: &std::path::Path) -> String {
 pub struct ReportOptions {
     /// Where to write (default: the first input directory).
     pub out: Option<PathBuf>,
-    /// Protocol the others are tested against (default: `none`, else the first protocol
-    /// of kind `none`, else the first protocol).
+    /// Protocol the others are tested against (default: the experiment's `[analysis]
+    /// reference`, which defaults to `none`, else the first protocol of kind `none`, else
+    /// the first protocol).
     pub reference: Option<String>,
+    /// Population the others are tested against within each protocol (default: the
+    /// experiment's `[analysis] reference_population`, which defaults to the first of its
+    /// matrix).
+    pub reference_population: Option<String>,
     /// Formats to write, by name (`None`: every format).
     pub formats: Option<Vec<String>>,
     /// Analyse different experiments side by side (their cells kept apart) instead of
@@ -149,9 +156,18 @@ pub struct ReportSummary {
     pub files: Vec<PathBuf>,
 }
 
+/// The reference protocol: the one asked for, else the first experiment's `[analysis]`
+/// choice, else (manifests before `[analysis]`) `none`, the first protocol of kind
+/// `none`, or the first protocol.
 fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<String, AnalysisError> {
     let protocols: Vec<&str> = loaded.cells.iter().map(|c| c.protocol.as_str()).collect();
-    if let Some(name) = wanted {
+    let recorded = loaded
+        .experiments
+        .first()
+        .and_then(|e| e.analysis.as_ref())
+        .map(|a| a.reference.as_str())
+        .filter(|r| protocols.contains(r));
+    if let Some(name) = wanted.or(recorded) {
         return if protocols.contains(&name) {
             Ok(name.to_string())
         } else {
@@ -177,12 +193,92 @@ fn choose_reference(loaded: &load::Loaded, wanted: Option<&str>) -> Result<Strin
         .unwrap_or_default())
 }
 
+/// Each experiment's reference population (its own name): the one asked for, else its
+/// `[analysis]` choice, else the first of its matrix. One asked for must be a population
+/// of every experiment.
+fn choose_reference_populations(
+    loaded: &load::Loaded,
+    wanted: Option<&str>,
+) -> Result<Vec<String>, AnalysisError> {
+    loaded
+        .experiments
+        .iter()
+        .map(|e| {
+            let populations = e.matrix_populations();
+            match wanted {
+                Some(name) if populations.iter().any(|p| p == name) => Ok(name.to_string()),
+                Some(name) => Err(AnalysisError::UnknownReferencePopulation(
+                    name.to_string(),
+                    populations.join(", "),
+                )),
+                None => Ok(e
+                    .analysis
+                    .as_ref()
+                    .map(|a| a.reference_population.clone())
+                    .filter(|p| populations.contains(p))
+                    .or_else(|| populations.first().cloned())
+                    .unwrap_or_default()),
+            }
+        })
+        .collect()
+}
+
+/// A path as the report shows it: relative as given, else relative to the working
+/// directory when inside it, else the directory's own name (the report names no
+/// absolute path of the machine it was made on).
+fn shown_path(path: &std::path::Path) -> String {
+    if path.is_relative() {
+        return path.display().to_string();
+    }
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+        .filter(|p| !p.is_empty())
+        .or_else(|| path.file_name().map(|n| n.to_string_lossy().to_string()))
+        .unwrap_or_else(|| ".".into())
+}
+
+/// The `fishbanks report` command that writes this report again, with every option
+/// that was given.
+fn reproduce_command(inputs: &[PathBuf], options: &ReportOptions) -> String {
+    let mut words = vec!["fishbanks report".to_string()];
+    words.extend(inputs.iter().map(|d| shown_path(d)));
+    if let Some(out) = &options.out {
+        words.push(format!("--out {}", shown_path(out)));
+    }
+    if let Some(r) = &options.reference {
+        words.push(format!("--reference {r}"));
+    }
+    if let Some(p) = &options.reference_population {
+        words.push(format!("--reference-population {p}"));
+    }
+    if options.compare {
+        words.push("--compare".into());
+    }
+    if let Some(f) = &options.formats {
+        words.push(format!("--format {}", f.join(",")));
+    }
+    if options.figures.run_lines {
+        words.push("--run-lines".into());
+    }
+    if let Some(dpi) = options.dpi.filter(|d| *d != 150.0) {
+        words.push(format!("--dpi {dpi}"));
+    }
+    words.join(" ")
+}
+
 /// Read the results directories and write every format's files (`metrics.csv`,
 /// `comparison.csv`, `report.md`, `report.html`, …) and `plots/*.svg`.
 pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
     let formats = format::select(options.formats.as_deref())?;
     let loaded = load::load(inputs, options.compare)?;
-    let reference = choose_reference(&loaded, options.reference.as_deref())?;
+    let reference = compare::Reference {
+        protocol: choose_reference(&loaded, options.reference.as_deref())?,
+        populations: choose_reference_populations(
+            &loaded,
+            options.reference_population.as_deref(),
+        )?,
+    };
     let primary_name = loaded
         .experiments
         .first()
@@ -203,6 +299,7 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
         })
         .collect();
     let comparison = compare::compare(&loaded, &metrics, &reference, primary);
+    let reference = reference.protocol;
 
     let dir = options.out.clone().unwrap_or_else(|| inputs[0].clone());
     let plots_dir = dir.join("plots");
@@ -214,14 +311,14 @@ pub fn report(inputs: &[PathBuf], options: &ReportOptions) -> Result<ReportSumma
     write_figures(&plots_dir, &figures, options.dpi)?;
     let names: Vec<&str> = loaded.experiments.iter().map(|e| e.name.as_str()).collect();
     let experiment = names.join(" vs ");
-    let dirs: Vec<String> = inputs.iter().map(|d| d.display().to_string()).collect();
+    let command = reproduce_command(inputs, options);
     let report = format::Report {
         experiment: &experiment,
         loaded: &loaded,
         comparison: &comparison,
         metrics: &metrics,
         figures: &figures,
-        dirs: &dirs,
+        command: &command,
         socialisation: diagnose::report_table(&dir),
     };
     for f in &formats {

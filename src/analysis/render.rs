@@ -2,7 +2,7 @@
 //! one-sentence answer, and the tables (as header + rows of strings). The formats
 //! (`format/`) lay these out; every number in them is also a row of `comparison.csv`.
 
-use super::compare::{CellStats, Comparison, Contrast};
+use super::compare::{CellStats, Comparison, Contrast, ContrastKind};
 use super::load::Loaded;
 use super::metrics::{Measure, Outcome};
 use serde::Serialize;
@@ -123,13 +123,19 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
             });
         }
     }
-    // The primary family's contrasts against the reference are among `contrasts`; its
-    // others are written once here.
-    let others = cmp.protocol_pairs.iter().filter(|k| {
-        cmp.cell(&k.reference_cell)
-            .is_none_or(|r| r.protocol != cmp.reference)
+    // The primary family's contrasts against the reference protocol are among
+    // `contrasts`; its others are written once here, and the --compare family after.
+    let others = cmp.family.iter().filter(|k| {
+        k.kind != ContrastKind::Protocols
+            || cmp
+                .cell(&k.reference_cell)
+                .is_none_or(|r| r.protocol != cmp.reference)
     });
-    for k in cmp.contrasts.iter().chain(others) {
+    for k in cmp.contrasts.iter().chain(others).chain(&cmp.across) {
+        let metric = match k.kind {
+            ContrastKind::Interaction => format!("interaction_{}", k.measure.name()),
+            _ => format!("delta_{}", k.measure.name()),
+        };
         let Some(c) = cmp.cell(&k.cell) else {
             continue;
         };
@@ -146,8 +152,8 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
             p_adjusted: k.p_adjusted,
             effect_size: k.cliffs_delta,
             paired: k.pairs > 0,
-            primary: k.primary,
-            ..row(c, &format!("delta_{}", k.measure.name()))
+            primary: k.primary && k.kind != ContrastKind::Across,
+            ..row(c, &metric)
         });
         // The unpaired test beside the paired one.
         if let (Some(_), Some((name, t))) = (k.paired, k.unpaired) {
@@ -159,7 +165,7 @@ pub fn comparison_rows(cmp: &Comparison) -> Vec<ComparisonRow> {
                 p_value: Some(t.p_value),
                 effect_size: k.cliffs_delta,
                 primary: false,
-                ..row(c, &format!("delta_{}", k.measure.name()))
+                ..row(c, &metric)
             });
         }
     }
@@ -289,8 +295,8 @@ pub fn cells_by_population(cmp: &Comparison) -> Vec<&CellStats> {
         .collect()
 }
 
-/// The primary-outcome table: one row per cell, grouped by population, with the paired
-/// test against the reference and the log-rank test beside it.
+/// The primary-outcome table: one row per cell, grouped by population, with the contrast
+/// against the reference protocol (one interval, one p-value: the family's).
 pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     let m = cmp.primary;
     let header = vec![
@@ -300,7 +306,6 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
         format!("effect vs {} [95% CI]", cmp.reference),
         "test".to_string(),
         "p (Holm)".to_string(),
-        "log-rank p".to_string(),
         "talk tokens / agent-year".to_string(),
     ];
     let rows = cells_by_population(cmp)
@@ -314,23 +319,17 @@ pub fn primary_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                 with_ci(v, ci),
             ];
             if c.protocol == cmp.reference {
-                r.extend([
-                    "(reference)".into(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]);
+                r.extend(["(reference)".into(), String::new(), String::new()]);
             } else if let Some(why) = untested(c) {
-                r.extend([why, String::new(), String::new(), String::new()]);
+                r.extend([why, String::new(), String::new()]);
             } else {
                 match k {
                     Some(k) => r.extend([
                         effect_with_ci(k.effect, k.ci),
                         test_name(k),
                         p(k.p_adjusted),
-                        logrank_p(cmp, &c.cell),
                     ]),
-                    None => r.extend(["–".into(), String::new(), String::new(), String::new()]),
+                    None => r.extend(["–".into(), String::new(), String::new()]),
                 }
             }
             r.push(tenths(c.talk_tokens));
@@ -369,17 +368,8 @@ fn test_name(k: &Contrast) -> String {
         .unwrap_or_default()
 }
 
-/// The log-rank test of a cell's survival against the reference's (unadjusted).
-fn logrank_p(cmp: &Comparison, cell: &str) -> String {
-    cmp.contrasts
-        .iter()
-        .find(|k| k.cell == cell && k.measure == Measure::Rmst)
-        .and_then(|k| k.unpaired.filter(|(n, _)| *n == "logrank"))
-        .map_or_else(String::new, |(_, t)| p(Some(t.p_value)))
-}
-
-/// The primary outcome between every two protocols of a population (one Holm family per
-/// experiment, paired where the runs pair up).
+/// The primary outcome between every two protocols of a population (members of the
+/// primary family, paired where the runs pair up).
 pub fn protocol_pairs_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     let header = vec![
         "population".to_string(),
@@ -390,8 +380,7 @@ pub fn protocol_pairs_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>)
         "p (Holm)".to_string(),
     ];
     let rows = cmp
-        .protocol_pairs
-        .iter()
+        .family_of(ContrastKind::Protocols)
         .map(|k| {
             let other = cmp
                 .cell(&k.reference_cell)
@@ -407,6 +396,60 @@ pub fn protocol_pairs_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>)
         })
         .collect();
     (header, rows)
+}
+
+/// The primary outcome between populations (members of the primary family): each
+/// population against the reference population within every protocol, then each
+/// protocol's interaction with the population. `None` with one population.
+pub fn populations_table(cmp: &Comparison) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let members: Vec<&Contrast> = cmp
+        .family
+        .iter()
+        .filter(|k| {
+            matches!(
+                k.kind,
+                ContrastKind::Populations | ContrastKind::Interaction
+            )
+        })
+        .collect();
+    if members.is_empty() {
+        return None;
+    }
+    let header = vec![
+        "contrast".to_string(),
+        "protocol".to_string(),
+        "population".to_string(),
+        "against".to_string(),
+        format!("difference in {} [95% CI]", measure_words(cmp.primary)),
+        "test".to_string(),
+        "p (Holm)".to_string(),
+    ];
+    let population_of = |cell: &str| {
+        cmp.cell(cell)
+            .map_or(String::new(), |c| c.population.clone())
+    };
+    let rows = members
+        .into_iter()
+        .map(|k| {
+            let (what, protocol) = match k.kind {
+                ContrastKind::Interaction => (
+                    "interaction".to_string(),
+                    format!("`{}` vs `{}`", k.protocol, cmp.reference),
+                ),
+                _ => ("population".to_string(), format!("`{}`", k.protocol)),
+            };
+            vec![
+                what,
+                protocol,
+                format!("`{}`", k.population),
+                format!("`{}`", population_of(&k.reference_cell)),
+                effect_with_ci(k.effect, k.ci),
+                test_name(k),
+                p(k.p_adjusted),
+            ]
+        })
+        .collect();
+    Some((header, rows))
 }
 
 /// With `--compare`: the same cell in two experiments (unpaired, one Holm family).
@@ -625,17 +668,14 @@ pub fn outcomes_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// Exploratory contrasts against the reference on every measure but the primary one.
+/// Exploratory contrasts against the reference on every measure but the primary one: one
+/// p-value each (the paired test's, Holm-adjusted within the measure).
 pub fn exploratory_contrasts(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "cell",
         "measure",
         "effect [95% CI]",
-        "paired test",
-        "p",
-        "unpaired test",
-        "p",
-        "Cliff's delta",
+        "test",
         "p (Holm, within measure)",
     ]
     .map(String::from)
@@ -649,11 +689,7 @@ pub fn exploratory_contrasts(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>
                 k.cell.clone(),
                 k.measure.name().to_string(),
                 effect_with_ci(k.effect, k.ci),
-                k.paired.map_or("–".into(), |(n, _)| n.to_string()),
-                p(k.paired.map(|(_, t)| t.p_value)),
-                k.unpaired.map_or("–".into(), |(n, _)| n.to_string()),
-                p(k.unpaired.map(|(_, t)| t.p_value)),
-                k.cliffs_delta.map_or("–".into(), |d| format!("{d:.2}")),
+                test_name(k),
                 p(k.p_adjusted),
             ]
         })
@@ -661,14 +697,61 @@ pub fn exploratory_contrasts(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>
     (header, rows)
 }
 
-/// Pairwise Mann–Whitney tests between protocols (exploratory).
+/// The sensitivity table: every contrast's unadjusted p-value, and the unpaired test with
+/// its p-value, beside the p-value that judges it elsewhere. The only table with more
+/// than one p-value per contrast, labelled as such.
+pub fn sensitivity_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "cell",
+        "measure",
+        "against",
+        "test",
+        "p (unadjusted)",
+        "p (Holm)",
+        "unpaired test",
+        "p (unpaired, unadjusted)",
+        "Cliff's delta",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = cmp
+        .contrasts
+        .iter()
+        .filter(|k| !k.primary)
+        .chain(&cmp.family)
+        .chain(&cmp.across)
+        .map(|k| {
+            let against = match k.kind {
+                ContrastKind::Interaction => format!(
+                    "{} (interaction with `{}`)",
+                    k.reference_cell, cmp.reference
+                ),
+                _ => k.reference_cell.clone(),
+            };
+            vec![
+                k.cell.clone(),
+                k.measure.name().to_string(),
+                against,
+                test_name(k),
+                p(k.p_value),
+                p(k.p_adjusted),
+                k.unpaired.map_or("–".into(), |(n, _)| n.to_string()),
+                p(k.unpaired.map(|(_, t)| t.p_value)),
+                k.cliffs_delta.map_or("–".into(), |d| format!("{d:.2}")),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Pairwise Mann–Whitney tests between protocols (exploratory): one p-value each, Holm
+/// within each outcome and population (the unadjusted one is in `comparison.csv`).
 pub fn pairwise_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "outcome",
         "population",
         "protocols",
         "U",
-        "p",
         "p (Holm)",
         "Cliff's delta",
     ]
@@ -683,7 +766,6 @@ pub fn pairwise_table(cmp: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
                 pt.population.clone(),
                 format!("{} vs {}", pt.a, pt.b),
                 num(pt.test.statistic),
-                p(Some(pt.test.p_value)),
                 p(Some(pt.p_holm)),
                 format!("{:.2}", pt.cliffs_delta),
             ]

@@ -2,6 +2,7 @@
 //! codes here: 2 for a bad experiment file (nothing was written), 1 for anything else.
 
 mod embed;
+mod mcp;
 #[cfg(feature = "testkit")]
 mod mock_server;
 mod play;
@@ -67,51 +68,23 @@ enum Command {
     Run {
         /// The experiment file (TOML).
         experiment: PathBuf,
-        /// Results go to OUT/<experiment name>/.
-        #[arg(long, default_value = "results")]
-        out: PathBuf,
-        /// Runs played at once (default: the number of CPUs). Results do not depend on it.
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// How much of each run's event log to write: full, summary or none.
-        #[arg(long, default_value = "full")]
-        events: EventLevel,
-        /// Continue a sweep in an existing directory (also done automatically when the
-        /// directory holds the same experiment).
-        #[arg(long)]
-        resume: bool,
-        /// Discard the results of a different experiment found in the output directory.
-        #[arg(long)]
-        force_new: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-        /// How LLM calls use the record/replay cache: record, replay, replay-or-live, live.
-        #[arg(long, default_value = "record")]
-        cache_mode: CacheMode,
-        /// Cache directory (default: OUT/<experiment name>/cache).
-        #[arg(long)]
-        cache_dir: Option<PathBuf>,
-        /// Print the number of runs, LLM calls, estimated tokens and cost, then exit.
-        #[arg(long)]
-        dry_run: bool,
-        /// Skip the report (`fishbanks report`) at the end of the sweep.
-        #[arg(long)]
-        no_report: bool,
-        /// Play only shard K of N (e.g. `--shard 2/8`); give each shard its own --out and
-        /// combine them with `fishbanks merge`.
-        #[arg(long, value_parser = parse_shard)]
-        shard: Option<(u32, u32)>,
-        /// Print one JSON line per finished run on stderr (for schedulers) instead of a bar.
-        #[arg(long)]
-        json_progress: bool,
-        /// After Ctrl-C, how long running runs may take to finish before they are abandoned.
-        #[arg(long, default_value_t = 60)]
-        grace_secs: u64,
-        /// On resume, play runs recorded as failed (an infrastructure error) again;
-        /// `--retry-failed false` keeps them as they are.
-        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-        retry_failed: bool,
+        #[command(flatten)]
+        sweep: SweepArgs,
+    },
+    /// Rate agents: play the frozen battery a rating file names for each of its
+    /// candidates, every game paired with the reference player's in the same seat, and
+    /// write the leaderboard (`rating.csv`, `rating.md`, `rating.html`). With
+    /// `--leaderboard DIR...`, join ratings made apart into one leaderboard instead.
+    Rate {
+        /// The rating file (TOML: `battery`, `[providers.*]`, `[candidates.NAME]`).
+        #[arg(required_unless_present = "leaderboard")]
+        rating: Option<PathBuf>,
+        /// Results directories of ratings of one battery to join (nothing is played);
+        /// the leaderboard goes into --out.
+        #[arg(long, num_args = 1.., conflicts_with = "rating")]
+        leaderboard: Vec<PathBuf>,
+        #[command(flatten)]
+        sweep: SweepArgs,
     },
     /// Combine the directories of a sharded sweep into one.
     Merge {
@@ -124,6 +97,10 @@ enum Command {
         /// Merge even when runs of the plan are in no directory (they are listed).
         #[arg(long)]
         allow_missing: bool,
+        /// Another directory of LLM caches to join (repeatable): where shards kept their
+        /// caches with `run --cache-dir`. Each shard's own DIR/cache is always joined.
+        #[arg(long = "cache-dir", value_name = "DIR")]
+        cache_dirs: Vec<PathBuf>,
         /// Skip the report on the merged directory.
         #[arg(long)]
         no_report: bool,
@@ -136,9 +113,14 @@ enum Command {
         /// Where to write (default: the first directory).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Protocol the others are tested against (default: `none`).
+        /// Protocol the others are tested against (default: the experiment's `[analysis]
+        /// reference`, itself `none` by default).
         #[arg(long)]
         reference: Option<String>,
+        /// Population the others are tested against within each protocol (default: the
+        /// experiment's `[analysis] reference_population`, itself the first of the matrix).
+        #[arg(long)]
+        reference_population: Option<String>,
         /// Formats to write, comma-separated: md, html, latex, csv (default: all but latex).
         #[arg(long, value_delimiter = ',')]
         format: Vec<String>,
@@ -232,11 +214,61 @@ enum Command {
         /// The experiment file (TOML).
         experiment: PathBuf,
     },
-    /// Check an experiment file without running it.
+    /// Check an experiment file (or a rating file) without running it.
     Validate {
-        /// The experiment file (TOML).
+        /// The experiment or rating file (TOML).
         experiment: PathBuf,
     },
+}
+
+/// How a sweep is played: `run`'s and `rate`'s options.
+#[derive(Debug, Clone, clap::Args)]
+struct SweepArgs {
+    /// Results go to OUT/<name>/ (with `rate --leaderboard`: into OUT itself).
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Runs played at once (default: the number of CPUs). Results do not depend on it.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// How much of each run's event log to write: full, summary or none.
+    #[arg(long, default_value = "full")]
+    events: EventLevel,
+    /// Continue a sweep in an existing directory (also done automatically when the
+    /// directory holds the same experiment).
+    #[arg(long)]
+    resume: bool,
+    /// Discard the results of a different experiment found in the output directory.
+    #[arg(long)]
+    force_new: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// How LLM calls use the record/replay cache: record, replay, replay-or-live, live.
+    #[arg(long, default_value = "record")]
+    cache_mode: CacheMode,
+    /// Cache directory (default: OUT/<name>/cache).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Print the number of runs, LLM calls, estimated tokens and cost, then exit.
+    #[arg(long)]
+    dry_run: bool,
+    /// Skip the report (`fishbanks report`; a rating's leaderboard) at the end.
+    #[arg(long)]
+    no_report: bool,
+    /// Play only shard K of N (e.g. `--shard 2/8`); give each shard its own --out and
+    /// combine them with `fishbanks merge`.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+    /// Print one JSON line per finished run on stderr (for schedulers) instead of a bar.
+    #[arg(long)]
+    json_progress: bool,
+    /// After Ctrl-C, how long running runs may take to finish before they are abandoned.
+    #[arg(long, default_value_t = 60)]
+    grace_secs: u64,
+    /// On resume, play runs recorded as failed (an infrastructure error) again;
+    /// `--retry-failed false` keeps them as they are.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    retry_failed: bool,
 }
 
 /// `K/N` with 1 ≤ K ≤ N.
@@ -305,6 +337,42 @@ fn init_tracing() {
         .try_init();
 }
 
+/// What `merge` says of the joined cache: whether the merged sweep replays without a
+/// server, and if not, which runs cannot and why that usually is.
+fn cache_line(merged: &experiment::merge::MergeOutcome) -> String {
+    let cache = &merged.cache;
+    let dir = merged.dir.join(fishbanks::record::RunFiles::CACHE_DIR);
+    if cache.runs_with_calls == 0 {
+        return "cache: no run asked a model (nothing to replay)".into();
+    }
+    if cache.is_complete() {
+        return format!(
+            "cache: every one of the {} calls of the {} runs that asked a model is in {} (`fishbanks run EXPERIMENT --cache-mode replay --cache-dir {}` replays them with no server)",
+            cache.calls,
+            cache.runs_with_calls,
+            dir.display(),
+            dir.display()
+        );
+    }
+    let listed: Vec<String> = cache
+        .incomplete
+        .iter()
+        .take(10)
+        .map(|(id, made, found)| format!("{id} ({found} of {made} calls)"))
+        .collect();
+    format!(
+        "WARNING: {} of the {} runs that asked a model are not all in the merged cache, so they cannot be replayed without a server: {}{}. Shards run with --cache-mode live keep no cache; shards run with --cache-dir DIR keep it there: give each such DIR to merge with --cache-dir.",
+        cache.incomplete.len(),
+        cache.runs_with_calls,
+        listed.join(", "),
+        if cache.incomplete.len() > listed.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The report files written, as one line.
 fn files_written(summary: &fishbanks::analysis::ReportSummary) -> String {
     summary
@@ -321,6 +389,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             dirs,
             out,
             reference,
+            reference_population,
             format,
             compare,
             run_lines,
@@ -329,6 +398,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = fishbanks::analysis::ReportOptions {
                 out,
                 reference,
+                reference_population,
                 formats: (!format.is_empty()).then_some(format),
                 compare,
                 dpi: Some(dpi),
@@ -419,9 +489,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             dirs,
             out,
             allow_missing,
+            cache_dirs,
             no_report,
         } => {
-            let merged = experiment::merge::merge(&dirs, &out, allow_missing)?;
+            let options = experiment::merge::MergeOptions {
+                allow_missing,
+                cache_dirs,
+            };
+            let merged = experiment::merge::merge(&dirs, &out, &options)?;
             eprintln!(
                 "merged {} runs from {} directories into {}",
                 merged.runs,
@@ -435,6 +510,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     merged.missing.join(", ")
                 );
             }
+            eprintln!("{}", cache_line(&merged));
             if !no_report {
                 fishbanks::analysis::report(
                     std::slice::from_ref(&merged.dir),
@@ -477,7 +553,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor { experiment } => {
-            let exp = Experiment::load(&experiment)?;
+            let exp = load_any(&experiment)?;
             let options = RunOptions {
                 cache_mode: CacheMode::Live,
                 ..RunOptions::new(std::env::temp_dir())
@@ -498,7 +574,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Validate { experiment } => {
-            let exp = Experiment::load(&experiment)?;
+            let exp = load_any(&experiment)?;
             for warning in exp.warnings() {
                 eprintln!("warning: {warning}");
             }
@@ -512,179 +588,283 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run {
-            experiment,
-            out,
-            jobs,
-            events,
-            resume,
-            force_new,
-            quiet,
-            cache_mode,
-            cache_dir,
-            dry_run,
-            no_report,
-            shard,
-            json_progress,
-            grace_secs,
-            retry_failed,
+        Command::Run { experiment, sweep } => {
+            // A rating file plays as `rate` does: its games, then its leaderboard.
+            let exp = load_any(&experiment)?;
+            play_sweep(&exp, &experiment, "run", &sweep)
+        }
+        Command::Rate {
+            rating,
+            leaderboard,
+            sweep,
         } => {
-            let exp = Experiment::load(&experiment)?;
-            for warning in exp.warnings() {
-                eprintln!("warning: {warning}");
-            }
-            if out.exists() && !out.is_dir() {
-                anyhow::bail!(
-                    "--out {}: that is a file, not a directory: --out takes the directory the results go in (default `results`)",
-                    out.display()
-                );
-            }
-            let dir = exp.out_dir(&out);
-            if resume && !dir.join(fishbanks::record::RunFiles::MANIFEST).exists() {
-                anyhow::bail!("--resume: {} holds no sweep to resume", dir.display());
-            }
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let options = RunOptions {
-                out_root: out,
-                jobs,
-                events,
-                force_new,
-                cache_mode,
-                cache_dir,
-                shard,
-                retry_failed,
-                only: None,
-                people: None,
-                watch: None,
-                dir: None,
-            };
-            if dry_run {
-                // Estimating renders prompts only: build the agents as for a replay, which
-                // needs neither a server nor a key.
-                let estimating = RunOptions {
-                    cache_mode: CacheMode::Replay,
-                    ..options.clone()
-                };
-                let builder = AgentBuilder::for_experiment(&exp, &dir, &estimating)?;
-                let rendered = experiment::estimate::estimate(&exp, &builder)?;
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .context("cannot start the async runtime")?;
-                let measured =
-                    runtime.block_on(experiment::estimate::measure(&exp, &options, rendered))?;
-                println!(
-                    "{}: {} runs of {} years (estimate: each cell's first {} replicates played with the in-process mock in every model's seat, nothing sent, nothing written; scaled to the cell's runs)\n",
-                    exp.config.name,
-                    exp.plan.runs.len(),
-                    exp.config.years,
-                    experiment::estimate::MEASURED_REPLICATES
-                );
-                print!("{}", experiment::estimate::to_markdown(&measured.cells));
-                println!(
-                    "\n{}",
-                    experiment::estimate::wall_time(&measured, exp.plan.runs.len(), options.jobs)
+            if !leaderboard.is_empty() {
+                let written = fishbanks::rating::leaderboard(&leaderboard, &sweep.out)?;
+                println!("{}", written.table);
+                eprintln!(
+                    "leaderboard of {} candidates: {}",
+                    written.ranked.len(),
+                    written
+                        .files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            if !quiet {
-                eprintln!(
-                    "{}: {} runs ({} cells × {} seeds, {} years), {} at a time → {}",
-                    exp.config.name,
-                    exp.plan.runs.len(),
-                    exp.plan.cells.len(),
-                    exp.config.seeds,
-                    exp.config.years,
-                    jobs,
-                    dir.display()
-                );
-            }
-            let started = Instant::now();
-            let mut sinks: Vec<Arc<dyn RunSink>> = Vec::new();
-            if json_progress {
-                sinks.push(progress::JsonLines::new());
-            } else if !quiet && std::io::stderr().is_terminal() {
-                sinks.push(progress::Bar::new());
-            }
-            #[cfg(feature = "testkit")]
-            if let Some(crash) = fishbanks::testkit::CrashAfter::from_env() {
-                sinks.push(Arc::new(crash));
-            }
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(StopLevel::Run);
-            let hooks = Hooks {
-                stop: Some(stop_rx),
-                sinks,
+            let Some(file) = rating else {
+                anyhow::bail!("give a rating file, or --leaderboard DIR... to join ratings");
             };
-            let outcome = runtime
-                .block_on(async {
-                    tokio::spawn(watch_signals(stop_tx, Duration::from_secs(grace_secs)));
-                    experiment::run_with(&exp, &options, hooks).await
-                })
-                .with_context(|| format!("sweep {} failed", exp.config.name))?;
-            let shard_arg = shard.map_or(String::new(), |(k, n)| format!(" --shard {k}/{n}"));
-            let resume_command = format!(
-                "fishbanks run {} --out {}{}",
-                experiment.display(),
-                options.out_root.display(),
-                shard_arg
-            );
-            if let Some(reason) = &outcome.outage {
-                eprintln!(
-                    "\nSTOPPED: {reason}.\n{} runs complete, {} not played (runs that were in flight are not recorded). Once the server is back, resume with:\n  {resume_command}",
-                    outcome.runs_played + outcome.runs_skipped,
-                    outcome.runs_left,
-                );
-                return Ok(ExitCode::from(OUTAGE));
-            }
-            if outcome.runs_left > 0 {
-                eprintln!(
-                    "stopped: {} runs complete, {} not played. Resume with:\n  {resume_command}",
-                    outcome.runs_played + outcome.runs_skipped,
-                    outcome.runs_left,
-                );
-                return Ok(ExitCode::from(INTERRUPTED));
-            }
-            if !quiet {
-                if outcome.runs_skipped > 0 {
-                    eprintln!(
-                        "resumed: {} runs were already complete",
-                        outcome.runs_skipped
-                    );
-                }
-                println!("{}", outcome.summary.to_markdown());
-                eprintln!(
-                    "{} runs in {:.2} s; results in {}",
-                    outcome.runs_played,
-                    started.elapsed().as_secs_f64(),
-                    outcome.dir.display()
-                );
-            }
-            if !no_report {
-                let summary = fishbanks::analysis::report(
-                    std::slice::from_ref(&outcome.dir),
-                    &fishbanks::analysis::ReportOptions::default(),
-                )
-                .context("the sweep finished, but its report failed")?;
-                if !quiet {
-                    eprintln!("report: {}", files_written(&summary));
-                }
-            }
-            let (failed, invalid) = outcome.summary.not_ok();
-            if failed + invalid > 0 {
-                eprintln!(
-                    "\nWARNING: {failed} runs FAILED and {invalid} runs are INVALID (their agents did not really play); they are recorded with their reason in runs.csv and left out of every statistic."
-                );
-                if failed > 0 {
-                    eprintln!("Failed runs are played again by:\n  {resume_command}");
-                }
-                return Ok(ExitCode::from(NOT_ALL_OK));
-            }
-            Ok(ExitCode::SUCCESS)
+            let exp = fishbanks::rating::load(&file)?;
+            play_sweep(&exp, &file, "rate", &sweep)
         }
     }
+}
+
+/// An experiment file, or a rating file (it names a `battery`) as the experiment it plays.
+fn load_any(path: &std::path::Path) -> Result<Experiment, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| experiment::span::unreadable(path, &e))?;
+    if fishbanks::rating::is_rating(&text) {
+        fishbanks::rating::parse(path, &text)
+    } else {
+        Experiment::parse(path, &text)
+    }
+}
+
+/// Play a sweep (`run`, or `rate` of a rating file's experiment) as the options say: a
+/// dry run, or the runs, then the report (a rating: its leaderboard).
+fn play_sweep(
+    exp: &Experiment,
+    experiment: &std::path::Path,
+    command: &str,
+    args: &SweepArgs,
+) -> anyhow::Result<ExitCode> {
+    let SweepArgs {
+        out,
+        jobs,
+        events,
+        resume,
+        force_new,
+        quiet,
+        cache_mode,
+        cache_dir,
+        dry_run,
+        no_report,
+        shard,
+        json_progress,
+        grace_secs,
+        retry_failed,
+    } = args.clone();
+    let rating = exp.config.rating.is_some();
+    for warning in exp.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    if out.exists() && !out.is_dir() {
+        anyhow::bail!(
+            "--out {}: that is a file, not a directory: --out takes the directory the results go in (default `results`)",
+            out.display()
+        );
+    }
+    let dir = exp.out_dir(&out);
+    if resume && !dir.join(fishbanks::record::RunFiles::MANIFEST).exists() {
+        anyhow::bail!("--resume: {} holds no sweep to resume", dir.display());
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = RunOptions {
+        out_root: out,
+        jobs,
+        events,
+        force_new,
+        cache_mode,
+        cache_dir,
+        shard,
+        retry_failed,
+        only: None,
+        people: None,
+        mcp: None,
+        watch: None,
+        dir: None,
+    };
+    if dry_run {
+        // Estimating renders prompts only: build the agents as for a replay, which
+        // needs neither a server nor a key.
+        let estimating = RunOptions {
+            cache_mode: CacheMode::Replay,
+            ..options.clone()
+        };
+        let builder = AgentBuilder::for_experiment(exp, &dir, &estimating)?;
+        let rendered = experiment::estimate::estimate(exp, &builder)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let measured = runtime.block_on(experiment::estimate::measure(exp, &options, rendered))?;
+        println!(
+            "{}: {} runs of {} years (estimate: each cell's first {} replicates played with the in-process mock in every model's seat, nothing sent, nothing written; scaled to the cell's runs)\n",
+            exp.config.name,
+            exp.plan.runs.len(),
+            exp.config.years,
+            experiment::estimate::MEASURED_REPLICATES
+        );
+        print!("{}", experiment::estimate::to_markdown(&measured.cells));
+        if rating {
+            println!("\nPer candidate (the reference player, scripted, makes no call):\n\n| candidate | runs | LLM calls | tokens in | tokens out | cost (USD) |\n|---|---:|---:|---:|---:|---:|");
+            for (who, runs, e) in fishbanks::rating::per_candidate(&measured.cells) {
+                println!(
+                    "| {who} | {runs} | {} | {} | {} | {:.2} |",
+                    e.calls, e.tokens_in, e.tokens_out, e.cost_usd
+                );
+            }
+        }
+        println!(
+            "\n{}",
+            experiment::estimate::wall_time(&measured, exp.plan.runs.len(), options.jobs)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // MCP seats are served here, for the sweep's length (a replay needs no client).
+    let mut options = options;
+    let endpoint = if mcp::needed(exp) && options.cache_mode != CacheMode::Replay {
+        let (endpoint, desks) = runtime.block_on(mcp::start(exp))?;
+        options.mcp = Some(desks);
+        Some(endpoint)
+    } else {
+        None
+    };
+    if !quiet {
+        // A shard names its own share of the plan.
+        let share = shard.map_or(String::new(), |(k, n)| {
+            format!("shard {k}/{n}: {} of ", exp.plan.shard(shard).count())
+        });
+        eprintln!(
+            "{}: {share}{} runs ({} cells × {} seeds, {} years), {} at a time → {}",
+            exp.config.name,
+            exp.plan.runs.len(),
+            exp.plan.cells.len(),
+            exp.config.seeds,
+            exp.config.years,
+            jobs,
+            dir.display()
+        );
+    }
+    let started = Instant::now();
+    let mut sinks: Vec<Arc<dyn RunSink>> = Vec::new();
+    if json_progress {
+        sinks.push(progress::JsonLines::new());
+    } else if !quiet && std::io::stderr().is_terminal() {
+        sinks.push(progress::Bar::new());
+    }
+    #[cfg(feature = "testkit")]
+    if let Some(crash) = fishbanks::testkit::CrashAfter::from_env() {
+        sinks.push(Arc::new(crash));
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(StopLevel::Run);
+    let hooks = Hooks {
+        stop: Some(stop_rx),
+        sinks,
+    };
+    let outcome = runtime.block_on(async {
+        tokio::spawn(watch_signals(stop_tx, Duration::from_secs(grace_secs)));
+        experiment::run_with(exp, &options, hooks).await
+    });
+    if let Some(endpoint) = endpoint {
+        runtime.block_on(endpoint.finish(&dir))?;
+    }
+    let shard_arg = shard.map_or(String::new(), |(k, n)| format!(" --shard {k}/{n}"));
+    let resume_command = format!(
+        "fishbanks {command} {} --out {}{}",
+        experiment.display(),
+        options.out_root.display(),
+        shard_arg
+    );
+    let outcome = match outcome {
+        // Down before run 1 (a server or agent not there): nothing was written; the
+        // same command starts the sweep once it is back, as after an outage.
+        Err(experiment::RunnerError::Llm(fishbanks::llm::LlmError::Outage {
+            provider,
+            reason,
+        })) => {
+            eprintln!(
+                "\nSTOPPED before run 1: `{provider}` is down: {reason}.\nNothing was written. Once it is back, start the sweep with:\n  {resume_command}"
+            );
+            return Ok(ExitCode::from(OUTAGE));
+        }
+        other => other.with_context(|| format!("sweep {} failed", exp.config.name))?,
+    };
+    if let Some(reason) = &outcome.outage {
+        eprintln!(
+            "\nSTOPPED: {reason}.\n{} runs complete, {} not played (runs that were in flight are not recorded). Once the server is back, resume with:\n  {resume_command}",
+            outcome.runs_played + outcome.runs_skipped,
+            outcome.runs_left,
+        );
+        return Ok(ExitCode::from(OUTAGE));
+    }
+    if outcome.runs_left > 0 {
+        eprintln!(
+            "stopped: {} runs complete, {} not played. Resume with:\n  {resume_command}",
+            outcome.runs_played + outcome.runs_skipped,
+            outcome.runs_left,
+        );
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
+    if !quiet {
+        if outcome.runs_skipped > 0 {
+            eprintln!(
+                "resumed: {} runs were already complete",
+                outcome.runs_skipped
+            );
+        }
+        // A rating's cells are many; its leaderboard, printed below, is its summary.
+        if !rating {
+            println!("{}", outcome.summary.to_markdown());
+        }
+        eprintln!(
+            "{} runs in {:.2} s; results in {}",
+            outcome.runs_played,
+            started.elapsed().as_secs_f64(),
+            outcome.dir.display()
+        );
+    }
+    if !no_report && rating {
+        let written =
+            fishbanks::rating::leaderboard(std::slice::from_ref(&outcome.dir), &outcome.dir)
+                .context("the rating finished, but its leaderboard failed")?;
+        if !quiet {
+            println!("{}", written.table);
+            eprintln!(
+                "leaderboard: {}",
+                written
+                    .files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    } else if !no_report {
+        let summary = fishbanks::analysis::report(
+            std::slice::from_ref(&outcome.dir),
+            &fishbanks::analysis::ReportOptions::default(),
+        )
+        .context("the sweep finished, but its report failed")?;
+        if !quiet {
+            eprintln!("report: {}", files_written(&summary));
+        }
+    }
+    let (failed, invalid) = outcome.summary.not_ok();
+    if failed + invalid > 0 {
+        eprintln!(
+            "\nWARNING: {failed} runs FAILED and {invalid} runs are INVALID (their agents did not really play); they are recorded with their reason in runs.csv and left out of every statistic."
+        );
+        if failed > 0 {
+            eprintln!("Failed runs are played again by:\n  {resume_command}");
+        }
+        return Ok(ExitCode::from(NOT_ALL_OK));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ mod lineage;
 mod matching;
 pub mod merge;
 pub mod plan;
+mod problems;
 pub mod resolve;
 mod resume;
 pub mod runner;
@@ -17,17 +18,19 @@ pub mod schema;
 mod seats;
 pub mod span;
 pub mod summary;
-mod unknown;
 
 pub use error::RunnerError;
 pub use plan::{Plan, RunSpec};
+pub(crate) use problems::{every_problem, Refusal};
 pub use resolve::{ExperimentConfig, Population, Seat};
-pub use runner::{run, run_with, Hooks, PeopleDesk, RunOptions, RunWatch, StopLevel, SweepOutcome};
+pub use runner::{
+    run, run_with, Hooks, McpDesks, PeopleDesk, RunOptions, RunWatch, StopLevel, SweepOutcome,
+};
 pub use schema::ExperimentFile;
 pub use seats::AgentBuilder;
 pub use span::ConfigError;
 
-use crate::record::{Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION};
+use crate::record::{Descriptions, Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 
 /// Version of the harness, recorded in every manifest.
@@ -48,18 +51,35 @@ impl Experiment {
         Experiment::parse(path, &text)
     }
 
-    /// Check and plan an experiment's text; `path` names it in messages. An unknown key
-    /// is reported with every other unknown key of the file, in file order.
+    /// Check and plan an experiment's text; `path` names it in messages. Every problem of
+    /// the file is reported at once, in file order (see `experiment/problems.rs`).
     pub fn parse(path: &Path, text: &str) -> Result<Experiment, ConfigError> {
-        Experiment::parse_once(path, text)
-            .map_err(|first| unknown::every_unknown_key(path, text, first, Experiment::parse_once))
+        problems::every_problem(path, text, Experiment::read_once)
     }
 
-    fn parse_once(path: &Path, text: &str) -> Result<Experiment, ConfigError> {
+    /// One reading of a text: serde's one refusal, or every problem resolution finds.
+    fn read_once(path: &Path, text: &str) -> Result<Experiment, Refusal> {
         let file: ExperimentFile =
-            toml::from_str(text).map_err(|e| span::from_toml(path, text, &e))?;
-        let config = resolve::resolve(&file)
-            .map_err(|inv| span::at_path(path, text, &inv.path, inv.message))?;
+            toml::from_str(text).map_err(|e| Refusal::Read(span::from_toml(path, text, &e)))?;
+        Experiment::resolve_file(path, text, &file, &|p| p.to_string())
+    }
+
+    /// Resolve and plan an experiment as written. Problems are located in `text` (the
+    /// file `path`) at `place` of their field's path: the identity for an experiment file,
+    /// the candidate's table for the experiment a rating file becomes.
+    pub(crate) fn resolve_file(
+        path: &Path,
+        text: &str,
+        file: &ExperimentFile,
+        place: &dyn Fn(&str) -> String,
+    ) -> Result<Experiment, Refusal> {
+        let config = resolve::resolve(file).map_err(|all| {
+            Refusal::Resolve(
+                all.into_iter()
+                    .map(|inv| span::at_path(path, text, &place(&inv.path), inv.message))
+                    .collect(),
+            )
+        })?;
         let plan = plan::plan(&config);
         Ok(Experiment {
             path: path.to_path_buf(),
@@ -187,8 +207,65 @@ impl Experiment {
                 .collect(),
             prompt_hashes: builder.prompt_hashes(&self.plan),
             shard: shard.map(|(k, n)| format!("{k}/{n}")),
+            agent_programs: builder
+                .llm
+                .as_ref()
+                .map(|f| f.programs())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(seat, p)| crate::record::AgentProgram {
+                    seat,
+                    name: p.name,
+                    version: p.version,
+                    protocol: p.protocol,
+                })
+                .collect(),
             config,
+            analysis: Some(self.config.analysis.clone()),
+            descriptions: self.descriptions(),
+            rating: self.config.rating.clone(),
         }
+    }
+
+    /// The harness's words for what the matrix plays (see [`Descriptions`]): the texts of
+    /// the personas, what a mock provider is, the protocols' idle switches.
+    fn descriptions(&self) -> Descriptions {
+        let c = &self.config;
+        let mut out = Descriptions::default();
+        for name in &c.matrix.protocol {
+            let idle = c
+                .protocols
+                .get(name)
+                .map(|p| p.idle_switches())
+                .unwrap_or_default();
+            if !idle.is_empty() {
+                out.idle_switches
+                    .insert(name.clone(), idle.into_iter().map(String::from).collect());
+            }
+        }
+        let seats = c
+            .matrix
+            .population
+            .iter()
+            .filter_map(|name| c.populations.get(name))
+            .flat_map(|p| &p.seats);
+        for seat in seats {
+            let Seat::Llm { provider, persona } = seat else {
+                continue;
+            };
+            let text = if persona == "greedy" && !c.llm.personas.contains_key(persona) {
+                Some(crate::llm::prompt::GREEDY_PERSONA.to_string())
+            } else {
+                c.llm.personas.get(persona).cloned()
+            };
+            if let Some(text) = text {
+                out.personas.insert(persona.clone(), text);
+            }
+            if let Some(words) = c.providers.get(provider).and_then(|p| p.stand_in()) {
+                out.providers.insert(provider.clone(), words);
+            }
+        }
+        out
     }
 }
 

@@ -48,6 +48,18 @@ pub fn prepare(
                     )));
                 }
                 if same && old.shard == manifest.shard {
+                    // The report's question and the harness's descriptions are not the
+                    // experiment: a new `[analysis]` updates them and keeps every run.
+                    if old.analysis != manifest.analysis
+                        || old.descriptions != manifest.descriptions
+                    {
+                        Manifest {
+                            analysis: manifest.analysis.clone(),
+                            descriptions: manifest.descriptions.clone(),
+                            ..old
+                        }
+                        .write(dir)?;
+                    }
                     return resume(dir, retry_failed);
                 }
                 if !force_new {

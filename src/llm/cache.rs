@@ -82,6 +82,80 @@ pub fn run_file(dir: &Path, run_id: &str) -> PathBuf {
     dir.join(file_name(run_id))
 }
 
+/// The name of a run's cache file inside a cache directory.
+pub fn run_file_name(run_id: &str) -> String {
+    file_name(run_id)
+}
+
+/// What [`join_files`] wrote into one run's cache file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Joined {
+    /// Whole entries written.
+    pub entries: usize,
+    /// Distinct calls among them: a replay finds an answer for each. (A run played again
+    /// after a failure asks its calls again; the file then holds a call twice, and the
+    /// last answer is the one a replay gives.)
+    pub calls: usize,
+}
+
+/// Only the key of an entry: reading it still checks that the whole line is JSON, which
+/// a torn line never is.
+#[derive(Deserialize)]
+struct KeyOnly {
+    key: String,
+}
+
+/// Join cache files of one run, written by different processes (the shards of a sweep,
+/// a task run again, a cache kept in `--cache-dir`), into `out`: every whole entry of
+/// each source in the order given, an entry already written (the same line) once. Torn
+/// and foreign lines are left out, as reading the cache skips them. A call found in two
+/// sources is answered, on replay, by the later one: put the source whose run was
+/// recorded last at the end.
+pub fn join_files(sources: &[PathBuf], out: &Path) -> std::io::Result<Joined> {
+    use std::collections::HashSet;
+    use std::io::{BufRead, BufReader, BufWriter};
+    let mut writer = BufWriter::new(File::create(out)?);
+    let mut seen_lines: HashSet<(usize, u64)> = HashSet::new();
+    let mut keys: HashSet<String> = HashSet::new();
+    let mut joined = Joined::default();
+    for source in sources {
+        let mut reader = BufReader::new(File::open(source)?);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            // A last line without its newline was torn by a crash.
+            if line.last() != Some(&b'\n') {
+                break;
+            }
+            let Ok(entry) = serde_json::from_slice::<KeyOnly>(&line) else {
+                continue;
+            };
+            if !seen_lines.insert((line.len(), line_hash(&line))) {
+                continue;
+            }
+            writer.write_all(&line)?;
+            joined.entries += 1;
+            keys.insert(entry.key);
+        }
+    }
+    writer.flush()?;
+    writer.get_ref().sync_all()?;
+    joined.calls = keys.len();
+    Ok(joined)
+}
+
+/// A hash of a line, to write each line once (with its length, a collision is not a
+/// concern at the sizes of a cache).
+fn line_hash(line: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    line.hash(&mut hasher);
+    hasher.finish()
+}
+
 #[derive(Default)]
 struct RunCache {
     index: HashMap<String, ChatResponse>,
@@ -470,6 +544,72 @@ mod tests {
                     .to_string()
                     .contains("run run-2 agent 0 year 3 decision"),
             "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn joining_keeps_whole_entries_once_and_the_last_source_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, out) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("out"),
+        );
+        for d in [&a, &b, &out] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        play(&factory_in(&a, CacheMode::Record)).await;
+        let recorded = read_entries(&a.join("run-1.jsonl")).unwrap();
+        let calls = recorded
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        assert!(calls > 3);
+        // Source b: a foreign line, every entry of a, the first with another answer (a
+        // call asked again), and a line torn by a crash.
+        let mut text = String::from("not an entry\n");
+        for (i, mut entry) in read_entries(&a.join("run-1.jsonl"))
+            .unwrap()
+            .into_iter()
+            .enumerate()
+        {
+            if i == 0 {
+                entry.response.text = "asked again".into();
+            }
+            text.push_str(&format!("{}\n", serde_json::to_string(&entry).unwrap()));
+        }
+        text.push_str("{\"key\": \"torn");
+        std::fs::write(b.join("run-1.jsonl"), &text).unwrap();
+        let sources = [a.join("run-1.jsonl"), b.join("run-1.jsonl")];
+
+        let joined = join_files(&sources, &out.join("run-1.jsonl")).unwrap();
+        // a's entries, then b's one changed entry; the others are the same lines.
+        assert_eq!(
+            joined,
+            Joined {
+                entries: recorded.len() + 1,
+                calls
+            }
+        );
+        let store = CacheStore::new(&out, CacheMode::Replay);
+        let first = &recorded[0];
+        assert_eq!(
+            store.get("run-1", &first.key).unwrap().unwrap().text,
+            "asked again",
+            "the later source answers"
+        );
+        assert_eq!(
+            store.get("run-1", &recorded[1].key).unwrap().unwrap().text,
+            recorded[1].response.text
+        );
+        // In the other order, a's answer is the last.
+        let reversed = [sources[1].clone(), sources[0].clone()];
+        join_files(&reversed, &out.join("run-1.jsonl")).unwrap();
+        let store = CacheStore::new(&out, CacheMode::Replay);
+        assert_eq!(
+            store.get("run-1", &first.key).unwrap().unwrap().text,
+            first.response.text
         );
     }
 

@@ -38,7 +38,8 @@ pub mod transcript;
 
 pub use cache::CacheMode;
 pub use config::{
-    Backend, BudgetConfig, Fallback, HumanSettings, LlmSettings, PromptOverrides, Provider,
+    Backend, BudgetConfig, Fallback, HumanSettings, LlmSettings, McpSeat, McpSettings,
+    PromptOverrides, Provider,
     ProviderConfig, ProviderError, ProviderKind, StructuredOutput,
 };
 pub use error::LlmError;

@@ -38,6 +38,14 @@ impl Default for A2aSpec {
 }
 
 impl ProtocolKind for A2aSpec {
+    fn idle_switches(&self) -> Vec<&'static str> {
+        if self.budget.is_set() {
+            vec!["reasoning_chars"]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn kind(&self) -> &'static str {
         "a2a"
     }

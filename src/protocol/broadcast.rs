@@ -64,6 +64,14 @@ impl BroadcastSpec {
 }
 
 impl ProtocolKind for BroadcastSpec {
+    fn idle_switches(&self) -> Vec<&'static str> {
+        if self.budget.is_set() {
+            vec!["max_message_chars"]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn kind(&self) -> &'static str {
         "broadcast"
     }

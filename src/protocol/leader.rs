@@ -146,6 +146,20 @@ impl LeaderSpec {
 }
 
 impl ProtocolKind for LeaderSpec {
+    fn idle_switches(&self) -> Vec<&'static str> {
+        let mut idle = Vec::new();
+        if self.budget.is_set() {
+            idle.push("agenda_chars");
+        }
+        if self.powers != Powers::Propose {
+            idle.push("approval");
+        }
+        if !self.leader_reports {
+            idle.push("disinformation");
+        }
+        idle
+    }
+
     fn kind(&self) -> &'static str {
         "leader"
     }

@@ -89,6 +89,12 @@ pub trait ProtocolKind {
         Ok(())
     }
 
+    /// What a game of `teams` teams needs of the switches (checked when the experiment
+    /// is read).
+    fn check_teams(&self, _teams: usize) -> Result<(), SpecError> {
+        Ok(())
+    }
+
     /// The protocol of one run. `rng` is its own stream (speaking orders, tie-breaks);
     /// `params` are the game's rules.
     fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol>;
@@ -113,6 +119,21 @@ pub trait ProtocolKind {
     /// it publishes no text).
     fn own_message_chars(&self) -> Option<usize> {
         None
+    }
+
+    /// Switches that have no effect given the others (a message bound without a talk
+    /// round, a per-text bound a budget replaces): the report's Methods leave them out.
+    fn idle_switches(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+}
+
+/// A talk rounds' message bound is idle without talk rounds or under a budget.
+fn idle_message_bound(talk_rounds: u32, budget: &TextBudget) -> Vec<&'static str> {
+    if talk_rounds == 0 || budget.is_set() {
+        vec!["max_message_chars"]
+    } else {
+        Vec::new()
     }
 }
 
@@ -209,6 +230,11 @@ impl ProtocolSpec {
     /// `params` are the game's rules (what over-use means under sanctions).
     pub fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol> {
         self.rules().build(rng, params)
+    }
+
+    /// Switches that have no effect given the others (see [`ProtocolKind::idle_switches`]).
+    pub fn idle_switches(&self) -> Vec<&'static str> {
+        self.rules().idle_switches()
     }
 
     /// Requests one agent answers in an average year (repairs excluded), by kind.

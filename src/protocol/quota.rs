@@ -92,6 +92,10 @@ impl Default for QuotaSpec {
 }
 
 impl ProtocolKind for QuotaSpec {
+    fn idle_switches(&self) -> Vec<&'static str> {
+        super::idle_message_bound(self.talk_rounds, &self.budget)
+    }
+
     fn kind(&self) -> &'static str {
         "quota"
     }

@@ -114,6 +114,14 @@ impl RegulatorSpec {
 }
 
 impl ProtocolKind for RegulatorSpec {
+    fn idle_switches(&self) -> Vec<&'static str> {
+        let mut idle = super::idle_message_bound(self.talk_rounds, &self.budget);
+        if self.rule != TacRule::Surplus {
+            idle.push("surplus_share");
+        }
+        idle
+    }
+
     fn kind(&self) -> &'static str {
         "regulator"
     }

@@ -47,6 +47,14 @@ impl Default for RepSpec {
 }
 
 impl ProtocolKind for RepSpec {
+    fn idle_switches(&self) -> Vec<&'static str> {
+        if self.budget.is_set() {
+            vec!["reasoning_chars"]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn kind(&self) -> &'static str {
         "rep"
     }

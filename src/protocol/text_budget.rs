@@ -60,6 +60,14 @@ impl TextBudget {
         Ok(())
     }
 
+    /// Whether a budget is set (by any of its three switches): it then replaces the
+    /// per-text bounds.
+    pub fn is_set(&self) -> bool {
+        self.budget_chars.is_some()
+            || self.budget_tokens.is_some()
+            || self.match_tokens_of.is_some()
+    }
+
     /// The budget in characters per agent and year, once known.
     pub fn chars(&self) -> Option<usize> {
         self.budget_chars

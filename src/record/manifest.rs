@@ -28,6 +28,25 @@ pub const PRIMARY_OUTCOMES: [&str; 9] = [
     "overuse_share",
 ];
 
+/// What the report answers (`[analysis]` of the experiment file, resolved): the protocol
+/// and the population every other is compared with.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisChoice {
+    pub reference: String,
+    pub reference_population: String,
+}
+
+/// A rating's results (`fishbanks rate`): the battery played and the candidates rated.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingInfo {
+    /// The battery's version (`fishbanks-1`).
+    pub battery: String,
+    /// The candidates' names, as the rating file lists them.
+    pub candidates: Vec<String>,
+}
+
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +88,19 @@ pub struct ManifestRun {
     pub protocol_prompt_sha256: Option<String>,
 }
 
+/// A program that played seats, as it names itself: an A2A agent's card, an MCP
+/// client's `clientInfo`. Which agent played is part of what a result is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentProgram {
+    /// The seats' agent (`remote-1`, `mcp-1`).
+    pub seat: String,
+    pub name: String,
+    pub version: String,
+    /// What the harness spoke to it (`a2a 1.0`, `mcp 2025-06-18`).
+    pub protocol: String,
+}
+
 /// `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,8 +131,48 @@ pub struct Manifest {
     /// `K/N` when this directory holds one shard of the sweep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The agent programs that played remote and MCP seats, as they named themselves
+    /// (empty without such seats, or in a replay).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_programs: Vec<AgentProgram>,
     /// The experiment as resolved (defaults filled in).
     pub config: serde_json::Value,
+    /// The reference protocol and population of the report (absent in manifests of
+    /// harness versions before `[analysis]`: the report then chooses as they did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisChoice>,
+    /// What the report's Methods state that the configuration alone does not say.
+    #[serde(default, skip_serializing_if = "Descriptions::is_empty")]
+    pub descriptions: Descriptions,
+    /// For a rating's results: its battery and candidates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<RatingInfo>,
+}
+
+/// The harness's own words for parts of the experiment, recorded by the harness that
+/// played it, so that the analysis (which reads recorded files only) can state them: a
+/// persona's text, what a provider that is no language model does, which switches had no
+/// effect.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Descriptions {
+    /// Each persona a population of the matrix plays, with its text (built-in ones too).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub personas: BTreeMap<String, String>,
+    /// Each provider that is not a language model (the in-process mock), what it is and
+    /// does, in a sentence.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub providers: BTreeMap<String, String>,
+    /// Each protocol's switches that have no effect given its others (a message bound
+    /// with no talk round, an approval share for a leader who decrees).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub idle_switches: BTreeMap<String, Vec<String>>,
+}
+
+impl Descriptions {
+    pub fn is_empty(&self) -> bool {
+        self.personas.is_empty() && self.providers.is_empty() && self.idle_switches.is_empty()
+    }
 }
 
 impl Manifest {
@@ -183,7 +255,11 @@ mod tests {
             runs: Vec::new(),
             prompt_hashes: BTreeMap::new(),
             shard: None,
+            agent_programs: Vec::new(),
             config: serde_json::Value::Null,
+            analysis: None,
+            descriptions: Descriptions::default(),
+            rating: None,
         }
     }
 

@@ -21,7 +21,10 @@ mod status;
 pub use compact::{rewrite_runs, RUN_FILES};
 pub use csvfile::{header_of, write_atomic, write_event_log, EventLevel, EventLogs, ResultsWriter};
 pub use event::{AgentEvent, Event};
-pub use manifest::{Cell, Manifest, ManifestRun, MANIFEST_SCHEMA_VERSION, PRIMARY_OUTCOMES};
+pub use manifest::{
+    AgentProgram, AnalysisChoice, Cell, Descriptions, Manifest, ManifestRun, RatingInfo,
+    MANIFEST_SCHEMA_VERSION, PRIMARY_OUTCOMES,
+};
 pub use rows::{escape_text, gini, unescape_text, AgentRow, MessageRow, RunLabel, RunRow, YearRow};
 pub use sink::{FinishedRun, RunSink, SweepEnd, SweepStart};
 pub use status::RunStatus;

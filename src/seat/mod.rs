@@ -1,5 +1,6 @@
 //! The seat server of `fishbanks play`: a person takes a team's seat in a browser, next
-//! to LLM and scripted teams, and is asked what an LLM in that seat is asked.
+//! to LLM and scripted teams, and is asked what an LLM in that seat is asked; and the
+//! MCP endpoint of `fishbanks run`, through which an agent host plays MCP seats.
 //!
 //! A person's seat is an LLM agent whose model is the [`Desk`]: the same prompt, schema,
 //! validation, re-asks and fallback, recorded in the same cache (so a played game
@@ -21,6 +22,10 @@
 //!   credential holders, eviction of long-silent connections only, header deadlines,
 //!   TLS.
 //! - [`tls`]: HTTPS with a given certificate (`--tls-cert`, `--tls-key`).
+//! - [`mcp`]: MCP seats: the Model Context Protocol endpoint (`next_question`, `answer`)
+//!   an agent host plays `kind = "mcp"` seats through, each client's seats asked through
+//!   a desk of their own (started at once: no facilitator's start gate), served by the
+//!   same accept loop.
 //! - [`net`]: the addresses a classroom can reach the server at.
 //! - [`words`]: questions and fallbacks in a person's words.
 //! - `pages`: the pages, from the HTML, CSS and JavaScript files in `src/seat/web/` (no
@@ -32,6 +37,7 @@
 pub mod accept;
 pub mod desk;
 pub mod guard;
+pub mod mcp;
 pub mod net;
 mod pages;
 mod qr;

@@ -187,9 +187,32 @@ pub async fn serve(
     tls: Option<accept::Tls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let registry = Registry::new(room.limits);
+    let limits = room.limits;
+    serve_with(listener, router(room), limits, tls, shutdown).await
+}
+
+/// Serves any of the seat module's routers (the MCP endpoint's) through the same accept
+/// loop, with the default limits (per-address caps, eviction of long-silent connections
+/// only, header deadlines), over plain HTTP. Its requests carry no classroom credential:
+/// every connection counts as its address's.
+pub(crate) async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, app, accept::Limits::default(), None, shutdown).await
+}
+
+async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: accept::Limits,
+    tls: Option<accept::Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let registry = Registry::new(limits);
     let app = App {
-        router: router(room),
+        router: app,
         registry: registry.clone(),
     };
     accept::serve(listener, registry, tls, app, shutdown).await

@@ -140,7 +140,10 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
         checked, 12,
         "six protocols against `none` in two populations"
     );
-    assert!(report.contains("one Holm family per experiment: the 42 contrasts"));
+    assert!(
+        report.contains("the family holds 42 contrasts between every two protocols of each population, 7 contrasts of each population against `free-rider` within every protocol and 6 interactions"),
+        "{report}"
+    );
     let comparison = fs::read_to_string(dir.join("comparison.csv")).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for line in comparison.lines().filter(|l| l.contains(",delta_rmst,")) {
@@ -150,7 +153,9 @@ fn report_on_the_quickstart_writes_every_file_and_shows_the_result() {
             "twice: {line}"
         );
     }
-    assert_eq!(seen.iter().filter(|k| k.2 == "wilcoxon").count(), 42);
+    // 42 between protocols and 7 between populations (the 6 interactions are
+    // `interaction_rmst` rows).
+    assert_eq!(seen.iter().filter(|k| k.2 == "wilcoxon").count(), 49);
     // Methods from the manifest: the switches as run, the make-up of each population,
     // the collapse rule in words.
     for expected in [
@@ -448,6 +453,221 @@ fn different_experiments_are_refused_unless_compared() {
         checked += 1;
     }
     assert!(checked > 100, "{checked}");
+    // Across experiments: this cell (of the experiment given first) minus the other's,
+    // as rows of comparison.csv.
+    let rmst = |cell: &str| -> f64 {
+        let r = together
+            .rows
+            .iter()
+            .find(|r| r[together.col("cell")] == cell && r[together.col("metric")] == "rmst")
+            .unwrap_or_else(|| panic!("no rmst of {cell}"));
+        r[together.col("estimate")].parse().unwrap()
+    };
+    let across: Vec<&Vec<String>> = together
+        .rows
+        .iter()
+        .filter(|r| {
+            r[together.col("metric")] == "delta_rmst"
+                && r[together.col("comparison")].contains("/b:")
+                && !r[together.col("cell")].contains("/b:")
+        })
+        .collect();
+    assert_eq!(across.len(), 4, "two protocols × two populations");
+    for r in across {
+        let (cell, other) = (&r[together.col("cell")], &r[together.col("comparison")]);
+        assert!(cell.contains("/a:"), "{cell}");
+        let estimate: f64 = r[together.col("estimate")].parse().unwrap();
+        assert!(
+            (estimate - (rmst(cell) - rmst(other))).abs() < 1e-9,
+            "{cell} minus {other}: {estimate}"
+        );
+    }
+    // The family of the Methods counts one experiment's contrasts, and the across family
+    // is described.
+    assert!(
+        report.contains("the family of `a` holds 2 contrasts between every two protocols of each population, 2 contrasts of each population against `greedy` within every protocol and 1 interaction"),
+        "{report}"
+    );
+    assert!(
+        report.contains("one Holm family of 4 contrasts"),
+        "{report}"
+    );
+}
+
+/// The question in the file: `[analysis]` names the reference protocol and population;
+/// the report contrasts populations and their interactions with the protocols in the
+/// primary family, names every declared contrast in its answer, and its Methods give the
+/// command with every option used and no absolute path. A new question resumes the
+/// sweep without playing a run again.
+#[test]
+fn the_question_in_the_file_is_answered_between_protocols_and_populations() {
+    let work = tempfile::tempdir().unwrap();
+    let question = |reference: &str, population: &str| {
+        format!(
+            "{}\n[analysis]\nreference = \"{reference}\"\nreference_population = \"{population}\"\n",
+            experiment("q", 6, "")
+        )
+    };
+    let path = work.path().join("q.toml");
+    fs::write(&path, question("quota", "followers")).unwrap();
+    let out = work.path().join("out");
+    fishbanks()
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let dir = out.join("q");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["analysis"],
+        serde_json::json!({"reference": "quota", "reference_population": "followers"})
+    );
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("effect vs quota"), "{report}");
+    let answer: String = report.lines().take(8).collect::<Vec<_>>().join("\n");
+    assert!(answer.contains("under `quota`"), "{answer}");
+    assert!(
+        answer.contains("Against `followers` under the same protocol, `greedy`"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("Does a protocol's effect (against `quota`) depend on the population?"),
+        "{answer}"
+    );
+    // Population contrasts and interactions are rows of comparison.csv, in the family.
+    let cmp = Table::read(&dir.join("comparison.csv"));
+    let row = |cell: &str, metric: &str, comparison: &str| {
+        cmp.rows
+            .iter()
+            .find(|r| {
+                r[cmp.col("cell")] == cell
+                    && r[cmp.col("metric")] == metric
+                    && r[cmp.col("comparison")] == comparison
+                    && r[cmp.col("test")] == "wilcoxon"
+            })
+            .unwrap_or_else(|| panic!("no {metric} row of {cell} against {comparison}"))
+            .clone()
+    };
+    for (cell, metric, comparison) in [
+        ("none/greedy", "delta_rmst", "none/followers"),
+        ("quota/greedy", "delta_rmst", "quota/followers"),
+        ("none/greedy", "interaction_rmst", "none/followers"),
+        ("none/greedy", "delta_rmst", "quota/greedy"),
+    ] {
+        let r = row(cell, metric, comparison);
+        assert_eq!(r[cmp.col("primary")], "true", "{cell} {metric}");
+        assert!(!r[cmp.col("p_adjusted")].is_empty(), "{cell} {metric}");
+    }
+    // The interaction is the difference of the two protocol effects.
+    let estimate = |cell: &str, metric: &str, comparison: &str| -> f64 {
+        row(cell, metric, comparison)[cmp.col("estimate")]
+            .parse()
+            .unwrap()
+    };
+    let in_greedy = estimate("none/greedy", "delta_rmst", "quota/greedy");
+    let in_followers = estimate("none/followers", "delta_rmst", "quota/followers");
+    assert!(
+        (estimate("none/greedy", "interaction_rmst", "none/followers")
+            - (in_greedy - in_followers))
+            .abs()
+            < 1e-9
+    );
+    // Another question of the same results: the flags override the file, and the Methods
+    // name them, with the directory as given and no absolute path.
+    let cwd = work.path();
+    fishbanks()
+        .current_dir(cwd)
+        .args([
+            "report",
+            "out/q",
+            "--reference",
+            "none",
+            "--reference-population",
+            "greedy",
+        ])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("`fishbanks report out/q --reference none --reference-population greedy`"),
+        "{report}"
+    );
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    let abs = work.path().to_string_lossy().to_string();
+    assert!(
+        !report.contains(&abs),
+        "an absolute path in the report: {abs}"
+    );
+    assert!(report.contains("`fishbanks report q`"), "{report}");
+    // A new question in the file: the sweep resumes (no run played again) and reports it.
+    let runs_before = fs::read(dir.join("runs.csv")).unwrap();
+    fs::write(&path, question("none", "greedy")).unwrap();
+    fishbanks()
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    assert_eq!(runs_before, fs::read(dir.join("runs.csv")).unwrap());
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["analysis"]["reference"], "none");
+    assert!(fs::read_to_string(dir.join("report.md"))
+        .unwrap()
+        .contains("effect vs none"));
+}
+
+/// Every table of the report shows one p-value per contrast but the sensitivity table,
+/// and the HTML report shows no Markdown.
+#[test]
+fn one_p_value_per_contrast_and_no_markdown_in_html() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = sweep(&work.path().join("p"), "p", &experiment("p", 6, ""));
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    let mut section = String::new();
+    let mut tables = 0;
+    for line in report.lines() {
+        if line.starts_with('#') {
+            section = line.to_string();
+        }
+        if line.starts_with("| ") && !line.starts_with("| ---") && !section.contains("Sensitivity")
+        {
+            // A header row: the line before the separator.
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let p_columns = cells
+                .iter()
+                .filter(|c| {
+                    let c = c.trim_matches(|x| x == '|' || x == ' ');
+                    c == "p" || c.starts_with("p (") || c.contains("log-rank p")
+                })
+                .count();
+            assert!(p_columns <= 1, "{section}: {line}");
+            tables += usize::from(p_columns == 1);
+        }
+    }
+    assert!(tables >= 4, "{tables} tables with a p-value");
+    assert!(report.contains("### Sensitivity: unadjusted and unpaired tests"));
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(!html.contains('`'), "Markdown in the HTML report");
+    assert!(html.contains("<td><code>greedy</code></td>"));
 }
 
 #[test]
@@ -633,4 +853,61 @@ fn every_number_of_the_latex_table_is_the_one_in_comparison_csv() {
         }
     }
     assert_eq!(checked, 2, "both quota cells have their effect checked");
+}
+
+/// The Methods a reviewer signs: a mock provider is named a rule-based stand-in with its
+/// policy in words (never an empty model name), persona texts are quoted, and switches
+/// that have no effect given the others are left out.
+#[test]
+fn methods_name_a_mock_a_stand_in_quote_personas_and_list_only_switches_that_apply() {
+    let work = tempfile::tempdir().unwrap();
+    let toml = TestExperiment::new("m", 4, 2)
+        .provider(
+            "stand-in",
+            "kind = \"mock\"\npolicy = \"sustainable\"\ntemperature = 0.5\nseed = 2",
+        )
+        .section("[llm.personas]\ncautious = \"You run a family fishing company that must still exist in 20 years.\"")
+        .population(
+            "llm",
+            r#"{ kind = "llm", provider = "stand-in", persona = "cautious", count = 3 }, { kind = "llm", provider = "stand-in", count = 3 }"#,
+        )
+        .protocol("quota", "quota", "enforcement = \"binding\"")
+        .protocol("regulator", "regulator", "rule = \"regeneration\"")
+        .toml();
+    let dir = sweep(work.path(), "m", &toml);
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    let methods = &report[report.find("## Methods").unwrap()..];
+    for expected in [
+        "a rule-based stand-in (not a language model)",
+        "policy `sustainable`: it keeps an equal share of each area's sustainable fleet",
+        "`cautious`: \"You run a family fishing company that must still exist in 20 years.\"",
+        "`greedy`: \"Your goal: maximise your team's final assets (bank plus the value of your ships).\"",
+    ] {
+        assert!(methods.contains(expected), "{expected}\n{methods}");
+    }
+    assert!(!methods.contains("model ``"), "{methods}");
+    let line = |name: &str| {
+        methods
+            .lines()
+            .find(|l| l.starts_with(&format!("- `{name}`")))
+            .unwrap_or_else(|| panic!("no line for {name}"))
+            .to_string()
+    };
+    // No talk rounds: the message bound does nothing; the regeneration rule: no surplus.
+    assert!(
+        !line("quota").contains("max_message_chars"),
+        "{}",
+        line("quota")
+    );
+    assert!(line("quota").contains("talk_rounds = 0"));
+    assert!(
+        !line("regulator").contains("surplus_share"),
+        "{}",
+        line("regulator")
+    );
+    assert!(line("regulator").contains("rule = regeneration"));
 }

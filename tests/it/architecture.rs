@@ -34,6 +34,17 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         ("analysis", &["record", "engine"][..]),
+        (
+            "rating",
+            &[
+                "experiment",
+                "analysis",
+                "llm",
+                "question",
+                "record",
+                "engine",
+            ][..],
+        ),
         ("seat", &["llm", "question", "record"][..]),
         (
             "play",

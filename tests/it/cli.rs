@@ -288,6 +288,55 @@ fn every_unknown_key_is_reported_at_once_with_what_was_meant() {
         );
 }
 
+/// Every problem of a file in one pass: a value of the wrong type (of a required key), a
+/// value out of range, an unknown word, an unknown key and an undefined name, each
+/// located, in file order; none hides another.
+#[test]
+fn every_problem_is_reported_at_once() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("bad.toml");
+    let text = GOOD
+        .replace("years = 5", "years = 500")
+        .replace("seeds = 2", "seeds = \"two\"")
+        .replace("strategy = \"greedy\"", "strategy = \"greedyy\"")
+        .replace("approval = 0.5", "approval = 1.5\napprovel = 0.5")
+        .replace("population = [\"p\"]", "population = [\"p\", \"nobody\"]")
+        + "[analysis]\nreference = \"talk\"\n";
+    fs::write(&path, &text).unwrap();
+    let out = fishbanks()
+        .args(["validate", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().collect();
+    let expected = [
+        ("bad.toml:2:1: field `years`", "between 1 and 200"),
+        ("bad.toml:3:9: field `seeds`", "invalid type"),
+        (
+            "bad.toml:5:13: field `populations.p.agents[0].strategy`",
+            "unknown variant `greedyy`",
+        ),
+        ("bad.toml:8:1: field `protocols.q.approval`", "got 1.5"),
+        (
+            "bad.toml:9:1: field `protocols.q.approvel`",
+            "did you mean `approval`?",
+        ),
+        (
+            "bad.toml:12:20: field `matrix.population[1]`",
+            "`nobody` is not defined",
+        ),
+        (
+            "bad.toml:14:1: field `analysis.reference`",
+            "`talk` is not a protocol of matrix.protocol",
+        ),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{err}");
+    for (line, (at, what)) in lines.iter().zip(expected) {
+        assert!(line.contains(at) && line.contains(what), "{line}\n{err}");
+    }
+}
+
 #[test]
 fn out_of_range_value_is_named_and_located() {
     assert_rejected(

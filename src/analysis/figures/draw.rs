@@ -63,9 +63,9 @@ pub(super) fn grey(c: RGBColor) -> f64 {
     (0.2126 * c.0 as f64 + 0.7152 * c.1 as f64 + 0.0722 * c.2 as f64) / 255.0
 }
 
-/// Draws `points` as a line in `style`, `width` pixels wide.
-pub(super) fn draw_line(
-    chart: &mut Panel<'_, '_>,
+/// Draws `points` as a line in `style`, `width` pixels wide (on a panel of any y scale).
+pub(super) fn draw_line<Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, Y>>,
     points: Vec<(f64, f64)>,
     style: Style,
     width: u32,
@@ -412,6 +412,203 @@ pub(super) fn panel<'a, 'b>(
     Ok(chart)
 }
 
+/// How a money axis maps dollars onto a panel. Profits and banks of different cells can
+/// differ by orders of magnitude (a cell that buys ships every year runs to millions in
+/// debt while the others stay within thousands): on a linear axis that one line
+/// flattens every other, so such a panel is drawn on a symmetric log scale, linear
+/// within ±`SYMLOG_LINEAR` dollars and logarithmic beyond, its ticks at 0 and powers of
+/// ten.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum MoneyScale {
+    Linear,
+    SymLog,
+}
+
+/// The half-width of the linear part of the symmetric log scale, in dollars.
+const SYMLOG_LINEAR: f64 = 1000.0;
+
+/// How much further one line may reach than the typical line before a linear axis
+/// would flatten the others.
+const SPREAD: f64 = 20.0;
+
+impl MoneyScale {
+    /// The scale for lines that reach (largest absolute value) `reaches`: symmetric log
+    /// when the farthest reaches more than `SPREAD` times the median line.
+    pub fn for_reaches(reaches: &[f64]) -> MoneyScale {
+        let mut sorted: Vec<f64> = reaches.iter().copied().filter(|r| r.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let (Some(max), Some(median)) = (sorted.last(), sorted.get(sorted.len() / 2)) else {
+            return MoneyScale::Linear;
+        };
+        if *max > SPREAD * median.max(SYMLOG_LINEAR) {
+            MoneyScale::SymLog
+        } else {
+            MoneyScale::Linear
+        }
+    }
+
+    /// Dollars to the panel's y coordinate.
+    pub fn y(self, dollars: f64) -> f64 {
+        match self {
+            MoneyScale::Linear => dollars,
+            MoneyScale::SymLog => dollars.signum() * (1.0 + dollars.abs() / SYMLOG_LINEAR).log10(),
+        }
+    }
+
+    /// The panel's y coordinate back to dollars.
+    pub fn dollars(self, y: f64) -> f64 {
+        match self {
+            MoneyScale::Linear => y,
+            MoneyScale::SymLog => y.signum() * SYMLOG_LINEAR * (10f64.powf(y.abs()) - 1.0),
+        }
+    }
+
+    /// Tick positions (in dollars) for a panel spanning `lo..hi` dollars.
+    fn ticks(self, lo: f64, hi: f64) -> Vec<f64> {
+        match self {
+            MoneyScale::Linear => nice_ticks(lo, hi, 5),
+            MoneyScale::SymLog => {
+                let mut out = vec![0.0];
+                let mut p = SYMLOG_LINEAR;
+                while p <= hi.abs().max(lo.abs()) * 1.0001 {
+                    if p <= hi {
+                        out.push(p);
+                    }
+                    if -p >= lo {
+                        out.push(-p);
+                    }
+                    p *= 10.0;
+                }
+                out.retain(|v| *v >= lo && *v <= hi);
+                out.sort_by(f64::total_cmp);
+                // At most about eight labels: every other power of ten beyond that.
+                while out.len() > 9 {
+                    out.retain(|v| *v == 0.0 || (v.abs().log10().round() as i64) % 2 == 1);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// About `n` round ticks between `lo` and `hi` (steps of 1, 2 or 5 times a power of ten).
+fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let span = hi - lo;
+    if span.is_nan() || span <= 0.0 || !span.is_finite() {
+        return vec![lo];
+    }
+    let raw = span / n.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// Dollars with thousands separators (`-13,900,000`).
+pub(super) fn dollars(v: f64) -> String {
+    let whole = v.round() as i64;
+    let digits = whole.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if whole < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// A linear axis with ticks of our choosing (plotters' own f64 axis chooses its ticks
+/// itself, and its key-point combinator loses the formatting a mesh needs).
+pub(super) struct Ticked {
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for Ticked {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.range.end - self.range.start;
+        if span <= 0.0 {
+            return limit.0;
+        }
+        let t = (value - self.range.start) / span;
+        limit.0 + (t * (limit.1 - limit.0) as f64).round() as i32
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// A panel with a money axis on a [`MoneyScale`]: points drawn on it go through
+/// [`MoneyScale::y`].
+pub(super) type MoneyPanel<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, Ticked>>;
+
+pub(super) fn money_panel<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: String,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    y_desc: &str,
+    scale: MoneyScale,
+) -> Result<MoneyPanel<'a, 'b>, AnalysisError> {
+    let ticks = scale.ticks(y.start, y.end);
+    let labels: Vec<String> = ticks.iter().map(|v| dollars(*v)).collect();
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as u32;
+    let key_points: Vec<f64> = ticks.iter().map(|v| scale.y(*v)).collect();
+    let y_desc = match scale {
+        MoneyScale::Linear => y_desc.to_string(),
+        MoneyScale::SymLog => format!("{y_desc} (symmetric log scale)"),
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 14))
+        .margin(10)
+        .x_label_area_size(32)
+        .y_label_area_size(28 + 7 * widest)
+        .build_cartesian_2d(
+            x,
+            Ticked {
+                range: scale.y(y.start)..scale.y(y.end),
+                ticks: key_points,
+            },
+        )
+        .map_err(plot_err)?;
+    let label = |v: &f64| dollars(scale.dollars(*v));
+    chart
+        .configure_mesh()
+        .x_desc("year")
+        .y_desc(y_desc)
+        .x_labels(6)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&label)
+        .max_light_lines(0)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
 /// Series whose values coincide, as groups in first-seen order: each group is drawn once
 /// (in its first member's style) and named with all its members, so no legend entry
 /// points at a line hidden under another.
@@ -471,6 +668,44 @@ pub(super) fn coinciding_lines<T>(groups: &[(Vec<String>, T)]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_money_axis_turns_symmetric_log_when_one_line_flattens_the_others() {
+        // The MIT replication's profit panel: one cell 13.9 M in debt, the others within
+        // a few hundred thousand.
+        let reaches = [13_900_000.0, 640_000.0, 630_000.0, 650_000.0, 510_000.0];
+        assert_eq!(MoneyScale::for_reaches(&reaches), MoneyScale::SymLog);
+        // The quickstart's: all within a factor of a few.
+        let reaches = [170_000.0, 865_000.0, 312_000.0, 212_000.0];
+        assert_eq!(MoneyScale::for_reaches(&reaches), MoneyScale::Linear);
+        let s = MoneyScale::SymLog;
+        for v in [-13_900_000.0, -1000.0, 0.0, 250.0, 640_000.0] {
+            assert!(
+                (s.dollars(s.y(v)) - v).abs() < 1e-6 * v.abs().max(1.0),
+                "{v}"
+            );
+        }
+        // Ticks at 0 and powers of ten, within the range.
+        assert_eq!(
+            s.ticks(-2_000_000.0, 50_000.0),
+            vec![
+                -1_000_000.0,
+                -100_000.0,
+                -10_000.0,
+                -1000.0,
+                0.0,
+                1000.0,
+                10_000.0
+            ]
+        );
+        assert_eq!(
+            MoneyScale::Linear.ticks(-150_000.0, 220_000.0),
+            vec![-100_000.0, 0.0, 100_000.0, 200_000.0]
+        );
+        assert_eq!(dollars(-13_912_345.4), "-13,912,345");
+        assert_eq!(dollars(999.6), "1,000");
+        assert_eq!(dollars(0.0), "0");
+    }
 
     /// CIE L*a*b* of an sRGB colour (D65).
     fn lab(c: RGBColor) -> (f64, f64, f64) {

@@ -7,10 +7,12 @@
 //!
 //! - `draw`: styles, the header and legend, panels, coinciding curves.
 //! - `survival`, `series` (stock, profit), `forest`, `tokens`: the report's
-//!   figures; `influence`: `diagnose`'s graphs; `run`: one run's figures (`story`).
+//!   figures; `influence`: `diagnose`'s graphs; `run`: one run's figures (`story`);
+//!   [`heatmap`]: a table of numbers as a figure (the leaderboard of `fishbanks rate`).
 
 mod draw;
 mod forest;
+pub mod heatmap;
 mod influence;
 pub mod run;
 mod series;
@@ -97,6 +99,7 @@ pub fn report_figures(
                     subtitle: stock_subtitle,
                     y_label: "fish at the end of the year",
                     floor: Some(0.0),
+                    money: false,
                     runs: options.run_lines.then_some(loaded),
                 },
             )?,
@@ -113,8 +116,9 @@ pub fn report_figures(
                     slots: &[(3, "")],
                     title: "Cumulative profit of all teams",
                     subtitle: "revenue − operating costs summed over the years, mean over runs; 95% bands when a panel has at most 3 lines",
-                    y_label: "$",
+                    y_label: "cumulative profit, US dollars",
                     floor: None,
+                    money: true,
                     runs: None,
                 },
             )?,

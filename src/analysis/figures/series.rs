@@ -17,6 +17,9 @@ pub(super) struct SeriesSpec<'a> {
     pub y_label: &'a str,
     /// The least value the quantity can take (no fish below 0): bands are clipped to it.
     pub floor: Option<f64>,
+    /// Dollars: ticks with thousands separators, and a symmetric log scale in a panel
+    /// where one line reaches far beyond the others.
+    pub money: bool,
     /// Each run's own value per year (slot → area of `stock_by_year`), drawn thin
     /// under the means; `None`: means only.
     pub runs: Option<&'a Loaded>,
@@ -118,49 +121,57 @@ pub(super) fn figure(
                 } else {
                     format!("{population}: {area_name}")
                 };
-                let mut chart = panel(
-                    &plot,
-                    Axes {
-                        caption,
-                        x: 0f64..x_max,
-                        y: y_min..(y_max * 1.05).max(1.0),
-                        x_desc: "year",
-                        y_desc: spec.y_label,
-                        y_labels: 5,
-                        y_label_area: 56,
-                    },
-                )?;
-                for (protocol, line) in run_lines.into_iter().flatten() {
-                    let colour = legend.style(&protocol).colour;
-                    chart
-                        .draw_series(LineSeries::new(line, colour.mix(0.18).stroke_width(1)))
-                        .map_err(plot_err)?;
-                }
+                let lines: Vec<PanelLine> = {
+                    // Lines that stand for several protocols go on top, a little wider,
+                    // so a line that meets them never hides the one the note under the
+                    // panel names.
+                    let mut order: Vec<&(Vec<String>, Curve)> = groups.iter().collect();
+                    order.sort_by_key(|(names, _)| names.len() > 1);
+                    order
+                        .into_iter()
+                        .filter_map(|(names, _)| {
+                            let c = cell_of(&names[0])?;
+                            Some(PanelLine {
+                                style: legend.style(&names[0]),
+                                points: points(series, &c.cell, *slot),
+                                width: if names.len() > 1 { 3 } else { 2 },
+                            })
+                        })
+                        .collect()
+                };
                 let bands = groups.len() <= MAX_BANDS && spec.runs.is_none();
-                // Lines that stand for several protocols go on top, a little wider, so a
-                // line that meets them never hides the one the note under the panel names.
-                let mut order: Vec<&(Vec<String>, Curve)> = groups.iter().collect();
-                order.sort_by_key(|(names, _)| names.len() > 1);
-                for (names, _) in order {
-                    let Some(c) = cell_of(&names[0]) else {
-                        continue;
-                    };
-                    let style = legend.style(&names[0]);
-                    let p = points(series, &c.cell, *slot);
-                    if bands {
+                let x = 0f64..x_max;
+                let y = y_min..(y_max * 1.05).max(1.0);
+                if spec.money {
+                    let reaches: Vec<f64> = lines
+                        .iter()
+                        .map(|l| l.points.iter().map(|(_, m, _)| m.abs()).fold(0.0, f64::max))
+                        .collect();
+                    let scale = MoneyScale::for_reaches(&reaches);
+                    // Below zero the axis needs room as above it.
+                    let y = (y_min * 1.05).min(0.0)..(y_max * 1.05).max(1.0);
+                    let mut chart = money_panel(&plot, caption, x, y, spec.y_label, scale)?;
+                    draw_lines(&mut chart, &lines, bands, spec.floor, &|v| scale.y(v))?;
+                } else {
+                    let mut chart = panel(
+                        &plot,
+                        Axes {
+                            caption,
+                            x,
+                            y,
+                            x_desc: "year",
+                            y_desc: spec.y_label,
+                            y_labels: 5,
+                            y_label_area: 56,
+                        },
+                    )?;
+                    for (protocol, line) in run_lines.into_iter().flatten() {
+                        let colour = legend.style(&protocol).colour;
                         chart
-                            .draw_series(std::iter::once(Polygon::new(
-                                band(&p, spec.floor),
-                                style.colour.mix(0.12).filled(),
-                            )))
+                            .draw_series(LineSeries::new(line, colour.mix(0.18).stroke_width(1)))
                             .map_err(plot_err)?;
                     }
-                    draw_line(
-                        &mut chart,
-                        p.iter().map(|(x, m, _)| (*x, *m)).collect(),
-                        style,
-                        if names.len() > 1 { 3 } else { 2 },
-                    )?;
+                    draw_lines(&mut chart, &lines, bands, spec.floor, &|v| v)?;
                 }
                 let named: Vec<(Vec<String>, Style)> = groups
                     .iter()
@@ -171,6 +182,49 @@ pub(super) fn figure(
         }
         Ok(())
     })
+}
+
+/// One mean line of a panel: its style, its points (year, mean, band half-width) and its
+/// width.
+struct PanelLine {
+    style: Style,
+    points: Vec<(f64, f64, f64)>,
+    width: u32,
+}
+
+/// Draw the lines (with their 95% bands when `bands`) on a panel whose y coordinate is
+/// `y_of` of the value.
+fn draw_lines<Y: plotters::coord::ranged1d::Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<
+        '_,
+        SVGBackend<'_>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, Y>,
+    >,
+    lines: &[PanelLine],
+    bands: bool,
+    floor: Option<f64>,
+    y_of: &dyn Fn(f64) -> f64,
+) -> Result<(), AnalysisError> {
+    for line in lines {
+        if bands {
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band(&line.points, floor)
+                        .into_iter()
+                        .map(|(x, v)| (x, y_of(v)))
+                        .collect::<Vec<_>>(),
+                    line.style.colour.mix(0.12).filled(),
+                )))
+                .map_err(plot_err)?;
+        }
+        draw_line(
+            chart,
+            line.points.iter().map(|(x, m, _)| (*x, y_of(*m))).collect(),
+            line.style,
+            line.width,
+        )?;
+    }
+    Ok(())
 }
 
 /// The 95% band around a mean line as a polygon (upper edge forward, lower edge back),

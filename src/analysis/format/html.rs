@@ -2,6 +2,7 @@
 //! of `report.md`, with the exploratory detail folded away.
 
 use super::{Report, ReportFormat};
+use crate::analysis::compare::ContrastKind;
 use crate::analysis::methods::{self, Block};
 use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
@@ -18,7 +19,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// `code` spans of the Markdown-ish sentences, as HTML.
-fn inline(text: &str) -> String {
+pub(crate) fn inline(text: &str) -> String {
     let escaped = escape(text);
     let mut out = String::new();
     for (i, part) in escaped.split('`').enumerate() {
@@ -40,7 +41,8 @@ fn table(out: &mut String, (header, rows): (Vec<String>, Vec<Vec<String>>)) {
     for r in rows {
         out.push_str("<tr>");
         for v in r {
-            let _ = write!(out, "<td>{}</td>", escape(&v));
+            // Cells name protocols and populations as `code`, as the sentences do.
+            let _ = write!(out, "<td>{}</td>", inline(&v));
         }
         out.push_str("</tr>");
     }
@@ -78,18 +80,28 @@ pub fn html(report: &Report<'_>) -> String {
         escape(render::measure_words(cmp.primary))
     );
     table(&mut out, render::primary_table(cmp));
-    if !cmp.protocol_pairs.is_empty() {
+    let _ = write!(
+        out,
+        "<h3>The family</h3><p>{}</p>",
+        inline(&methods::family_sentence(cmp, report.loaded))
+    );
+    if cmp.family_of(ContrastKind::Protocols).next().is_some() {
+        out.push_str("<h3>Between protocols</h3>");
+        table(&mut out, render::protocol_pairs_table(cmp));
+    }
+    if let Some(t) = render::populations_table(cmp) {
         let _ = write!(
             out,
-            "<h3>Between protocols</h3><p>{}</p>",
-            inline(&methods::family_sentence(cmp))
+            "<h3>Between populations</h3><p>{}</p>",
+            inline(&format!("Each population against the reference population under the same protocol, paired by seed; an interaction is a protocol's effect against `{}` in the population minus its effect in the reference population.", cmp.reference))
         );
-        table(&mut out, render::protocol_pairs_table(cmp));
+        table(&mut out, t);
     }
     if let Some(t) = render::across_table(cmp) {
         let _ = write!(
             out,
-            "<h3>Across experiments</h3><p>The same cell in two experiments, unpaired, one Holm family of its own; each experiment's other numbers are as when it is analysed alone.</p>"
+            "<h3>Across experiments</h3><p>{}</p>",
+            inline(&methods::across_sentence(cmp))
         );
         table(&mut out, t);
     }
@@ -122,8 +134,10 @@ pub fn html(report: &Report<'_>) -> String {
     table(&mut out, render::exploratory_contrasts(cmp));
     out.push_str("</details><details><summary>Pairwise comparisons between protocols</summary>");
     table(&mut out, render::pairwise_table(cmp));
+    out.push_str("</details><details><summary>Sensitivity: unadjusted and unpaired tests</summary><p>The only table with more than one p-value per contrast: each contrast's unadjusted p-value, and the unpaired test beside the paired one that judges it.</p>");
+    table(&mut out, render::sensitivity_table(cmp));
     out.push_str("</details><h2>Methods</h2>");
-    for block in methods::methods(cmp, report.loaded, report.dirs) {
+    for block in methods::methods(cmp, report.loaded, report.command) {
         match block {
             Block::Paragraph(text) => {
                 let _ = write!(out, "<p>{}</p>", inline(&text));

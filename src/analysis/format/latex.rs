@@ -72,6 +72,17 @@ pub fn latex(report: &Report<'_>) -> String {
         "tab:primary",
         render::primary_table(cmp),
     );
+    if let Some(t) = render::populations_table(cmp) {
+        table(
+            &mut out,
+            &format!(
+                "{}: each population against the reference population, and each protocol's interaction with the population",
+                render::measure_words(cmp.primary)
+            ),
+            "tab:populations",
+            t,
+        );
+    }
     table(
         &mut out,
         "Validity: runs by status, distinct games, LLM answers and tokens",
@@ -79,7 +90,7 @@ pub fn latex(report: &Report<'_>) -> String {
         render::validity_table(cmp),
     );
     let _ = writeln!(out, "\\subsection*{{Methods}}\n");
-    for block in methods::methods(cmp, report.loaded, report.dirs) {
+    for block in methods::methods(cmp, report.loaded, report.command) {
         match block {
             Block::Paragraph(text) => {
                 let _ = writeln!(out, "{}\n", escape(&text));

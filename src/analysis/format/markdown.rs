@@ -2,6 +2,7 @@
 //! the exploratory detail and the methods.
 
 use super::{Report, ReportFormat};
+use crate::analysis::compare::ContrastKind;
 use crate::analysis::methods::{self, Block};
 use crate::analysis::{answer, render, AnalysisError};
 use crate::record::write_atomic;
@@ -39,18 +40,28 @@ pub fn markdown(report: &Report<'_>) -> String {
         render::measure_words(cmp.primary)
     );
     table(&mut out, render::primary_table(cmp));
-    if !cmp.protocol_pairs.is_empty() {
+    let _ = writeln!(
+        out,
+        "### The family\n\n{}\n",
+        methods::family_sentence(cmp, report.loaded)
+    );
+    if cmp.family_of(ContrastKind::Protocols).next().is_some() {
+        let _ = writeln!(out, "### Between protocols\n");
+        table(&mut out, render::protocol_pairs_table(cmp));
+    }
+    if let Some(t) = render::populations_table(cmp) {
         let _ = writeln!(
             out,
-            "### Between protocols\n\n{}\n",
-            methods::family_sentence(cmp)
+            "### Between populations\n\nEach population against the reference population under the same protocol, paired by seed; an interaction is a protocol's effect against `{}` in the population minus its effect in the reference population.\n",
+            cmp.reference
         );
-        table(&mut out, render::protocol_pairs_table(cmp));
+        table(&mut out, t);
     }
     if let Some(t) = render::across_table(cmp) {
         let _ = writeln!(
             out,
-            "### Across experiments\n\nThe same cell in two experiments, unpaired, one Holm family of its own; each experiment's other numbers are as when it is analysed alone.\n"
+            "### Across experiments\n\n{}\n",
+            methods::across_sentence(cmp)
         );
         table(&mut out, t);
     }
@@ -88,8 +99,13 @@ pub fn markdown(report: &Report<'_>) -> String {
     table(&mut out, render::exploratory_contrasts(cmp));
     let _ = writeln!(out, "### Pairwise comparisons between protocols\n");
     table(&mut out, render::pairwise_table(cmp));
+    let _ = writeln!(
+        out,
+        "### Sensitivity: unadjusted and unpaired tests\n\nThe only table with more than one p-value per contrast: each contrast's unadjusted p-value, and the unpaired test beside the paired one that judges it. Read the answer from the tables above.\n"
+    );
+    table(&mut out, render::sensitivity_table(cmp));
     let _ = writeln!(out, "## Methods\n");
-    for block in methods::methods(cmp, report.loaded, report.dirs) {
+    for block in methods::methods(cmp, report.loaded, report.command) {
         match block {
             Block::Paragraph(text) => {
                 let _ = writeln!(out, "{text}\n");

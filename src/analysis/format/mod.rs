@@ -21,8 +21,8 @@ pub struct Report<'a> {
     pub metrics: &'a [RunMetrics],
     /// The figures, in the order the report shows them.
     pub figures: &'a [super::figures::Figure],
-    /// The results directories, as given (for the command that reproduces the report).
-    pub dirs: &'a [String],
+    /// The command that writes the report again (every option given).
+    pub command: &'a str,
     /// The socialisation diagnostics' key table, when `fishbanks diagnose` has written
     /// them.
     pub socialisation: Option<(Vec<String>, Vec<Vec<String>>)>,

@@ -72,6 +72,18 @@ impl Policy {
         }
     }
 
+    /// What the policy does, in a sentence (the report's Methods and the README say it:
+    /// a reader must know that a mock's behaviour is written into it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Policy::Greedy => "orders the most ships it may while a ship earns money and sends every ship where a ship earns most; under a binding quota it sends the ships that catch its quota and orders none it cannot use; it proposes three times the sustainable yield and accepts only quotas at least as large as the sustainable yield",
+            Policy::Sustainable => "keeps an equal share of each area's sustainable fleet (fewer ships while an area is below its most productive density), proposes and accepts quotas near the sustainable yield, and fines teams that over-fished",
+            Policy::Follower => "fishes its quota when one is published (split between the areas by their sustainable yields), an equal sustainable share otherwise, and accepts every proposal",
+            Policy::Chaotic => "gives uniformly random valid answers",
+            Policy::Conditional => "plays a conditional cooperator: fishes an equal sustainable share when the others announce restraint (in messages, pledges, intentions or REP's consensus) and greedily when they announce more or nothing; follows a quota; announces a sustainable share itself and fines teams that over-fished",
+        }
+    }
+
     pub fn parse(name: &str) -> Result<Policy, LlmError> {
         Policy::ALL
             .into_iter()
@@ -363,11 +375,13 @@ mod tests {
             fine: 30,
             max_targets: 5,
         });
+        // Team 1 (itself) is not among the others: it fines team 3 only.
+        let fines = |on: &[i64]| crate::question::field::set_value("team", &[2, 3, 4, 5, 6], on);
         assert_eq!(
             answer_of(Policy::Conditional, &sanction, &o)["fine"],
-            json!([3])
+            fines(&[3])
         );
-        assert_eq!(answer_of(Policy::Greedy, &sanction, &o)["fine"], json!([]));
+        assert_eq!(answer_of(Policy::Greedy, &sanction, &o)["fine"], fines(&[]));
     }
 
     #[test]
@@ -387,5 +401,35 @@ mod tests {
             crate::question::json::extract_json(&text).is_err(),
             "not JSON: {text}"
         );
+    }
+
+    #[test]
+    fn greedy_complies_with_a_binding_quota_and_orders_no_ship_it_cannot_use() {
+        let p = GameParams::default();
+        let facts = |quota: Option<i64>, binding: bool| PromptFacts {
+            kind: Some(RequestKind::Decision),
+            ships: 10,
+            order_limit: 5,
+            density: Some([0.8, 0.8]),
+            quota,
+            quota_binding: binding,
+            ..PromptFacts::default()
+        };
+        // No quota: the limit, every ship at sea.
+        let (order, deep, coast) = policy::greedy(&p, &facts(None, false), 10, 5);
+        assert_eq!((order, deep + coast), (5, 10));
+        // An advisory quota changes nothing for a greedy player.
+        assert_eq!(
+            policy::greedy(&p, &facts(Some(30), false), 10, 5),
+            (order, deep, coast)
+        );
+        // A binding quota of 30 fish: the ships that catch it (25 a ship in the deep sea
+        // at this density, so 2), nothing ordered.
+        let (order, deep, coast) = policy::greedy(&p, &facts(Some(30), true), 10, 5);
+        assert_eq!(order, 0);
+        assert_eq!(deep + coast, 2);
+        // A quota the fleet cannot catch: it orders, as it would without one.
+        let (order, deep, coast) = policy::greedy(&p, &facts(Some(10_000), true), 10, 5);
+        assert_eq!((order, deep + coast), (5, 10));
     }
 }

@@ -73,8 +73,18 @@ pub fn policy_answer(
         _ => (order, deep, coast),
     };
     match kind {
-        RequestKind::Message => json!({"message": format!(
-            "Team {}: I plan order {a_order}, deep {a_deep}, coast {a_coast}.", f.team)}),
+        RequestKind::Message => {
+            // Cut to the room it is given (a small `max_message_chars` or what is left of
+            // a budget); a directed message (`to`) goes to everyone: nobody marked.
+            let text = format!(
+                "Team {}: I plan order {a_order}, deep {a_deep}, coast {a_coast}.",
+                f.team
+            );
+            let max = max_length(f, "message");
+            let mut answer = json!({"message": text.chars().take(max).collect::<String>()});
+            fill_required(&mut answer, f, policy);
+            answer
+        }
         RequestKind::Intention => {
             let mut answer = json!({"order": a_order, "deep": a_deep, "coast": a_coast});
             fill_required(&mut answer, f, policy);
@@ -85,11 +95,8 @@ pub fn policy_answer(
             "set_by": 0,
         }),
         RequestKind::Sanction => {
-            let max = f
-                .schema
-                .as_ref()
-                .and_then(|s| s["properties"]["fine"]["maxItems"].as_u64())
-                .unwrap_or(0) as usize;
+            let field = f.schema.as_ref().map(|s| &s["properties"]["fine"]);
+            let max = field.map_or(0, crate::question::field::set_capacity);
             let targets: Vec<i64> = match policy {
                 Policy::Conditional | Policy::Sustainable => f
                     .over_share
@@ -100,7 +107,7 @@ pub fn policy_answer(
                     .collect(),
                 _ => Vec::new(),
             };
-            json!({"fine": targets})
+            json!({"fine": field.map_or(json!({}), |s| crate::question::field::set_answer(s, &targets))})
         }
         RequestKind::Proposal => json!({"tac": match policy {
             Policy::Greedy => 3 * msy,
@@ -212,7 +219,8 @@ pub fn policy_answer(
                     .collect(),
                 _ => Vec::new(),
             };
-            json!({"take": taken})
+            let field = f.schema.as_ref().map(|s| &s["properties"]["take"]);
+            json!({"take": field.map_or(json!({}), |s| crate::question::field::set_answer(s, &taken))})
         }
     }
 }
@@ -268,17 +276,38 @@ pub(super) fn sample_plan(
 }
 
 /// Orders and ships to sea of a greedy player: every ship where a ship earns most, and
-/// the order limit while a ship there earns money.
+/// the order limit while a ship there earns money. Under a binding quota it complies, as
+/// the scripted `greedy` does: it sends the ships that can catch the quota there and
+/// orders only when its fleet is too small to catch it (a ship it could not use would
+/// only cost money: without this, a greedy mock under a cap ordered the limit every year
+/// and its assets, profits and Gini measured nothing but that).
 pub(super) fn greedy(p: &GameParams, f: &PromptFacts, ships: i64, limit: i64) -> (i64, i64, i64) {
     let [dd, dc] = f.density.unwrap_or([1.0, 1.0]);
     let profit =
         |a: Area, d: f64| p.fish_price as f64 * p.catch_per_ship(a, d) - p.area(a).cost as f64;
     let (deep, coast) = (profit(Area::Deep, dd), profit(Area::Coast, dc));
-    let order = if deep.max(coast) > 0.0 { limit } else { 0 };
-    if deep >= coast {
-        (order, ships, 0)
+    let (area, best) = if deep >= coast {
+        (Area::Deep, deep)
     } else {
-        (order, 0, ships)
+        (Area::Coast, coast)
+    };
+    let needed = f.quota.filter(|_| f.quota_binding).map(|q| {
+        let per_ship = p.catch_per_ship(area, [dd, dc][area.index()]);
+        if per_ship <= 0.0 {
+            0
+        } else {
+            (q.max(0) as f64 / per_ship).ceil() as i64
+        }
+    });
+    let order = match needed {
+        Some(n) if n <= ships => 0,
+        _ if best > 0.0 => limit,
+        _ => 0,
+    };
+    let at_sea = needed.map_or(ships, |n| n.min(ships));
+    match area {
+        Area::Deep => (order, at_sea, 0),
+        Area::Coast => (order, 0, at_sea),
     }
 }
 
@@ -334,6 +363,8 @@ pub(super) fn fill_required(answer: &mut serde_json::Value, f: &PromptFacts, pol
                 json!(change.clamp(lo, hi.max(lo)))
             }
             Some("array") => json!([]),
+            // A set (whom a message is for): nobody marked, which addresses everyone.
+            Some("object") => crate::question::field::set_answer(prop, &[]),
             Some("boolean") => json!(false),
             _ => continue,
         };

@@ -15,6 +15,9 @@ pub struct PromptFacts {
     pub order_limit: i64,
     pub density: Option<[f64; 2]>,
     pub quota: Option<i64>,
+    /// Whether the quota read is binding (the engine cuts the catch to it) rather than
+    /// advisory.
+    pub quota_binding: bool,
     pub median: Option<i64>,
     pub actual_catch: Option<i64>,
     /// Ships at sea (deep + coast) each other team announced this year, by team number
@@ -140,6 +143,7 @@ pub fn read_prompt(messages: &[ChatMessage]) -> PromptFacts {
             f.order_limit = n;
         } else if let Some(n) = number_after(line, label::YOUR_QUOTA) {
             f.quota = Some(n);
+            f.quota_binding = line.ends_with("(binding)");
         } else if let Some(n) = number_after(line, proposal::MEDIAN_LABEL) {
             f.median = Some(n);
         } else if let Some(rest) = line.strip_prefix(label::DENSITY) {
