@@ -131,7 +131,8 @@ fn client(request: &Request) -> IpAddr {
 }
 
 /// Lets through requests whose `{code}` is the game's join code (any letter case); a
-/// wrong one counts against its client, and a client past [`JOIN_FAILURES`] waits.
+/// wrong one counts against its client, and a client past
+/// [`JOIN_FAILURES`](super::throttle::JOIN_FAILURES) waits.
 pub async fn join_code(State(room): State<Classroom>, request: Request, next: Next) -> Response {
     let who = client(&request);
     if let Some(wait) = room.throttle.wait(who) {

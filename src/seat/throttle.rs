@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Wrong join codes one client may try in [`Throttle::WINDOW`]; then every join request
-/// of that client waits out the window (a code has 30 bits: guessing one takes years).
+/// Wrong join codes one client may try in a minute; then every join request of that
+/// client waits out the minute (a code has 30 bits: guessing one takes years).
 pub const JOIN_FAILURES: u32 = 20;
 
 /// Join-code failures per client.
