@@ -59,10 +59,27 @@ fn host_of(headers: &HeaderMap, tls: bool) -> Option<String> {
 }
 
 /// Refuses a request whose Host is not one of the addresses the server was given: a
-/// page of another site must not reach this one by renaming it (DNS rebinding).
+/// page of another site must not reach this one by renaming it (DNS rebinding). A
+/// request with two Host headers, or whose target names another host (absolute form),
+/// is refused too: no part of a request may name a host this server does not serve.
 pub async fn host(State(room): State<Classroom>, request: Request, next: Next) -> Response {
+    if request.headers().get_all(header::HOST).iter().count() > 1 {
+        return refuse(StatusCode::BAD_REQUEST, "a request names one host", true);
+    }
+    let served = |host: &str| room.hosts.iter().any(|h| h == host);
+    let target = request.uri().authority().map(|a| {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(a.as_str()) {
+            h.insert(header::HOST, v);
+        }
+        host_of(&h, room.tls)
+    });
+    let target_served = match target {
+        None => true,
+        Some(t) => t.as_deref().is_some_and(served),
+    };
     match host_of(request.headers(), room.tls) {
-        Some(host) if room.hosts.contains(&host) => next.run(request).await,
+        Some(host) if served(&host) && target_served => next.run(request).await,
         _ => refuse(
             StatusCode::MISDIRECTED_REQUEST,
             &format!(

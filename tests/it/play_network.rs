@@ -143,6 +143,18 @@ fn a_page_named_by_another_host_is_refused_and_guessed_join_codes_are_throttled(
         200,
         "loopback by name"
     );
+    // A second Host header, or a target naming another host, is refused too.
+    let two = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw(addr, &two), 400);
+    let absolute = format!(
+        "GET http://evil.example{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw(addr, &absolute), 421);
+    let absolute_own =
+        format!("GET http://{addr}{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw(addr, &absolute_own), 200);
 
     // Twenty wrong codes from one computer, then even the right one waits a minute.
     let base = &printed.join[..printed.join.find("/join/").unwrap()];
