@@ -71,9 +71,7 @@ pub async fn start(exp: &Experiment) -> anyhow::Result<(Endpoint, McpDesks)> {
             .join(", ");
         let token = match (&given, &key) {
             (Some(t), Some(var)) => {
-                said.push(format!(
-                    "{name} (teams {teams_text}): the token in ${var}"
-                ));
+                said.push(format!("{name} (teams {teams_text}): the token in ${var}"));
                 t.trim().to_string()
             }
             (_, key) => {

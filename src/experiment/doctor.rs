@@ -80,7 +80,11 @@ pub async fn doctor(
         if agent.transport == llm::remote::RemoteTransport::A2a {
             match model.card().await {
                 Ok(Some(card)) => {
-                    let _ = writeln!(out, "- agent card: {} (version {})", card.name, card.version);
+                    let _ = writeln!(
+                        out,
+                        "- agent card: {} (version {})",
+                        card.name, card.version
+                    );
                     let _ = writeln!(out, "- offers: {}", card.interfaces.join("; "));
                     let _ = writeln!(
                         out,

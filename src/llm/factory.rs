@@ -281,11 +281,7 @@ impl AgentFactory {
     /// asked through its model in `live` (the MCP server's desk, which routes a request to
     /// its seat by `context.agent`) behind the record/replay cache, so a recorded sweep
     /// replays with no client. `None`: no server (replay only).
-    pub fn with_mcp(
-        mut self,
-        clients: &[Option<String>],
-        live: Option<&[McpClientModel]>,
-    ) -> Self {
+    pub fn with_mcp(mut self, clients: &[Option<String>], live: Option<&[McpClientModel]>) -> Self {
         for (i, key) in clients.iter().enumerate() {
             let name = format!("mcp-{}", i + 1);
             let raw = live

@@ -208,7 +208,12 @@ pub async fn check_provider(
     }
     // The request as each mode sends it: the exact schema, nested under `answer` for
     // strict modes, or none (the prompt states it).
-    let max_tokens = Some(provider.sampling.max_tokens.map_or(max_tokens, |cap| cap.min(max_tokens)));
+    let max_tokens = Some(
+        provider
+            .sampling
+            .max_tokens
+            .map_or(max_tokens, |cap| cap.min(max_tokens)),
+    );
     let request_with = |mode: StructuredOutput, messages: Vec<ChatMessage>| ChatRequest {
         messages,
         params: SamplingParams {
@@ -273,7 +278,10 @@ pub async fn check_provider(
         }
         // Prompts of their own: two answers from the server's cache would look parallel.
         let one = Instant::now();
-        let single = model.complete(&request_with(mode, fresh(&messages, 1))).await.is_ok();
+        let single = model
+            .complete(&request_with(mode, fresh(&messages, 1)))
+            .await
+            .is_ok();
         let one = one.elapsed();
         let (second, third) = (
             request_with(mode, fresh(&messages, 2)),

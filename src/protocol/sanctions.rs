@@ -93,8 +93,7 @@ impl ProtocolKind for SanctionsSpec {
     fn check_teams(&self, teams: usize) -> Result<(), SpecError> {
         use crate::question::field::{subsets_up_to, SET_ENUM_LIMIT};
         let others = teams.saturating_sub(1);
-        if self.max_targets >= others || subsets_up_to(others, self.max_targets) <= SET_ENUM_LIMIT
-        {
+        if self.max_targets >= others || subsets_up_to(others, self.max_targets) <= SET_ENUM_LIMIT {
             return Ok(());
         }
         let most = (0..others)

@@ -163,7 +163,9 @@ fn valid_answer(kind: RequestKind) -> Value {
         RequestKind::Lesson => json!({"lesson": "hold back"}),
         RequestKind::Bid => json!({"ships": 2, "price": 300}),
         RequestKind::Offer => json!({"ships": 1, "price": 300}),
-        RequestKind::Accept => json!({"take": {"offer 2": true, "offer 3": true, "offer 4": false}}),
+        RequestKind::Accept => {
+            json!({"take": {"offer 2": true, "offer 3": true, "offer 4": false}})
+        }
     }
 }
 
@@ -470,10 +472,14 @@ fn intentions_and_sanctions_are_validated_like_decisions() {
     assert_eq!(p(&fine(&[])), Ok(Response::Sanction(vec![])));
     assert!(p(&fine(&[2, 3, 4])).unwrap_err().contains("at most 2"));
     let own = r#"{"fine": {"team 1": true, "team 2": false, "team 3": false, "team 4": false, "team 5": false, "team 6": false}}"#;
-    assert!(p(own).unwrap_err().contains("`team 1` is not one of team 2"));
+    assert!(p(own)
+        .unwrap_err()
+        .contains("`team 1` is not one of team 2"));
     let missing = r#"{"fine": {"team 2": true}}"#;
     assert!(p(missing).unwrap_err().contains("missing `team 3`"));
-    assert!(p(r#"{"fine": [2]}"#).unwrap_err().contains("true or false for each"));
+    assert!(p(r#"{"fine": [2]}"#)
+        .unwrap_err()
+        .contains("true or false for each"));
     assert!(p(r#"{"fine": "team 2"}"#).is_err());
 }
 
@@ -509,7 +515,12 @@ fn sets_schema_and_validator_agree_exhaustively() {
             .unwrap();
         let keys: Vec<String> = match field["properties"].as_object() {
             Some(p) => p.keys().cloned().collect(),
-            None => field["enum"][0].as_object().unwrap().keys().cloned().collect(),
+            None => field["enum"][0]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect(),
         };
         assert_eq!(
             shown["properties"][&name]["properties"]
@@ -606,7 +617,9 @@ fn strict_reading_takes_one_object_and_nothing_else() {
     let d = Request::decision();
     let valid = r#"{"order": 1, "deep": 2, "coast": 1}"#;
     assert!(d.parse_strict(valid, &o, LIMITS).is_ok());
-    assert!(d.parse_strict(&format!("\n  {valid}\r\n"), &o, LIMITS).is_ok());
+    assert!(d
+        .parse_strict(&format!("\n  {valid}\r\n"), &o, LIMITS)
+        .is_ok());
     for (text, why) in [
         (format!("Here: {valid} ok"), "nothing else"),
         (format!("```json\n{valid}\n```"), "nothing else"),

@@ -101,7 +101,9 @@ fn observation_from_one(obs: &mut Value) {
         field(s, "from");
         field(s, "to");
     });
-    each(board, &["quota", "violations_last_year"], |x| field(x, "team"));
+    each(board, &["quota", "violations_last_year"], |x| {
+        field(x, "team")
+    });
     if let Some(set_by) = at(board, &["quota", "set_by"]) {
         field(set_by, "leader");
     }
@@ -247,7 +249,14 @@ mod tests {
 
     /// Keys that hold a team wherever they appear, and pairs whose first item is one.
     const TEAM_KEYS: [&str; 8] = [
-        "team", "from", "to", "seller", "buyer", "leader", "candidates", "set_by",
+        "team",
+        "from",
+        "to",
+        "seller",
+        "buyer",
+        "leader",
+        "candidates",
+        "set_by",
     ];
 
     /// Every team number left in `v`: a 0 under a team key or first in a pair list.
@@ -285,7 +294,10 @@ mod tests {
         let plain = serde_json::to_value(&o).unwrap();
         let mut before = Vec::new();
         zeros(&plain, None, &mut before);
-        assert!(before.len() >= 20, "the sample names team 0 everywhere: {before:?}");
+        assert!(
+            before.len() >= 20,
+            "the sample names team 0 everywhere: {before:?}"
+        );
         let wired = observation(&o);
         let mut left = Vec::new();
         zeros(&wired, None, &mut left);
@@ -298,7 +310,10 @@ mod tests {
         // Counts and numbers that are no team stay as they are.
         assert_eq!(wired["public"]["teams"], 6);
         assert_eq!(wired["board"]["market"]["offers"][0]["number"], 1);
-        assert_eq!(wired["board"]["quota"]["proposals"], serde_json::json!([800, null]));
+        assert_eq!(
+            wired["board"]["quota"]["proposals"],
+            serde_json::json!([800, null])
+        );
 
         let ballot = Request::Ballot(BallotQuestion {
             candidates: vec![0, 3],

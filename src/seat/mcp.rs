@@ -181,9 +181,10 @@ impl McpServer {
     /// Whether every client that opened a session was told the sweep is over.
     pub fn all_told(&self) -> bool {
         let sessions = lock(&self.seen);
-        self.clients.iter().enumerate().all(|(i, c)| {
-            !sessions.iter().any(|s| s.client == i) || lock(&c.presence).told_done
-        })
+        self.clients
+            .iter()
+            .enumerate()
+            .all(|(i, c)| !sessions.iter().any(|s| s.client == i) || lock(&c.presence).told_done)
     }
 
     /// Each client that opened a session, as it named itself (the latest session of each
@@ -288,16 +289,13 @@ struct McpSeats {
 #[async_trait]
 impl ChatModel for McpSeats {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
-        self.desk
-            .complete(request)
-            .await
-            .map_err(|e| match e {
-                LlmError::Stopped(reason) => LlmError::Outage {
-                    provider: self.name.clone(),
-                    reason,
-                },
-                other => other,
-            })
+        self.desk.complete(request).await.map_err(|e| match e {
+            LlmError::Stopped(reason) => LlmError::Outage {
+                provider: self.name.clone(),
+                reason,
+            },
+            other => other,
+        })
     }
 }
 
@@ -400,10 +398,9 @@ fn unauthorized() -> Response {
         StatusCode::UNAUTHORIZED,
         "send the seat's token: Authorization: Bearer <token>\n",
     );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer"),
-    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }
 
@@ -420,7 +417,10 @@ async fn on_post(
     body: Bytes,
 ) -> Response {
     if foreign_origin(&headers) {
-        return plain(StatusCode::FORBIDDEN, "requests from other sites are refused\n");
+        return plain(
+            StatusCode::FORBIDDEN,
+            "requests from other sites are refused\n",
+        );
     }
     let Some(client) = server.client_of(&headers) else {
         return unauthorized();
@@ -478,7 +478,10 @@ async fn on_post(
         .and_then(|v| v.to_str().ok())
     {
         if !PROTOCOL_VERSIONS.contains(&version) {
-            return plain(StatusCode::BAD_REQUEST, "unsupported MCP-Protocol-Version\n");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "unsupported MCP-Protocol-Version\n",
+            );
         }
     }
     // Notifications and responses: accepted, nothing to answer.
@@ -488,8 +491,9 @@ async fn on_post(
     let params = object.get("params").cloned().unwrap_or(Value::Null);
     let reply = match method {
         "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}}).to_string(),
-        "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools()}})
-            .to_string(),
+        "tools/list" => {
+            json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools()}}).to_string()
+        }
         "tools/call" => call_tool(&server, client, &id, &params).await,
         other => rpc_error(&id, -32601, format!("no method `{other}`")).to_string(),
     };
@@ -512,7 +516,12 @@ fn initialize(
     let info = &params["clientInfo"];
     let session = Session {
         client,
-        name: info["name"].as_str().unwrap_or("?").chars().take(200).collect(),
+        name: info["name"]
+            .as_str()
+            .unwrap_or("?")
+            .chars()
+            .take(200)
+            .collect(),
         version: info["version"]
             .as_str()
             .unwrap_or("?")
@@ -602,7 +611,11 @@ async fn call_tool(server: &McpServer, client: usize, id: &Value, params: &Value
                 v => match v.as_f64().filter(|w| w.is_finite() && *w >= 0.0) {
                     Some(w) => Duration::from_secs_f64(w).min(MAX_WAIT),
                     None => {
-                        return tool_result(id, "`wait_s` must be a number of seconds, 0 to 60", true)
+                        return tool_result(
+                            id,
+                            "`wait_s` must be a number of seconds, 0 to 60",
+                            true,
+                        )
                     }
                 },
             };
@@ -612,8 +625,12 @@ async fn call_tool(server: &McpServer, client: usize, id: &Value, params: &Value
             Ok(text) => tool_result(id, &text, false),
             Err(why) => tool_result(id, &why, true),
         },
-        Some(other) => rpc_error(id, -32602, format!("no tool `{other}` (next_question, answer)"))
-            .to_string(),
+        Some(other) => rpc_error(
+            id,
+            -32602,
+            format!("no tool `{other}` (next_question, answer)"),
+        )
+        .to_string(),
         None => rpc_error(id, -32602, "tools/call needs `name`").to_string(),
     }
 }
@@ -628,7 +645,10 @@ async fn take_next(server: &McpServer, client: usize) -> Option<(OpenQuestion, S
             if q.taken {
                 continue;
             }
-            if best.as_ref().is_none_or(|(b, _)| q.question.id < b.question.id) {
+            if best
+                .as_ref()
+                .is_none_or(|(b, _)| q.question.id < b.question.id)
+            {
                 best = Some((q, token.clone()));
             }
         }
@@ -734,7 +754,10 @@ mod tests {
         assert!(!with("http://127.0.0.1:9", "127.0.0.1:9"));
         assert!(!with("http://10.0.0.5:8800", "10.0.0.5:8800"));
         assert!(with("https://evil.example", "127.0.0.1:9"));
-        assert!(!foreign_origin(&HeaderMap::new()), "no Origin: not a browser page");
+        assert!(
+            !foreign_origin(&HeaderMap::new()),
+            "no Origin: not a browser page"
+        );
         assert!(constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd"));
     }
 
@@ -745,7 +768,8 @@ mod tests {
         assert_eq!(r["id"], 7);
         assert_eq!(r["result"]["structuredContent"]["accepted"], true);
         assert_eq!(r["result"]["content"][0]["text"], "{\"accepted\":true}");
-        let e: Value = serde_json::from_str(&tool_result(&json!("x"), "no \"such\"", true)).unwrap();
+        let e: Value =
+            serde_json::from_str(&tool_result(&json!("x"), "no \"such\"", true)).unwrap();
         assert_eq!(e["result"]["isError"], true);
         assert!(e["result"].get("structuredContent").is_none());
     }

@@ -165,7 +165,8 @@ impl Client {
     fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.next;
         self.next += 1;
-        let reply = self.post(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let reply =
+            self.post(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         assert_eq!(reply.status, 200, "{method}: {}", reply.body);
         assert!(reply
             .header("content-type")
@@ -193,13 +194,20 @@ impl Client {
     /// A tool's result, as its structured content (and the text, which must say the same).
     fn call(&mut self, tool: &str, arguments: Value) -> (Value, bool) {
         let result = self.request("tools/call", json!({"name": tool, "arguments": arguments}));
-        let text: Value =
-            serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap_or(Value::Null);
+        let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap())
+            .unwrap_or(Value::Null);
         let error = result["isError"] == true;
         if !error {
             assert_eq!(result["structuredContent"], text);
         }
-        (if error { result["content"][0]["text"].clone() } else { text }, error)
+        (
+            if error {
+                result["content"][0]["text"].clone()
+            } else {
+                text
+            },
+            error,
+        )
     }
 }
 
@@ -223,7 +231,11 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
     let work = tempfile::tempdir().unwrap();
     let exp = experiment(work.path(), "mcp-play", "[llm]\nmax_repairs = 2");
     let harness = Harness::start(&exp, &work.path().join("live"));
-    assert_eq!(harness.tokens.len(), 1, "one client: the entries have no token_env");
+    assert_eq!(
+        harness.tokens.len(),
+        1,
+        "one client: the entries have no token_env"
+    );
 
     // Strangers are refused: no token, a wrong one.
     let anonymous = http(
@@ -273,7 +285,10 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
     assert_eq!(get.status, 405);
 
     let (unknown, error) = client.call("answer", json!({"question_id": "1", "answer": {}}));
-    assert!(error && unknown.as_str().unwrap().contains("not open"), "{unknown}");
+    assert!(
+        error && unknown.as_str().unwrap().contains("not open"),
+        "{unknown}"
+    );
 
     let (mut answered, mut sets) = (0, 0);
     // The first question is answered in prose first: refused with the reason, then asked
@@ -294,7 +309,11 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
         let team = q["team"].as_u64().unwrap();
         assert!((1..=2).contains(&team), "{team}");
         assert_eq!(q["observation"]["own"]["team"], team);
-        for m in q["observation"]["board"]["messages"].as_array().into_iter().flatten() {
+        for m in q["observation"]["board"]["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             assert!(m["from"].as_u64().unwrap() >= 1);
         }
         assert!(q["answer_within_s"].as_f64().unwrap() > 0.0);
@@ -312,7 +331,10 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
                 assert!(!error);
                 assert_eq!(verdict["accepted"], false);
                 assert!(
-                    verdict["reason"].as_str().unwrap().contains("one JSON object"),
+                    verdict["reason"]
+                        .as_str()
+                        .unwrap()
+                        .contains("one JSON object"),
                     "{verdict}"
                 );
                 refused = Some(which);
@@ -321,7 +343,10 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
             Some(first) if *first == which => {
                 assert_eq!(q["attempt"], 2, "the refused question comes back");
                 let last = q["prompt"].as_array().unwrap().last().unwrap();
-                assert!(last["content"].as_str().unwrap().contains("one JSON object"));
+                assert!(last["content"]
+                    .as_str()
+                    .unwrap()
+                    .contains("one JSON object"));
                 came_back = true;
             }
             Some(_) => assert_eq!(q["attempt"], 1),
@@ -338,7 +363,11 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
     let live = work.path().join("live/mcp-play");
     let runs = Table::read(&live.join("runs.csv"));
     assert_eq!(runs.rows.len(), 6);
-    assert!(runs.column("status").iter().all(|s| *s == "ok"), "{:?}", runs.column("error"));
+    assert!(
+        runs.column("status").iter().all(|s| *s == "ok"),
+        "{:?}",
+        runs.column("error")
+    );
     let sum = |c: &str| runs.numbers(c).iter().sum::<f64>();
     assert_eq!(sum("llm_fallbacks"), 0.0);
     assert_eq!(sum("llm_repairs"), 1.0);
@@ -368,7 +397,11 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
             live.join("cache").to_str().unwrap(),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_same_files(
         &live,
         &work.path().join("replay/mcp-play"),

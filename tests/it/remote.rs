@@ -479,7 +479,10 @@ fn a2a_agents_of_version_1_and_0_3_are_asked_by_their_cards() {
                 .filter(|s| s.body["params"]["message"]["taskId"] == "t1")
                 .collect();
             assert_eq!(continued.len(), 1);
-            assert_eq!(continued[0].body["params"]["message"]["parts"][1]["data"]["attempt"], 2);
+            assert_eq!(
+                continued[0].body["params"]["message"]["parts"][1]["data"]["attempt"],
+                2
+            );
             // Year 2: the task needing input re-asked once; year 3: the failed task
             // re-asked (max_repairs 2) and then replaced by the fallback; year 4: the
             // completed task's artifact is the answer.
@@ -680,9 +683,18 @@ fn answers_are_read_strictly_and_a_huge_one_is_cut_and_counted() {
             .join("events.jsonl"),
     )
     .unwrap();
-    assert!(events.contains("must be one JSON object and nothing else"), "prose refused");
-    assert!(events.contains("trailing characters"), "two answers refused");
-    assert!(events.contains("longer than this seat accepts"), "the huge one refused");
+    assert!(
+        events.contains("must be one JSON object and nothing else"),
+        "prose refused"
+    );
+    assert!(
+        events.contains("trailing characters"),
+        "two answers refused"
+    );
+    assert!(
+        events.contains("longer than this seat accepts"),
+        "the huge one refused"
+    );
     // What the cache keeps of the 3 MB answer: its start only.
     let cached: u64 = fs::read_dir(dir.join("cache"))
         .unwrap()
@@ -751,16 +763,25 @@ fn a_wrong_transport_or_an_unusable_card_is_named_before_run_one() {
             !work.path().join("out").join(name).join("runs.csv").exists(),
             "nothing played"
         );
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     // A2A spoken to a plain JSON agent (no card).
     let json_agent = Double::start(Speaks::Json, None);
     let (code, err) = run(
         "a2a-at-json",
-        format!("{{ kind = \"remote\", transport = \"a2a\", url = \"{}\" }}", json_agent.url),
+        format!(
+            "{{ kind = \"remote\", transport = \"a2a\", url = \"{}\" }}",
+            json_agent.url
+        ),
     );
     assert_eq!(code, Some(1));
-    assert!(err.contains("no A2A agent card") && err.contains("transport = \"json\""), "{err}");
+    assert!(
+        err.contains("no A2A agent card") && err.contains("transport = \"json\""),
+        "{err}"
+    );
     // A JSON POST meant for an A2A agent.
     let a2a_agent = Double::start(Speaks::A2a1, None);
     let (code, err) = run(
@@ -783,7 +804,10 @@ fn a_wrong_transport_or_an_unusable_card_is_named_before_run_one() {
     });
     let (code, err) = run(
         "grpc-card",
-        format!("{{ kind = \"remote\", transport = \"a2a\", url = \"{}\" }}", grpc.url),
+        format!(
+            "{{ kind = \"remote\", transport = \"a2a\", url = \"{}\" }}",
+            grpc.url
+        ),
     );
     assert_eq!(code, Some(1));
     assert!(err.contains("1.0 GRPC at http://h/grpc"), "{err}");
@@ -831,7 +855,10 @@ fn a_json_rpc_error_fails_the_run_named_as_such() {
     let _ = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
     let runs = Table::read(&work.path().join("out/rpc-error/runs.csv"));
     let error = runs.column("error")[0];
-    assert!(error.contains("JSON-RPC error -32601: Method not found"), "{error}");
+    assert!(
+        error.contains("JSON-RPC error -32601: Method not found"),
+        "{error}"
+    );
     assert!(!error.contains("HTTP 400"), "{error}");
 }
 
@@ -852,7 +879,10 @@ fn a_literal_token_where_a_variable_name_belongs_is_refused_unsaid() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bearer_token_env") && err.contains("NAME of an environment variable"), "{err}");
+    assert!(
+        err.contains("bearer_token_env") && err.contains("NAME of an environment variable"),
+        "{err}"
+    );
     assert!(!err.contains(secret), "the secret is not repeated: {err}");
     // A missing variable is named by the setting that names it.
     let exp = TestExperiment::new("unset", 2, 1)
@@ -864,5 +894,8 @@ fn a_literal_token_where_a_variable_name_belongs_is_refused_unsaid() {
         .write(work.path());
     let out = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("named by `bearer_token_env`") && !err.contains("api_key_env"), "{err}");
+    assert!(
+        err.contains("named by `bearer_token_env`") && !err.contains("api_key_env"),
+        "{err}"
+    );
 }

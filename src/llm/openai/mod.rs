@@ -362,7 +362,10 @@ impl OpenAiModel {
         }
         for base in bases {
             for (path, read) in [
-                ("props", (|v: &Value| v["total_slots"].as_u64()) as fn(&Value) -> Option<u64>),
+                (
+                    "props",
+                    (|v: &Value| v["total_slots"].as_u64()) as fn(&Value) -> Option<u64>,
+                ),
                 ("slots", |v: &Value| v.as_array().map(|a| a.len() as u64)),
             ] {
                 let mut request = self.http.get(format!("{base}/{path}"));

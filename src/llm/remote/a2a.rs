@@ -109,7 +109,11 @@ fn offered(card: &Value) -> Vec<(String, String, String)> {
                 url,
             );
         }
-        for i in card["additionalInterfaces"].as_array().into_iter().flatten() {
+        for i in card["additionalInterfaces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             add(
                 v,
                 i["transport"].as_str().unwrap_or("?"),
@@ -126,9 +130,9 @@ impl Endpoint {
     pub fn from_card(card: &Value) -> Result<Endpoint, String> {
         let offers = offered(card);
         let jsonrpc = |prefix: &str| {
-            offers.iter().find(|(v, b, _)| {
-                v.starts_with(prefix) && b.eq_ignore_ascii_case("JSONRPC")
-            })
+            offers
+                .iter()
+                .find(|(v, b, _)| v.starts_with(prefix) && b.eq_ignore_ascii_case("JSONRPC"))
         };
         if let Some((_, _, url)) = jsonrpc("1.") {
             return Ok(Endpoint {

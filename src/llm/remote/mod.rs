@@ -29,9 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::model::{
-    Asked, ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage, TOO_LARGE,
-};
+use super::model::{Asked, ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage, TOO_LARGE};
 use super::retry::{server_wait, RetryPolicy, Transport};
 use super::LlmError;
 use crate::question::MemoryEntry;
@@ -564,7 +562,8 @@ impl RemoteModel {
     /// would say the seat speaks the wrong transport). Unreachable: [`LlmError::Outage`]
     /// (the sweep exits 75, resumable); there but unusable: a final error.
     pub async fn check(&self) -> Result<(), LlmError> {
-        let down = |e: LlmError| match e.fault() {
+        let down = |e: LlmError| {
+            match e.fault() {
             Some(_) => LlmError::Outage {
                 provider: self.name().to_string(),
                 reason: format!(
@@ -573,6 +572,7 @@ impl RemoteModel {
                 ),
             },
             None => e,
+        }
         };
         let timeout = self.transport.timeout;
         match self.agent.transport {
