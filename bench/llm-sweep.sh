@@ -11,6 +11,10 @@
 #   AGENT=remote bash bench/llm-sweep.sh   # the same sweep with six remote seats (the
 #                                          # stdlib JSON example agent, no latency): the
 #                                          # harness CPU per remote call
+#   AGENT=a2a bash bench/llm-sweep.sh      # six A2A seats (the a2a-sdk example; its venv
+#                                          # from bench/a2a-agent.sh)
+#   AGENT=mcp bash bench/llm-sweep.sh      # six MCP seats, the harness serving them to the
+#                                          # mcp SDK example (its venv from bench/mcp-agent.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LATENCY_MS=${LATENCY_MS:-100}
@@ -26,20 +30,30 @@ if [ -z "${BIN:-}" ]; then
 fi
 bin=${BIN:-./target/release/fishbanks}
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap '[ -n "${server:-}" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
 AGENT=${AGENT:-llm}
-if [ "$AGENT" = remote ]; then
-  python3 examples/agents/json_agent.py --port 0 > "$work/server.log" &
-else
-  $bin mock-server --addr 127.0.0.1:0 --latency-ms "$LATENCY_MS" > "$work/server.log" &
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/fishbanks
+server=""
+case "$AGENT" in
+  remote) python3 examples/agents/json_agent.py --port 0 > "$work/server.log" & server=$! ;;
+  a2a) "$CACHE/venv-a2a/bin/python" examples/agents/a2a_agent.py --port 0 > "$work/server.log" 2>&1 & server=$! ;;
+  mcp) ;;  # the harness serves; its client starts once the endpoint is printed
+  *) $bin mock-server --addr 127.0.0.1:0 --latency-ms "$LATENCY_MS" > "$work/server.log" & server=$! ;;
+esac
+if [ -n "$server" ]; then
+  for _ in $(seq 100); do grep -q listening "$work/server.log" && break; sleep 0.1; done
+  url=$(grep -o 'http://[0-9.:]*/v1' "$work/server.log" || grep -o 'http://[0-9.:]*/' "$work/server.log")
 fi
-server=$!
-for _ in $(seq 50); do grep -q listening "$work/server.log" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*/v1' "$work/server.log" || grep -o 'http://[0-9.:]*/' "$work/server.log")
-if [ "$AGENT" = remote ]; then
-  seats="{ kind = \"remote\", url = \"$url\", max_concurrency = $CONCURRENCY, count = $AGENTS }"
+if [ "$AGENT" = remote ] || [ "$AGENT" = a2a ]; then
+  transport=json; [ "$AGENT" = a2a ] && transport=a2a
+  seats="{ kind = \"remote\", url = \"$url\", transport = \"$transport\", max_concurrency = $CONCURRENCY, count = $AGENTS }"
   providers=""
+elif [ "$AGENT" = mcp ]; then
+  seats="{ kind = \"mcp\", token_env = \"FISHBANKS_MCP_TOKEN\", count = $AGENTS }"
+  providers=""
+  export FISHBANKS_MCP_TOKEN
+  FISHBANKS_MCP_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 else
   seats="{ kind = \"llm\", provider = \"mock\", count = $AGENTS }"
   providers="[providers.mock]
@@ -65,8 +79,18 @@ protocol = ["broadcast"]
 population = ["llm"]
 TOML
 
-/usr/bin/time -f "%e %U %S %M" -o "$work/time" \
-  $bin run "$work/bench.toml" --out "$work/out" --jobs "$JOBS" --cache-mode live --events summary --no-report --quiet
+if [ "$AGENT" = mcp ]; then
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
+    $bin run "$work/bench.toml" --out "$work/out" --jobs "$JOBS" --cache-mode live --events summary --no-report --quiet 2> "$work/harness.log" &
+  harness=$!
+  for _ in $(seq 200); do grep -q 'mcp: http://' "$work/harness.log" && break; sleep 0.05; done
+  url=$(grep -o 'http://[0-9.:]*/mcp' "$work/harness.log" | head -1)
+  "$CACHE/venv-mcp/bin/python" examples/agents/mcp_agent.py --url "$url" --quiet --parallel 16
+  wait "$harness"
+else
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
+    $bin run "$work/bench.toml" --out "$work/out" --jobs "$JOBS" --cache-mode live --events summary --no-report --quiet
+fi
 read -r wall user sys rss < "$work/time"
 calls=$(python3 -c 'import csv, sys; print(sum(int(r["llm_calls"]) for r in csv.DictReader(open(sys.argv[1]))))' "$work/out/bench-llm/runs.csv")
 

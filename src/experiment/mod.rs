@@ -23,7 +23,9 @@ pub use error::RunnerError;
 pub use plan::{Plan, RunSpec};
 pub(crate) use problems::{every_problem, Refusal};
 pub use resolve::{ExperimentConfig, Population, Seat};
-pub use runner::{run, run_with, Hooks, PeopleDesk, RunOptions, RunWatch, StopLevel, SweepOutcome};
+pub use runner::{
+    run, run_with, Hooks, McpDesks, PeopleDesk, RunOptions, RunWatch, StopLevel, SweepOutcome,
+};
 pub use schema::ExperimentFile;
 pub use seats::AgentBuilder;
 pub use span::ConfigError;
@@ -205,6 +207,19 @@ impl Experiment {
                 .collect(),
             prompt_hashes: builder.prompt_hashes(&self.plan),
             shard: shard.map(|(k, n)| format!("{k}/{n}")),
+            agent_programs: builder
+                .llm
+                .as_ref()
+                .map(|f| f.programs())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(seat, p)| crate::record::AgentProgram {
+                    seat,
+                    name: p.name,
+                    version: p.version,
+                    protocol: p.protocol,
+                })
+                .collect(),
             config,
             analysis: Some(self.config.analysis.clone()),
             descriptions: self.descriptions(),

@@ -61,6 +61,11 @@ impl RunSpec {
     pub fn has_people(&self) -> bool {
         self.seats.contains(&Seat::Human)
     }
+
+    /// Whether an MCP client plays one of its seats.
+    pub fn has_mcp(&self) -> bool {
+        self.seats.iter().any(|s| matches!(s, Seat::Mcp(_)))
+    }
 }
 
 /// The RNG stream of replicate `seed` for `purpose`: SHA-256 of a versioned tag, the
@@ -153,6 +158,11 @@ impl<'a> From<&'a SeatSpec> for SeatIdentity<'a> {
             SeatSpec::Remote(agent) => SeatIdentity {
                 kind: "remote",
                 transport: Some(agent.transport.as_str()),
+                ..blank
+            },
+            // The token's variable is left out: renaming it changes no game.
+            SeatSpec::Mcp(_) => SeatIdentity {
+                kind: "mcp",
                 ..blank
             },
         }
@@ -256,7 +266,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 .iter()
                 .filter_map(|s| match s {
                     Seat::Llm { provider, .. } => exp.providers.get_key_value(provider),
-                    Seat::Scripted { .. } | Seat::Human | Seat::Remote(_) => None,
+                    Seat::Scripted { .. } | Seat::Human | Seat::Remote(_) | Seat::Mcp(_) => None,
                 })
                 .map(|(k, v)| (k.as_str(), ProviderIdentity::from(v)))
                 .collect();
@@ -265,7 +275,7 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
                 .iter()
                 .filter_map(|s| match s {
                     Seat::Llm { persona, .. } => exp.llm.personas.get_key_value(persona),
-                    Seat::Scripted { .. } | Seat::Human | Seat::Remote(_) => None,
+                    Seat::Scripted { .. } | Seat::Human | Seat::Remote(_) | Seat::Mcp(_) => None,
                 })
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();

@@ -5,7 +5,7 @@
 use super::schema::{ExperimentFile, GenerationsSpec, MatrixSpec, PopulationSpec, SeatSpec};
 use crate::agents::Strategy;
 use crate::engine::GameParams;
-use crate::llm::{BudgetConfig, HumanSettings, LlmSettings, Provider};
+use crate::llm::{BudgetConfig, HumanSettings, LlmSettings, McpSeat, McpSettings, Provider};
 use crate::protocol::ProtocolSpec;
 use crate::record::{AnalysisChoice, PRIMARY_OUTCOMES};
 use serde::Serialize;
@@ -58,6 +58,8 @@ pub enum Seat {
     /// A program over HTTP (`kind = "remote"`), asked as an LLM is, with the
     /// question's facts as data.
     Remote(crate::llm::remote::RemoteAgent),
+    /// An MCP client the harness serves (`kind = "mcp"`), asked as an LLM is.
+    Mcp(McpSeat),
 }
 
 impl Seat {
@@ -68,6 +70,7 @@ impl Seat {
             Seat::Llm { provider, persona } => format!("llm:{provider}:{persona}"),
             Seat::Human => "human".to_string(),
             Seat::Remote(agent) => format!("remote:{}", agent.transport.as_str()),
+            Seat::Mcp(_) => "mcp".to_string(),
         }
     }
 
@@ -77,7 +80,10 @@ impl Seat {
 
     /// Whether the seat is asked through prompts (an LLM, or a person shown the same).
     pub fn is_prompted(&self) -> bool {
-        matches!(self, Seat::Llm { .. } | Seat::Human | Seat::Remote(_))
+        matches!(
+            self,
+            Seat::Llm { .. } | Seat::Human | Seat::Remote(_) | Seat::Mcp(_)
+        )
     }
 }
 
@@ -100,7 +106,7 @@ impl Population {
             Seat::Scripted {
                 strategy, tremble, ..
             } => *tremble == 0.0 && *strategy != Strategy::Random,
-            Seat::Llm { .. } | Seat::Human | Seat::Remote(_) => false,
+            Seat::Llm { .. } | Seat::Human | Seat::Remote(_) | Seat::Mcp(_) => false,
         })
     }
 }
@@ -129,6 +135,10 @@ pub struct ExperimentConfig {
     /// without people keep their configuration digest.
     #[serde(skip_serializing_if = "is_default_human")]
     pub human: HumanSettings,
+    /// `[mcp]`; recorded only when it differs from the defaults, so experiments
+    /// without MCP seats keep their configuration digest.
+    #[serde(skip_serializing_if = "is_default_mcp")]
+    pub mcp: McpSettings,
     pub budget: BudgetConfig,
     #[serde(skip_serializing_if = "GenerationsSpec::is_off")]
     pub generations: GenerationsSpec,
@@ -146,6 +156,10 @@ pub struct ExperimentConfig {
 
 fn is_default_human(h: &HumanSettings) -> bool {
     *h == HumanSettings::default()
+}
+
+fn is_default_mcp(m: &McpSettings) -> bool {
+    *m == McpSettings::default()
 }
 
 const BUILTIN_PERSONAS: &[&str] = &["greedy"];
@@ -226,6 +240,11 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Vec<Invalid>> 
     let mut protocols = BTreeMap::new();
     for (name, table) in &file.protocols {
         let spec = ProtocolSpec::from_table(table)
+            .and_then(|s| {
+                s.rules()
+                    .check_teams(file.agents.clamp(1, 50) as usize)
+                    .map(|()| s)
+            })
             .map_err(|e| invalid(format!("protocols.{name}.{}", e.field), e.message));
         if let Some(spec) = problems.keep(spec) {
             protocols.insert(name.clone(), spec);
@@ -241,6 +260,23 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Vec<Invalid>> 
     validate_generations(file, &mut problems);
     problems.range("human.timeout_s", file.human.timeout_s, 1.0, 86_400.0);
     problems.range("human.max_repairs", file.human.max_repairs, 0, 10);
+    problems.range("mcp.timeout_s", file.mcp.timeout_s, 1.0, 86_400.0);
+    problems.range("mcp.outage_wait_s", file.mcp.outage_wait_s, 1.0, 604_800.0);
+    problems.range(
+        "mcp.max_answer_bytes",
+        file.mcp.max_answer_bytes,
+        1_000,
+        100_000_000,
+    );
+    if file.mcp.bind.parse::<std::net::SocketAddr>().is_err() {
+        problems.push(
+            "mcp.bind",
+            format!(
+                "must be an address and port such as 127.0.0.1:0 or 0.0.0.0:8800, got `{}`",
+                file.mcp.bind
+            ),
+        );
+    }
     validate_matching(&protocols, &file.matrix.protocol, &mut problems);
     let analysis = resolve_analysis(file, &mut problems);
     if !problems.0.is_empty() {
@@ -262,6 +298,7 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Vec<Invalid>> 
         providers,
         llm: file.llm.clone(),
         human: file.human.clone(),
+        mcp: file.mcp.clone(),
         budget: file.budget.clone(),
         generations: file.generations.clone(),
         analysis,
@@ -443,6 +480,14 @@ fn resolve_seat(
                 problems.push(format!("{p}.{field}"), message);
             }
             Seat::Remote(agent.clone())
+        }
+        SeatSpec::Mcp(seat) => {
+            if let Some(var) = &seat.token_env {
+                if let Some(problem) = crate::llm::config::env_name_problem("token_env", var) {
+                    problems.push(format!("{p}.token_env"), problem);
+                }
+            }
+            Seat::Mcp(seat.clone())
         }
     };
     (problems.0.len() == before).then_some(seat)

@@ -46,6 +46,10 @@ pub struct RunOptions {
     /// Where people's seats are asked (`fishbanks play`'s seat server); `None`: human
     /// seats can only be replayed from the cache.
     pub people: Option<PeopleDesk>,
+    /// Where MCP seats are asked (the MCP server `fishbanks run` starts): one model per
+    /// client, by the `token_env` of its entries; `None`: MCP seats can only be replayed
+    /// from the cache.
+    pub mcp: Option<McpDesks>,
     /// Told every year of every run as soon as it is played (run id, the year).
     pub watch: Option<RunWatch>,
     /// The results directory itself, when the caller resolved it already (`play` keeps
@@ -78,6 +82,18 @@ impl std::fmt::Debug for PeopleDesk {
     }
 }
 
+/// The models that ask MCP clients, one per client: the `token_env` of its entries
+/// (`None`: entries without one) and the model, which routes each request to its seat by
+/// `context.agent`.
+#[derive(Clone, Default)]
+pub struct McpDesks(pub Vec<(Option<String>, Arc<dyn crate::llm::ChatModel>)>);
+
+impl std::fmt::Debug for McpDesks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "McpDesks({})", self.0.len())
+    }
+}
+
 impl RunOptions {
     /// Options with every default: all CPUs, full event logs, recording cache.
     pub fn new(out_root: impl Into<PathBuf>) -> RunOptions {
@@ -92,6 +108,7 @@ impl RunOptions {
             retry_failed: true,
             only: None,
             people: None,
+            mcp: None,
             watch: None,
             dir: None,
         }
@@ -232,6 +249,14 @@ pub async fn run_with(
     {
         return Err(RunnerError::Setup(
             "this experiment has human seats: play it with `fishbanks play` (a seat page per person), or replay a played game with --cache-mode replay --cache-dir PLAYED/cache".into(),
+        ));
+    }
+    if opts.mcp.is_none()
+        && opts.cache_mode != CacheMode::Replay
+        && exp.plan.runs.iter().any(RunSpec::has_mcp)
+    {
+        return Err(RunnerError::Setup(
+            "this experiment has MCP seats: `fishbanks run` serves them (see [mcp]), or replay a recorded sweep with --cache-mode replay".into(),
         ));
     }
     let mut builder = AgentBuilder::for_experiment(exp, &dir, opts)?;

@@ -4,7 +4,7 @@
 
 use crate::agents::Strategy;
 use crate::engine::{AreaParams, GameParams};
-use crate::llm::{BudgetConfig, HumanSettings, LlmSettings, ProviderConfig};
+use crate::llm::{BudgetConfig, HumanSettings, LlmSettings, McpSeat, McpSettings, ProviderConfig};
 use crate::question::Inherit;
 use crate::spec::SpecError;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -23,6 +23,8 @@ pub enum SeatSpec {
     /// A program of any framework over HTTP: a plain JSON POST or the Agent2Agent
     /// protocol (`llm::remote`).
     Remote(crate::llm::remote::RemoteAgent),
+    /// An MCP client, which the harness serves (`next_question`, `answer`; see `[mcp]`).
+    Mcp(McpSeat),
 }
 
 /// A person, through a seat page of `fishbanks play` (see `[human]`).
@@ -155,6 +157,9 @@ pub struct ExperimentFile {
     /// How people in `kind = "human"` seats are asked.
     #[serde(default)]
     pub human: HumanSettings,
+    /// Where MCP seats (`kind = "mcp"`) are served.
+    #[serde(default)]
+    pub mcp: McpSettings,
     #[serde(default)]
     pub budget: BudgetConfig,
     #[serde(default)]

@@ -78,6 +78,24 @@ impl AgentBuilder {
         if !remote.is_empty() {
             factory = factory.with_remote(&remote)?;
         }
+        // MCP clients, one per `token_env`, in the order their first seat appears.
+        let mut clients: Vec<Option<String>> = Vec::new();
+        for seat in c
+            .matrix
+            .population
+            .iter()
+            .filter_map(|p| c.populations.get(p))
+            .flat_map(|p| p.seats.iter())
+        {
+            if let Seat::Mcp(m) = seat {
+                if !clients.contains(&m.token_env) {
+                    clients.push(m.token_env.clone());
+                }
+            }
+        }
+        if !clients.is_empty() {
+            factory = factory.with_mcp(&clients, opts.mcp.as_ref().map(|d| d.0.as_slice()));
+        }
         Ok(AgentBuilder {
             llm: Some(Arc::new(factory)),
             max_fallback_share: c.llm.max_fallback_share,
@@ -206,7 +224,20 @@ impl AgentBuilder {
                     agent,
                 )
                 .map_err(|e| e.to_string()),
-            (Seat::Llm { .. } | Seat::Human | Seat::Remote(_), None) => {
+            (Seat::Mcp(seat), Some(factory)) => factory
+                .mcp_agent(
+                    &llm::NewAgent {
+                        run_id: &spec.label.run_id,
+                        replicate_seed: spec.label.seed,
+                        agent_index: i,
+                        provider: "mcp",
+                        persona: "",
+                        protocol_section,
+                    },
+                    &seat.token_env,
+                )
+                .map_err(|e| e.to_string()),
+            (Seat::Llm { .. } | Seat::Human | Seat::Remote(_) | Seat::Mcp(_), None) => {
                 Err("no LLM factory was built for this sweep".into())
             }
         }

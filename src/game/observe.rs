@@ -26,7 +26,7 @@ pub fn observe(
                     coast: a.coast as i64,
                 },
                 [o.teams[t].catch_deep, o.teams[t].catch_coast],
-                Some(o.catch_per_ship),
+                Some(landed_per_ship(o)),
             )
         }
         None => {
@@ -81,6 +81,21 @@ pub fn observe(
     }
 }
 
+/// Last year's catch per ship `[deep, coast]` as Meadows' operator report shows it: the
+/// fish landed in the area (rounded per team, after any quota cut) over the ships there,
+/// floored to a tenth (`Math.floor(totalCatch/opFleet*10)/10` in his program); 0 where no
+/// ship fished. Not the rate before rounding and quotas: a coast ship that landed 15 fish
+/// reads 15.0, never 15.5.
+pub fn landed_per_ship(o: &YearOutcome) -> [f64; 2] {
+    [0, 1].map(|i| {
+        if o.fleet[i] == 0 {
+            0.0
+        } else {
+            (o.catch[i] as f64 / o.fleet[i] as f64 * 10.0).floor() / 10.0
+        }
+    })
+}
+
 /// Every whole number a team was shown on the board: the quota's proposals, median, TAC
 /// and its own quota, the numbers written in messages and reasonings, and the ledger's
 /// catches. The consensus probe asks which total catch the group follows; an answer
@@ -132,6 +147,43 @@ fn numbers_in(text: &str) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catch_per_ship_is_the_landed_catch_floored_to_a_tenth() {
+        use crate::engine::{step, State};
+        let params = GameParams::default();
+        let state = State::initial(&params, 2);
+        // One coast ship each; a binding quota of 10 fish cuts team 1's catch.
+        let decisions = vec![
+            Decision {
+                order: 0,
+                deep: 3,
+                coast: 1,
+            },
+            Decision {
+                order: 0,
+                deep: 3,
+                coast: 1,
+            },
+        ];
+        let o = step(&params, &state, &decisions, &[Some(10), None]);
+        let landed = landed_per_ship(&o);
+        for (i, area) in [Area::Deep, Area::Coast].into_iter().enumerate() {
+            let exact = o.catch[i] as f64 / o.fleet[i] as f64;
+            assert!(landed[i] <= exact && exact - landed[i] < 0.1, "{area:?}");
+            assert_eq!((landed[i] * 10.0).fract(), 0.0);
+        }
+        // The quota's cut shows: below the rate before it.
+        assert!(landed[0] + landed[1] < o.catch_per_ship[0] + o.catch_per_ship[1]);
+        let seen = observe(&params, &o.state, Some(&o), 0, 2, 10);
+        assert_eq!(seen.public.catch_per_ship, Some(landed));
+        // Nobody at sea in an area: 0.
+        let idle = YearOutcome {
+            fleet: [0, 0, 8],
+            ..o
+        };
+        assert_eq!(landed_per_ship(&idle), [0.0, 0.0]);
+    }
 
     #[test]
     fn numbers_are_read_with_thousands_separators() {

@@ -52,6 +52,10 @@ pub struct LlmAgentParts {
     pub prices: Prices,
     /// Hand the observation to the model with each request (a person's seat draws it).
     pub share_observation: bool,
+    /// Read each answer strictly: exactly one JSON object, whitespace aside (a program's
+    /// or a person's answer); otherwise leniently, as a model's text (prose around it,
+    /// code fences).
+    pub strict: bool,
 }
 
 /// An LLM-backed player.
@@ -251,6 +255,7 @@ impl LlmAgent {
                 request: request.clone(),
                 observation: obs.clone(),
                 memory: self.memory.iter().cloned().collect(),
+                limits: self.p.limits,
             })
         });
         let mut reason = String::new();
@@ -298,7 +303,18 @@ impl LlmAgent {
             } else {
                 response.text.clone()
             };
-            match request.parse(&text, obs, self.p.limits) {
+            let too_large = response.finish_reason.as_deref() == Some(super::model::TOO_LARGE);
+            let parsed = if too_large {
+                Err(format!(
+                    "the answer was longer than this seat accepts (`max_answer_bytes`); only its first {} bytes were kept",
+                    response.text.len()
+                ))
+            } else if self.p.strict {
+                request.parse_strict(&text, obs, self.p.limits)
+            } else {
+                request.parse(&text, obs, self.p.limits)
+            };
+            match parsed {
                 Ok(answer) => {
                     if repair == 0 {
                         self.stats.valid_first_try += 1;
@@ -326,7 +342,15 @@ impl LlmAgent {
                     reason = format!("invalid answer: {error}");
                     if repair < self.p.max_repairs {
                         self.stats.repairs += 1;
-                        messages.push(ChatMessage::assistant(response.text));
+                        // An answer over the size cap is echoed in part: the re-ask
+                        // stays small (what is kept is already only its start).
+                        let echoed = if too_large {
+                            let cut: String = response.text.chars().take(1000).collect();
+                            format!("{cut}…")
+                        } else {
+                            response.text
+                        };
+                        messages.push(ChatMessage::assistant(echoed));
                         messages.push(ChatMessage::user(format!(
                             "Your answer was invalid: {error}. Answer again with only one JSON object that matches the schema."
                         )));

@@ -133,6 +133,20 @@ fn looks_like_key(value: &str) -> bool {
     prefixed || (!is_env_name && value.len() >= 20)
 }
 
+/// Why `value`, given to `field` (a setting that names an environment variable: a
+/// bearer token's, a header's), is not the name of one; `None` when it is. The value is
+/// never repeated: it may be the secret itself, pasted where its variable's name belongs.
+pub(crate) fn env_name_problem(field: &str, value: &str) -> Option<String> {
+    let plausible = !value.is_empty()
+        && !value.starts_with(|c: char| c.is_ascii_digit())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (!plausible || looks_like_key(value)).then(|| {
+        format!(
+            "`{field}` must be the NAME of an environment variable (letters, digits and `_`) that holds the secret, not the secret itself: e.g. `export AGENT_TOKEN=…` and `{field} = \"AGENT_TOKEN\"` (the value given is not repeated here)"
+        )
+    })
+}
+
 /// A problem with a provider block; `field` is relative to `[providers.NAME]`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -487,6 +501,49 @@ impl Default for HumanSettings {
             fallback: Fallback::Previous,
         }
     }
+}
+
+/// The default cap on an answer's body (a remote agent's, an MCP request): 1 MB.
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 1_000_000;
+
+/// The `[mcp]` table: where the harness serves its MCP seats (`kind = "mcp"`) and how
+/// long it waits for their client. Answers are validated, re-asked (`[llm]
+/// max_repairs`) and replaced by the `[llm] fallback` as every seat's are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct McpSettings {
+    /// Address of the MCP endpoint (`http://<bind>/mcp`); port 0 picks a free one.
+    pub bind: String,
+    /// Seconds a client has to answer a question it took (`next_question`); then the
+    /// fallback applies, counted.
+    pub timeout_s: f64,
+    /// How long questions may wait with no call from their client before the sweep
+    /// stops (exit 75, resumable): a client that is gone.
+    pub outage_wait_s: f64,
+    /// The largest request body the endpoint reads (an answer with its call), bytes.
+    pub max_answer_bytes: u64,
+}
+
+impl Default for McpSettings {
+    fn default() -> Self {
+        McpSettings {
+            bind: "127.0.0.1:0".into(),
+            timeout_s: 300.0,
+            outage_wait_s: 600.0,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+        }
+    }
+}
+
+/// A `kind = "mcp"` seat as written: the seats of entries with the same `token_env` (or
+/// none) are one client's, reached with one token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSeat {
+    /// The environment variable holding the client's bearer token; without it (or with
+    /// the variable unset) the harness makes a token and prints it at the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
 }
 
 #[cfg(test)]

@@ -12,10 +12,13 @@ use super::model::Fault;
 pub enum LlmError {
     #[error("LLM configuration: {0}")]
     Config(String),
-    #[error(
-        "environment variable `{var}` (named by api_key_env of provider `{provider}`) is not set"
-    )]
-    KeyMissing { provider: String, var: String },
+    #[error("environment variable `{var}` (named by `{field}` of `{provider}`) is not set")]
+    KeyMissing {
+        provider: String,
+        var: String,
+        /// The setting that names the variable (`api_key_env`, `bearer_token_env`, …).
+        field: String,
+    },
     #[error("unknown provider `{0}`")]
     UnknownProvider(String),
     #[error("unknown persona `{0}` (define it under [llm.personas])")]
@@ -36,6 +39,10 @@ pub enum LlmError {
     /// A 200 response whose body is not a chat completion we can read.
     #[error("unreadable response from {provider}: {detail}")]
     BadResponse { provider: String, detail: String },
+    /// The agent answered in another protocol than the one the seat speaks, or refused
+    /// the request in its protocol (a JSON-RPC error): sending it again would not help.
+    #[error("{provider}: {detail}")]
+    Protocol { provider: String, detail: String },
     #[error("giving up on {provider} after {attempts} attempts: {last}")]
     RetriesExhausted {
         provider: String,

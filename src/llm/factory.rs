@@ -65,17 +65,22 @@ pub struct AgentFactory {
     /// Remote agents, each with its name (`remote-1`, … in order of first seat) and its
     /// stack: cache, breaker, limits, the agent over HTTP.
     remote: Vec<RemoteStack>,
+    /// MCP clients, by the `token_env` of their entries: the name (`mcp-1`, …) and the
+    /// cached model that asks them.
+    mcp: Vec<(Option<String>, String, Arc<dyn ChatModel>)>,
 }
 
 struct RemoteStack {
     agent: RemoteAgent,
     name: String,
     model: Arc<dyn ChatModel>,
-    /// The agent alone (for the preflight and the doctor).
-    raw: Arc<dyn ChatModel>,
-    /// The same, typed, when it is live (not in replay).
+    /// The agent alone, when it is live (not in replay): for the preflight and the
+    /// doctor.
     live: Option<Arc<RemoteModel>>,
 }
+
+/// An MCP client's model, by the `token_env` of its entries.
+pub type McpClientModel = (Option<String>, Arc<dyn ChatModel>);
 
 /// The provider name people's answers are recorded under (in events and the cache).
 pub const HUMAN_PROVIDER: &str = "human";
@@ -131,6 +136,7 @@ impl AgentFactory {
             store,
             people: None,
             remote: Vec::new(),
+            mcp: Vec::new(),
         };
         for (name, provider) in providers {
             let raw: Arc<dyn ChatModel> = match &provider.backend {
@@ -265,11 +271,63 @@ impl AgentFactory {
                 agent: agent.clone(),
                 name,
                 model,
-                raw,
                 live,
             });
         }
         Ok(self)
+    }
+
+    /// Seats `kind = "mcp"`: one client per `token_env` in `clients` (in order), each
+    /// asked through its model in `live` (the MCP server's desk, which routes a request to
+    /// its seat by `context.agent`) behind the record/replay cache, so a recorded sweep
+    /// replays with no client. `None`: no server (replay only).
+    pub fn with_mcp(mut self, clients: &[Option<String>], live: Option<&[McpClientModel]>) -> Self {
+        for (i, key) in clients.iter().enumerate() {
+            let name = format!("mcp-{}", i + 1);
+            let raw = live
+                .and_then(|models| models.iter().find(|(k, _)| k == key))
+                .map(|(_, m)| m.clone())
+                .unwrap_or_else(|| Arc::new(Unreachable(name.clone())));
+            let model: Arc<dyn ChatModel> = Arc::new(CachedModel::new(
+                raw,
+                self.store.clone(),
+                format!("{name}|mcp"),
+                "mcp".to_string(),
+                self.budget.clone(),
+                Prices::default(),
+            ));
+            self.mcp.push((key.clone(), name, model));
+        }
+        self
+    }
+
+    /// The agent of an MCP seat whose entry names `token_env`: an [`LlmAgent`] whose
+    /// model is the client, asked, validated, re-asked and cached as an LLM is.
+    pub fn mcp_agent(
+        &self,
+        spec: &NewAgent<'_>,
+        token_env: &Option<String>,
+    ) -> Result<Box<dyn Agent>, LlmError> {
+        let (_, name, model) = self
+            .mcp
+            .iter()
+            .find(|(k, _, _)| k == token_env)
+            .ok_or_else(|| LlmError::Config("no MCP client for this seat".into()))?;
+        Ok(self.schema_seat(
+            spec,
+            model.clone(),
+            name,
+            self.settings.max_repairs,
+            self.settings.fallback,
+        ))
+    }
+
+    /// The MCP clients: each one's name and the `token_env` of its entries.
+    pub fn mcp_clients(&self) -> Vec<(String, Option<String>)> {
+        self.mcp
+            .iter()
+            .map(|(key, name, _)| (name.clone(), key.clone()))
+            .collect()
     }
 
     /// What the game allows in any answer (a catch is at most every fish of the sea).
@@ -306,6 +364,7 @@ impl AgentFactory {
             limits: self.limits(),
             prices: Prices::default(),
             share_observation: true,
+            strict: true,
         }))
     }
 
@@ -383,6 +442,7 @@ impl AgentFactory {
                 request: decision.clone(),
                 observation: obs.clone(),
                 memory: Vec::new(),
+                limits,
             })),
         };
         let started = std::time::Instant::now();
@@ -444,6 +504,7 @@ impl AgentFactory {
             &installed.provider,
             agent.prompt(&decision, &obs),
             schema,
+            decision.max_answer_tokens(&obs, limits),
             &validate,
         )
         .await
@@ -463,17 +524,27 @@ impl AgentFactory {
                 super::preflight::preflight(name, &p.provider, p.raw.as_ref()).await?;
             }
         }
-        // A remote agent must answer at all (any HTTP answer): one that is not there
-        // stops the sweep before run 1, as a dead server does.
+        // A remote agent must be there (an A2A agent: its card, offering JSON-RPC) and
+        // speak its seat's transport: one that is not there stops the sweep before run 1
+        // as a dead server does (exit 75).
         for r in &self.remote {
-            r.raw.probe().await.map_err(|e| {
-                LlmError::Config(format!(
-                    "{} at {}: unreachable ({e}); start the agent, or replay a recorded game with --cache-mode replay",
-                    r.name, r.agent.url
-                ))
-            })?;
+            if let Some(live) = &r.live {
+                live.check().await?;
+            }
         }
         Ok(())
+    }
+
+    /// What the manifest records of each remote agent program whose card was read: its
+    /// name (`remote-1`, …) with the card's name, version and the protocol spoken.
+    pub fn programs(&self) -> Vec<(String, super::remote::Program)> {
+        self.remote
+            .iter()
+            .filter_map(|r| {
+                let program = r.live.as_ref()?.program()?;
+                Some((r.name.clone(), program))
+            })
+            .collect()
     }
 
     /// Replaces the raw model of a provider (tests), keeping its limits, cache and
@@ -544,6 +615,7 @@ impl AgentFactory {
             limits: self.limits(),
             prices: p.prices,
             share_observation: false,
+            strict: false,
         }))
     }
 

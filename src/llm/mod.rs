@@ -38,8 +38,8 @@ pub mod transcript;
 
 pub use cache::CacheMode;
 pub use config::{
-    Backend, BudgetConfig, Fallback, HumanSettings, LlmSettings, PromptOverrides, Provider,
-    ProviderConfig, ProviderError, ProviderKind, StructuredOutput,
+    Backend, BudgetConfig, Fallback, HumanSettings, LlmSettings, McpSeat, McpSettings,
+    PromptOverrides, Provider, ProviderConfig, ProviderError, ProviderKind, StructuredOutput,
 };
 pub use error::LlmError;
 pub use factory::Estimate;

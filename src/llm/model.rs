@@ -147,11 +147,18 @@ pub struct Asked {
     pub observation: crate::question::Observation,
     /// The team's own past years, as its prompt lists them.
     pub memory: Vec<crate::question::MemoryEntry>,
+    /// The limits the answer is checked against (so an answerer that validates before
+    /// handing an answer on, the MCP server, reads it exactly as the agent will).
+    pub limits: crate::question::Limits,
 }
 
 /// The `finish_reason` of a response that carries no answer because nobody answered in
 /// time (a person's seat): the agent applies its fallback at once, without re-asking.
 pub const NO_ANSWER: &str = "no_answer";
+
+/// The `finish_reason` of an answer longer than its seat accepts (a remote agent's body
+/// over `max_answer_bytes`): only its start is kept, and it is an invalid answer.
+pub const TOO_LARGE: &str = "too_large";
 
 /// Token counts of one call, as the server bills them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -45,10 +45,18 @@ pub async fn preflight(
     provider: &Provider,
     model: &dyn ChatModel,
 ) -> Result<(), LlmError> {
-    let listed = model
-        .probe()
-        .await
-        .map_err(|e| unusable(name, provider, format!("unreachable ({e})")))?;
+    // Not there (refused, timed out, 5xx): down, and the sweep exits 75 as it would had
+    // the server gone down later; there but wrong (a 404, a 401): a final error.
+    let listed = model.probe().await.map_err(|e| match e.fault() {
+        Some(_) => LlmError::Outage {
+            provider: name.to_string(),
+            reason: match unusable(name, provider, format!("unreachable ({e})")) {
+                LlmError::Config(why) => why,
+                other => other.to_string(),
+            },
+        },
+        None => unusable(name, provider, format!("unreachable ({e})")),
+    })?;
     if !listed.is_empty() && !listed.contains(&provider.model) {
         return Err(unusable(
             name,
@@ -122,9 +130,15 @@ pub struct ProviderCheck {
     pub models: Vec<String>,
     /// Per structured-output mode: a sample call, or why it failed.
     pub modes: Vec<(StructuredOutput, Result<Sample, String>)>,
-    /// Wall time of one call against two at once (the same prompt): near 2× means the
-    /// server answers one request at a time.
+    /// The first mode's call again, the same prompt: what the server's prompt cache
+    /// makes of a repeat.
+    pub repeated: Option<Duration>,
+    /// Wall time of one call against two at once, each with a prompt of its own (so no
+    /// answer is a prompt-cache hit): near 2× means the server answers one request at a
+    /// time.
     pub parallel: Option<(Duration, Duration)>,
+    /// The requests the server says it answers at once (llama.cpp's slots), if it says.
+    pub slots: Option<u32>,
 }
 
 impl ProviderCheck {
@@ -140,20 +154,37 @@ impl ProviderCheck {
             .or_else(|| answered().next())
     }
 
-    /// Whether two requests take about twice as long as one (a single-slot server).
+    /// Whether the server answers one request at a time: as it says (its slots), else
+    /// whether two requests with prompts of their own took about twice as long as one.
     pub fn serialized(&self) -> Option<bool> {
+        if let Some(slots) = self.slots {
+            return Some(slots <= 1);
+        }
         self.parallel
             .map(|(one, two)| two.as_secs_f64() > 1.6 * one.as_secs_f64())
     }
 }
 
+/// `messages` with a first line of their own (`Doctor probe N.`), so that no server's
+/// prompt cache holds any of its prefix: a call that measures the server, not its cache.
+fn fresh(messages: &[ChatMessage], n: u32) -> Vec<ChatMessage> {
+    let mut out = messages.to_vec();
+    if let Some(first) = out.first_mut() {
+        first.content = format!("Doctor probe {n}.\n{}", first.content);
+    }
+    out
+}
+
 /// Measure a provider with a typical prompt (`messages`, `schema`) in every
 /// structured-output mode; `validate` is the harness's own validator of the answer.
+/// Every call may write `max_tokens` (the longest valid answer, as a sweep's calls), so
+/// a model that rambles without a grammar is cut off, not waited for.
 pub async fn check_provider(
     name: &str,
     provider: &Provider,
     messages: Vec<ChatMessage>,
     schema: AnswerSchema,
+    max_tokens: u32,
     validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
 ) -> Result<ProviderCheck, LlmError> {
     let base = Arc::new(OpenAiModel::new(name, provider)?);
@@ -168,19 +199,27 @@ pub async fn check_provider(
         reachable,
         models,
         modes: Vec::new(),
+        repeated: None,
         parallel: None,
+        slots: base.slots().await,
     };
     if check.reachable.is_err() {
         return Ok(check);
     }
     // The request as each mode sends it: the exact schema, nested under `answer` for
     // strict modes, or none (the prompt states it).
-    let request_in = |mode: StructuredOutput| ChatRequest {
-        messages: messages.clone(),
+    let max_tokens = Some(
+        provider
+            .sampling
+            .max_tokens
+            .map_or(max_tokens, |cap| cap.min(max_tokens)),
+    );
+    let request_with = |mode: StructuredOutput, messages: Vec<ChatMessage>| ChatRequest {
+        messages,
         params: SamplingParams {
             temperature: provider.sampling.temperature,
             seed: Some(1),
-            max_tokens: provider.sampling.max_tokens,
+            max_tokens,
         },
         schema: match mode {
             StructuredOutput::JsonSchemaNested => Some(AnswerSchema::new(
@@ -192,6 +231,7 @@ pub async fn check_provider(
         context: probe_context(RequestKind::Decision),
         asked: None,
     };
+    let request_in = |mode: StructuredOutput| request_with(mode, messages.clone());
     for mode in [
         StructuredOutput::JsonSchema,
         StructuredOutput::JsonSchemaNested,
@@ -232,11 +272,23 @@ pub async fn check_provider(
                 ..provider.clone()
             },
         )?);
+        let repeat = Instant::now();
+        if model.complete(&request).await.is_ok() {
+            check.repeated = Some(repeat.elapsed());
+        }
+        // Prompts of their own: two answers from the server's cache would look parallel.
         let one = Instant::now();
-        let single = model.complete(&request).await.is_ok();
+        let single = model
+            .complete(&request_with(mode, fresh(&messages, 1)))
+            .await
+            .is_ok();
         let one = one.elapsed();
+        let (second, third) = (
+            request_with(mode, fresh(&messages, 2)),
+            request_with(mode, fresh(&messages, 3)),
+        );
         let two = Instant::now();
-        let (a, b) = tokio::join!(model.complete(&request), model.complete(&request));
+        let (a, b) = tokio::join!(model.complete(&second), model.complete(&third));
         if single && a.is_ok() && b.is_ok() {
             check.parallel = Some((one, two.elapsed()));
         }

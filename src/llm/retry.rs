@@ -114,24 +114,114 @@ impl ServerHold {
     }
 }
 
-/// How one backend sends a request: its name (in errors), backoff, per-attempt timeout
-/// and the provider-wide hold of the server's requested wait.
+/// The provider-wide outage clock: how long the backend has answered nothing, in wall
+/// time. It starts with the first attempt that met a timeout, a dropped connection, a
+/// 5xx or a malformed body (from when that attempt began, never before the last answer)
+/// and stops at any answer. Once it reaches `outage_wait` the backend is down for the
+/// sweep: every call fails with [`LlmError::Outage`] and the sweep stops, resumable. No
+/// attempt outlives the clock, so a hung backend stops the sweep within `outage_wait`
+/// plus one attempt's timeout, however many calls were waiting on it. A 429 is an answer
+/// (the server is there, only busy).
+#[derive(Debug)]
+pub(crate) struct Health {
+    outage_wait: Duration,
+    state: std::sync::Mutex<HealthState>,
+}
+
+#[derive(Debug, Default)]
+struct HealthState {
+    last_answer: Option<tokio::time::Instant>,
+    failing_since: Option<tokio::time::Instant>,
+    down: Option<String>,
+}
+
+impl Health {
+    pub(crate) fn new(outage_wait: Duration) -> Health {
+        Health {
+            outage_wait,
+            state: Default::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HealthState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An answer came: the clock stops.
+    pub(crate) fn answered(&self) {
+        let mut s = self.lock();
+        s.last_answer = Some(tokio::time::Instant::now());
+        s.failing_since = None;
+    }
+
+    /// An attempt begun at `started` got no answer.
+    pub(crate) fn failed(&self, started: tokio::time::Instant) {
+        let mut s = self.lock();
+        let since = s.last_answer.map_or(started, |a| a.max(started));
+        s.failing_since = Some(s.failing_since.map_or(since, |f| f.min(since)));
+    }
+
+    /// Why the backend is down, once it is (the clock ran out now or before).
+    pub(crate) fn down(&self) -> Option<String> {
+        let mut s = self.lock();
+        if s.down.is_none() {
+            if let Some(since) = s.failing_since {
+                let silent = since.elapsed();
+                if silent >= self.outage_wait {
+                    s.down = Some(format!(
+                        "nothing answered for {:.0} s (outage_wait_s = {})",
+                        silent.as_secs_f64(),
+                        self.outage_wait.as_secs_f64()
+                    ));
+                }
+            }
+        }
+        s.down.clone()
+    }
+
+    /// How long the next attempt may take before the clock runs out (`None`: no clock
+    /// running).
+    pub(crate) fn window(&self) -> Option<Duration> {
+        let s = self.lock();
+        s.failing_since.map(|since| {
+            (since + self.outage_wait).saturating_duration_since(tokio::time::Instant::now())
+        })
+    }
+}
+
+/// How one backend sends a request: its name (in errors), backoff, per-attempt timeout,
+/// the provider-wide hold of the server's requested wait and its outage clock.
 pub(crate) struct Transport {
     pub name: String,
     pub policy: RetryPolicy,
     pub timeout: Duration,
     pub hold: ServerHold,
+    pub health: Health,
     pub sleeper: Arc<dyn Sleeper>,
 }
 
 impl Transport {
-    pub(crate) fn new(name: &str, policy: RetryPolicy, timeout: Duration) -> Transport {
+    /// A backend declared down after `outage_wait` without an answer.
+    pub(crate) fn new(
+        name: &str,
+        policy: RetryPolicy,
+        timeout: Duration,
+        outage_wait: Duration,
+    ) -> Transport {
         Transport {
             name: name.to_string(),
             policy,
             timeout,
             hold: ServerHold::default(),
+            health: Health::new(outage_wait),
             sleeper: Arc::new(TokioSleeper),
+        }
+    }
+
+    fn outage(&self, reason: String) -> LlmError {
+        LlmError::Outage {
+            provider: self.name.clone(),
+            reason,
         }
     }
 
@@ -163,10 +253,19 @@ impl Transport {
             self.sleeper.sleep(held).await;
         }
         loop {
+            if let Some(reason) = self.health.down() {
+                return Err(self.outage(reason));
+            }
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let attempt_timeout = timeout.min(left.max(Duration::from_millis(1)));
+            let mut attempt_timeout = timeout.min(left.max(Duration::from_millis(1)));
+            // No attempt outlives the outage clock.
+            if let Some(window) = self.health.window() {
+                attempt_timeout = attempt_timeout.min(window.max(Duration::from_millis(1)));
+            }
+            let attempt_started = tokio::time::Instant::now();
             let error = match attempt(attempt_timeout).await {
                 Ok(mut r) => {
+                    self.health.answered();
                     r.retries = retries;
                     r.latency_ms = started.elapsed().as_millis() as u64;
                     return Ok(r);
@@ -174,8 +273,18 @@ impl Transport {
                 Err(e) => e,
             };
             let Some(fault) = error.fault() else {
+                // Refused (a 4xx, an error of the protocol): the backend is there.
+                self.health.answered();
                 return Err(error);
             };
+            if fault == Fault::RateLimit {
+                self.health.answered();
+            } else {
+                self.health.failed(attempt_started);
+                if let Some(reason) = self.health.down() {
+                    return Err(self.outage(format!("{reason}; last: {error}")));
+                }
+            }
             self.note_server_wait(&error, &mut server_wait);
             let n = retries.len() as u32 + 1;
             let delay = self
@@ -198,6 +307,8 @@ impl Transport {
                 // The server may just be slow: give the same question more time.
                 timeout = timeout.saturating_mul(2);
             }
+            // Nor does a wait: the clock is checked again when it ends.
+            let delay = self.health.window().map_or(delay, |w| delay.min(w));
             tracing::debug!(provider = %self.name, retry = n, ?delay, error = %error, "retrying");
             retries.push(Retry {
                 fault,
@@ -253,5 +364,107 @@ impl Transport {
             tracing::debug!(provider = %self.name, retry, ?delay, error = %error, "probe retrying");
             self.sleeper.sleep(delay).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(timeout_s: u64, outage_s: u64) -> Transport {
+        Transport::new(
+            "agent",
+            RetryPolicy {
+                max_retries: 100,
+                base: Duration::from_millis(200),
+                max: Duration::from_secs(10),
+                deadline: Duration::from_secs(3600),
+            },
+            Duration::from_secs(timeout_s),
+            Duration::from_secs(outage_s),
+        )
+    }
+
+    /// An attempt that hangs until its timeout.
+    async fn hang(timeout: Duration) -> Result<ChatResponse, LlmError> {
+        tokio::time::sleep(timeout).await;
+        Err(LlmError::Timeout {
+            provider: "agent".into(),
+            after: timeout,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_backend_is_down_within_the_outage_wait_and_one_timeout() {
+        for (timeout, outage) in [(30, 20), (30, 60), (5, 60)] {
+            let t = Arc::new(transport(timeout, outage));
+            let started = tokio::time::Instant::now();
+            // Eight calls waiting on it at once, as eight runs would.
+            let calls: Vec<_> = (0..8u8)
+                .map(|i| {
+                    let t = t.clone();
+                    tokio::spawn(async move { t.send(&[i], hang).await })
+                })
+                .collect();
+            for c in calls {
+                assert!(matches!(c.await.unwrap(), Err(LlmError::Outage { .. })));
+            }
+            let took = started.elapsed();
+            assert!(
+                took <= Duration::from_secs(outage + timeout),
+                "{timeout} s timeout, {outage} s outage wait: down after {took:?}"
+            );
+            // And a later call fails at once.
+            let again = tokio::time::Instant::now();
+            assert!(matches!(
+                t.send(b"x", hang).await,
+                Err(LlmError::Outage { .. })
+            ));
+            assert_eq!(again.elapsed(), Duration::ZERO);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_stops_the_clock_and_a_busy_server_is_not_down() {
+        let t = transport(10, 15);
+        // Each call hangs once, then is answered: never 15 s without an answer.
+        for _ in 0..5 {
+            let mut first = true;
+            let r = t
+                .send(b"x", |timeout| {
+                    let hung = std::mem::replace(&mut first, false);
+                    async move {
+                        if hung {
+                            hang(timeout).await
+                        } else {
+                            Ok(ChatResponse::live("ok".into(), Default::default(), None))
+                        }
+                    }
+                })
+                .await;
+            assert!(r.is_ok(), "{r:?}");
+        }
+        // 429s for longer than the outage wait: the server is there, only busy.
+        let mut n = 0;
+        let r = t
+            .send(b"y", |_| {
+                n += 1;
+                let busy = n < 20;
+                async move {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    if busy {
+                        Err(LlmError::Http {
+                            provider: "agent".into(),
+                            status: 429,
+                            body: String::new(),
+                            retry_after: None,
+                        })
+                    } else {
+                        Ok(ChatResponse::live("ok".into(), Default::default(), None))
+                    }
+                }
+            })
+            .await;
+        assert!(r.is_ok(), "{r:?}");
     }
 }

@@ -89,6 +89,12 @@ pub trait ProtocolKind {
         Ok(())
     }
 
+    /// What a game of `teams` teams needs of the switches (checked when the experiment
+    /// is read).
+    fn check_teams(&self, _teams: usize) -> Result<(), SpecError> {
+        Ok(())
+    }
+
     /// The protocol of one run. `rng` is its own stream (speaking orders, tie-breaks);
     /// `params` are the game's rules.
     fn build(&self, rng: ChaCha8Rng, params: &Arc<GameParams>) -> Box<dyn Protocol>;

@@ -87,6 +87,29 @@ impl ProtocolKind for SanctionsSpec {
         check_range("max_message_chars", self.max_message_chars, 1, 100_000)
     }
 
+    /// A team chooses whom to fine among the others in a set whose exact schema lists
+    /// every allowed choice when it may fine fewer than all of them: refused where that
+    /// list would be long (`SET_ENUM_LIMIT`).
+    fn check_teams(&self, teams: usize) -> Result<(), SpecError> {
+        use crate::question::field::{subsets_up_to, SET_ENUM_LIMIT};
+        let others = teams.saturating_sub(1);
+        if self.max_targets >= others || subsets_up_to(others, self.max_targets) <= SET_ENUM_LIMIT {
+            return Ok(());
+        }
+        let most = (0..others)
+            .take_while(|k| subsets_up_to(others, *k) <= SET_ENUM_LIMIT)
+            .last()
+            .unwrap_or(0);
+        Err(SpecError::new(
+            "max_targets",
+            format!(
+                "with {teams} teams, fining at most {} of the {others} others leaves {} possible answers, more than the {SET_ENUM_LIMIT} an exact answer schema lists: set max_targets = {others} (any of them) or at most {most}",
+                self.max_targets,
+                subsets_up_to(others, self.max_targets)
+            ),
+        ))
+    }
+
     fn requests_per_year(&self, _teams: usize) -> Vec<(RequestKind, f64)> {
         vec![
             (RequestKind::Message, self.talk_rounds as f64),

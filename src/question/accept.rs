@@ -1,6 +1,6 @@
 //! `accept`: which offers of ships a team takes in a trade round (the ship market).
 
-use super::field::{picks, Checked};
+use super::field::Checked;
 use super::offer::OfferItem;
 use super::{Fallback, FieldSpec, Limits, Observation, Question, RequestKind, Response};
 use serde::{Deserialize, Serialize};
@@ -50,12 +50,12 @@ impl Question for AcceptQuestion {
     fn fields(&self, obs: &Observation, _limits: Limits) -> Vec<FieldSpec> {
         let choices = self.choices(obs.own.team);
         let n = choices.len();
-        vec![FieldSpec::picks("take", choices, n)]
+        vec![FieldSpec::set("take", "offer", choices, n)]
     }
 
     fn ask(&self, _obs: &Observation) -> String {
         format!(
-            "Round {} of ship trades: the offers are on the board. List the numbers of the offers you take in `take` (each offer whole; an empty list takes none). You pay the seller its price per ship at once, and the ships are yours at once. An offer another team took first is gone.",
+            "Round {} of ship trades: the offers are on the board. In `take`, mark each offer you take `true` and the others `false` (each offer whole; all `false` takes none). You pay the seller its price per ship at once, and the ships are yours at once. An offer another team took first is gone.",
             self.round
         )
     }
@@ -66,15 +66,9 @@ impl Question for AcceptQuestion {
         obs: &Observation,
         limits: Limits,
     ) -> Result<Response, String> {
-        Checked::new(answer, &self.fields(obs, limits))?;
-        let taken = picks(
-            answer.get("take").unwrap_or(&Value::Null),
-            "take",
-            &self.choices(obs.own.team),
-            usize::MAX,
-        )?;
+        let a = Checked::new(answer, &self.fields(obs, limits))?;
         Ok(Response::Accept(
-            taken.into_iter().map(|n| n as usize).collect(),
+            a.set("take").into_iter().map(|n| n as usize).collect(),
         ))
     }
 

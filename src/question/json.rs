@@ -1,4 +1,5 @@
-//! Lenient extraction of an answer's JSON object from a model's text.
+//! An answer's JSON object: extracted leniently from a model's text, or read strictly
+//! from a program's or a person's answer ([`strict_object`]).
 //!
 //! Extraction forgives presentation (prose around the JSON, code fences); validation,
 //! each question's own, forgives nothing else (types, ranges, the order limit, ships
@@ -6,6 +7,32 @@
 //! told about, never coerced.
 
 use serde_json::{Map, Value};
+
+/// The answer's JSON object when `text` is exactly one JSON object, whitespace aside:
+/// how answers from programs and people are read (a remote agent's body, an A2A data
+/// part, an MCP answer, a seat page's form). Prose around it, junk before it or a second
+/// object after it make it invalid, with the reason.
+pub fn strict_object(text: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!(
+            "the answer must be one JSON object, got {}",
+            match other {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            }
+        )),
+        Err(_) if text.trim().is_empty() => {
+            Err("the answer was empty; it must be one JSON object".into())
+        }
+        Err(e) => Err(format!(
+            "the answer must be one JSON object and nothing else (whitespace aside): {e}"
+        )),
+    }
+}
 
 /// The answer's JSON object: `text` itself when it is one (so a fence inside one of its
 /// strings, such as a message quoting code, is never mistaken for the answer); else the

@@ -61,7 +61,7 @@ impl Question for MessageQuestion {
         let (round, max_chars) = (self.round, self.max_chars);
         if self.directed {
             format!(
-                "Write your message for round {round} of this year (at most {max_chars} characters). To address it to some teams only, list their numbers in `to` (only they will see it); an empty list addresses everyone."
+                "Write your message for round {round} of this year (at most {max_chars} characters). In `to`, mark each other team `true` to address the message to it (only the teams marked will see it) or `false`; all `false` addresses everyone."
             )
         } else {
             format!(
@@ -78,7 +78,7 @@ impl Question for MessageQuestion {
     ) -> Result<Response, String> {
         let a = Checked::new(answer, &self.fields(obs, limits))?;
         let to = if self.directed {
-            a.teams("to", obs.public.teams, obs.own.team + 1)?
+            a.teams("to")
         } else {
             Vec::new()
         };

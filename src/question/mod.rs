@@ -42,6 +42,7 @@ mod quote;
 pub mod report;
 pub mod sanction;
 pub mod vote;
+pub mod wire;
 
 pub use accept::AcceptQuestion;
 pub use agenda::{Agenda, AgendaQuestion};
@@ -69,6 +70,11 @@ pub use vote::{Vote, VoteQuestion};
 pub use crate::engine::Decision;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// Tokens of whitespace allowed at each place JSON allows whitespace, in a request's
+/// `max_tokens`: llama.cpp's grammars allow a newline and up to 20 spaces or tabs there,
+/// and a small model writes them.
+pub const WHITESPACE_TOKENS: usize = 22;
 
 /// First line of every request section; the mock model reads it to know what is asked.
 pub const REQUEST_MARKER: &str = "REQUEST:";
@@ -231,11 +237,13 @@ pub trait Question {
         field::object_schema(&self.fields(obs, limits))
     }
 
-    /// The schema as the question's text shows it: by default the exact one. A question
-    /// whose exact schema is a long choice (a plan: one branch per deep-sea fleet) shows
-    /// its fields as one object and states the rule in words, to keep prompts short.
+    /// The schema as the question's text shows it: by default the exact one, except that
+    /// a set listing its allowed objects shows one boolean per member and its limit in
+    /// words. A question whose exact schema is a long choice (a plan: one branch per
+    /// deep-sea fleet) shows its fields as one object and states the rule in words, to
+    /// keep prompts short.
     fn prompt_schema(&self, obs: &Observation, limits: Limits) -> Value {
-        self.schema(obs, limits)
+        field::prompt_object_schema(&self.fields(obs, limits))
     }
 
     /// [`Question::schema`] as compact JSON text, keys sorted: the bytes sent to a server
@@ -331,20 +339,47 @@ impl Request {
         )
     }
 
-    /// Tokens enough for the longest valid answer (texts at their `maxLength`), with a
-    /// margin for whitespace and tokenizers that split characters: what a model is allowed
-    /// to write, so that a valid answer is never cut off and a rambling one is.
+    /// Tokens enough for any valid answer a grammar lets a model write: the longest
+    /// answer (texts at their `maxLength`, numbers at their widest), every text character
+    /// counted four times (an emoji is four bytes, and a token covers at least one) and
+    /// [`WHITESPACE_TOKENS`] at every place JSON allows whitespace (a grammar lets a model
+    /// write runs of tabs there), plus 16. What a model is allowed to write: a valid
+    /// answer is never cut off, a rambling one is.
     pub fn max_answer_tokens(&self, obs: &Observation, limits: Limits) -> u32 {
-        let chars = field::longest_answer(&self.question().fields(obs, limits))
+        let fields = self.question().fields(obs, limits);
+        let longest = field::longest_answer(&fields);
+        let text_chars: usize = fields
+            .iter()
+            .map(|f| match f.kind {
+                FieldKind::Text { max_chars } => max_chars,
+                _ => 0,
+            })
+            .sum();
+        // `{`, `}`, `:`, `,` and the like: places where whitespace may come.
+        let places = longest
             .chars()
+            .filter(|c| matches!(c, '{' | '}' | '[' | ']' | ':' | ','))
             .count();
-        (chars + chars / 4 + 16) as u32
+        let chars = longest.chars().count();
+        (chars + 3 * text_chars + WHITESPACE_TOKENS * places + 16) as u32
     }
 
     /// Lenient extraction of the answer's JSON object from a model's text, then strict
     /// validation.
     pub fn parse(&self, text: &str, obs: &Observation, limits: Limits) -> Result<Response, String> {
         let map = json::extract_json(text)?;
+        self.question().read(&map, obs, limits)
+    }
+
+    /// The answer of a program or a person: exactly one JSON object (whitespace aside),
+    /// then the same validation.
+    pub fn parse_strict(
+        &self,
+        text: &str,
+        obs: &Observation,
+        limits: Limits,
+    ) -> Result<Response, String> {
+        let map = json::strict_object(text)?;
         self.question().read(&map, obs, limits)
     }
 }

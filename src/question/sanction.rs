@@ -46,10 +46,15 @@ impl Question for SanctionQuestion {
         )]
     }
 
-    fn ask(&self, _obs: &Observation) -> String {
+    fn ask(&self, obs: &Observation) -> String {
+        let most = if self.max_targets + 1 < obs.public.teams {
+            format!("at most {} `true`; ", self.max_targets)
+        } else {
+            String::new()
+        };
         format!(
-            "The year is over. You may fine other teams for what they did: each fine costs your team ${} and takes ${} from the fined team's bank next year. List the numbers of at most {} other teams to fine (an empty list fines nobody).",
-            self.cost, self.fine, self.max_targets
+            "The year is over. You may fine other teams for what they did: each fine costs your team ${} and takes ${} from the fined team's bank next year. In `fine`, mark each other team `true` to fine it or `false` not to ({most}all `false` fines nobody).",
+            self.cost, self.fine
         )
     }
 
@@ -60,11 +65,7 @@ impl Question for SanctionQuestion {
         limits: Limits,
     ) -> Result<Response, String> {
         let a = Checked::new(answer, &self.fields(obs, limits))?;
-        Ok(Response::Sanction(a.teams(
-            "fine",
-            obs.public.teams,
-            obs.own.team + 1,
-        )?))
+        Ok(Response::Sanction(a.teams("fine")))
     }
 
     /// Nobody is fined.

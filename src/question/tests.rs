@@ -113,14 +113,33 @@ fn value() -> impl Strategy<Value = Value> {
         (0usize..60).prop_map(|n| json!("x".repeat(n))),
         (290usize..320).prop_map(|n| json!("y".repeat(n))),
         proptest::collection::vec(-1i64..8, 0..4).prop_map(|v| json!(v)),
+        set_like(),
     ]
+}
+
+/// Objects around a set's shape: members from `team 0` to `team 7` and `offer 0` to
+/// `offer 5` (some outside the set), each true, false or something else.
+fn set_like() -> impl Strategy<Value = Value> {
+    let key = prop_oneof![
+        (0i64..8).prop_map(|n| format!("team {n}")),
+        (0i64..6).prop_map(|n| format!("offer {n}")),
+    ];
+    let flag = prop_oneof![
+        4 => Just(json!(true)),
+        4 => Just(json!(false)),
+        1 => Just(json!(1)),
+        1 => Just(json!(null)),
+    ];
+    proptest::collection::btree_map(key, flag, 0..9)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
 }
 
 /// A valid answer of each kind for [`obs`] (team 1 of 6, 4 ships, order limit 2), as
 /// [`request_of`] asks it.
 fn valid_answer(kind: RequestKind) -> Value {
     match kind {
-        RequestKind::Message => json!({"message": "hello", "to": [2, 3]}),
+        RequestKind::Message => json!({"message": "hello", "to": {
+            "team 2": true, "team 3": true, "team 4": false, "team 5": false, "team 6": false}}),
         RequestKind::Proposal => json!({"tac": 800}),
         RequestKind::Vote => json!({"accept": true, "reason": "fair"}),
         RequestKind::Pledge | RequestKind::Decision => json!({"order": 1, "deep": 2, "coast": 1}),
@@ -134,7 +153,8 @@ fn valid_answer(kind: RequestKind) -> Value {
             }
             a
         }
-        RequestKind::Sanction => json!({"fine": [2]}),
+        RequestKind::Sanction => json!({"fine": {
+            "team 2": true, "team 3": false, "team 4": false, "team 5": false, "team 6": false}}),
         RequestKind::Probe => json!({"tac": 900, "set_by": 0}),
         RequestKind::Agenda => json!({"agenda": "vote for me"}),
         RequestKind::Ballot => json!({"leader": 2}),
@@ -143,7 +163,9 @@ fn valid_answer(kind: RequestKind) -> Value {
         RequestKind::Lesson => json!({"lesson": "hold back"}),
         RequestKind::Bid => json!({"ships": 2, "price": 300}),
         RequestKind::Offer => json!({"ships": 1, "price": 300}),
-        RequestKind::Accept => json!({"take": [2, 3]}),
+        RequestKind::Accept => {
+            json!({"take": {"offer 2": true, "offer 3": true, "offer 4": false}})
+        }
     }
 }
 
@@ -442,17 +464,126 @@ fn intentions_and_sanctions_are_validated_like_decisions() {
         max_targets: 2,
     });
     let p = |t: &str| parse_answer(&sanction, t, &o, LIMITS);
-    assert_eq!(p(r#"{"fine": [3, 6]}"#), Ok(Response::Sanction(vec![2, 5])));
-    assert_eq!(p(r#"{"fine": []}"#), Ok(Response::Sanction(vec![])));
-    assert!(p(r#"{"fine": [1]}"#)
+    let fine = |on: &[i64]| {
+        let members: Vec<i64> = (2..=6).collect();
+        json!({"fine": field::set_value("team", &members, on)}).to_string()
+    };
+    assert_eq!(p(&fine(&[3, 6])), Ok(Response::Sanction(vec![2, 5])));
+    assert_eq!(p(&fine(&[])), Ok(Response::Sanction(vec![])));
+    assert!(p(&fine(&[2, 3, 4])).unwrap_err().contains("at most 2"));
+    let own = r#"{"fine": {"team 1": true, "team 2": false, "team 3": false, "team 4": false, "team 5": false, "team 6": false}}"#;
+    assert!(p(own)
         .unwrap_err()
-        .contains("you are team 1"));
-    assert!(p(r#"{"fine": [7]}"#).is_err());
-    assert!(p(r#"{"fine": [2, 2]}"#).is_err());
-    assert!(p(r#"{"fine": [2, 3, 4]}"#)
+        .contains("`team 1` is not one of team 2"));
+    let missing = r#"{"fine": {"team 2": true}}"#;
+    assert!(p(missing).unwrap_err().contains("missing `team 3`"));
+    assert!(p(r#"{"fine": [2]}"#)
         .unwrap_err()
-        .contains("at most 2"));
+        .contains("true or false for each"));
     assert!(p(r#"{"fine": "team 2"}"#).is_err());
+}
+
+/// Every object a set question could be answered with (each member true, false, left
+/// out or of another type; a key outside the set): its exact schema and its validator
+/// agree on every one, for every limit on how many may be chosen, and the schema a
+/// question's text shows states the same members.
+#[test]
+fn sets_schema_and_validator_agree_exhaustively() {
+    let o = obs(); // team 1 of 6
+    let mut requests: Vec<Request> = (0..=6)
+        .map(|max_targets| {
+            Request::Sanction(SanctionQuestion {
+                cost: 10,
+                fine: 40,
+                max_targets,
+            })
+        })
+        .collect();
+    requests.push(request_of(RequestKind::Message));
+    requests.push(request_of(RequestKind::Accept));
+    let mut checked = 0;
+    for request in requests {
+        let schema = request.question().schema(&o, LIMITS);
+        let shown = request.question().prompt_schema(&o, LIMITS);
+        let referee = Referee::new(&schema);
+        let (name, field) = schema["properties"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, f)| f["type"] == "object")
+            .map(|(n, f)| (n.clone(), f.clone()))
+            .unwrap();
+        let keys: Vec<String> = match field["properties"].as_object() {
+            Some(p) => p.keys().cloned().collect(),
+            None => field["enum"][0]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect(),
+        };
+        assert_eq!(
+            shown["properties"][&name]["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>(),
+            keys
+        );
+        let others = json!({"message": "hi"});
+        let answer_with = |set: Value| {
+            let mut a = if request.kind() == RequestKind::Message {
+                others.clone()
+            } else {
+                json!({})
+            };
+            a[&name] = set;
+            a
+        };
+        // Every choice of true and false, then each variant of each.
+        for mask in 0..1u32 << keys.len() {
+            let set: serde_json::Map<String, Value> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.clone(), json!(mask & (1 << i) != 0)))
+                .collect();
+            let mut variants = vec![Value::Object(set.clone())];
+            for k in &keys {
+                let mut missing = set.clone();
+                missing.remove(k);
+                variants.push(Value::Object(missing));
+                let mut odd = set.clone();
+                odd.insert(k.clone(), json!(1));
+                variants.push(Value::Object(odd));
+            }
+            let mut extra = set.clone();
+            extra.insert("team 1".into(), json!(false));
+            variants.push(Value::Object(extra));
+            for v in variants {
+                let a = answer_with(v);
+                assert_eq!(
+                    referee.is_valid(&a),
+                    validator_accepts(&request, &a, &o),
+                    "{} {a}",
+                    request.kind().as_str()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
+
+/// A limit that leaves too many allowed objects to list is refused before a game, so no
+/// question ever has to be asked with an inexact schema.
+#[test]
+fn subsets_are_counted_exactly() {
+    assert_eq!(field::subsets_up_to(5, 5), 32);
+    assert_eq!(field::subsets_up_to(5, 2), 16);
+    assert_eq!(field::subsets_up_to(9, 4), 256);
+    assert_eq!(field::subsets_up_to(9, 5), 382);
+    assert_eq!(field::subsets_up_to(49, 5), 2_138_410);
 }
 
 /// Every question's schema text is the `Value`'s, byte for byte (the plans write theirs
@@ -475,4 +606,33 @@ fn schema_text_is_the_bytes_of_the_schema_value() {
             }
         }
     }
+}
+
+/// A program's or a person's answer is exactly one JSON object: what a model's text is
+/// forgiven (prose around it, a fence, junk before it, a second object) is an invalid
+/// answer here, with the reason; whitespace around it is not.
+#[test]
+fn strict_reading_takes_one_object_and_nothing_else() {
+    let o = obs();
+    let d = Request::decision();
+    let valid = r#"{"order": 1, "deep": 2, "coast": 1}"#;
+    assert!(d.parse_strict(valid, &o, LIMITS).is_ok());
+    assert!(d
+        .parse_strict(&format!("\n  {valid}\r\n"), &o, LIMITS)
+        .is_ok());
+    for (text, why) in [
+        (format!("Here: {valid} ok"), "nothing else"),
+        (format!("```json\n{valid}\n```"), "nothing else"),
+        (format!("\u{1}{valid}"), "nothing else"),
+        (format!("{valid}{valid}"), "trailing characters"),
+        ("[1, 2]".to_string(), "got an array"),
+        ("\"{}\"".to_string(), "got a string"),
+        ("   ".to_string(), "empty"),
+    ] {
+        let err = d.parse_strict(&text, &o, LIMITS).unwrap_err();
+        assert!(err.contains(why), "{text:?}: {err}");
+        // The lenient reader (a model's text) still takes what it took.
+        let _ = d.parse(&text, &o, LIMITS);
+    }
+    assert!(d.parse(&format!("Here: {valid} ok"), &o, LIMITS).is_ok());
 }

@@ -219,6 +219,7 @@ fn experiment_file(rating: &RatingFile, battery: &Battery) -> Result<ExperimentF
         providers: rating.providers.clone(),
         llm,
         human: Default::default(),
+        mcp: Default::default(),
         budget: rating.budget.clone(),
         generations: Default::default(),
         analysis: AnalysisSpec::default(),

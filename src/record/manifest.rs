@@ -88,6 +88,19 @@ pub struct ManifestRun {
     pub protocol_prompt_sha256: Option<String>,
 }
 
+/// A program that played seats, as it names itself: an A2A agent's card, an MCP
+/// client's `clientInfo`. Which agent played is part of what a result is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentProgram {
+    /// The seats' agent (`remote-1`, `mcp-1`).
+    pub seat: String,
+    pub name: String,
+    pub version: String,
+    /// What the harness spoke to it (`a2a 1.0`, `mcp 2025-06-18`).
+    pub protocol: String,
+}
+
 /// `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +131,10 @@ pub struct Manifest {
     /// `K/N` when this directory holds one shard of the sweep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The agent programs that played remote and MCP seats, as they named themselves
+    /// (empty without such seats, or in a replay).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_programs: Vec<AgentProgram>,
     /// The experiment as resolved (defaults filled in).
     pub config: serde_json::Value,
     /// The reference protocol and population of the report (absent in manifests of
@@ -238,6 +255,7 @@ mod tests {
             runs: Vec::new(),
             prompt_hashes: BTreeMap::new(),
             shard: None,
+            agent_programs: Vec::new(),
             config: serde_json::Value::Null,
             analysis: None,
             descriptions: Descriptions::default(),

@@ -22,8 +22,8 @@ pub use compact::{rewrite_runs, RUN_FILES};
 pub use csvfile::{header_of, write_atomic, write_event_log, EventLevel, EventLogs, ResultsWriter};
 pub use event::{AgentEvent, Event};
 pub use manifest::{
-    AnalysisChoice, Cell, Descriptions, Manifest, ManifestRun, RatingInfo, MANIFEST_SCHEMA_VERSION,
-    PRIMARY_OUTCOMES,
+    AgentProgram, AnalysisChoice, Cell, Descriptions, Manifest, ManifestRun, RatingInfo,
+    MANIFEST_SCHEMA_VERSION, PRIMARY_OUTCOMES,
 };
 pub use rows::{escape_text, gini, unescape_text, AgentRow, MessageRow, RunLabel, RunRow, YearRow};
 pub use sink::{FinishedRun, RunSink, SweepEnd, SweepStart};

@@ -124,8 +124,34 @@ struct Seat {
     /// Whether a browser took the seat through the join page.
     claimed: Mutex<bool>,
     view: Mutex<SeatView>,
-    /// The pending question's id and where its answer goes.
-    pending: Mutex<Option<(u64, oneshot::Sender<String>)>>,
+    /// The open questions, oldest first (one at a time for a person; a client that
+    /// plays the seat in several runs at once has one per run).
+    pending: Mutex<Vec<Open>>,
+}
+
+/// An open question and where its answer goes.
+struct Open {
+    question: Question,
+    payload: Option<Arc<RawValue>>,
+    /// The typed question and facts (what [`Desk::check`] reads an answer against).
+    asked: Option<Arc<crate::llm::model::Asked>>,
+    run_id: String,
+    /// When a client took it (see [`Desk::take`]).
+    taken: Option<Instant>,
+    answer: oneshot::Sender<String>,
+}
+
+/// An open question of a seat, for a client that takes questions one by one (an MCP
+/// client): the question, its typed facts, and whether it was taken already.
+#[derive(Debug, Clone)]
+pub struct OpenQuestion {
+    /// The team, numbered from 1.
+    pub team: usize,
+    pub run_id: String,
+    pub question: Question,
+    /// The `fishbanks.remote/1` payload.
+    pub payload: Option<Arc<RawValue>>,
+    pub taken: bool,
 }
 
 /// Why an answer was refused.
@@ -183,6 +209,9 @@ pub struct Desk {
     ending: Mutex<Option<Ending>>,
     /// Where the secrets are saved on every claim and release.
     secrets_file: Option<std::path::PathBuf>,
+    /// A question's time starts when a client takes it ([`Desk::take`]), not when it is
+    /// asked: for clients that take questions one by one.
+    clock_at_take: std::sync::atomic::AtomicBool,
 }
 
 /// What the pages show once the game is over.
@@ -250,7 +279,7 @@ impl Desk {
                             timed_out: 0,
                             run_id: String::new(),
                         }),
-                        pending: Mutex::new(None),
+                        pending: Mutex::new(Vec::new()),
                     }
                 })
             })
@@ -275,6 +304,7 @@ impl Desk {
             years: Mutex::new(Vec::new()),
             ending: Mutex::new(None),
             secrets_file,
+            clock_at_take: std::sync::atomic::AtomicBool::new(false),
         });
         desk.save_secrets();
         desk
@@ -472,7 +502,7 @@ impl Desk {
             let mut view = lock(&seat.view);
             view.status = SeatStatus::Stopped;
             view.question = None;
-            *lock(&seat.pending) = None;
+            lock(&seat.pending).clear();
         }
         self.bump();
     }
@@ -526,17 +556,92 @@ impl Desk {
     /// the page composed.
     pub fn answer(&self, token: &str, id: u64, text: String) -> Result<(), AnswerError> {
         let seat = self.seat(token).ok_or(AnswerError::UnknownSeat)?;
-        let pending = lock(&seat.pending).take();
-        match pending {
-            Some((open, tx)) if open == id => {
-                tx.send(text).map_err(|_| AnswerError::Closed)?;
-                Ok(())
-            }
-            other => {
-                *lock(&seat.pending) = other;
-                Err(AnswerError::Closed)
-            }
+        let open = {
+            let mut pending = lock(&seat.pending);
+            let at = pending
+                .iter()
+                .position(|o| o.question.id == id)
+                .ok_or(AnswerError::Closed)?;
+            pending.remove(at)
+        };
+        open.answer.send(text).map_err(|_| AnswerError::Closed)
+    }
+
+    /// Questions start their time when a client takes them ([`Desk::take`]), not when
+    /// they are asked: for a program that takes questions one at a time, so that
+    /// questions waiting their turn lose no time. Set before the first question.
+    pub fn start_clocks_when_taken(&self) {
+        self.clock_at_take.store(true, Ordering::SeqCst);
+    }
+
+    /// The open questions of the seat with `token`, oldest first.
+    pub fn open_questions(&self, token: &str) -> Vec<OpenQuestion> {
+        let Some(seat) = self.seat(token) else {
+            return Vec::new();
+        };
+        lock(&seat.pending)
+            .iter()
+            .map(|o| OpenQuestion {
+                team: seat.team + 1,
+                run_id: o.run_id.clone(),
+                question: o.question.clone(),
+                payload: o.payload.clone(),
+                taken: o.taken.is_some(),
+            })
+            .collect()
+    }
+
+    /// A client takes question `id` of the seat with `token`: its time starts now (with
+    /// [`Desk::start_clocks_when_taken`]). False when it is not open.
+    pub fn take(&self, token: &str, id: u64) -> bool {
+        let Some(seat) = self.seat(token) else {
+            return false;
+        };
+        let taken = lock(&seat.pending)
+            .iter_mut()
+            .find(|o| o.question.id == id)
+            .map(|o| {
+                let now = Instant::now();
+                o.taken.get_or_insert(now);
+                o.question.deadline = now + self.timeout;
+            })
+            .is_some();
+        if taken {
+            self.bump();
         }
+        taken
+    }
+
+    /// Whether `text` would be a valid answer to open question `id` of the seat with
+    /// `token`, read as the seat's agent reads it (strictly, with the question's own
+    /// checks): the reason when not. `None`: no such question, or its facts are unknown.
+    /// The agent still decides; this only tells the answerer at once.
+    pub fn check(&self, token: &str, id: u64, text: &str) -> Option<Result<(), String>> {
+        let seat = self.seat(token)?;
+        let asked = lock(&seat.pending)
+            .iter()
+            .find(|o| o.question.id == id)
+            .and_then(|o| o.asked.clone())?;
+        Some(
+            asked
+                .request
+                .parse_strict(text, &asked.observation, asked.limits)
+                .map(|_| ()),
+        )
+    }
+
+    /// When question `id` of `seat` runs out of time, before pauses and extra time:
+    /// `asked + timeout`, or, when clocks start at a take, the take's time plus the
+    /// timeout (`None` while nobody took it: it waits).
+    fn base_deadline(&self, seat: &Seat, id: u64, asked: Instant) -> Option<Instant> {
+        if !self.clock_at_take.load(Ordering::SeqCst) {
+            return Some(asked + self.timeout);
+        }
+        lock(&seat.pending)
+            .iter()
+            .find(|o| o.question.id == id)
+            .and_then(|o| o.taken)
+            .map(|t| t + self.timeout)
     }
 
     /// The game is over: every page says so and shows `ending`.
@@ -560,6 +665,7 @@ impl Desk {
     /// time), or the stop.
     async fn wait_for(
         &self,
+        seat: &Seat,
         id: u64,
         asked_at: Instant,
         mut rx: oneshot::Receiver<String>,
@@ -569,7 +675,11 @@ impl Desk {
             if let Some(reason) = self.stopped() {
                 return Err(LlmError::Stopped(reason));
             }
-            let (deadline, running) = self.deadline_of(id, asked_at + self.timeout);
+            // Not yet taken (clocks that start at a take): only a change ends the wait.
+            let (deadline, running) = match self.base_deadline(seat, id, asked_at) {
+                Some(base) => self.deadline_of(id, base),
+                None => (Instant::now(), false),
+            };
             if running && Instant::now() >= deadline {
                 return Ok(None);
             }
@@ -684,10 +794,7 @@ impl ChatModel for Desk {
                     _ => view.seen.push(year),
                 }
             }
-            view.run_id = ctx.run_id.clone();
-            view.status = SeatStatus::Asked;
-            view.payload = payload;
-            view.question = Some(Question {
+            let question = Question {
                 id,
                 kind: ctx.kind.as_str().to_string(),
                 year: ctx.year,
@@ -698,25 +805,47 @@ impl ChatModel for Desk {
                     .map(|a| a.request.question().ask(&a.observation)),
                 refused: refusal(&request.messages, ctx.repair),
                 deadline: started + self.timeout,
+            };
+            view.run_id = ctx.run_id.clone();
+            view.status = SeatStatus::Asked;
+            view.payload = payload.clone();
+            view.question = Some(question.clone());
+            lock(&seat.pending).push(Open {
+                question,
+                payload,
+                asked: request.asked.clone(),
+                run_id: ctx.run_id.clone(),
+                taken: None,
+                answer: tx,
             });
-            *lock(&seat.pending) = Some((id, tx));
         }
         lock(&self.clock).added.push((id, Duration::ZERO));
         self.bump();
-        let outcome = self.wait_for(id, started, rx).await;
+        let outcome = self.wait_for(seat, id, started, rx).await;
         lock(&self.clock).added.retain(|(q, _)| *q != id);
         {
             let mut view = lock(&seat.view);
+            let mut pending = lock(&seat.pending);
+            pending.retain(|o| o.question.id != id);
             if view.status != SeatStatus::Stopped {
-                view.status = SeatStatus::Waiting;
-                view.question = None;
+                // The page shows the oldest question still open, if any.
+                match pending.first() {
+                    Some(next) => {
+                        view.question = Some(next.question.clone());
+                        view.payload = next.payload.clone();
+                        view.run_id = next.run_id.clone();
+                    }
+                    None => {
+                        view.status = SeatStatus::Waiting;
+                        view.question = None;
+                    }
+                }
                 match &outcome {
                     Ok(Some(_)) => view.answered += 1,
                     Ok(None) => view.timed_out += 1,
                     Err(_) => {}
                 }
             }
-            *lock(&seat.pending) = None;
         }
         self.bump();
         let latency_ms = started.elapsed().as_millis() as u64;
@@ -877,6 +1006,41 @@ mod tests {
             desk.complete(&request(1)).await,
             Err(LlmError::Stopped(_))
         ));
+    }
+
+    /// A program playing the seat in two runs at once: a question per run, each answered
+    /// on its own; with clocks that start at a take, a question nobody took loses no
+    /// time, and one taken and left falls back after the timeout.
+    #[tokio::test(start_paused = true)]
+    async fn a_seat_holds_a_question_per_run_and_a_take_starts_its_clock() {
+        let desk = desk(2, &[0]);
+        desk.start_clocks_when_taken();
+        let token = desk.tokens()[0].1.clone();
+        let ask = |run: &str| {
+            let desk = desk.clone();
+            let mut r = request(0);
+            r.context.run_id = run.into();
+            tokio::spawn(async move { desk.complete(&r).await })
+        };
+        let (one, two) = (ask("r1"), ask("r2"));
+        while desk.open_questions(&token).len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        let open = desk.open_questions(&token);
+        assert_eq!(open.len(), 2, "untaken questions wait");
+        assert!(!one.is_finished() && !two.is_finished());
+        let id = |run: &str| open.iter().find(|o| o.run_id == run).unwrap().question.id;
+        assert!(desk.take(&token, id("r1")));
+        assert!(desk.open_questions(&token).iter().any(|o| o.taken));
+        tokio::time::sleep(Duration::from_secs(301)).await;
+        let timed_out = one.await.unwrap().unwrap();
+        assert_eq!(timed_out.finish_reason.as_deref(), Some(NO_ANSWER));
+        desk.answer(&token, id("r2"), r#"{"order": 0}"#.into())
+            .unwrap();
+        assert_eq!(two.await.unwrap().unwrap().text, r#"{"order": 0}"#);
+        assert!(desk.open_questions(&token).is_empty());
+        assert!(!desk.take(&token, id("r2")), "answered: no longer open");
     }
 
     #[test]

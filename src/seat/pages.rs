@@ -320,20 +320,27 @@ function buildForm(q) {
     label.appendChild(text('span', [unit, range.trim()].filter(Boolean).join(' ') , 'hint'));
     form.appendChild(label);
     let input;
-    const items = s.items || {};
-    if (s.type === 'array') {
+    if (s.type === 'object') {
+      // A set: one box per member (`team 2`, `offer 1`); the answer marks each true or
+      // false. Its schema lists the members, or every allowed object when fewer may be
+      // chosen than there are members.
       input = document.createElement('div');
       input.className = 'choices';
-      input.dataset.kind = 'picks';
-      for (const v of items.enum || []) {
+      input.dataset.kind = 'set';
+      const members = Object.keys(s.properties || (s.enum || [{}])[0] || {});
+      const before = defaultOf(name, payload, previous) || {};
+      for (const key of members) {
         const box = document.createElement('label');
         const c = document.createElement('input');
-        c.type = 'checkbox'; c.value = v;
-        c.checked = Array.isArray(defaultOf(name, payload, previous)) && defaultOf(name, payload, previous).includes(v);
-        box.append(c, ' ' + (name === 'take' ? 'offer ' + v : 'team ' + v));
+        c.type = 'checkbox'; c.value = key;
+        c.checked = before[key] === true;
+        box.append(c, ' ' + key);
         input.appendChild(box);
       }
-      if (s.maxItems !== undefined) label.appendChild(text('span', ' at most ' + s.maxItems, 'hint'));
+      if (s.enum) {
+        const most = Math.max(0, ...s.enum.map(o => Object.values(o).filter(v => v === true).length));
+        label.appendChild(text('span', ' at most ' + most, 'hint'));
+      }
     } else if (s.enum || s.type === 'boolean') {
       input = document.createElement('div');
       input.className = 'choices';
@@ -404,7 +411,7 @@ function answerOf() {
   for (const node of el('form').querySelectorAll('[data-kind]')) {
     const k = node.dataset.kind, name = node.dataset.name;
     let value;
-    if (k === 'picks') value = [...node.querySelectorAll('input:checked')].map(c => Number(c.value));
+    if (k === 'set') value = Object.fromEntries([...node.querySelectorAll('input')].map(c => [c.value, c.checked]));
     else if (k === 'integer' || k === 'boolean') {
       const raw = node.tagName === 'INPUT' ? node.value : (node.querySelector('input:checked') || {}).value;
       if (raw === undefined || raw === '') { if (node.dataset.required) missing.push(labelOf(name, current.payload)[0]); continue; }
@@ -490,8 +497,8 @@ function conversation(board, me) {
   for (const m of all) {
     const b = document.createElement('div');
     b.className = 'msg' + (m.from === me ? ' mine' : '');
-    const to = m.to && m.to.length ? ' to team ' + m.to.map(t => t + 1).join(', ') : ' to everyone';
-    b.append(text('div', (m.from === me ? 'You' : 'Team ' + (m.from + 1)) + to + ', year ' + m.year + (m.round ? ', round ' + m.round : ''), 'who'), text('div', m.text, 'body'));
+    const to = m.to && m.to.length ? ' to team ' + m.to.join(', ') : ' to everyone';
+    b.append(text('div', (m.from === me ? 'You' : 'Team ' + m.from) + to + ', year ' + m.year + (m.round ? ', round ' + m.round : ''), 'who'), text('div', m.text, 'body'));
     box.appendChild(b);
   }
   box.scrollTop = box.scrollHeight;

@@ -150,7 +150,16 @@ pub async fn serve(
     room: Classroom,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(room);
+    serve_app(listener, router(room), shutdown).await
+}
+
+/// Serves any of the seat module's routers (the classroom's, the MCP endpoint's) with
+/// the accept loop's limits.
+pub(crate) async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let silent = Arc::new(Silent::default());
     let mut next_id = 0u64;

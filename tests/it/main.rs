@@ -20,6 +20,7 @@ mod llm_chaos;
 mod llm_e2e;
 mod llm_validity;
 mod market;
+mod mcp;
 mod mock_coverage;
 mod play;
 mod protocols;

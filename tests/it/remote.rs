@@ -47,34 +47,6 @@ impl Drop for PythonAgent {
     }
 }
 
-/// The smallest answer a JSON schema admits (the first branch of an anyOf).
-fn smallest(schema: &Value) -> Value {
-    if let Some(first) = schema["anyOf"].get(0) {
-        return smallest(first);
-    }
-    if let Some(c) = schema.get("const") {
-        return c.clone();
-    }
-    if let Some(e) = schema["enum"].get(0) {
-        return e.clone();
-    }
-    match schema["type"].as_str() {
-        Some("object") => {
-            let mut out = serde_json::Map::new();
-            for name in schema["required"].as_array().into_iter().flatten() {
-                let name = name.as_str().unwrap();
-                out.insert(name.into(), smallest(&schema["properties"][name]));
-            }
-            Value::Object(out)
-        }
-        Some("integer") => schema.get("minimum").cloned().unwrap_or(json!(0)),
-        Some("boolean") => json!(false),
-        Some("array") => json!([]),
-        Some("string") => json!(""),
-        _ => Value::Null,
-    }
-}
-
 /// One request as the double saw it.
 #[derive(Debug, Clone)]
 struct Seen {
@@ -488,10 +460,29 @@ fn a2a_agents_of_version_1_and_0_3_are_asked_by_their_cards() {
                 .all(|s| s.path == path && s.body["method"] == method),
             "{method}"
         );
+        // One conversation per run and seat; the payload numbers the team from 1.
+        let run_id = runs.column("run_id")[0];
+        for s in &seen {
+            let message = &s.body["params"]["message"];
+            assert_eq!(message["contextId"], format!("fishbanks-{run_id}-1"));
+            let payload = message["parts"][1]["data"].clone();
+            assert_eq!(payload["team"], 1);
+            assert_eq!(payload["observation"]["own"]["team"], 1);
+        }
         if speaks == Speaks::A2a1 {
             assert!(seen.iter().all(
                 |s| s.head.contains("A2A-Version: 1.0") || s.head.contains("a2a-version: 1.0")
             ));
+            // The re-ask after the task that needed input continues that task.
+            let continued: Vec<&Seen> = seen
+                .iter()
+                .filter(|s| s.body["params"]["message"]["taskId"] == "t1")
+                .collect();
+            assert_eq!(continued.len(), 1);
+            assert_eq!(
+                continued[0].body["params"]["message"]["parts"][1]["data"]["attempt"],
+                2
+            );
             // Year 2: the task needing input re-asked once; year 3: the failed task
             // re-asked (max_repairs 2) and then replaced by the fallback; year 4: the
             // completed task's artifact is the answer.
@@ -559,4 +550,352 @@ fn an_agent_that_dies_stops_the_sweep_with_exit_75() {
     assert!(runs.column("status").iter().all(|s| *s == "ok"));
     assert_eq!(sum(&runs, "llm_fallbacks"), 0.0);
     assert!(runs.rows.len() < 4);
+}
+
+/// What a scripted double answers one request with: status line, extra headers, body.
+struct Canned {
+    status: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Canned {
+    fn ok(body: impl Into<Vec<u8>>) -> Canned {
+        Canned {
+            status: "200 OK",
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+}
+
+/// The script: method, path, the body as JSON and the double's own base URL.
+type Script = dyn Fn(&str, &str, &Value, &str) -> Canned + Send + Sync;
+
+/// An agent that answers each request as `script` says (method, path, the body as
+/// JSON); it records every POST body.
+struct Scripted {
+    url: String,
+    seen: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Scripted {
+    fn start(
+        script: impl Fn(&str, &str, &Value, &str) -> Canned + Send + Sync + 'static,
+    ) -> Scripted {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let script: Arc<Script> = Arc::new(script);
+        let record = seen.clone();
+        let base = url.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (script, record, base) = (script.clone(), record.clone(), base.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        head.push_str(&line);
+                    }
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let mut words = head.split_whitespace();
+                    let method = words.next().unwrap_or("").to_string();
+                    let path = words.next().unwrap_or("/").to_string();
+                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    if method == "POST" {
+                        record.lock().unwrap().push(body.clone());
+                    }
+                    let canned = script(&method, &path, &body, &base);
+                    let mut out = format!(
+                        "HTTP/1.1 {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                        canned.status,
+                        canned.body.len()
+                    );
+                    for (k, v) in &canned.headers {
+                        out.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    out.push_str("\r\n");
+                    let _ = stream.write_all(out.as_bytes());
+                    let _ = stream.write_all(&canned.body);
+                });
+            }
+        });
+        Scripted { url, seen }
+    }
+}
+
+/// The payload a scripted JSON agent received (the body itself).
+fn question(body: &Value) -> (&str, u64, u64) {
+    (
+        body["question"].as_str().unwrap_or(""),
+        body["year"].as_u64().unwrap_or(0),
+        body["attempt"].as_u64().unwrap_or(0),
+    )
+}
+
+#[test]
+fn answers_are_read_strictly_and_a_huge_one_is_cut_and_counted() {
+    let work = tempfile::tempdir().unwrap();
+    let agent = Scripted::start(|method, _, body, _| {
+        if method == "GET" {
+            return Canned::ok("{}");
+        }
+        let valid = smallest(&body["schema"]).to_string();
+        match question(body) {
+            // Prose around a valid answer, junk before one, two answers in one body.
+            ("decision", 1, 1) => Canned::ok(format!("Here is my answer: {valid} Good luck!")),
+            ("decision", 2, 1) => Canned::ok(format!("\u{1}\u{2}junk{valid}")),
+            ("decision", 3, 1) => Canned::ok(format!("{valid}{valid}")),
+            // Three megabytes of junk.
+            ("decision", 4, 1) => Canned::ok(vec![b'x'; 3_000_000]),
+            _ => Canned::ok(valid),
+        }
+    });
+    let seat = format!("{{ kind = \"remote\", url = \"{}/\" }}", agent.url);
+    let runs = play_beside_scripted(work.path(), "strict", 4, &seat, 5, "none");
+    assert_eq!(runs.column("status"), vec!["ok"]);
+    // Every one of the four invalid, re-asked, then answered: nothing played from them.
+    assert_eq!(sum(&runs, "llm_repairs"), 4.0);
+    assert_eq!(sum(&runs, "llm_valid_first_try"), 0.0);
+    assert_eq!(sum(&runs, "llm_fallbacks"), 0.0);
+    let dir = work.path().join("out/strict");
+    let events = fs::read_to_string(
+        dir.join("runs")
+            .join(runs.column("run_id")[0])
+            .join("events.jsonl"),
+    )
+    .unwrap();
+    assert!(
+        events.contains("must be one JSON object and nothing else"),
+        "prose refused"
+    );
+    assert!(
+        events.contains("trailing characters"),
+        "two answers refused"
+    );
+    assert!(
+        events.contains("longer than this seat accepts"),
+        "the huge one refused"
+    );
+    // What the cache keeps of the 3 MB answer: its start only.
+    let cached: u64 = fs::read_dir(dir.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(cached < 1_000_000, "{cached} bytes in the cache");
+}
+
+#[test]
+fn a_redirect_that_drops_the_post_fails_the_call_and_307_is_followed() {
+    let work = tempfile::tempdir().unwrap();
+    let agent = Scripted::start(|method, path, body, _| {
+        if method == "GET" {
+            return Canned::ok("{}");
+        }
+        let (kind, year, _) = question(body);
+        if path == "/moved" {
+            return Canned::ok(smallest(&body["schema"]).to_string());
+        }
+        let (status, to) = if year >= 2 && kind == "decision" {
+            ("302 Found", "/elsewhere")
+        } else {
+            ("307 Temporary Redirect", "/moved")
+        };
+        Canned {
+            status,
+            headers: vec![("location", to.to_string())],
+            body: b"{}".to_vec(),
+        }
+    });
+    let seat = format!("{{ kind = \"remote\", url = \"{}/\" }}", agent.url);
+    let exp = TestExperiment::new("redirect", 3, 1)
+        .population(
+            "mixed",
+            &format!("{seat}, {{ strategy = \"conditional\", count = 5 }}"),
+        )
+        .protocol("none", "none", "")
+        .write(work.path());
+    let out = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
+    assert_eq!(out.status.code(), Some(3), "a failed run");
+    let runs = Table::read(&work.path().join("out/redirect/runs.csv"));
+    assert_eq!(runs.column("status"), vec!["failed"]);
+    let error = runs.column("error")[0];
+    assert!(
+        error.contains("redirect (302 Found) to /elsewhere") && error.contains("only 307 and 308"),
+        "{error}"
+    );
+    // Year 1 went through the 307 to its new address, the POST kept.
+    let seen = agent.seen.lock().unwrap();
+    assert!(seen.iter().filter(|b| b["year"] == 1).count() >= 2);
+}
+
+#[test]
+fn a_wrong_transport_or_an_unusable_card_is_named_before_run_one() {
+    let work = tempfile::tempdir().unwrap();
+    let run = |name: &str, seat: String| {
+        let exp = TestExperiment::new(name, 2, 1)
+            .population(
+                "mixed",
+                &format!("{seat}, {{ strategy = \"conditional\", count = 5 }}"),
+            )
+            .protocol("none", "none", "")
+            .write(work.path());
+        let out = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
+        assert!(
+            !work.path().join("out").join(name).join("runs.csv").exists(),
+            "nothing played"
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // A2A spoken to a plain JSON agent (no card).
+    let json_agent = Double::start(Speaks::Json, None);
+    let (code, err) = run(
+        "a2a-at-json",
+        format!(
+            "{{ kind = \"remote\", transport = \"a2a\", url = \"{}\" }}",
+            json_agent.url
+        ),
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("no A2A agent card") && err.contains("transport = \"json\""),
+        "{err}"
+    );
+    // A JSON POST meant for an A2A agent.
+    let a2a_agent = Double::start(Speaks::A2a1, None);
+    let (code, err) = run(
+        "json-at-a2a",
+        format!("{{ kind = \"remote\", url = \"{}\" }}", a2a_agent.url),
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("transport = \"a2a\""), "{err}");
+    // A card offering no JSON-RPC interface: refused, naming what it offers.
+    let grpc = Scripted::start(|_, path, _, _| {
+        if path.starts_with("/.well-known/") {
+            Canned::ok(
+                json!({"name": "grpc-only", "supportedInterfaces": [
+                    {"url": "http://h/grpc", "protocolBinding": "GRPC", "protocolVersion": "1.0"}]})
+                .to_string(),
+            )
+        } else {
+            Canned::ok("{}")
+        }
+    });
+    let (code, err) = run(
+        "grpc-card",
+        format!(
+            "{{ kind = \"remote\", transport = \"a2a\", url = \"{}\" }}",
+            grpc.url
+        ),
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("1.0 GRPC at http://h/grpc"), "{err}");
+    // Nobody there at all: down, exit 75, as if it went down later.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (code, err) = run(
+        "nobody",
+        format!("{{ kind = \"remote\", url = \"http://{closed}/\", max_retries = 0 }}"),
+    );
+    assert_eq!(code, Some(75), "{err}");
+    assert!(err.contains("STOPPED before run 1"), "{err}");
+}
+
+#[test]
+fn a_json_rpc_error_fails_the_run_named_as_such() {
+    let work = tempfile::tempdir().unwrap();
+    let agent = Scripted::start(|_, path, body, base| {
+        if path.starts_with("/.well-known/") {
+            return Canned::ok(
+                json!({"name": "refuses", "supportedInterfaces": [
+                    {"url": format!("{base}/rpc"), "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]})
+                .to_string(),
+            );
+        }
+        Canned::ok(
+            json!({"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32601, "message": "Method not found"}})
+                .to_string(),
+        )
+    });
+    // The card's JSON-RPC address is the agent itself.
+    let seat = format!(
+        "{{ kind = \"remote\", transport = \"a2a\", url = \"{}\" }}",
+        agent.url
+    );
+    let exp = TestExperiment::new("rpc-error", 2, 1)
+        .population(
+            "mixed",
+            &format!("{seat}, {{ strategy = \"conditional\", count = 5 }}"),
+        )
+        .protocol("none", "none", "")
+        .write(work.path());
+    let _ = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
+    let runs = Table::read(&work.path().join("out/rpc-error/runs.csv"));
+    let error = runs.column("error")[0];
+    assert!(
+        error.contains("JSON-RPC error -32601: Method not found"),
+        "{error}"
+    );
+    assert!(!error.contains("HTTP 400"), "{error}");
+}
+
+#[test]
+fn a_literal_token_where_a_variable_name_belongs_is_refused_unsaid() {
+    let work = tempfile::tempdir().unwrap();
+    let secret = "sk-live-0123456789abcdefghijklmnop";
+    let exp = TestExperiment::new("literal", 2, 1)
+        .population(
+            "mixed",
+            &format!("{{ kind = \"remote\", url = \"http://127.0.0.1:9/\", bearer_token_env = \"{secret}\" }}, {{ strategy = \"conditional\", count = 5 }}"),
+        )
+        .protocol("none", "none", "")
+        .write(work.path());
+    let out = fishbanks()
+        .args(["validate", exp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bearer_token_env") && err.contains("NAME of an environment variable"),
+        "{err}"
+    );
+    assert!(!err.contains(secret), "the secret is not repeated: {err}");
+    // A missing variable is named by the setting that names it.
+    let exp = TestExperiment::new("unset", 2, 1)
+        .population(
+            "mixed",
+            "{ kind = \"remote\", url = \"http://127.0.0.1:9/\", bearer_token_env = \"FISHBANKS_NO_SUCH_TOKEN\" }, { strategy = \"conditional\", count = 5 }",
+        )
+        .protocol("none", "none", "")
+        .write(work.path());
+    let out = run_experiment(&exp, &work.path().join("out"), &["--no-report"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("named by `bearer_token_env`") && !err.contains("api_key_env"),
+        "{err}"
+    );
 }

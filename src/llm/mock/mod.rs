@@ -375,11 +375,13 @@ mod tests {
             fine: 30,
             max_targets: 5,
         });
+        // Team 1 (itself) is not among the others: it fines team 3 only.
+        let fines = |on: &[i64]| crate::question::field::set_value("team", &[2, 3, 4, 5, 6], on);
         assert_eq!(
             answer_of(Policy::Conditional, &sanction, &o)["fine"],
-            json!([3])
+            fines(&[3])
         );
-        assert_eq!(answer_of(Policy::Greedy, &sanction, &o)["fine"], json!([]));
+        assert_eq!(answer_of(Policy::Greedy, &sanction, &o)["fine"], fines(&[]));
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub fn policy_answer(
     match kind {
         RequestKind::Message => {
             // Cut to the room it is given (a small `max_message_chars` or what is left of
-            // a budget); a directed message (`to`) goes to everyone: the empty list.
+            // a budget); a directed message (`to`) goes to everyone: nobody marked.
             let text = format!(
                 "Team {}: I plan order {a_order}, deep {a_deep}, coast {a_coast}.",
                 f.team
@@ -95,11 +95,8 @@ pub fn policy_answer(
             "set_by": 0,
         }),
         RequestKind::Sanction => {
-            let max = f
-                .schema
-                .as_ref()
-                .and_then(|s| s["properties"]["fine"]["maxItems"].as_u64())
-                .unwrap_or(0) as usize;
+            let field = f.schema.as_ref().map(|s| &s["properties"]["fine"]);
+            let max = field.map_or(0, crate::question::field::set_capacity);
             let targets: Vec<i64> = match policy {
                 Policy::Conditional | Policy::Sustainable => f
                     .over_share
@@ -110,7 +107,7 @@ pub fn policy_answer(
                     .collect(),
                 _ => Vec::new(),
             };
-            json!({"fine": targets})
+            json!({"fine": field.map_or(json!({}), |s| crate::question::field::set_answer(s, &targets))})
         }
         RequestKind::Proposal => json!({"tac": match policy {
             Policy::Greedy => 3 * msy,
@@ -222,7 +219,8 @@ pub fn policy_answer(
                     .collect(),
                 _ => Vec::new(),
             };
-            json!({"take": taken})
+            let field = f.schema.as_ref().map(|s| &s["properties"]["take"]);
+            json!({"take": field.map_or(json!({}), |s| crate::question::field::set_answer(s, &taken))})
         }
     }
 }
@@ -365,6 +363,8 @@ pub(super) fn fill_required(answer: &mut serde_json::Value, f: &PromptFacts, pol
                 json!(change.clamp(lo, hi.max(lo)))
             }
             Some("array") => json!([]),
+            // A set (whom a message is for): nobody marked, which addresses everyone.
+            Some("object") => crate::question::field::set_answer(prop, &[]),
             Some("boolean") => json!(false),
             _ => continue,
         };

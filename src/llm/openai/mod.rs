@@ -70,8 +70,9 @@ pub fn read_key(name: &str, api_key_env: Option<&str>) -> Result<String, LlmErro
         return Ok(String::new());
     };
     let key = std::env::var(var).map_err(|_| LlmError::KeyMissing {
-        provider: name.to_string(),
+        provider: format!("provider {name}"),
         var: var.to_string(),
+        field: "api_key_env".into(),
     })?;
     // async-openai panics on a header value it cannot build; refuse such keys here.
     if key.chars().any(|c| !(' '..='~').contains(&c)) {
@@ -124,6 +125,7 @@ impl OpenAiModel {
                     deadline: Duration::from_secs_f64(retry.deadline_s),
                 },
                 timeout,
+                Duration::from_secs_f64(provider.outage_wait_s),
             ),
             client,
             http,
@@ -348,6 +350,46 @@ impl ChatModel for OpenAiModel {
 }
 
 impl OpenAiModel {
+    /// How many requests the server answers at once, where it says (`None`: it does not
+    /// say): llama.cpp's `GET /props` (`total_slots`) or `GET /slots` (one entry per slot),
+    /// at the base URL or at its root (without `/v1`). One try each, no retry: a doctor's
+    /// question.
+    pub async fn slots(&self) -> Option<u32> {
+        let root = self.base_url.strip_suffix("/v1").unwrap_or(&self.base_url);
+        let mut bases = vec![self.base_url.as_str()];
+        if root != self.base_url {
+            bases.push(root);
+        }
+        for base in bases {
+            for (path, read) in [
+                (
+                    "props",
+                    (|v: &Value| v["total_slots"].as_u64()) as fn(&Value) -> Option<u64>,
+                ),
+                ("slots", |v: &Value| v.as_array().map(|a| a.len() as u64)),
+            ] {
+                let mut request = self.http.get(format!("{base}/{path}"));
+                if let Some(key) = &self.key {
+                    request = request.bearer_auth(key);
+                }
+                let Ok(Ok(response)) =
+                    tokio::time::timeout(self.transport.timeout, request.send()).await
+                else {
+                    continue;
+                };
+                if !response.status().is_success() {
+                    continue;
+                }
+                let body = response.bytes().await.unwrap_or_default();
+                let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                if let Some(n) = read(&value).filter(|n| *n > 0) {
+                    return Some(n.min(u32::MAX as u64) as u32);
+                }
+            }
+        }
+        None
+    }
+
     /// One `GET /models`: answers when the server is up, whatever its load.
     async fn probe_once(&self) -> Result<Vec<String>, LlmError> {
         let mut request = self.http.get(format!("{}/models", self.base_url));

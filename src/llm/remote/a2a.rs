@@ -1,14 +1,35 @@
 //! The Agent2Agent protocol, as a client: the agent card, `SendMessage` (1.0, protobuf
 //! JSON) or `message/send` (0.3), and the answer read back from a message's data part or
 //! a completed task's artifact. A task the agent left needing input, failed, rejected or
-//! unfinished is an answer too, an invalid one: it is re-asked and counted like any.
+//! unfinished is an answer too, an invalid one: it is re-asked and counted like any; a
+//! re-ask after a task that needs input continues that task (its `taskId`).
 //!
 //! Message and request ids are derived from the call (run, team, year, question, round,
-//! attempt), never drawn: the same question has the same ids in every replay.
+//! attempt), never drawn: the same question has the same ids in every replay. The
+//! `contextId` is the run and the team, so an agent that keeps a conversation per context
+//! sees one per seat and game.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::llm::model::CallContext;
+
+/// Where an agent card may be, under an agent's base URL: the current well-known path,
+/// then the one A2A used before 0.3.
+pub fn card_urls(base: &str) -> [String; 2] {
+    [
+        format!("{}/.well-known/agent-card.json", origin_path(base)),
+        format!("{}/.well-known/agent.json", origin_path(base)),
+    ]
+}
+
+/// Whether a JSON document is an agent card: a name and an interface, a version or
+/// skills (a JSON agent may answer any GET with some JSON object).
+pub fn looks_like_card(v: &Value) -> bool {
+    v["name"].is_string()
+        && (v.get("supportedInterfaces").is_some()
+            || v.get("protocolVersion").is_some()
+            || v.get("skills").is_some())
+}
 
 /// The agent card's address under an agent's base URL.
 pub fn card_url(base: &str) -> String {
@@ -27,6 +48,15 @@ pub enum Version {
     V03,
 }
 
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V1 => "1.0",
+            Version::V03 => "0.3",
+        }
+    }
+}
+
 /// Where and how to send: the JSON-RPC address and version the card names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
@@ -37,58 +67,97 @@ pub struct Endpoint {
 /// Why a reply is not an answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
-    /// Not JSON-RPC (an HTML page, a cut-off body): a transport fault, retried.
+    /// Not JSON (an HTML page, a cut-off body): a transport fault, retried.
     Malformed(String),
+    /// JSON, but not JSON-RPC: the agent speaks another protocol (a `json` agent).
+    NotJsonRpc(String),
     /// A JSON-RPC error object: the agent refused the request itself (final).
     RpcError(String),
 }
 
-impl Endpoint {
-    /// From the card (`None`: no card; then 1.0 at `base`). 1.0 when the card offers a
-    /// JSON-RPC interface of version 1.x (`supportedInterfaces`); 0.3 when it says
-    /// `protocolVersion` 0.3 (its `url`).
-    pub fn from_card(card: Option<&Value>, base: &str) -> Endpoint {
-        let fallback = Endpoint {
-            url: base.to_string(),
-            version: Version::V1,
-        };
-        let Some(card) = card else {
-            return fallback;
-        };
-        let interfaces = card["supportedInterfaces"]
+/// An answer read from a reply: its text for the question's validator, and the task the
+/// agent left needing input (its id), which a re-ask continues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub input_required: Option<String>,
+}
+
+/// The interfaces a card offers, each `(version, binding, url)`, without repeats: 1.0's
+/// `supportedInterfaces`, then 0.3's `url` with its `preferredTransport` and its
+/// `additionalInterfaces`.
+fn offered(card: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    let mut add = |v: &str, b: &str, u: &str| {
+        let item = (v.to_string(), b.to_string(), u.to_string());
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    };
+    for i in card["supportedInterfaces"].as_array().into_iter().flatten() {
+        add(
+            i["protocolVersion"].as_str().unwrap_or("?"),
+            i["protocolBinding"].as_str().unwrap_or("?"),
+            i["url"].as_str().unwrap_or("?"),
+        );
+    }
+    if let Some(v) = card["protocolVersion"].as_str() {
+        if let Some(url) = card["url"].as_str() {
+            add(
+                v,
+                card["preferredTransport"].as_str().unwrap_or("JSONRPC"),
+                url,
+            );
+        }
+        for i in card["additionalInterfaces"]
             .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let jsonrpc = |i: &&Value| {
-            i["protocolBinding"]
-                .as_str()
-                .is_some_and(|b| b.eq_ignore_ascii_case("JSONRPC"))
+            .into_iter()
+            .flatten()
+        {
+            add(
+                v,
+                i["transport"].as_str().unwrap_or("?"),
+                i["url"].as_str().unwrap_or("?"),
+            );
+        }
+    }
+    out
+}
+
+impl Endpoint {
+    /// From the card: A2A 1.x over JSON-RPC when the card offers it, else 0.3 over
+    /// JSON-RPC; a card that offers neither is refused, naming what it offers.
+    pub fn from_card(card: &Value) -> Result<Endpoint, String> {
+        let offers = offered(card);
+        let jsonrpc = |prefix: &str| {
+            offers
+                .iter()
+                .find(|(v, b, _)| v.starts_with(prefix) && b.eq_ignore_ascii_case("JSONRPC"))
         };
-        if let Some(i) = interfaces.iter().filter(jsonrpc).find(|i| {
-            i["protocolVersion"]
-                .as_str()
-                .is_some_and(|v| v.starts_with("1."))
-        }) {
-            return Endpoint {
-                url: i["url"].as_str().unwrap_or(base).to_string(),
+        if let Some((_, _, url)) = jsonrpc("1.") {
+            return Ok(Endpoint {
+                url: url.clone(),
                 version: Version::V1,
-            };
-        }
-        let v03 = card["protocolVersion"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("0.3"))
-            || interfaces.iter().filter(jsonrpc).any(|i| {
-                i["protocolVersion"]
-                    .as_str()
-                    .is_some_and(|v| v.starts_with("0.3"))
             });
-        if v03 {
-            return Endpoint {
-                url: card["url"].as_str().unwrap_or(base).to_string(),
-                version: Version::V03,
-            };
         }
-        fallback
+        if let Some((_, _, url)) = jsonrpc("0.3") {
+            return Ok(Endpoint {
+                url: url.clone(),
+                version: Version::V03,
+            });
+        }
+        let listed: Vec<String> = offers
+            .iter()
+            .map(|(v, b, u)| format!("{v} {b} at {u}"))
+            .collect();
+        Err(format!(
+            "its card offers {}; the harness speaks A2A over JSON-RPC (version 1.x, or 0.3): give the agent a JSON-RPC interface",
+            if listed.is_empty() {
+                "no interface".to_string()
+            } else {
+                listed.join(", ")
+            }
+        ))
     }
 
     /// The headers a request carries (the version, for 1.0).
@@ -99,14 +168,16 @@ impl Endpoint {
         }
     }
 
-    /// The JSON-RPC request carrying one question: the payload as a data part, the
-    /// prompt as a text part.
+    /// The JSON-RPC request carrying one question, as the bytes sent: the payload as a
+    /// data part (its text spliced in, never parsed again), the prompt as a text part;
+    /// `task`: the task this message continues (a re-ask after the agent asked for input).
     pub fn request(
         &self,
         ctx: &CallContext,
         payload: &serde_json::value::RawValue,
         prompt: &str,
-    ) -> Value {
+        task: Option<&str>,
+    ) -> String {
         let id = format!(
             "fishbanks-{}-{}-{}-{}-{}-{}",
             ctx.run_id,
@@ -116,60 +187,94 @@ impl Endpoint {
             ctx.round,
             ctx.repair + 1
         );
-        match self.version {
-            Version::V1 => json!({
-                "jsonrpc": "2.0",
-                "id": id,
-                "method": "SendMessage",
-                "params": {
-                    "message": {
-                        "messageId": id,
-                        "role": "ROLE_USER",
-                        "parts": [
-                            {"text": prompt},
-                            {"data": payload, "mediaType": "application/json"},
-                        ],
+        let context = context_id(ctx);
+        let request = match self.version {
+            Version::V1 => wire::Request {
+                jsonrpc: "2.0",
+                id: &id,
+                method: "SendMessage",
+                params: wire::Params {
+                    message: wire::Message {
+                        kind: None,
+                        message_id: &id,
+                        context_id: &context,
+                        task_id: task,
+                        role: "ROLE_USER",
+                        parts: (
+                            wire::Part::Text {
+                                kind: None,
+                                text: prompt,
+                            },
+                            wire::Part::Data {
+                                kind: None,
+                                data: payload,
+                                media_type: Some("application/json"),
+                            },
+                        ),
                     },
-                    "configuration": {
-                        "acceptedOutputModes": ["application/json", "text/plain"],
-                    },
-                },
-            }),
-            Version::V03 => json!({
-                "jsonrpc": "2.0",
-                "id": id,
-                "method": "message/send",
-                "params": {
-                    "message": {
-                        "kind": "message",
-                        "messageId": id,
-                        "role": "user",
-                        "parts": [
-                            {"kind": "text", "text": prompt},
-                            {"kind": "data", "data": payload},
-                        ],
-                    },
-                    "configuration": {
-                        "acceptedOutputModes": ["application/json", "text/plain"],
-                        "blocking": true,
+                    configuration: wire::Configuration {
+                        accepted_output_modes: ["application/json", "text/plain"],
+                        blocking: None,
                     },
                 },
-            }),
-        }
+            },
+            Version::V03 => wire::Request {
+                jsonrpc: "2.0",
+                id: &id,
+                method: "message/send",
+                params: wire::Params {
+                    message: wire::Message {
+                        kind: Some("message"),
+                        message_id: &id,
+                        context_id: &context,
+                        task_id: task,
+                        role: "user",
+                        parts: (
+                            wire::Part::Text {
+                                kind: Some("text"),
+                                text: prompt,
+                            },
+                            wire::Part::Data {
+                                kind: Some("data"),
+                                data: payload,
+                                media_type: None,
+                            },
+                        ),
+                    },
+                    configuration: wire::Configuration {
+                        accepted_output_modes: ["application/json", "text/plain"],
+                        blocking: Some(true),
+                    },
+                },
+            },
+        };
+        // Plain data with string keys: serializing it cannot fail.
+        serde_json::to_string(&request).unwrap_or_default()
     }
 
     /// The answer in a JSON-RPC reply, as text for the question's validator: a data
     /// part as JSON, else the text parts; a task that did not complete as a sentence
     /// saying so (which no validator accepts).
-    pub fn answer(&self, reply: &str) -> Result<String, Reply> {
+    pub fn answer(&self, reply: &str) -> Result<Answer, Reply> {
         let v: Value = serde_json::from_str(reply).map_err(|e| {
             Reply::Malformed(format!(
                 "not a JSON-RPC reply ({e}): {}",
                 reply.chars().take(200).collect::<String>()
             ))
         })?;
-        if let Some(error) = v.get("error") {
-            return Err(Reply::RpcError(format!("JSON-RPC error: {error}")));
+        let is_rpc = v.get("jsonrpc").is_some() || v.get("result").is_some();
+        if let Some(error) = v.get("error").filter(|_| v.get("result").is_none()) {
+            return Err(Reply::RpcError(format!(
+                "JSON-RPC error {}: {}",
+                error["code"],
+                error["message"].as_str().unwrap_or("(no message)")
+            )));
+        }
+        if !is_rpc {
+            return Err(Reply::NotJsonRpc(format!(
+                "the agent answered the JSON-RPC request with JSON that is not JSON-RPC ({}): is it a plain JSON agent? (its seat would take transport = \"json\")",
+                reply.chars().take(120).collect::<String>()
+            )));
         }
         let Some(result) = v.get("result") else {
             return Err(Reply::Malformed("a JSON-RPC reply without `result`".into()));
@@ -181,7 +286,10 @@ impl Endpoint {
             _ => (result.get("message"), result.get("task")),
         };
         if let Some(m) = message {
-            return Ok(parts_answer(&m["parts"]).unwrap_or_default());
+            return Ok(Answer {
+                text: parts_answer(&m["parts"]).unwrap_or_default(),
+                input_required: None,
+            });
         }
         let Some(task) = task else {
             return Err(Reply::Malformed(
@@ -197,15 +305,86 @@ impl Endpoint {
                 .flatten()
                 .find_map(|a| parts_answer(&a["parts"]));
             let from_status = parts_answer(&task["status"]["message"]["parts"]);
-            return Ok(from_artifacts.or(from_status).unwrap_or_default());
+            return Ok(Answer {
+                text: from_artifacts.or(from_status).unwrap_or_default(),
+                input_required: None,
+            });
         }
         let said = parts_answer(&task["status"]["message"]["parts"])
             .map(|t| format!(": {t}"))
             .unwrap_or_default();
-        Ok(format!(
-            "the agent's task ended in state `{state}` without an answer{said}"
-        ))
+        let input_required = matches!(state, "TASK_STATE_INPUT_REQUIRED" | "input-required")
+            .then(|| task["id"].as_str().map(str::to_string))
+            .flatten();
+        Ok(Answer {
+            text: format!("the agent's task ended in state `{state}` without an answer{said}"),
+            input_required,
+        })
     }
+}
+
+/// The JSON-RPC request as written (1.0 and 0.3 differ in the role's spelling, the
+/// parts' `kind` tags and `blocking`).
+mod wire {
+    use serde::Serialize;
+    use serde_json::value::RawValue;
+
+    #[derive(Serialize)]
+    pub(super) struct Request<'a> {
+        pub jsonrpc: &'static str,
+        pub id: &'a str,
+        pub method: &'static str,
+        pub params: Params<'a>,
+    }
+
+    #[derive(Serialize)]
+    pub(super) struct Params<'a> {
+        pub message: Message<'a>,
+        pub configuration: Configuration,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Message<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub kind: Option<&'static str>,
+        pub message_id: &'a str,
+        pub context_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub task_id: Option<&'a str>,
+        pub role: &'static str,
+        pub parts: (Part<'a>, Part<'a>),
+    }
+
+    #[derive(Serialize)]
+    #[serde(untagged, rename_all = "camelCase")]
+    pub(super) enum Part<'a> {
+        Text {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            kind: Option<&'static str>,
+            text: &'a str,
+        },
+        Data {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            kind: Option<&'static str>,
+            data: &'a RawValue,
+            #[serde(rename = "mediaType", skip_serializing_if = "Option::is_none")]
+            media_type: Option<&'static str>,
+        },
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Configuration {
+        pub accepted_output_modes: [&'static str; 2],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub blocking: Option<bool>,
+    }
+}
+
+/// The conversation a question belongs to: the run and the team (`fishbanks-<run>-<team>`).
+pub fn context_id(ctx: &CallContext) -> String {
+    format!("fishbanks-{}-{}", ctx.run_id, ctx.agent + 1)
 }
 
 /// The answer in a list of parts: the first data part as JSON, else the text parts
@@ -219,20 +398,25 @@ fn parts_answer(parts: &Value) -> Option<String> {
     (!texts.is_empty()).then(|| texts.join("\n"))
 }
 
-/// What `fishbanks doctor` says of an agent's card.
+/// What `fishbanks doctor` and the manifest say of an agent's card.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CardSummary {
     pub name: String,
-    /// Protocol versions and bindings it offers (`1.0 JSONRPC at http://…`).
+    /// The card's `version` (the agent's own).
+    pub version: String,
+    /// Protocol versions and bindings it offers (`1.0 JSONRPC at http://…`), each once.
     pub interfaces: Vec<String>,
     pub skills: Vec<String>,
     pub input_modes: Vec<String>,
-    /// What the harness will speak to it.
-    pub chosen: Endpoint,
+    /// How a client must authenticate: the card's security schemes (`name: type`), and
+    /// whether it requires one.
+    pub auth: Vec<String>,
+    /// What the harness will speak to it, or why it cannot.
+    pub chosen: Result<Endpoint, String>,
 }
 
 impl CardSummary {
-    pub fn of(card: &Value, base: &str) -> CardSummary {
+    pub fn of(card: &Value) -> CardSummary {
         let strings = |v: &Value| -> Vec<String> {
             v.as_array()
                 .into_iter()
@@ -240,29 +424,45 @@ impl CardSummary {
                 .filter_map(|s| s.as_str().map(str::to_string))
                 .collect()
         };
-        let mut interfaces: Vec<String> = card["supportedInterfaces"]
-            .as_array()
+        let auth = card["securitySchemes"]
+            .as_object()
             .into_iter()
             .flatten()
-            .map(|i| {
-                format!(
-                    "{} {} at {}",
-                    i["protocolVersion"].as_str().unwrap_or("?"),
-                    i["protocolBinding"].as_str().unwrap_or("?"),
-                    i["url"].as_str().unwrap_or("?")
-                )
+            .map(|(name, scheme)| {
+                // 0.3 tags a scheme with `type`; 1.0 wraps it (`{"httpAuthSecurityScheme": …}`).
+                let kind = scheme["type"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| scheme.as_object().and_then(|o| o.keys().next().cloned()))
+                    .unwrap_or_else(|| "?".into());
+                let detail = ["scheme", "in", "name"]
+                    .iter()
+                    .filter_map(|k| {
+                        scheme[*k]
+                            .as_str()
+                            .or_else(|| {
+                                scheme
+                                    .as_object()
+                                    .and_then(|o| o.values().next())
+                                    .and_then(|inner| inner[*k].as_str())
+                            })
+                            .map(|v| format!("{k} {v}"))
+                    })
+                    .collect::<Vec<_>>();
+                if detail.is_empty() {
+                    format!("{name}: {kind}")
+                } else {
+                    format!("{name}: {kind} ({})", detail.join(", "))
+                }
             })
             .collect();
-        if let Some(v) = card["protocolVersion"].as_str() {
-            interfaces.push(format!(
-                "{v} {} at {}",
-                card["preferredTransport"].as_str().unwrap_or("JSONRPC"),
-                card["url"].as_str().unwrap_or("?")
-            ));
-        }
         CardSummary {
             name: card["name"].as_str().unwrap_or("?").to_string(),
-            interfaces,
+            version: card["version"].as_str().unwrap_or("?").to_string(),
+            interfaces: offered(card)
+                .into_iter()
+                .map(|(v, b, u)| format!("{v} {b} at {u}"))
+                .collect(),
             skills: card["skills"]
                 .as_array()
                 .into_iter()
@@ -276,7 +476,8 @@ impl CardSummary {
                 })
                 .collect(),
             input_modes: strings(&card["defaultInputModes"]),
-            chosen: Endpoint::from_card(Some(card), base),
+            auth,
+            chosen: Endpoint::from_card(card),
         }
     }
 }
@@ -285,6 +486,7 @@ impl CardSummary {
 mod tests {
     use super::*;
     use crate::agents::RequestKind;
+    use serde_json::json;
 
     fn ctx() -> CallContext {
         CallContext {
@@ -298,30 +500,60 @@ mod tests {
     }
 
     #[test]
-    fn the_card_chooses_the_version_and_address() {
+    fn the_card_chooses_the_version_and_address_or_is_refused() {
         let v1 = json!({"supportedInterfaces": [
             {"url": "http://h/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
             {"url": "http://h/grpc", "protocolBinding": "GRPC", "protocolVersion": "1.0"}]});
         assert_eq!(
-            Endpoint::from_card(Some(&v1), "http://h"),
-            Endpoint {
+            Endpoint::from_card(&v1),
+            Ok(Endpoint {
                 url: "http://h/rpc".into(),
                 version: Version::V1
-            }
+            })
         );
         let v03 = json!({"url": "http://h/a2a", "protocolVersion": "0.3.0"});
         assert_eq!(
-            Endpoint::from_card(Some(&v03), "http://h").version,
-            Version::V03
+            Endpoint::from_card(&v03),
+            Ok(Endpoint {
+                url: "http://h/a2a".into(),
+                version: Version::V03
+            })
         );
+        // A 0.3 card whose JSON-RPC address is an additional interface.
+        let rest = json!({"url": "http://h/rest", "protocolVersion": "0.3.0", "preferredTransport": "HTTP+JSON",
+            "additionalInterfaces": [{"url": "http://h/rpc3", "transport": "JSONRPC"}]});
+        assert_eq!(Endpoint::from_card(&rest).unwrap().url, "http://h/rpc3");
+        // No JSON-RPC interface: refused, naming what it offers.
+        let grpc = json!({"supportedInterfaces": [
+            {"url": "http://h/grpc", "protocolBinding": "GRPC", "protocolVersion": "1.0"}]});
+        let err = Endpoint::from_card(&grpc).unwrap_err();
+        assert!(err.contains("1.0 GRPC at http://h/grpc"), "{err}");
+        assert!(Endpoint::from_card(&json!({"name": "x"}))
+            .unwrap_err()
+            .contains("no interface"));
         assert_eq!(
-            Endpoint::from_card(Some(&v03), "http://h").url,
-            "http://h/a2a"
+            card_urls("http://h:9/"),
+            [
+                "http://h:9/.well-known/agent-card.json".to_string(),
+                "http://h:9/.well-known/agent.json".to_string()
+            ]
         );
-        assert_eq!(Endpoint::from_card(None, "http://h/").url, "http://h/");
+    }
+
+    #[test]
+    fn a_card_is_summed_up_once_per_interface_with_its_auth() {
+        // An a2a-sdk card that states its 0.3 interface twice (1.0 list and 0.3 fields).
+        let card = json!({"name": "n", "version": "2.1", "url": "http://h/", "protocolVersion": "0.3.0",
+            "supportedInterfaces": [{"url": "http://h/", "protocolBinding": "JSONRPC", "protocolVersion": "0.3.0"}],
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}});
+        let s = CardSummary::of(&card);
+        assert_eq!(s.interfaces, vec!["0.3.0 JSONRPC at http://h/".to_string()]);
+        assert_eq!(s.auth, vec!["bearer: http (scheme bearer)".to_string()]);
+        assert_eq!(s.version, "2.1");
+        let v1 = json!({"securitySchemes": {"key": {"apiKeySecurityScheme": {"location": "header", "name": "X-Key"}}}});
         assert_eq!(
-            card_url("http://h:9/"),
-            "http://h:9/.well-known/agent-card.json"
+            CardSummary::of(&v1).auth,
+            vec!["key: apiKeySecurityScheme (name X-Key)".to_string()]
         );
     }
 
@@ -333,18 +565,26 @@ mod tests {
             version: Version::V1,
         };
         let raw = serde_json::value::to_raw_value(&payload).unwrap();
-        let r = one.request(&ctx(), &raw, "prompt");
+        let r: Value = serde_json::from_str(&one.request(&ctx(), &raw, "prompt", None)).unwrap();
         assert_eq!(r["method"], "SendMessage");
         assert_eq!(r["params"]["message"]["role"], "ROLE_USER");
         assert_eq!(r["params"]["message"]["parts"][1]["data"], payload);
+        assert_eq!(r["params"]["message"]["contextId"], "fishbanks-r1-3");
+        assert!(r["params"]["message"].get("taskId").is_none());
         assert_eq!(r["id"], "fishbanks-r1-3-4-decision-0-2");
         let old = Endpoint {
             url: "u".into(),
             version: Version::V03,
         };
-        let r = old.request(&ctx(), &raw, "prompt");
+        let r: Value =
+            serde_json::from_str(&old.request(&ctx(), &raw, "prompt", Some("t7"))).unwrap();
+        assert_eq!(r["params"]["configuration"]["blocking"], true);
+        assert_eq!(r["params"]["message"]["role"], "user");
+        assert_eq!(r["params"]["message"]["parts"][0]["kind"], "text");
         assert_eq!(r["method"], "message/send");
         assert_eq!(r["params"]["message"]["parts"][1]["kind"], "data");
+        assert_eq!(r["params"]["message"]["taskId"], "t7");
+        assert_eq!(r["params"]["message"]["contextId"], "fishbanks-r1-3");
         assert_eq!(one.headers(), vec![("A2A-Version", "1.0")]);
         assert!(old.headers().is_empty());
     }
@@ -355,33 +595,42 @@ mod tests {
             url: "u".into(),
             version: Version::V1,
         };
+        let text = |reply: Value| e.answer(&reply.to_string()).unwrap().text;
         let message = json!({"jsonrpc": "2.0", "id": 1, "result": {"message": {
             "role": "ROLE_AGENT", "parts": [{"data": {"order": 1, "deep": 2, "coast": 0}}]}}});
-        assert_eq!(
-            e.answer(&message.to_string()).unwrap(),
-            r#"{"coast":0,"deep":2,"order":1}"#
-        );
+        assert_eq!(text(message), r#"{"coast":0,"deep":2,"order":1}"#);
         let done = json!({"result": {"task": {"id": "t", "status": {"state": "TASK_STATE_COMPLETED"},
             "artifacts": [{"artifactId": "a", "parts": [{"text": "{\"accept\": true}"}]}]}}});
-        assert_eq!(e.answer(&done.to_string()).unwrap(), "{\"accept\": true}");
-        let input = json!({"result": {"task": {"id": "t", "status": {"state": "TASK_STATE_INPUT_REQUIRED",
+        assert_eq!(text(done), "{\"accept\": true}");
+        let input = json!({"result": {"task": {"id": "t9", "status": {"state": "TASK_STATE_INPUT_REQUIRED",
             "message": {"parts": [{"text": "which year?"}]}}}}});
-        let text = e.answer(&input.to_string()).unwrap();
+        let a = e.answer(&input.to_string()).unwrap();
         assert!(
-            text.contains("TASK_STATE_INPUT_REQUIRED") && text.contains("which year?"),
-            "{text}"
+            a.text.contains("TASK_STATE_INPUT_REQUIRED") && a.text.contains("which year?"),
+            "{}",
+            a.text
         );
+        assert_eq!(a.input_required.as_deref(), Some("t9"));
         let failed = json!({"result": {"kind": "task", "id": "t", "status": {"state": "failed"}}});
-        assert!(e.answer(&failed.to_string()).unwrap().contains("`failed`"));
+        let a = e.answer(&failed.to_string()).unwrap();
+        assert!(a.text.contains("`failed`") && a.input_required.is_none());
         let v03 = json!({"result": {"kind": "message", "parts": [{"kind": "data", "data": {"vote": true}}]}});
-        assert_eq!(e.answer(&v03.to_string()).unwrap(), r#"{"vote":true}"#);
+        assert_eq!(text(v03), r#"{"vote":true}"#);
         assert!(matches!(
             e.answer("<html>busy</html>"),
             Err(Reply::Malformed(_))
         ));
+        let refused = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "no such method"}});
+        assert_eq!(
+            e.answer(&refused.to_string()),
+            Err(Reply::RpcError(
+                "JSON-RPC error -32601: no such method".into()
+            ))
+        );
+        // A plain JSON agent's answer to a JSON-RPC request: the wrong transport.
         assert!(matches!(
-            e.answer(&json!({"error": {"code": -32601, "message": "no"}}).to_string()),
-            Err(Reply::RpcError(_))
+            e.answer(r#"{"order": 0, "deep": 1, "coast": 1}"#),
+            Err(Reply::NotJsonRpc(m)) if m.contains("transport = \"json\"")
         ));
     }
 }

@@ -11,10 +11,13 @@
 //! `docs/REMOTE.md`, with a JSON Schema in `docs/remote-payload.schema.json`.
 //!
 //! Transport faults (429, 5xx, timeouts, a dropped connection) are retried like a model
-//! server's (`retry::Transport`); a body that is not JSON (an HTML page) is the
-//! agent's answer, invalid, and re-asked; a dead agent trips the provider's circuit
-//! breaker and stops the sweep, resumable. Secrets (a bearer token, other headers) are
-//! read from environment variables named in the file and never written anywhere.
+//! server's (`retry::Transport`); a body that is not exactly one JSON object (prose, an
+//! HTML page, two answers) is the agent's answer, invalid, and re-asked; so is a body
+//! over the seat's size cap (`max_answer_bytes`; only its start is kept). A redirect
+//! other than 307 and 308 (which keep the POST) fails the call, named. A dead or hung
+//! agent stops the sweep within `outage_wait_s` plus one attempt's timeout, resumable.
+//! Secrets (a bearer token, other headers) are read from environment variables named in
+//! the file and never written anywhere.
 
 pub mod a2a;
 
@@ -26,10 +29,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::model::{Asked, ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage};
+use super::model::{Asked, ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage, TOO_LARGE};
 use super::retry::{server_wait, RetryPolicy, Transport};
 use super::LlmError;
-use crate::question::{MemoryEntry, Observation};
+use crate::question::MemoryEntry;
 
 /// How a remote agent is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -64,6 +67,16 @@ fn default_retries() -> u32 {
 fn default_outage() -> f64 {
     60.0
 }
+pub use super::config::DEFAULT_MAX_ANSWER_BYTES;
+fn default_max_answer() -> u64 {
+    DEFAULT_MAX_ANSWER_BYTES
+}
+fn is_default_max_answer(n: &u64) -> bool {
+    *n == DEFAULT_MAX_ANSWER_BYTES
+}
+/// How much of a body over the cap is kept (in the cache and the re-ask), to show what
+/// came.
+pub const KEPT_OF_TOO_LARGE: usize = 16_384;
 
 /// A `kind = "remote"` seat as written (and, its ranges checked, as it plays). Secrets
 /// are named, never given: `bearer_token_env` and `headers_env` name environment
@@ -94,6 +107,13 @@ pub struct RemoteAgent {
     /// Other headers: header name → the variable holding its value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers_env: BTreeMap<String, String>,
+    /// The largest answer body read (bytes); a longer one is an invalid answer, of which
+    /// only the start is kept.
+    #[serde(
+        default = "default_max_answer",
+        skip_serializing_if = "is_default_max_answer"
+    )]
+    pub max_answer_bytes: u64,
 }
 
 impl RemoteAgent {
@@ -129,12 +149,31 @@ impl RemoteAgent {
                 format!("must be between 0.1 and 86400, got {}", self.outage_wait_s),
             ));
         }
-        for name in self.headers_env.keys() {
+        if !(1_000..=100_000_000).contains(&self.max_answer_bytes) {
+            return Err((
+                "max_answer_bytes",
+                format!(
+                    "must be between 1000 and 100000000 (100 MB), got {}",
+                    self.max_answer_bytes
+                ),
+            ));
+        }
+        if let Some(var) = &self.bearer_token_env {
+            if let Some(problem) = super::config::env_name_problem("bearer_token_env", var) {
+                return Err(("bearer_token_env", problem));
+            }
+        }
+        for (name, var) in &self.headers_env {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err((
                     "headers_env",
                     format!("`{name}` is not an HTTP header name"),
                 ));
+            }
+            if let Some(problem) =
+                super::config::env_name_problem(&format!("headers_env.{name}"), var)
+            {
+                return Err(("headers_env", problem));
             }
         }
         Ok(())
@@ -160,9 +199,10 @@ pub struct Payload<'a> {
     /// 1 for the first ask; n + 1 for the n-th re-ask after an invalid answer.
     pub attempt: u32,
     /// The question's own fields (its limits: a message's length, the TAC put to a
-    /// vote, the candidates of a ballot).
+    /// vote, the candidates of a ballot), team numbers from 1.
     pub request: Value,
-    pub observation: &'a Observation,
+    /// What the team may know (the facts its prompt states), team numbers from 1.
+    pub observation: Value,
     /// The team's own past years.
     pub memory: &'a [MemoryEntry],
     /// The conversation as an LLM in this seat reads it (the system prompt, the rules,
@@ -177,18 +217,6 @@ impl<'a> Payload<'a> {
     /// asked with them).
     pub fn of(request: &'a ChatRequest, asked: &'a Asked) -> Payload<'a> {
         let ctx = &request.context;
-        // `Request` is an enum tagged by its variant: the kind is `question`, so the
-        // request carries only the variant's fields.
-        let inner = match serde_json::to_value(&asked.request) {
-            Ok(Value::Object(mut m)) if m.len() == 1 => m
-                .values_mut()
-                .next()
-                .map(std::mem::take)
-                .filter(Value::is_object)
-                .unwrap_or_else(|| Value::Object(Default::default())),
-            // A question without fields of its own (a decision) has `{}`.
-            Ok(_) | Err(_) => Value::Object(Default::default()),
-        };
         Payload {
             protocol: PAYLOAD_PROTOCOL,
             run_id: &ctx.run_id,
@@ -197,8 +225,8 @@ impl<'a> Payload<'a> {
             question: ctx.kind.as_str(),
             round: ctx.round,
             attempt: ctx.repair + 1,
-            request: inner,
-            observation: &asked.observation,
+            request: crate::question::wire::request(&asked.request),
+            observation: crate::question::wire::observation(&asked.observation),
             memory: &asked.memory,
             prompt: &request.messages,
             schema: request
@@ -218,14 +246,41 @@ pub fn prompt_text(messages: &[ChatMessage]) -> String {
         .join("\n\n")
 }
 
+/// The question a reply belongs to, across its re-asks (run, team, year, question,
+/// round): where a task the agent left needing input is continued.
+type QuestionKey = (String, usize, u32, &'static str, u32);
+
+fn question_key(ctx: &super::model::CallContext) -> QuestionKey {
+    (
+        ctx.run_id.clone(),
+        ctx.agent,
+        ctx.year,
+        ctx.kind.as_str(),
+        ctx.round,
+    )
+}
+
+/// A body as read: its text, and whether it was cut at the cap.
+struct Body {
+    text: String,
+    too_large: bool,
+}
+
 /// A remote agent behind HTTP.
 pub struct RemoteModel {
     agent: RemoteAgent,
+    /// POSTs: redirects other than 307 and 308 are not followed (a 302 would turn the
+    /// question into a GET and its page into the answer).
     http: reqwest::Client,
+    /// GETs of the card: redirects followed.
+    http_get: reqwest::Client,
     headers: reqwest::header::HeaderMap,
     transport: Transport,
-    /// The A2A endpoint the agent's card names (read once, at the first question).
-    endpoint: tokio::sync::OnceCell<a2a::Endpoint>,
+    /// The A2A endpoint the agent's card names, and the card (read once, before the
+    /// sweep or at the first question).
+    endpoint: tokio::sync::OnceCell<(a2a::Endpoint, a2a::CardSummary)>,
+    /// Tasks the agent left needing input, by question: a re-ask continues them.
+    tasks: std::sync::Mutex<std::collections::HashMap<QuestionKey, String>>,
 }
 
 impl std::fmt::Debug for RemoteModel {
@@ -238,15 +293,25 @@ impl std::fmt::Debug for RemoteModel {
     }
 }
 
+/// What the manifest records of an agent program: its card's name and version, and the
+/// protocol spoken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub version: String,
+    pub protocol: String,
+}
+
 impl RemoteModel {
     /// The agent of a seat, its secrets read from their variables; `name` names it in
     /// errors and events.
     pub fn new(name: &str, agent: &RemoteAgent) -> Result<RemoteModel, LlmError> {
         use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
-        let read = |var: &str| {
+        let read = |field: &str, var: &str| {
             std::env::var(var).map_err(|_| LlmError::KeyMissing {
                 provider: name.to_string(),
                 var: var.to_string(),
+                field: field.to_string(),
             })
         };
         let value = |var: &str, text: String| {
@@ -258,13 +323,13 @@ impl RemoteModel {
         };
         let mut headers = HeaderMap::new();
         if let Some(var) = &agent.bearer_token_env {
-            let token = read(var)?;
+            let token = read("bearer_token_env", var)?;
             let mut v = value(var, format!("Bearer {token}"))?;
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
         for (header, var) in &agent.headers_env {
-            let mut v = value(var, read(var)?)?;
+            let mut v = value(var, read(&format!("headers_env.{header}"), var)?)?;
             v.set_sensitive(true);
             let name = HeaderName::from_bytes(header.as_bytes())
                 .map_err(|e| LlmError::Config(format!("header `{header}`: {e}")))?;
@@ -272,10 +337,21 @@ impl RemoteModel {
         }
         super::openai::install_tls_provider(name, &agent.url)?;
         let timeout = Duration::from_secs_f64(agent.timeout_s);
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .map_err(|e| LlmError::Config(format!("{name}: HTTP client: {e}")))?;
+        let keep_post = reqwest::redirect::Policy::custom(|attempt| {
+            let kept = matches!(attempt.status().as_u16(), 307 | 308);
+            if kept && attempt.previous().len() < 5 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let client = |policy: reqwest::redirect::Policy| {
+            reqwest::Client::builder()
+                .connect_timeout(timeout)
+                .redirect(policy)
+                .build()
+                .map_err(|e| LlmError::Config(format!("{name}: HTTP client: {e}")))
+        };
         let policy = RetryPolicy {
             max_retries: agent.max_retries,
             base: Duration::from_millis(200),
@@ -284,10 +360,17 @@ impl RemoteModel {
         };
         Ok(RemoteModel {
             agent: agent.clone(),
-            http,
+            http: client(keep_post)?,
+            http_get: client(reqwest::redirect::Policy::limited(5))?,
             headers,
-            transport: Transport::new(name, policy, timeout),
+            transport: Transport::new(
+                name,
+                policy,
+                timeout,
+                Duration::from_secs_f64(agent.outage_wait_s),
+            ),
             endpoint: tokio::sync::OnceCell::new(),
+            tasks: Default::default(),
         })
     }
 
@@ -295,14 +378,57 @@ impl RemoteModel {
         &self.transport.name
     }
 
-    /// One POST of `body` to `url`; a 2xx body comes back as text.
+    /// Reads a body up to the seat's cap: a longer one is cut (only its start kept) and
+    /// said to be too large; nothing past the cap is held in memory.
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+        timeout: Duration,
+    ) -> Result<Body, LlmError> {
+        let cap = self.agent.max_answer_bytes as usize;
+        let name = self.name().to_string();
+        let declared = response.content_length().unwrap_or(0) as usize;
+        let mut bytes: Vec<u8> = Vec::with_capacity(declared.min(cap).min(1 << 16));
+        let mut too_large = declared > cap;
+        let read = async {
+            while !too_large {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if bytes.len() + chunk.len() > cap {
+                            too_large = true;
+                        }
+                        let room = cap.saturating_sub(bytes.len()).min(chunk.len());
+                        bytes.extend_from_slice(&chunk[..room]);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(connection(&name, &e)),
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(timeout, read)
+            .await
+            .map_err(|_| LlmError::Timeout {
+                provider: name.clone(),
+                after: timeout,
+            })??;
+        if too_large {
+            bytes.truncate(KEPT_OF_TOO_LARGE);
+        }
+        Ok(Body {
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            too_large,
+        })
+    }
+
+    /// One POST of `body` to `url`; a 2xx body comes back (cut at the cap).
     async fn post(
         &self,
         url: &str,
         body: &[u8],
         extra: &[(&str, &str)],
         timeout: Duration,
-    ) -> Result<String, LlmError> {
+    ) -> Result<Body, LlmError> {
         let mut request = self
             .http
             .post(url)
@@ -321,23 +447,32 @@ impl RemoteModel {
             })?
             .map_err(|e| connection(&name, &e))?;
         let status = response.status();
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("(no location)")
+                .to_string();
+            return Err(LlmError::Protocol {
+                provider: name,
+                detail: format!(
+                    "{url} answered the question with a redirect ({status}) to {to}; only 307 and 308 keep a POST (a {} would turn it into a GET): give the seat the address the agent answers at",
+                    status.as_u16()
+                ),
+            });
+        }
         let wait = server_wait(response.headers());
-        let text = tokio::time::timeout(timeout, response.text())
-            .await
-            .map_err(|_| LlmError::Timeout {
-                provider: name.clone(),
-                after: timeout,
-            })?
-            .map_err(|e| connection(&name, &e))?;
+        let body = self.read_capped(response, timeout).await?;
         if !status.is_success() {
             return Err(LlmError::Http {
                 provider: name,
                 status: status.as_u16(),
-                body: text.chars().take(300).collect(),
+                body: body.text.chars().take(300).collect(),
                 retry_after: wait,
             });
         }
-        Ok(text)
+        Ok(body)
     }
 
     /// One GET; `Ok` with the status and body whatever the status (any answer means
@@ -346,7 +481,7 @@ impl RemoteModel {
         let name = self.name().to_string();
         let response = tokio::time::timeout(
             timeout,
-            self.http.get(url).headers(self.headers.clone()).send(),
+            self.http_get.get(url).headers(self.headers.clone()).send(),
         )
         .await
         .map_err(|_| LlmError::Timeout {
@@ -355,33 +490,112 @@ impl RemoteModel {
         })?
         .map_err(|e| connection(&name, &e))?;
         let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
+        let text = self.read_capped(response, timeout).await?.text;
         Ok((status, text))
     }
 
-    /// The A2A endpoint, from the agent's card (read once; a missing card means 1.0 at
-    /// the configured URL).
-    async fn endpoint(&self, timeout: Duration) -> Result<&a2a::Endpoint, LlmError> {
+    /// The agent's card, from its well-known address (or the one A2A used before 0.3):
+    /// `None` when there is none.
+    async fn read_card(&self, timeout: Duration) -> Result<Option<Value>, LlmError> {
+        for url in a2a::card_urls(&self.agent.url) {
+            let (status, text) = self.get(&url, timeout).await?;
+            if status == 200 {
+                if let Ok(card) = serde_json::from_str::<Value>(&text) {
+                    if a2a::looks_like_card(&card) {
+                        return Ok(Some(card));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The A2A endpoint and card (read once). No card, or a card without a JSON-RPC
+    /// interface, is refused with what it offers: a wrong `transport` or a wrong URL.
+    async fn endpoint(
+        &self,
+        timeout: Duration,
+    ) -> Result<&(a2a::Endpoint, a2a::CardSummary), LlmError> {
         self.endpoint
             .get_or_try_init(|| async {
-                let (status, text) = self.get(&a2a::card_url(&self.agent.url), timeout).await?;
-                let card = (status == 200)
-                    .then(|| serde_json::from_str::<Value>(&text).ok())
-                    .flatten();
-                Ok::<_, LlmError>(a2a::Endpoint::from_card(card.as_ref(), &self.agent.url))
+                let Some(card) = self.read_card(timeout).await? else {
+                    return Err(LlmError::Protocol {
+                        provider: self.name().to_string(),
+                        detail: format!(
+                            "no A2A agent card at {} (nor at .well-known/agent.json): an A2A agent publishes one; if this is a plain JSON agent, its seat takes transport = \"json\"",
+                            a2a::card_url(&self.agent.url)
+                        ),
+                    });
+                };
+                let summary = a2a::CardSummary::of(&card);
+                match summary.chosen.clone() {
+                    Ok(endpoint) => Ok((endpoint, summary)),
+                    Err(why) => Err(LlmError::Protocol {
+                        provider: self.name().to_string(),
+                        detail: format!("the A2A agent `{}` at {}: {why}", summary.name, self.agent.url),
+                    }),
+                }
             })
             .await
     }
 
     /// The agent's card, for `fishbanks doctor` (`None`: it has none).
     pub async fn card(&self) -> Result<Option<a2a::CardSummary>, LlmError> {
-        let (status, text) = self
-            .get(&a2a::card_url(&self.agent.url), self.transport.timeout)
-            .await?;
-        Ok((status == 200)
-            .then(|| serde_json::from_str::<Value>(&text).ok())
-            .flatten()
-            .map(|card| a2a::CardSummary::of(&card, &self.agent.url)))
+        Ok(self
+            .read_card(self.transport.timeout)
+            .await?
+            .map(|card| a2a::CardSummary::of(&card)))
+    }
+
+    /// What the manifest records of the program: an A2A agent's card name and version
+    /// (once its card was read), `None` otherwise.
+    pub fn program(&self) -> Option<Program> {
+        self.endpoint.get().map(|(endpoint, card)| Program {
+            name: card.name.clone(),
+            version: card.version.clone(),
+            protocol: format!("a2a {}", endpoint.version.as_str()),
+        })
+    }
+
+    /// Before a sweep: the agent answers at all (an A2A agent: its card, which must offer
+    /// JSON-RPC; a JSON agent: any answer to a GET of its address, and no A2A card, which
+    /// would say the seat speaks the wrong transport). Unreachable: [`LlmError::Outage`]
+    /// (the sweep exits 75, resumable); there but unusable: a final error.
+    pub async fn check(&self) -> Result<(), LlmError> {
+        let down = |e: LlmError| {
+            match e.fault() {
+            Some(_) => LlmError::Outage {
+                provider: self.name().to_string(),
+                reason: format!(
+                    "unreachable at {} ({e}); start the agent, or replay a recorded game with --cache-mode replay",
+                    self.agent.url
+                ),
+            },
+            None => e,
+        }
+        };
+        let timeout = self.transport.timeout;
+        match self.agent.transport {
+            RemoteTransport::A2a => self.endpoint(timeout).await.map(|_| ()).map_err(down),
+            RemoteTransport::Json => {
+                let card = self
+                    .transport
+                    .probe(self.agent.url.as_bytes(), |t| self.read_card(t))
+                    .await
+                    .map_err(down)?;
+                match card {
+                    Some(card) => Err(LlmError::Protocol {
+                        provider: self.name().to_string(),
+                        detail: format!(
+                            "{} publishes an A2A agent card (`{}`): it speaks A2A, so its seat takes transport = \"a2a\"",
+                            self.agent.url,
+                            card["name"].as_str().unwrap_or("?")
+                        ),
+                    }),
+                    None => Ok(()),
+                }
+            }
+        }
     }
 
     async fn attempt(
@@ -390,44 +604,87 @@ impl RemoteModel {
         payload: &RawValue,
         timeout: Duration,
     ) -> Result<ChatResponse, LlmError> {
-        let text = match self.agent.transport {
+        let body = match self.agent.transport {
             RemoteTransport::Json => {
-                self.post(&self.agent.url, payload.get().as_bytes(), &[], timeout)
-                    .await?
+                let body = self
+                    .post(&self.agent.url, payload.get().as_bytes(), &[], timeout)
+                    .await?;
+                // A JSON-RPC envelope is never an answer (answers have no such field):
+                // the agent speaks A2A.
+                if !body.too_large {
+                    if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(&body.text) {
+                        if o.contains_key("jsonrpc") {
+                            return Err(LlmError::Protocol {
+                                provider: self.name().to_string(),
+                                detail: format!(
+                                    "{} answered with JSON-RPC: it speaks A2A, so its seat takes transport = \"a2a\"",
+                                    self.agent.url
+                                ),
+                            });
+                        }
+                    }
+                }
+                body
             }
             RemoteTransport::A2a => {
-                let endpoint = self.endpoint(timeout).await?;
-                let body =
-                    endpoint.request(&request.context, payload, &prompt_text(&request.messages));
+                let (endpoint, _) = self.endpoint(timeout).await?;
+                let key = question_key(&request.context);
+                let task = (request.context.repair > 0)
+                    .then(|| lock(&self.tasks).get(&key).cloned())
+                    .flatten();
+                let rpc = endpoint.request(
+                    &request.context,
+                    payload,
+                    &prompt_text(&request.messages),
+                    task.as_deref(),
+                );
                 let reply = self
-                    .post(
-                        &endpoint.url,
-                        body.to_string().as_bytes(),
-                        &endpoint.headers(),
-                        timeout,
-                    )
+                    .post(&endpoint.url, rpc.as_bytes(), &endpoint.headers(), timeout)
                     .await?;
-                endpoint.answer(&reply).map_err(|detail| match detail {
-                    a2a::Reply::Malformed(detail) => LlmError::BadResponse {
-                        provider: self.name().to_string(),
-                        detail,
-                    },
-                    a2a::Reply::RpcError(detail) => LlmError::Http {
-                        provider: self.name().to_string(),
-                        status: 400,
-                        body: detail,
-                        retry_after: None,
-                    },
-                })?
+                if reply.too_large {
+                    reply
+                } else {
+                    let answer = endpoint.answer(&reply.text).map_err(|why| match why {
+                        a2a::Reply::Malformed(detail) => LlmError::BadResponse {
+                            provider: self.name().to_string(),
+                            detail,
+                        },
+                        a2a::Reply::NotJsonRpc(detail) | a2a::Reply::RpcError(detail) => {
+                            LlmError::Protocol {
+                                provider: self.name().to_string(),
+                                detail,
+                            }
+                        }
+                    })?;
+                    {
+                        let mut tasks = lock(&self.tasks);
+                        match answer.input_required {
+                            Some(id) => {
+                                tasks.insert(key, id);
+                            }
+                            None => {
+                                tasks.remove(&key);
+                            }
+                        }
+                    }
+                    Body {
+                        text: answer.text,
+                        too_large: false,
+                    }
+                }
             }
         };
         // A program bills no tokens.
         Ok(ChatResponse::live(
-            text.trim().to_string(),
+            body.text.trim().to_string(),
             Usage::default(),
-            None,
+            body.too_large.then(|| TOO_LARGE.to_string()),
         ))
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn connection(name: &str, e: &reqwest::Error) -> LlmError {

@@ -350,3 +350,33 @@ pub fn schema_admits(schema: &serde_json::Value, instance: &serde_json::Value) -
         .unwrap_or_else(|e| panic!("not a valid JSON schema: {e}"));
     schemas.validate(instance, index).is_ok()
 }
+
+/// The smallest answer a JSON schema admits (the first branch of an anyOf, the first of
+/// an enum, `false` for every boolean of a set).
+pub fn smallest(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{json, Value};
+    if let Some(first) = schema["anyOf"].get(0) {
+        return smallest(first);
+    }
+    if let Some(c) = schema.get("const") {
+        return c.clone();
+    }
+    if let Some(e) = schema["enum"].get(0) {
+        return e.clone();
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let mut out = serde_json::Map::new();
+            for name in schema["required"].as_array().into_iter().flatten() {
+                let name = name.as_str().unwrap();
+                out.insert(name.into(), smallest(&schema["properties"][name]));
+            }
+            Value::Object(out)
+        }
+        Some("integer") => schema.get("minimum").cloned().unwrap_or(json!(0)),
+        Some("boolean") => json!(false),
+        Some("array") => json!([]),
+        Some("string") => json!(""),
+        _ => Value::Null,
+    }
+}

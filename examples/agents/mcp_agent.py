@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""A Fishbanks seat over the Model Context Protocol (`kind = "mcp"`), on the official
+`mcp` SDK from PyPI (2.x): the harness serves the MCP endpoint, and this client, as any
+MCP-capable agent host would, calls its two tools until the sweep is over:
+`next_question` (the next open question of its seats, as the fishbanks.remote/1 payload
+with a `question_id`) and `answer` (`question_id`, `answer`: the answer object).
+
+    pip install "mcp>=2,<3"          # bench/mcp-agent.sh does it in a virtual environment
+    fishbanks run experiments/mcp.toml   # prints `mcp: http://127.0.0.1:PORT/mcp` and a token
+    python3 examples/agents/mcp_agent.py --url http://127.0.0.1:PORT/mcp --token TOKEN
+
+(`--token` defaults to $FISHBANKS_MCP_TOKEN.) It plays rule.py's rule of thumb (keep the
+fleet, fish at the regeneration), as the other examples do; an LLM agent host would read
+the payload's `prompt` and `schema` instead. It prints one line per question it answered
+and how long the call took.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+
+import httpx2
+from mcp import ClientSession, Implementation
+from mcp.client.streamable_http import streamable_http_client
+
+sys.path.insert(0, os.path.dirname(__file__))
+import rule  # noqa: E402
+
+
+def content(result):
+    """A tool result as JSON: its structured content, else its first text block."""
+    if result.structured_content is not None:
+        return result.structured_content
+    return json.loads(result.content[0].text)
+
+
+async def seat_loop(session, quiet, counts):
+    """Take questions and answer them until the sweep is done."""
+    while True:
+        question = content(await session.call_tool("next_question", {"wait_s": 20}))
+        if question.get("done"):
+            return
+        if question.get("waiting"):
+            continue
+        started = time.perf_counter()
+        verdict = content(
+            await session.call_tool(
+                "answer",
+                {"question_id": question["question_id"], "answer": rule.answer(question)},
+            )
+        )
+        took = (time.perf_counter() - started) * 1000
+        counts["accepted" if verdict.get("accepted") else "refused"] += 1
+        if not quiet:
+            print(
+                f"{question['run_id']} team {question['team']} year {question['year']} "
+                f"{question['question']}: {'accepted' if verdict.get('accepted') else verdict.get('reason')} "
+                f"({took:.1f} ms)",
+                flush=True,
+            )
+
+
+async def play(url, token, quiet, parallel):
+    headers = {"Authorization": f"Bearer {token}"}
+    # Long enough for `next_question`'s wait (20 s) and a slow answer.
+    timeout = httpx2.Timeout(30, read=90)
+    async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:
+        async with streamable_http_client(url, http_client=http) as (read, write):
+            info = Implementation(name="fishbanks-mcp-example", version="1.0.0")
+            async with ClientSession(read, write, client_info=info) as session:
+                await session.initialize()
+                counts = {"accepted": 0, "refused": 0}
+                # Several questions at once (the runs of a sweep ask in parallel).
+                await asyncio.gather(*(seat_loop(session, quiet, counts) for _ in range(parallel)))
+                print(f"done: {counts['accepted']} answers accepted, {counts['refused']} refused", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="the endpoint the harness printed (…/mcp)")
+    parser.add_argument("--token", default=os.environ.get("FISHBANKS_MCP_TOKEN"))
+    parser.add_argument("--quiet", action="store_true", help="print only the final count")
+    parser.add_argument("--parallel", type=int, default=1, help="questions worked on at once")
+    args = parser.parse_args()
+    if not args.token:
+        parser.error("--token (or $FISHBANKS_MCP_TOKEN): the token the harness printed or read from token_env")
+    asyncio.run(play(args.url, args.token, args.quiet, max(args.parallel, 1)))
+
+
+if __name__ == "__main__":
+    main()
