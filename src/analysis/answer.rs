@@ -134,7 +134,7 @@ pub fn ranked(cmp: &Comparison) -> String {
             .collect();
         let mut sentences = vec![format!("For `{population}`, {}.", collapse_counts(&cells))];
         sentences.push(contrast_sentence(cmp, population));
-        sentences.extend(alike_sentence(cmp, &cells));
+        sentences.extend(alike_sentence(cmp, &cells, population));
         paragraphs.push(sentences.join(" "));
     }
     if paragraphs.is_empty() {
@@ -181,10 +181,22 @@ fn ended_alike(c: &CellStats, m: Measure) -> Option<String> {
     }
 }
 
-/// "Every run ended alike under `quota` (all 20 lived to the 20-year horizon)."
-fn alike_sentence(cmp: &Comparison, cells: &[&CellStats]) -> Option<String> {
+/// "Every run ended alike under `quota` (all 20 lived to the 20-year horizon)." Cells
+/// the contrast sentence already said lived to the horizon in every run are not named
+/// again.
+fn alike_sentence(cmp: &Comparison, cells: &[&CellStats], population: &str) -> Option<String> {
+    let primary = |k: &&Contrast| k.primary && k.population == population;
+    let said = horizon_cells(cmp, cmp.contrasts.iter().filter(primary));
     let parts: Vec<String> = cells
         .iter()
+        .filter(|c| !said.iter().any(|s| s.cell == c.cell))
+        .filter(|c| {
+            // A change that reached the horizon is said to be capped by it.
+            !cmp.contrasts
+                .iter()
+                .filter(primary)
+                .any(|k| k.cell == c.cell && significant(k) && capped(c, cmp.primary))
+        })
         .filter_map(|c| ended_alike(c, cmp.primary).map(|how| format!("`{}` ({how})", c.protocol)))
         .collect();
     (!parts.is_empty()).then(|| {
@@ -210,27 +222,69 @@ fn why_untested(c: &CellStats) -> String {
     }
 }
 
-/// "no detectable change under `a` (+1.00 [-0.83, 2.00], Holm p 0.167) and `b` (…)".
+/// "no detectable change under `a` (+1.00 [-0.83, 2.00], Holm p 0.167) and `b` (…)",
+/// then, once, the cells of those contrasts whose every run lived to the horizon ("; every
+/// run under `none`, `a` and `b` lived to the 5-year horizon, which leaves no room for an
+/// effect").
 fn nulls(cmp: &Comparison, contrasts: &[&Contrast], name: impl Fn(&Contrast) -> String) -> String {
-    and_list(
+    let listed = and_list(
         &contrasts
             .iter()
             .map(|k| {
-                let cap = cmp
-                    .cell(&k.cell)
-                    .zip(cmp.cell(&k.reference_cell))
-                    .filter(|(a, b)| capped(a, cmp.primary) && capped(b, cmp.primary))
-                    .map(|_| "; every run of both lived to the horizon, which leaves no room for an effect")
-                    .unwrap_or("");
                 format!(
-                    "{} ({}, Holm p {}{cap})",
+                    "{} ({}, Holm p {})",
                     name(k),
                     effect_with_ci(k.effect, k.ci),
                     p(k.p_adjusted)
                 )
             })
             .collect::<Vec<_>>(),
-    )
+    );
+    let capped_cells = horizon_cells(cmp, contrasts.iter().copied());
+    match capped_cells.first() {
+        None => listed,
+        Some(first) => format!(
+            "{listed}; every run under {} lived to the {}-year horizon, which leaves no room for an effect",
+            cells_named(&capped_cells),
+            first.horizon
+        ),
+    }
+}
+
+/// The cells of `contrasts` without a detectable change whose two cells both lived to the
+/// horizon in every run, reference cells first, each once.
+fn horizon_cells<'a>(
+    cmp: &'a Comparison,
+    contrasts: impl Iterator<Item = &'a Contrast>,
+) -> Vec<&'a CellStats> {
+    let mut out: Vec<&CellStats> = Vec::new();
+    for k in contrasts.filter(|k| !significant(k)) {
+        let Some((a, b)) = cmp.cell(&k.cell).zip(cmp.cell(&k.reference_cell)) else {
+            continue;
+        };
+        if capped(a, cmp.primary) && capped(b, cmp.primary) {
+            for c in [b, a] {
+                if !out.iter().any(|o| o.cell == c.cell) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Cells by protocol when they share a population, else as `protocol/population`.
+fn cells_named(cells: &[&CellStats]) -> String {
+    if cells.iter().all(|c| c.population == cells[0].population) {
+        protocols(cells)
+    } else {
+        and_list(
+            &cells
+                .iter()
+                .map(|c| format!("`{}`", c.cell))
+                .collect::<Vec<_>>(),
+        )
+    }
 }
 
 /// The sentence on the primary outcome's contrasts with the reference of `population`.

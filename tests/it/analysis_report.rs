@@ -911,3 +911,43 @@ fn methods_name_a_mock_a_stand_in_quote_personas_and_list_only_switches_that_app
     );
     assert!(line("regulator").contains("rule = regeneration"));
 }
+
+#[test]
+fn every_run_living_to_the_horizon_is_said_once() {
+    let work = tempfile::tempdir().unwrap();
+    // Cooperators for three years: every run of every cell lives to the horizon.
+    let text = TestExperiment::new("short", 3, 4)
+        .population(
+            "coop",
+            r#"{ strategy = "conditional", count = 6, tremble = 0.1 }"#,
+        )
+        .protocol("none", "none", "")
+        .protocol("broadcast", "broadcast", "")
+        .protocol("quota", "quota", "")
+        .toml();
+    let dir = sweep(work.path(), "short", &text);
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    let answer = report.lines().find(|l| l.starts_with("**")).unwrap();
+    assert_eq!(
+        answer.matches("lived to the 3-year horizon").count(),
+        1,
+        "{answer}"
+    );
+    assert!(
+        answer.contains(
+            "every run under `none`, `broadcast` and `quota` lived to the 3-year horizon, which leaves no room for an effect"
+        ),
+        "{answer}"
+    );
+    assert!(!answer.contains("ended alike"), "{answer}");
+    // Every null contrast is still named with its interval and p-value.
+    assert!(
+        answer.contains("no detectable change under `broadcast` ("),
+        "{answer}"
+    );
+    assert!(answer.contains("and `quota` ("), "{answer}");
+}

@@ -65,7 +65,8 @@ impl Harness {
     /// Waits for the sweep to end: its exit code and the rest of its standard error.
     fn wait(mut self) -> (Option<i32>, String) {
         let status = self.child.wait().unwrap();
-        let rest: Vec<String> = self.lines.try_iter().collect();
+        // The reader thread ends at the end of the stream: every line is in.
+        let rest: Vec<String> = self.lines.iter().collect();
         (status.code(), rest.join("\n"))
     }
 }
@@ -414,7 +415,7 @@ fn questions_without_a_client_stop_the_sweep_with_exit_75() {
     let exp = experiment(work.path(), "mcp-gone", "[mcp]\noutage_wait_s = 1");
     let harness = Harness::start(&exp, &work.path().join("out"));
     let (code, stderr) = harness.wait();
-    assert_eq!(code, Some(75), "{stderr}");
+    assert_eq!(code, Some(75), "exit code; standard error:\n{stderr}");
     assert!(stderr.contains("no call from its MCP client"), "{stderr}");
     let runs = work.path().join("out/mcp-gone/runs.csv");
     let rows = std::fs::read_to_string(runs).unwrap_or_default();
