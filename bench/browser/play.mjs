@@ -265,7 +265,7 @@ async function main() {
           // After its timeout, the page says what the game applied.
           if (q.id === skipped) continue;
           await page.waitForSelector('#notice:not([hidden])', { timeout: 30000 });
-          stats.timeoutNotice = (await page.innerText('#notice')).trim().replace(/\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
+          stats.timeoutNotice = (await page.innerText('#notice')).trim().replace(/\.?\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
           await page.screenshot({ path: join(SHOTS, 'play-seat-fallback.png') });
         }
         if (i === 0 && q.year === 3 && q.kind === 'decision' && skipped === null) {
@@ -312,7 +312,7 @@ async function main() {
           refusedAll = true;
           for (let t = 0; t < 3; t++) await answerOne(page, i, true);
           await page.waitForSelector('#notice:not([hidden])', { timeout: 30000 });
-          stats.refusedNotice = (await page.innerText('#notice')).trim().replace(/\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
+          stats.refusedNotice = (await page.innerText('#notice')).trim().replace(/\.?\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
           progressed = true;
           continue;
         }
@@ -374,7 +374,7 @@ async function main() {
     await facilitator.locator('#teams tr', { hasText: 'Team 2' }).getByRole('button', { name: 'Release' }).click();
     await facilitator.getByRole('button', { name: 'Yes, release' }).click();
     await page.waitForFunction(() => /released/.test(document.getElementById('waiting').textContent), null, { timeout: 30000 });
-    const said = (await page.innerText('#waiting')).trim().replace(/\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
+    const said = (await page.innerText('#waiting')).trim().replace(/\.?\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
     if ((await page.locator('#question').isVisible())) fail('a released page keeps its form');
     await page.click('#waiting a');
     await page.getByRole('button', { name: 'Take this seat' }).first().click();
@@ -479,7 +479,7 @@ async function main() {
   if (!stats.timeoutNotice) {
     // Team 1's year-3 decision timed out: its page says what the game applied.
     await students[0].waitForSelector('#notice:not([hidden])', { timeout: 30000 });
-    stats.timeoutNotice = (await students[0].innerText('#notice')).trim().replace(/\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
+    stats.timeoutNotice = (await students[0].innerText('#notice')).trim().replace(/\.?\s*\n\s*/g, '. ').replace(/\s+/g, ' ');
     await students[0].screenshot({ path: join(SHOTS, 'play-seat-fallback.png') });
   }
   // The projected screen at 1920x1080 mid-game.
