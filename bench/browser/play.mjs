@@ -15,9 +15,9 @@
 //   confirming) and the student takes the seat back through the join link;
 // - a cross-site form on another origin tries to pause the game;
 // - attacks from another address (127.0.0.9) while the class plays: a slowloris that
-//   reconnects after each header limit, 560 slow request bodies, a burst of 100
-//   connections opened at once, 1,100 idle connections; page loads from 127.0.0.1 are
-//   timed meanwhile;
+//   reconnects after each header limit, 560 slow request bodies, 1,100 idle connections;
+//   page loads from 127.0.0.1 are timed meanwhile; and a burst of 100 connections opened
+//   at once from 127.0.0.1 (as browsers preconnect), each then asking for a page;
 // - the host stops the game with Ctrl-C (the years played are recorded as `stopped`) and
 //   resumes it with --resume (the same pages carry on, their counters and charts whole).
 //
