@@ -6,8 +6,9 @@
 # every try (each page says what the game applied); a cross-site form tries to pause the
 # game; a reconnecting slowloris, 560 slow bodies and 1,100 idle connections come from
 # another address while page loads are timed, and 100 connections open at once; the
-# host stops the game with Ctrl-C and resumes it. Screenshots of every page go to docs/img/. Prints its
-# figures and PASS at the end (the README's figures come from its output).
+# host stops the game with Ctrl-C and resumes it. Screenshots of every page go to
+# docs/img/. Prints its figures and PASS at the end (the README's figures come from its
+# output).
 #
 #   bash bench/play-browser.sh
 #
