@@ -187,7 +187,7 @@ fn ended_alike(c: &CellStats, m: Measure) -> Option<String> {
 fn alike_sentence(cmp: &Comparison, cells: &[&CellStats], population: &str) -> Option<String> {
     let primary = |k: &&Contrast| k.primary && k.population == population;
     let said = horizon_cells(cmp, cmp.contrasts.iter().filter(primary));
-    let parts: Vec<String> = cells
+    let parts: Vec<(String, &CellStats)> = cells
         .iter()
         .filter(|c| !said.iter().any(|s| s.cell == c.cell))
         .filter(|c| {
@@ -197,7 +197,23 @@ fn alike_sentence(cmp: &Comparison, cells: &[&CellStats], population: &str) -> O
                 .filter(primary)
                 .any(|k| k.cell == c.cell && significant(k) && capped(c, cmp.primary))
         })
-        .filter_map(|c| ended_alike(c, cmp.primary).map(|how| format!("`{}` ({how})", c.protocol)))
+        .filter_map(|c| ended_alike(c, cmp.primary).map(|how| (how, *c)))
+        .collect();
+    // Cells that ended the same way are named together: "`a` and `b` (all 20 collapsed
+    // in year 5 in each)".
+    let mut alike: Vec<(String, Vec<&CellStats>)> = Vec::new();
+    for (how, c) in parts {
+        match alike.iter_mut().find(|(h, _)| *h == how) {
+            Some((_, members)) => members.push(c),
+            None => alike.push((how, vec![c])),
+        }
+    }
+    let parts: Vec<String> = alike
+        .iter()
+        .map(|(how, members)| {
+            let each = if members.len() > 1 { " in each" } else { "" };
+            format!("{} ({how}{each})", protocols(members))
+        })
         .collect();
     (!parts.is_empty()).then(|| {
         format!(
@@ -227,16 +243,21 @@ fn why_untested(c: &CellStats) -> String {
 /// run under `none`, `a` and `b` lived to the 5-year horizon, which leaves no room for an
 /// effect").
 fn nulls(cmp: &Comparison, contrasts: &[&Contrast], name: impl Fn(&Contrast) -> String) -> String {
+    // Contrasts that print alike are named together, their numbers said once.
+    let mut alike: Vec<((String, String), Vec<String>)> = Vec::new();
+    for k in contrasts {
+        let shown = (effect_with_ci(k.effect, k.ci), p(k.p_adjusted));
+        match alike.iter_mut().find(|(s, _)| *s == shown) {
+            Some((_, names)) => names.push(name(k)),
+            None => alike.push((shown, vec![name(k)])),
+        }
+    }
     let listed = and_list(
-        &contrasts
+        &alike
             .iter()
-            .map(|k| {
-                format!(
-                    "{} ({}, Holm p {})",
-                    name(k),
-                    effect_with_ci(k.effect, k.ci),
-                    p(k.p_adjusted)
-                )
+            .map(|((effect, p_adj), names)| {
+                let each = if names.len() > 1 { " each" } else { "" };
+                format!("{} ({effect}, Holm p {p_adj}{each})", and_list(names))
             })
             .collect::<Vec<_>>(),
     );
@@ -436,28 +457,40 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
         let against = reference_of(first);
         let (found, null): (Vec<&Contrast>, Vec<&Contrast>) =
             these.iter().copied().partition(|k| significant(k));
-        let changes: Vec<String> = found
+        // Protocols under which the population's cell prints alike are named together.
+        let mut alike: Vec<((String, String, String), Vec<&Contrast>)> = Vec::new();
+        for k in &found {
+            let value = cmp
+                .cell(&k.cell)
+                .map_or("–".into(), |c| num(measure_value(c, cmp.primary).0));
+            let shown = (value, effect_with_ci(k.effect, k.ci), p(k.p_adjusted));
+            match alike.iter_mut().find(|(s, _)| *s == shown) {
+                Some((_, members)) => members.push(k),
+                None => alike.push((shown, vec![k])),
+            }
+        }
+        let changes: Vec<String> = alike
             .iter()
             .enumerate()
-            .map(|(i, k)| {
-                let value = cmp
-                    .cell(&k.cell)
-                    .map_or("–".into(), |c| num(measure_value(c, cmp.primary).0));
+            .map(|(i, ((value, effect, p_adj), members))| {
+                let each = if members.len() > 1 { " each" } else { "" };
                 let what = if i == 0 {
                     format!(
-                        "{} {}, Holm p {}",
-                        if k.pairs > 0 {
+                        "{} {effect}, Holm p {p_adj}",
+                        if members[0].pairs > 0 {
                             "paired difference"
                         } else {
                             "difference"
                         },
-                        effect_with_ci(k.effect, k.ci),
-                        p(k.p_adjusted)
                     )
                 } else {
-                    format!("{}, p {}", effect_with_ci(k.effect, k.ci), p(k.p_adjusted))
+                    format!("{effect}, p {p_adj}")
                 };
-                format!("under `{}` to {value} ({what})", k.protocol)
+                let names: Vec<String> = members
+                    .iter()
+                    .map(|k| format!("`{}`", k.protocol))
+                    .collect();
+                format!("under {} to {value}{each} ({what})", and_list(&names))
             })
             .collect();
         let mut parts = Vec::new();
@@ -471,7 +504,11 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
         if !null.is_empty() {
             parts.push(format!(
                 "{} no detectable difference under {}",
-                if changes.is_empty() { "showed" } else { "and" },
+                if changes.is_empty() {
+                    "showed"
+                } else {
+                    "and showed"
+                },
                 nulls(cmp, &null, |k| format!("`{}`", k.protocol))
             ));
         }
@@ -483,17 +520,40 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
     if !interactions.is_empty() {
         let (found, null): (Vec<&Contrast>, Vec<&Contrast>) =
             interactions.iter().copied().partition(|k| significant(k));
-        let mut parts: Vec<String> = found
+        // Interactions that print alike are one clause: "the effects of `a` and `b` were
+        // each smaller in `q` than in `q0` (interaction …)".
+        let mut alike: Vec<((bool, String, String, String, String), Vec<&Contrast>)> = Vec::new();
+        for k in &found {
+            let shown = (
+                k.effect >= 0.0,
+                k.population.clone(),
+                reference_of(k),
+                effect_with_ci(k.effect, k.ci),
+                p(k.p_adjusted),
+            );
+            match alike.iter_mut().find(|(s, _)| *s == shown) {
+                Some((_, members)) => members.push(k),
+                None => alike.push((shown, vec![k])),
+            }
+        }
+        let mut parts: Vec<String> = alike
             .iter()
-            .map(|k| {
+            .map(|((larger, population, against, effect, p_adj), members)| {
+                let size = if *larger { "larger" } else { "smaller" };
+                let whose = match members.as_slice() {
+                    [one] => format!("`{}`'s effect was", one.protocol),
+                    many => format!(
+                        "the effects of {} were each",
+                        and_list(
+                            &many
+                                .iter()
+                                .map(|k| format!("`{}`", k.protocol))
+                                .collect::<Vec<_>>()
+                        )
+                    ),
+                };
                 format!(
-                    "`{}`'s effect was {} in `{}` than in `{}` (interaction {}, Holm p {})",
-                    k.protocol,
-                    if k.effect >= 0.0 { "larger" } else { "smaller" },
-                    k.population,
-                    reference_of(k),
-                    effect_with_ci(k.effect, k.ci),
-                    p(k.p_adjusted)
+                    "{whose} {size} in `{population}` than in `{against}` (interaction {effect}, Holm p {p_adj})"
                 )
             })
             .collect();
