@@ -8,6 +8,8 @@
 # server was over the sweep's wall time.
 #
 #   bash bench/real-llm.sh                 # PORT=8080 THREADS=2 EXPERIMENT=... BIN=... to vary
+#   EXPERIMENT=experiments/rate-smol.toml RUN_ARGS="--shard 1/40" bash bench/real-llm.sh
+#                                          # a rating file is played by `fishbanks rate`
 #
 # THREADS defaults to the number of cores: run it when nothing else does (measured on a
 # 2-core machine: 2.39 s per call with 2 threads, 4.01 s with 1). On a machine that is
@@ -84,7 +86,15 @@ echo "doctor took $(python3 -c "print(f'{$doctor_end - $doctor_start:.1f}')") s"
 start=$(date +%s.%N)
 set +e
 out=${OUT:-$work/out}
-$bin run "$work/experiment.toml" --out "$out" --quiet --jobs 2
+# A rating file (`battery = ...`) is played by `fishbanks rate`, which ends with its
+# leaderboard; RUN_ARGS adds options (e.g. RUN_ARGS="--shard 1/40": a share of the games).
+if grep -q '^battery = ' "$work/experiment.toml"; then
+  # shellcheck disable=SC2086
+  $bin rate "$work/experiment.toml" --out "$out" --jobs 2 ${RUN_ARGS:-}
+else
+  # shellcheck disable=SC2086
+  $bin run "$work/experiment.toml" --out "$out" --quiet --jobs 2 ${RUN_ARGS:-}
+fi
 code=$?
 set -e
 end=$(date +%s.%N)

@@ -12,6 +12,9 @@ use super::compare::{CellStats, Comparison, Contrast, ContrastKind, MIN_REPLICAT
 use super::metrics::Measure;
 use super::render::{effect_with_ci, measure_value, measure_words, num, p};
 
+/// Things that print alike, named together: what they print, and who prints it.
+type Together<K, T> = Vec<(K, Vec<T>)>;
+
 /// Significant at 5% after Holm.
 fn significant(k: &Contrast) -> bool {
     k.p_adjusted.is_some_and(|p| p < 0.05)
@@ -458,7 +461,7 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
         let (found, null): (Vec<&Contrast>, Vec<&Contrast>) =
             these.iter().copied().partition(|k| significant(k));
         // Protocols under which the population's cell prints alike are named together.
-        let mut alike: Vec<((String, String, String), Vec<&Contrast>)> = Vec::new();
+        let mut alike: Together<(String, String, String), &Contrast> = Vec::new();
         for k in &found {
             let value = cmp
                 .cell(&k.cell)
@@ -522,7 +525,7 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
             interactions.iter().copied().partition(|k| significant(k));
         // Interactions that print alike are one clause: "the effects of `a` and `b` were
         // each smaller in `q` than in `q0` (interaction …)".
-        let mut alike: Vec<((bool, String, String, String, String), Vec<&Contrast>)> = Vec::new();
+        let mut alike: Together<(bool, String, String, String, String), &Contrast> = Vec::new();
         for k in &found {
             let shown = (
                 k.effect >= 0.0,
