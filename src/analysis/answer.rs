@@ -282,7 +282,9 @@ fn horizon_cells<'a>(
     contrasts: impl Iterator<Item = &'a Contrast>,
 ) -> Vec<&'a CellStats> {
     let mut out: Vec<&CellStats> = Vec::new();
-    for k in contrasts.filter(|k| !significant(k)) {
+    // An interaction's cells may all live to the horizon while the cells it is measured
+    // against do not: its difference of differences has room, so it is never capped.
+    for k in contrasts.filter(|k| !significant(k) && k.kind != ContrastKind::Interaction) {
         let Some((a, b)) = cmp.cell(&k.cell).zip(cmp.cell(&k.reference_cell)) else {
             continue;
         };

@@ -953,3 +953,35 @@ fn every_run_living_to_the_horizon_is_said_once() {
         "{answer}"
     );
 }
+
+#[test]
+fn an_interaction_is_never_said_to_be_capped_by_the_horizon() {
+    let work = tempfile::tempdir().unwrap();
+    // Under the binding quota both populations live to the horizon, under `none` the one
+    // with a free rider does not: the interaction (a difference of differences) has room.
+    let text = TestExperiment::new("inter", 12, 4)
+        .population(
+            "coop",
+            r#"{ strategy = "conditional", count = 6, tremble = 0.05 }"#,
+        )
+        .population(
+            "rider",
+            r#"{ strategy = "conditional", count = 5, tremble = 0.05 }, { strategy = "free_rider", count = 1, tremble = 0.05 }"#,
+        )
+        .protocol("none", "none", "")
+        .protocol("quota", "quota", "")
+        .toml();
+    let dir = sweep(work.path(), "inter", &text);
+    fishbanks()
+        .args(["report", dir.to_str().unwrap()])
+        .assert()
+        .success();
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    let between = report
+        .lines()
+        .find(|l| l.starts_with("**Against `coop` under the same protocol"))
+        .unwrap();
+    let (_, interactions) = between.split_once("depend on the population?").unwrap();
+    assert!(interactions.contains("`quota`"), "{interactions}");
+    assert!(!interactions.contains("no room"), "{interactions}");
+}
