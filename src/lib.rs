@@ -11,7 +11,7 @@
 //!
 //! Data flows one way, and imports point one way (checked by `tests/it/architecture.rs`):
 //! `experiment → game → protocol → agents / llm → record / engine`; `seat → llm`;
-//! `analysis` reads only `record`'s files.
+//! `play → experiment / seat / analysis`; `analysis` reads only `record`'s files.
 //!
 //! - [`experiment`]: the TOML file as written ([`experiment::schema`]), checked and typed
 //!   ([`experiment::resolve`]), errors located in the text ([`experiment::span`]); the
@@ -30,6 +30,8 @@
 //!   agents over HTTP.
 //! - [`seat`]: the seat server of `fishbanks play` (a person in a team's seat, asked
 //!   what an LLM there is asked); the only module that serves pages.
+//! - [`play`]: `fishbanks play` itself: which game, whether the results hold it already,
+//!   the seat server around the runner, the stop and resume, the replay.
 //! - [`engine`]: the Fishbanks rules, pure and synchronous: one [`engine::step`] per year.
 //! - [`record`]: rows, events, the typed manifest, the run lifecycle sinks
 //!   ([`record::RunSink`]) and crash-safe writing.
@@ -58,6 +60,7 @@ pub mod engine;
 pub mod experiment;
 pub mod game;
 pub mod llm;
+pub mod play;
 pub mod protocol;
 pub mod question;
 pub mod rating;

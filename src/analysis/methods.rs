@@ -45,6 +45,9 @@ pub fn methods(cmp: &Comparison, loaded: &Loaded, command: &str) -> Vec<Block> {
         if let Some(models) = models(e) {
             out.push(models);
         }
+        if let Some(people) = people(e) {
+            out.push(Block::Paragraph(people));
+        }
     }
     out.push(Block::Paragraph(family_sentence(cmp, loaded)));
     if !cmp.across.is_empty() {
@@ -303,6 +306,32 @@ fn game(e: &ExperimentInfo) -> String {
     format!("{start}; {rules}. Collapse: {}.", collapse_words(&e.game))
 }
 
+/// How the people at `human` seats were asked (`[human]`), when a population has them.
+fn people(e: &ExperimentInfo) -> Option<String> {
+    let with_people = e
+        .populations
+        .iter()
+        .filter(|(name, _)| used(e, "population", name))
+        .any(|(_, seats)| seats.iter().any(|s| s["kind"] == "human"));
+    if !with_people {
+        return None;
+    }
+    // `[human]` is in the manifest only when it differs from its defaults (and each of
+    // its fields only then): these, as `llm::HumanSettings` has them.
+    let human = &e.config["human"];
+    let number = |k: &str, default: f64| human[k].as_f64().unwrap_or(default);
+    Some(format!(
+        "People (the `human` seats, in a browser through `fishbanks play`): each question waited {} s for an answer (plus any time the facilitator added or paused), at most {} re-asks with the validation error, then the fallback `{}`; a game in which more than {} of the questions put to people fell back is invalid (models' answers are judged apart).",
+        number("timeout_s", HUMAN_DEFAULTS.0),
+        number("max_repairs", HUMAN_DEFAULTS.1),
+        human["fallback"].as_str().unwrap_or(HUMAN_DEFAULTS.2),
+        number("max_fallback_share", HUMAN_DEFAULTS.3)
+    ))
+}
+
+/// `[human]`'s defaults: `timeout_s`, `max_repairs`, `fallback`, `max_fallback_share`.
+const HUMAN_DEFAULTS: (f64, f64, &str, f64) = (300.0, 2.0, "previous", 0.25);
+
 /// The providers the populations use, with their settings, and `[llm]`.
 fn models(e: &ExperimentInfo) -> Option<Block> {
     let mut used: Vec<String> = Vec::new();
@@ -376,7 +405,7 @@ fn models(e: &ExperimentInfo) -> Option<Block> {
         .collect();
     let llm = &e.config["llm"];
     items.push(format!(
-        "answers: at most {} re-asks with the validation error, then the fallback `{}`; a run whose fallback share exceeds {} is invalid; agents remember {} years",
+        "answers: at most {} re-asks with the validation error, then the fallback `{}`; a run whose models' fallback share exceeds {} is invalid; agents remember {} years",
         value(&llm["max_repairs"]),
         value(&llm["fallback"]),
         value(&llm["max_fallback_share"]),
@@ -509,5 +538,22 @@ fn and_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_people_defaults_are_the_harness_s() {
+        let d = crate::llm::HumanSettings::default();
+        assert_eq!(
+            super::HUMAN_DEFAULTS,
+            (
+                d.timeout_s,
+                f64::from(d.max_repairs),
+                d.fallback.as_str(),
+                d.max_fallback_share
+            )
+        );
     }
 }

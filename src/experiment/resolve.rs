@@ -260,6 +260,12 @@ pub fn resolve(file: &ExperimentFile) -> Result<ExperimentConfig, Vec<Invalid>> 
     validate_generations(file, &mut problems);
     problems.range("human.timeout_s", file.human.timeout_s, 1.0, 86_400.0);
     problems.range("human.max_repairs", file.human.max_repairs, 0, 10);
+    problems.range(
+        "human.max_fallback_share",
+        file.human.max_fallback_share,
+        0.0,
+        1.0,
+    );
     problems.range("mcp.timeout_s", file.mcp.timeout_s, 1.0, 86_400.0);
     problems.range("mcp.outage_wait_s", file.mcp.outage_wait_s, 1.0, 604_800.0);
     problems.range(

@@ -71,10 +71,16 @@ impl std::fmt::Debug for RunWatch {
     }
 }
 
-/// The model that asks people: it routes each request to its seat by
-/// `context.agent` and returns what the person answered.
+/// Where people are asked (`fishbanks play`'s seat server).
 #[derive(Clone)]
-pub struct PeopleDesk(pub Arc<dyn crate::llm::ChatModel>);
+pub struct PeopleDesk {
+    /// The model that asks people: it routes each request to its seat by
+    /// `context.agent` and returns what the person answered.
+    pub model: Arc<dyn crate::llm::ChatModel>,
+    /// Told how each of their questions ended, replayed ones included (what the game
+    /// applied, the seat's tally).
+    pub watch: Option<Arc<dyn crate::llm::ResolutionWatch>>,
+}
 
 impl std::fmt::Debug for PeopleDesk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -166,16 +172,11 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
         }
         Err(e) => GameRecord::failed(&params, spec.seats.len(), vec![start], e),
     };
-    let share = record.stats.fallback_share();
-    if record.status == RunStatus::Ok && share > builder.max_fallback_share {
-        record.status = RunStatus::Invalid;
-        record.error = Some(format!(
-            "{} of {} answers (LLM or human) fell back ({:.1}%, more than max_fallback_share = {}): the agents did not really play",
-            record.stats.fallbacks,
-            record.stats.answers,
-            share * 100.0,
-            builder.max_fallback_share
-        ));
+    if record.status == RunStatus::Ok {
+        if let Some(why) = not_played(&spec, &record, &builder) {
+            record.status = RunStatus::Invalid;
+            record.error = Some(why);
+        }
     }
     record.events.push(Event::RunEnd {
         status: record.status,
@@ -184,6 +185,42 @@ pub async fn play_run(spec: RunSpec, params: Arc<GameParams>, builder: AgentBuil
         error: record.error.clone(),
     });
     record
+}
+
+/// Why a run that ended `ok` is no result: its models' answers are judged by `[llm]
+/// max_fallback_share` over the models' answers, its people's by `[human]
+/// max_fallback_share` over the people's (a class misses more questions than a model
+/// does, and one does not excuse the other). `None`: both played.
+fn not_played(spec: &RunSpec, record: &GameRecord, builder: &AgentBuilder) -> Option<String> {
+    let mut models = crate::agents::AgentStats::default();
+    let mut people = crate::agents::AgentStats::default();
+    for (seat, stats) in spec.seats.iter().zip(&record.per_agent) {
+        if *seat == Seat::Human {
+            people.add(stats);
+        } else {
+            models.add(stats);
+        }
+    }
+    let mut why = Vec::new();
+    if models.fallback_share() > builder.max_fallback_share {
+        why.push(format!(
+            "{} of {} model answers fell back ({:.1}%, more than [llm] max_fallback_share = {}): the agents did not really play",
+            models.fallbacks,
+            models.answers,
+            models.fallback_share() * 100.0,
+            builder.max_fallback_share
+        ));
+    }
+    if people.fallback_share() > builder.human_max_fallback_share {
+        why.push(format!(
+            "{} of {} questions to people went unanswered or fell back ({:.1}%, more than [human] max_fallback_share = {}): the people did not really play",
+            people.fallbacks,
+            people.answers,
+            people.fallback_share() * 100.0,
+            builder.human_max_fallback_share
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// How far a stop request goes.

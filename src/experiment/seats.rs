@@ -20,8 +20,11 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct AgentBuilder {
     pub(crate) llm: Option<Arc<AgentFactory>>,
-    /// `[llm] max_fallback_share`: above it a run is `invalid`.
+    /// `[llm] max_fallback_share`: above it (over the models' answers) a run is `invalid`.
     pub(super) max_fallback_share: f64,
+    /// `[human] max_fallback_share`: above it (over the people's answers) a run is
+    /// `invalid`.
+    pub(super) human_max_fallback_share: f64,
     /// The consensus probe every this many years (0: never).
     pub(super) probe_every: u32,
     /// Told every year played (`fishbanks play`).
@@ -61,7 +64,12 @@ impl AgentBuilder {
             &c.budget,
         )?;
         if exp.plan.runs.iter().any(RunSpec::has_people) {
-            factory = factory.with_people(&c.human, opts.people.as_ref().map(|d| d.0.clone()));
+            let people = opts.people.as_ref();
+            factory = factory.with_people(
+                &c.human,
+                people.map(|d| d.model.clone()),
+                people.and_then(|d| d.watch.clone()),
+            );
         }
         // Remote agents in the order their first seat appears in the matrix.
         let remote: Vec<llm::remote::RemoteAgent> = c
@@ -99,6 +107,7 @@ impl AgentBuilder {
         Ok(AgentBuilder {
             llm: Some(Arc::new(factory)),
             max_fallback_share: c.llm.max_fallback_share,
+            human_max_fallback_share: c.human.max_fallback_share,
             probe_every: c.probe_every,
             watch: None,
         })

@@ -62,6 +62,9 @@ pub struct GameRecord {
     /// recorded) and played again on resume.
     pub outage: Option<String>,
     pub stats: AgentStats,
+    /// Each team's own counts (their sum is `stats`), so a run can judge people's
+    /// answers apart from models'.
+    pub per_agent: Vec<AgentStats>,
     pub final_state: State,
 }
 
@@ -80,6 +83,7 @@ impl GameRecord {
             error: Some(reason),
             outage: None,
             stats: AgentStats::default(),
+            per_agent: vec![AgentStats::default(); teams],
             final_state: State::initial(params, teams),
         }
     }
@@ -285,9 +289,10 @@ pub async fn play(
             }
         }
     }
+    let per_agent: Vec<AgentStats> = agents.iter().map(|a| a.stats()).collect();
     let mut stats = AgentStats::default();
-    for agent in &agents {
-        stats.add(&agent.stats());
+    for agent in &per_agent {
+        stats.add(agent);
     }
     GameRecord {
         years: played,
@@ -296,6 +301,7 @@ pub async fn play(
         error,
         outage,
         stats,
+        per_agent,
         final_state: state,
     }
 }

@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use super::config::{Prices, StructuredOutput};
 use super::model::Fault;
 use super::model::{
-    hash64, AnswerSchema, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse,
-    SamplingParams,
+    hash64, AnswerSchema, Asked, CallContext, ChatMessage, ChatModel, ChatRequest, ChatResponse,
+    Outcome, Resolution, ResolutionWatch, SamplingParams,
 };
 use super::LlmError;
 use crate::agents::{Agent, AgentError, AgentEvent, AgentStats};
@@ -52,6 +52,8 @@ pub struct LlmAgentParts {
     pub prices: Prices,
     /// Hand the observation to the model with each request (a person's seat draws it).
     pub share_observation: bool,
+    /// Told how each question ended (a person's desk); `None` for most agents.
+    pub watch: Option<Arc<dyn ResolutionWatch>>,
     /// Read each answer strictly: exactly one JSON object, whitespace aside (a program's
     /// or a person's answer); otherwise leniently, as a model's text (prose around it,
     /// code fences).
@@ -74,6 +76,22 @@ const EVENT_TEXT_CHARS: usize = 400;
 /// key and events.
 fn round_of(request: &Request) -> u32 {
     request.question().round()
+}
+
+const REASK_OPENING: &str = "Your answer was invalid: ";
+const REASK_CLOSING: &str = ". Answer again with only one JSON object that matches the schema.";
+
+/// The message that re-asks a question after an invalid answer, stating `error`.
+pub fn reask(error: &str) -> String {
+    format!("{REASK_OPENING}{error}{REASK_CLOSING}")
+}
+
+/// The validation error a re-ask message states (see [`reask`]), for an answerer that
+/// shows it in its own words (a person's form writes the JSON itself).
+pub fn reask_reason(message: &str) -> Option<&str> {
+    message
+        .strip_prefix(REASK_OPENING)
+        .map(|rest| rest.strip_suffix(REASK_CLOSING).unwrap_or(rest))
 }
 
 impl LlmAgent {
@@ -259,6 +277,7 @@ impl LlmAgent {
             })
         });
         let mut reason = String::new();
+        let mut error_said = String::new();
         for repair in 0..=self.p.max_repairs {
             let ctx = self.context(request, obs, repair);
             let call = ChatRequest {
@@ -296,7 +315,11 @@ impl LlmAgent {
             if response.finish_reason.as_deref() == Some(super::model::NO_ANSWER) {
                 // Nobody answered in time: no re-ask would do better.
                 let reason = format!("no answer in time ({})", response.text.trim());
-                return self.fall_back(request, obs, reason);
+                let answer = self.fall_back(request, obs, reason)?;
+                self.tell(&ctx, &asked, || Outcome::TimedOut {
+                    applied: answer.response.clone(),
+                });
+                return Ok(answer);
             }
             let text = if nested {
                 super::nested::unnest(&response.text)
@@ -319,6 +342,7 @@ impl LlmAgent {
                     if repair == 0 {
                         self.stats.valid_first_try += 1;
                     }
+                    self.tell(&ctx, &asked, || Outcome::Answered { repairs: repair });
                     return Ok(Answer::given(answer));
                 }
                 Err(error) => {
@@ -340,6 +364,7 @@ impl LlmAgent {
                         cut_off: response.cut_off(),
                     });
                     reason = format!("invalid answer: {error}");
+                    error_said = error.clone();
                     if repair < self.p.max_repairs {
                         self.stats.repairs += 1;
                         // An answer over the size cap is echoed in part: the re-ask
@@ -351,14 +376,35 @@ impl LlmAgent {
                             response.text
                         };
                         messages.push(ChatMessage::assistant(echoed));
-                        messages.push(ChatMessage::user(format!(
-                            "Your answer was invalid: {error}. Answer again with only one JSON object that matches the schema."
-                        )));
+                        messages.push(ChatMessage::user(reask(&error)));
                     }
                 }
             }
         }
-        self.fall_back(request, obs, reason)
+        let answer = self.fall_back(request, obs, reason)?;
+        let ctx = self.context(request, obs, self.p.max_repairs);
+        self.tell(&ctx, &asked, || Outcome::Refused {
+            repairs: self.p.max_repairs,
+            reason: error_said,
+            applied: answer.response.clone(),
+        });
+        Ok(answer)
+    }
+
+    /// Tells the watch, if any, how the question asked in `ctx` ended.
+    fn tell(
+        &self,
+        ctx: &CallContext,
+        asked: &Option<Arc<Asked>>,
+        outcome: impl FnOnce() -> Outcome,
+    ) {
+        if let Some(watch) = &self.p.watch {
+            watch.resolved(&Resolution {
+                context: ctx.clone(),
+                asked: asked.clone(),
+                outcome: outcome(),
+            });
+        }
     }
 
     /// The configured fallback, applied and counted. Proposals, votes and messages fall
@@ -500,6 +546,70 @@ mod tests {
             decide(&mut a, &o).await,
             Err(AgentError::NoAnswer { .. })
         ));
+    }
+
+    /// Keeps every resolution it is told.
+    #[derive(Default)]
+    struct Told(std::sync::Mutex<Vec<Resolution>>);
+
+    impl ResolutionWatch for Told {
+        fn resolved(&self, r: &Resolution) {
+            self.0.lock().unwrap().push(r.clone());
+        }
+    }
+
+    /// A person who never answers: every call comes back "no answer in time".
+    struct Away;
+
+    #[async_trait]
+    impl ChatModel for Away {
+        async fn complete(&self, _: &ChatRequest) -> Result<ChatResponse, LlmError> {
+            Ok(ChatResponse::live(
+                "no answer within 5 s".into(),
+                Default::default(),
+                Some(super::super::model::NO_ANSWER.into()),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_watch_is_told_how_each_question_ended_and_what_was_applied() {
+        let o = obs();
+        let told = Arc::new(Told::default());
+        // Valid after one re-ask.
+        let (mut a, _) = scripted_agent(
+            vec!["nonsense", r#"{"order": 0, "deep": 1, "coast": 1}"#],
+            Fallback::Previous,
+        );
+        a.p.watch = Some(told.clone());
+        a.p.share_observation = true;
+        decide(&mut a, &o).await.unwrap();
+        // Refused at every ask.
+        let (mut a, _) = scripted_agent(vec!["nonsense"], Fallback::Previous);
+        a.p.watch = Some(told.clone());
+        decide(&mut a, &o).await.unwrap();
+        // Nobody there.
+        let (mut a, _) = scripted_agent(vec!["unused"], Fallback::Previous);
+        a.p.model = Arc::new(Away);
+        a.p.watch = Some(told.clone());
+        decide(&mut a, &o).await.unwrap();
+        let told = told.0.lock().unwrap();
+        let outcomes: Vec<&Outcome> = told.iter().map(|r| &r.outcome).collect();
+        let previous = Response::Decision(o.own.last_decision);
+        assert_eq!(outcomes[0], &Outcome::Answered { repairs: 1 });
+        assert!(
+            matches!(outcomes[1], Outcome::Refused { repairs: 2, reason, applied } if reason.contains("JSON") && *applied == previous),
+            "{:?}",
+            outcomes[1]
+        );
+        assert_eq!(outcomes[2], &Outcome::TimedOut { applied: previous });
+        assert!(told[0].asked.is_some(), "the facts go with it when shared");
+        assert_eq!(told[1].context.repair, 2, "the last ask's context");
+        // The re-ask states the error in a form a person's page can take apart.
+        assert_eq!(
+            reask_reason(&reask("field `x` is missing")),
+            Some("field `x` is missing")
+        );
     }
 
     #[tokio::test]

@@ -491,6 +491,20 @@ pub struct HumanSettings {
     /// Re-asks with the validation error before the fallback applies.
     pub max_repairs: u32,
     pub fallback: Fallback,
+    /// A run in which more than this share of the questions put to people fell back
+    /// (left to time out, or refused after every re-ask) is `invalid`. People are judged
+    /// apart from models (`[llm] max_fallback_share`): a class misses a question now and
+    /// then and is still a class that played. Left out of the resolved configuration at
+    /// its default, so the experiments played before it existed keep their hashes.
+    #[serde(skip_serializing_if = "is_default_human_share")]
+    pub max_fallback_share: f64,
+}
+
+/// The default of `[human] max_fallback_share`.
+const HUMAN_MAX_FALLBACK_SHARE: f64 = 0.25;
+
+fn is_default_human_share(share: &f64) -> bool {
+    *share == HUMAN_MAX_FALLBACK_SHARE
 }
 
 impl Default for HumanSettings {
@@ -499,6 +513,7 @@ impl Default for HumanSettings {
             timeout_s: 300.0,
             max_repairs: 2,
             fallback: Fallback::Previous,
+            max_fallback_share: HUMAN_MAX_FALLBACK_SHARE,
         }
     }
 }

@@ -19,7 +19,7 @@ use super::config::{
 };
 use super::limits::Limited;
 use super::mock::MockModel;
-use super::model::{estimate_tokens, ChatModel, SamplingParams};
+use super::model::{estimate_tokens, ChatModel, ResolutionWatch, SamplingParams};
 use super::openai::OpenAiModel;
 use super::prompt::{GameFacts, Templates, GREEDY_PERSONA};
 use super::remote::{RemoteAgent, RemoteModel};
@@ -61,7 +61,7 @@ pub struct AgentFactory {
     budget: Budget,
     store: Arc<CacheStore>,
     /// People's seats: how they are asked and the cached model that asks them.
-    people: Option<(HumanSettings, Arc<dyn ChatModel>)>,
+    people: Option<People>,
     /// Remote agents, each with its name (`remote-1`, … in order of first seat) and its
     /// stack: cache, breaker, limits, the agent over HTTP.
     remote: Vec<RemoteStack>,
@@ -77,6 +77,14 @@ struct RemoteStack {
     /// The agent alone, when it is live (not in replay): for the preflight and the
     /// doctor.
     live: Option<Arc<RemoteModel>>,
+}
+
+/// How people's seats are asked: `[human]`, the desk behind the cache, and who is told
+/// how each question ended.
+struct People {
+    settings: HumanSettings,
+    model: Arc<dyn ChatModel>,
+    watch: Option<Arc<dyn ResolutionWatch>>,
 }
 
 /// An MCP client's model, by the `token_env` of its entries.
@@ -210,10 +218,12 @@ impl AgentFactory {
     /// Seats `kind = "human"` are asked through `desk` (the seat server, which routes a
     /// request to its seat by `context.agent`), behind the same record/replay cache as a
     /// model: a played game replays with nobody at the desk. `None`: no desk (replay only).
+    /// `watch` is told how each of their questions ended, replayed ones included.
     pub fn with_people(
         mut self,
         settings: &HumanSettings,
         desk: Option<Arc<dyn ChatModel>>,
+        watch: Option<Arc<dyn ResolutionWatch>>,
     ) -> Self {
         let raw = desk.unwrap_or_else(|| Arc::new(Unreachable(HUMAN_PROVIDER.into())));
         let model: Arc<dyn ChatModel> = Arc::new(CachedModel::new(
@@ -224,7 +234,11 @@ impl AgentFactory {
             self.budget.clone(),
             Prices::default(),
         ));
-        self.people = Some((settings.clone(), model));
+        self.people = Some(People {
+            settings: settings.clone(),
+            model,
+            watch,
+        });
         self
     }
 
@@ -319,6 +333,7 @@ impl AgentFactory {
             name,
             self.settings.max_repairs,
             self.settings.fallback,
+            None,
         ))
     }
 
@@ -347,6 +362,7 @@ impl AgentFactory {
         provider: &str,
         max_repairs: u32,
         fallback: Fallback,
+        watch: Option<Arc<dyn ResolutionWatch>>,
     ) -> Box<dyn Agent> {
         Box::new(LlmAgent::new(LlmAgentParts {
             model,
@@ -364,6 +380,7 @@ impl AgentFactory {
             limits: self.limits(),
             prices: Prices::default(),
             share_observation: true,
+            watch,
             strict: true,
         }))
     }
@@ -389,6 +406,7 @@ impl AgentFactory {
             &stack.name,
             self.settings.max_repairs,
             self.settings.fallback,
+            None,
         ))
     }
 
@@ -464,17 +482,18 @@ impl AgentFactory {
     /// The agent of a person's seat: an [`LlmAgent`] whose model is the person, so the
     /// prompt, the schema, the validation, the re-asks and the fallback are an LLM's.
     pub fn human_agent(&self, spec: &NewAgent<'_>) -> Result<Box<dyn Agent>, LlmError> {
-        let Some((settings, model)) = &self.people else {
+        let Some(people) = &self.people else {
             return Err(LlmError::Config(
                 "this sweep has no seat server for its human seats: play them with `fishbanks play`, or replay a played game with --cache-mode replay".into(),
             ));
         };
         Ok(self.schema_seat(
             spec,
-            model.clone(),
+            people.model.clone(),
             HUMAN_PROVIDER,
-            settings.max_repairs,
-            settings.fallback,
+            people.settings.max_repairs,
+            people.settings.fallback,
+            people.watch.clone(),
         ))
     }
 
@@ -615,6 +634,7 @@ impl AgentFactory {
             limits: self.limits(),
             prices: p.prices,
             share_observation: false,
+            watch: None,
             strict: false,
         }))
     }

@@ -44,7 +44,10 @@ pub use config::{
 pub use error::LlmError;
 pub use factory::Estimate;
 pub(crate) use factory::{AgentFactory, NewAgent, HUMAN_PROVIDER};
-pub use model::{ChatMessage, ChatModel, ChatRequest, ChatResponse, Usage, NO_ANSWER};
+pub use model::{
+    ChatMessage, ChatModel, ChatRequest, ChatResponse, Outcome, Resolution, ResolutionWatch, Usage,
+    NO_ANSWER,
+};
 pub(crate) use prompt::GameFacts;
 #[cfg(test)]
 mod testutil;

@@ -152,6 +152,40 @@ pub struct Asked {
     pub limits: crate::question::Limits,
 }
 
+/// How one question put to an agent ended, told once the agent holds its answer,
+/// whether the answer came live or from the cache (so a seat's tally and history are
+/// the same after a `--resume` as before it).
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// Where it was asked; `repair` is the last ask's.
+    pub context: CallContext,
+    /// The question's typed facts (the seats that draw them: people, remote agents).
+    pub asked: Option<std::sync::Arc<Asked>>,
+    pub outcome: Outcome,
+}
+
+/// What became of a question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A valid answer, after `repairs` re-asks.
+    Answered { repairs: u32 },
+    /// Nobody answered in time: the fallback `applied`, without a re-ask.
+    TimedOut { applied: crate::question::Response },
+    /// Every ask was answered invalidly (`repairs` re-asks): the fallback `applied`;
+    /// `reason` is the last validation error.
+    Refused {
+        repairs: u32,
+        reason: String,
+        applied: crate::question::Response,
+    },
+}
+
+/// Told how each question of an agent ended (a person's desk tells the person what the
+/// game applied). It observes; nothing it does reaches the game.
+pub trait ResolutionWatch: Send + Sync {
+    fn resolved(&self, resolution: &Resolution);
+}
+
 /// The `finish_reason` of a response that carries no answer because nobody answered in
 /// time (a person's seat): the agent applies its fallback at once, without re-asking.
 pub const NO_ANSWER: &str = "no_answer";

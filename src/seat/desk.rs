@@ -4,10 +4,14 @@
 //! the answer back as text, to be validated, re-asked or replaced by the fallback like a
 //! model's. Nothing here judges an answer: the question's own validation does.
 //!
-//! The desk also keeps what a classroom needs around the questions: which browser holds
-//! which seat (the join flow), the facilitator's pause and extra time, the true sea year
-//! by year (for the projected screen, never for a seat's page), and the stop that turns
-//! Ctrl-C into a recorded, resumable game.
+//! The desk also keeps what a classroom needs around the questions: the start gate (no
+//! question is put up, and so no clock runs, before [`Desk::start`]), which browser holds
+//! which seat (the join flow), the facilitator's pause and extra time, what the game
+//! applied when a question fell back (told by the agent through [`ResolutionWatch`], for
+//! answers replayed from the cache too, so a seat's tally and history survive a
+//! `--resume`), the true sea year by year (for the facilitator, never for a seat), and
+//! the stop that turns Ctrl-C into a recorded, resumable game. Every client of the desk
+//! (the seat pages, or any other way of seating a player) sees the same [`SeatView`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,8 +23,14 @@ use serde_json::value::RawValue;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
+use super::words;
+use crate::llm::model::Asked;
 use crate::llm::remote::Payload;
-use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Usage, NO_ANSWER};
+use crate::llm::{
+    ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Outcome, Resolution,
+    ResolutionWatch, Usage, NO_ANSWER,
+};
+use crate::question::Fallback;
 
 /// What a seat is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,15 +52,62 @@ pub struct Question {
     /// Answers name it, so an answer to an earlier question is refused.
     pub id: u64,
     pub kind: String,
+    /// What it asks for, in words ("your decision for the year").
+    pub title: String,
     pub year: u32,
     /// 0 for the first ask; n for the n-th re-ask after an invalid answer.
     pub repair: u32,
+    /// Answers the person may still send, this one included; after the last refused
+    /// one the fallback applies.
+    pub tries_left: u32,
     /// What is asked, in words (the question's sentence of the prompt).
     pub ask: Option<String>,
-    /// Why the last answer was refused (the text an AI captain is re-asked with).
+    /// Why the last answer was refused: the validation error an AI captain is re-asked
+    /// with, without the instruction about JSON (a form writes it).
     pub refused: Option<String>,
+    /// What the game applies if no valid answer comes in time, in words.
+    pub if_unanswered: Option<String>,
     #[serde(skip)]
     deadline: Instant,
+}
+
+/// Why a question fell back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeWhy {
+    /// Nobody answered in time.
+    TimedOut,
+    /// Every answer sent was refused.
+    Refused,
+}
+
+/// What the game applied instead of a person's answer: told to the seat until its next
+/// valid answer, so a timeout never silently becomes the next question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notice {
+    pub year: u32,
+    pub kind: String,
+    /// The question in words.
+    pub title: String,
+    pub why: NoticeWhy,
+    /// The last reason an answer was refused (`refused` only).
+    pub reason: Option<String>,
+    /// What the game applied, in words.
+    pub applied: String,
+}
+
+/// A seat's questions so far, by how they ended (every run of the game; on a resume the
+/// replayed ones count again, so the tally is the whole game's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Answered validly (at the first ask or after re-asks).
+    pub answered: u32,
+    /// Re-asks after an invalid answer.
+    pub reasked: u32,
+    /// Left unanswered until the timeout: the fallback applied.
+    pub timed_out: u32,
+    /// Refused at every ask: the fallback applied.
+    pub refused: u32,
 }
 
 /// One year as the seat saw it (for the page's charts): the facts of its prompt.
@@ -74,17 +131,23 @@ pub struct SeatView {
     pub question: Option<Question>,
     /// Seconds left to answer the question on the page.
     pub seconds_left: Option<f64>,
+    /// Whether the facilitator started the game (no question is put up before).
+    pub started: bool,
     /// Whether the facilitator paused the clock.
     pub paused: bool,
+    /// The years this seat was shown, one entry per year (its bank, fleet and the sea as
+    /// revealed at the year's first question), of the run being played.
     pub seen: Vec<SeenYear>,
     /// The typed facts of the latest question, open or answered (kept between questions
     /// for the dashboard): the `fishbanks.remote/1` payload (request, observation, memory,
     /// the prompt an AI captain reads, the exact schema). Serialised once per question,
     /// so a page's every poll copies a pointer, not the prompt.
     pub payload: Option<Arc<RawValue>>,
-    /// Questions answered, and questions that timed out into the fallback.
-    pub answered: u32,
-    pub timed_out: u32,
+    /// How the seat's questions ended so far.
+    pub tally: Tally,
+    /// What the game applied when the seat's last question fell back; cleared by its
+    /// next valid answer.
+    pub notice: Option<Notice>,
     /// The run being played (several with generations).
     pub run_id: String,
 }
@@ -121,6 +184,8 @@ struct Seat {
     team: usize,
     /// The seat's secret; a new one when the facilitator releases the seat.
     token: Mutex<String>,
+    /// Tokens the seat had before a release (their pages are told so).
+    released: Mutex<Vec<String>>,
     /// Whether a browser took the seat through the join page.
     claimed: Mutex<bool>,
     view: Mutex<SeatView>,
@@ -192,6 +257,28 @@ struct Clock {
     added: Vec<(u64, Duration)>,
 }
 
+/// What a desk is built from.
+#[derive(Debug, Clone)]
+pub struct DeskSetup {
+    /// Who plays each team.
+    pub roster: Roster,
+    /// The teams people play (0-based).
+    pub humans: Vec<usize>,
+    /// How long a question waits for its answer (`[human] timeout_s`).
+    pub timeout: Duration,
+    /// Re-asks after an invalid answer (`[human] max_repairs`), so a page can say how
+    /// many tries are left.
+    pub max_repairs: u32,
+    /// What applies to an unanswered question (`[human] fallback`), so a page can say so
+    /// beforehand.
+    pub fallback: Fallback,
+    pub sea: SeaFacts,
+    /// The tokens of a game being resumed (else fresh ones).
+    pub secrets: Option<Secrets>,
+    /// Where the secrets are kept, saved on every claim and release.
+    pub secrets_file: Option<std::path::PathBuf>,
+}
+
 /// The people's desk of one game: a seat per human team, each reached by its token.
 pub struct Desk {
     seats: Vec<Option<Seat>>,
@@ -199,6 +286,10 @@ pub struct Desk {
     facilitator: String,
     join_code: String,
     timeout: Duration,
+    max_repairs: u32,
+    fallback: Fallback,
+    /// Whether the facilitator started the game (see [`Desk::start`]).
+    started: std::sync::atomic::AtomicBool,
     next_question: AtomicU64,
     /// Bumped on every change, so pages can wait for one.
     version: watch::Sender<u64>,
@@ -225,8 +316,15 @@ pub struct Ending {
     pub results: String,
 }
 
+/// Whether two secrets are equal, in a time that does not depend on where they differ
+/// (a token compared byte by byte leaks its prefix to a patient client).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A fresh unguessable token (128 bits from the operating system's generator).
-fn token() -> String {
+pub(super) fn token() -> String {
     let bytes: [u8; 16] = rand::random();
     crate::record::hex(&bytes)
 }
@@ -242,17 +340,18 @@ fn join_code() -> String {
 }
 
 impl Desk {
-    /// A desk for a game whose teams are `roster` and whose human seats are `humans`
-    /// (0-based), each given `timeout` to answer a question. `secrets`: the tokens of a
-    /// game being resumed (else fresh ones); `secrets_file`: where they are kept.
-    pub fn new(
-        roster: Roster,
-        humans: &[usize],
-        timeout: Duration,
-        sea: SeaFacts,
-        secrets: Option<Secrets>,
-        secrets_file: Option<std::path::PathBuf>,
-    ) -> Arc<Desk> {
+    /// A desk for a game (see [`DeskSetup`]). Its questions wait for [`Desk::start`].
+    pub fn new(setup: DeskSetup) -> Arc<Desk> {
+        let DeskSetup {
+            roster,
+            humans,
+            timeout,
+            max_repairs,
+            fallback,
+            sea,
+            secrets,
+            secrets_file,
+        } = setup;
         let kept = |t: usize| {
             secrets
                 .as_ref()
@@ -266,17 +365,19 @@ impl Desk {
                     Seat {
                         team: t,
                         token: Mutex::new(token),
+                        released: Mutex::new(Vec::new()),
                         claimed: Mutex::new(claimed),
                         view: Mutex::new(SeatView {
                             team: t + 1,
                             status: SeatStatus::Waiting,
                             question: None,
                             seconds_left: None,
+                            started: false,
                             paused: false,
                             seen: Vec::new(),
                             payload: None,
-                            answered: 0,
-                            timed_out: 0,
+                            tally: Tally::default(),
+                            notice: None,
                             run_id: String::new(),
                         }),
                         pending: Mutex::new(Vec::new()),
@@ -294,6 +395,9 @@ impl Desk {
                 .as_ref()
                 .map_or_else(join_code, |s| s.join_code.clone()),
             timeout,
+            max_repairs,
+            fallback,
+            started: std::sync::atomic::AtomicBool::new(false),
             // A random start: a page left open across a `--resume` never mistakes a new
             // question for the one it had (ids stay below 2^53 for JavaScript).
             next_question: AtomicU64::new(u64::from(rand::random::<u32>()) + 1),
@@ -353,7 +457,7 @@ impl Desk {
     }
 
     pub fn is_facilitator(&self, token: &str) -> bool {
-        token == self.facilitator
+        same_secret(token, &self.facilitator)
     }
 
     pub fn join_code(&self) -> &str {
@@ -372,7 +476,7 @@ impl Desk {
         self.seats
             .iter()
             .flatten()
-            .find(|s| *lock(&s.token) == token)
+            .find(|s| same_secret(&lock(&s.token), token))
     }
 
     fn bump(&self) {
@@ -432,7 +536,8 @@ impl Desk {
         else {
             return false;
         };
-        *lock(&seat.token) = token();
+        let old = std::mem::replace(&mut *lock(&seat.token), token());
+        lock(&seat.released).push(old);
         *lock(&seat.claimed) = false;
         self.save_secrets();
         self.bump();
@@ -443,6 +548,26 @@ impl Desk {
     /// join page with its seat.
     pub fn team_of(&self, token: &str) -> Option<usize> {
         self.seat(token).map(|s| s.team + 1)
+    }
+
+    /// The team (from 1) whose seat `token` held before the facilitator released it.
+    pub fn released_from(&self, token: &str) -> Option<usize> {
+        self.seats
+            .iter()
+            .flatten()
+            .find(|s| lock(&s.released).iter().any(|t| t == token))
+            .map(|s| s.team + 1)
+    }
+
+    /// Starts the game: questions are put up from now on (each with its full time).
+    /// Until then every person's question waits, its clock not running.
+    pub fn start(&self) {
+        self.started.store(true, Ordering::SeqCst);
+        self.bump();
+    }
+
+    pub fn is_started(&self) -> bool {
+        self.started.load(Ordering::SeqCst)
     }
 
     /// Stops the clocks of every question (and holds new ones) until [`Desk::resume_clock`].
@@ -527,6 +652,7 @@ impl Desk {
         let seat = self.seat(token)?;
         let mut view = lock(&seat.view).clone();
         view.paused = self.is_paused();
+        view.started = self.is_started();
         view.seconds_left = view.question.as_ref().map(|q| {
             let (deadline, _) = self.deadline_of(q.id, q.deadline);
             deadline
@@ -708,14 +834,15 @@ impl Desk {
         }
     }
 
-    /// Waits while the clock is paused (a new question is not put up during a pause).
-    async fn while_paused(&self) -> Result<(), LlmError> {
+    /// Waits until the game is started and the clock runs (a new question is not put
+    /// up before the start or during a pause).
+    async fn until_open(&self) -> Result<(), LlmError> {
         let mut changes = self.version.subscribe();
         loop {
             if let Some(reason) = self.stopped() {
                 return Err(LlmError::Stopped(reason));
             }
-            if !self.is_paused() {
+            if self.is_started() && !self.is_paused() {
                 return Ok(());
             }
             if changes.changed().await.is_err() {
@@ -743,16 +870,41 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The reason of the last re-ask: the last user message after a refused answer.
+/// The reason of the last re-ask: the validation error the last user message states.
 fn refusal(messages: &[ChatMessage], repair: u32) -> Option<String> {
     if repair == 0 {
         return None;
     }
-    messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")
-        .map(|m| m.content.clone())
+    messages.iter().rev().find(|m| m.role == "user").map(|m| {
+        crate::llm::agent::reask_reason(&m.content)
+            .unwrap_or(&m.content)
+            .to_string()
+    })
+}
+
+/// Notes the year a seat is shown in `asked` (one entry per year, the latest facts of
+/// the year kept); a new run starts the history afresh.
+fn note_year(view: &mut SeatView, run_id: &str, asked: &Asked) {
+    let o = &asked.observation;
+    let year = SeenYear {
+        year: o.public.year,
+        bank: o.own.bank,
+        ships: o.own.ships,
+        density: o.public.density,
+        last_catch: o.own.last_catch,
+    };
+    if view.run_id != run_id {
+        view.seen.clear();
+        view.notice = None;
+        view.run_id = run_id.to_string();
+    }
+    match view.seen.iter_mut().find(|s| s.year == year.year) {
+        Some(same) => *same = year,
+        None => {
+            view.seen.push(year);
+            view.seen.sort_by_key(|s| s.year);
+        }
+    }
 }
 
 #[async_trait]
@@ -765,7 +917,7 @@ impl ChatModel for Desk {
                 ctx.agent + 1
             )));
         };
-        self.while_paused().await?;
+        self.until_open().await?;
         let id = self.next_question.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = oneshot::channel();
         let started = Instant::now();
@@ -778,32 +930,25 @@ impl ChatModel for Desk {
             .map(Arc::from);
         {
             let mut view = lock(&seat.view);
-            if let Some(o) = request.asked.as_ref().map(|a| &a.observation) {
-                let year = SeenYear {
-                    year: o.public.year,
-                    bank: o.own.bank,
-                    ships: o.own.ships,
-                    density: o.public.density,
-                    last_catch: o.own.last_catch,
-                };
-                if view.run_id != ctx.run_id {
-                    view.seen.clear();
-                }
-                match view.seen.last_mut() {
-                    Some(last) if last.year == year.year => *last = year,
-                    _ => view.seen.push(year),
-                }
+            if let Some(asked) = &request.asked {
+                note_year(&mut view, &ctx.run_id, asked);
             }
             let question = Question {
                 id,
                 kind: ctx.kind.as_str().to_string(),
+                title: words::question(ctx.kind).to_string(),
                 year: ctx.year,
                 repair: ctx.repair,
+                tries_left: (self.max_repairs + 1).saturating_sub(ctx.repair),
                 ask: request
                     .asked
                     .as_ref()
                     .map(|a| a.request.question().ask(&a.observation)),
                 refused: refusal(&request.messages, ctx.repair),
+                if_unanswered: request.asked.as_ref().map(|a| {
+                    let fallback = a.request.question().fallback(&a.observation, self.fallback);
+                    words::applied(ctx.kind, &fallback, self.fallback)
+                }),
                 deadline: started + self.timeout,
             };
             view.run_id = ctx.run_id.clone();
@@ -828,7 +973,8 @@ impl ChatModel for Desk {
             let mut pending = lock(&seat.pending);
             pending.retain(|o| o.question.id != id);
             if view.status != SeatStatus::Stopped {
-                // The page shows the oldest question still open, if any.
+                // The page shows the oldest question still open, if any (a client that
+                // plays the seat in several runs at once); the tally is the watch's.
                 match pending.first() {
                     Some(next) => {
                         view.question = Some(next.question.clone());
@@ -839,11 +985,6 @@ impl ChatModel for Desk {
                         view.status = SeatStatus::Waiting;
                         view.question = None;
                     }
-                }
-                match &outcome {
-                    Ok(Some(_)) => view.answered += 1,
-                    Ok(None) => view.timed_out += 1,
-                    Err(_) => {}
                 }
             }
         }
@@ -865,6 +1006,53 @@ impl ChatModel for Desk {
             latency_ms,
             ..ChatResponse::live(text, usage, Some(finish_reason.into()))
         })
+    }
+}
+
+/// The agent of a person's seat tells the desk how each question ended (live or from the
+/// cache): the seat's tally, its history of years and what the game applied.
+impl ResolutionWatch for Desk {
+    fn resolved(&self, r: &Resolution) {
+        let Some(Some(seat)) = self.seats.get(r.context.agent) else {
+            return;
+        };
+        {
+            let mut view = lock(&seat.view);
+            if let Some(asked) = &r.asked {
+                note_year(&mut view, &r.context.run_id, asked);
+            }
+            let kind = r.context.kind;
+            let notice =
+                |why, reason: Option<String>, applied: &crate::question::Response| Notice {
+                    year: r.context.year,
+                    kind: kind.as_str().to_string(),
+                    title: words::question(kind).to_string(),
+                    why,
+                    reason,
+                    applied: words::applied(kind, applied, self.fallback),
+                };
+            match &r.outcome {
+                Outcome::Answered { repairs } => {
+                    view.tally.answered += 1;
+                    view.tally.reasked += repairs;
+                    view.notice = None;
+                }
+                Outcome::TimedOut { applied } => {
+                    view.tally.timed_out += 1;
+                    view.notice = Some(notice(NoticeWhy::TimedOut, None, applied));
+                }
+                Outcome::Refused {
+                    repairs,
+                    reason,
+                    applied,
+                } => {
+                    view.tally.refused += 1;
+                    view.tally.reasked += repairs;
+                    view.notice = Some(notice(NoticeWhy::Refused, Some(reason.clone()), applied));
+                }
+            }
+        }
+        self.bump();
     }
 }
 
@@ -891,18 +1079,26 @@ mod tests {
         }
     }
 
+    fn setup(teams: usize, humans: &[usize]) -> DeskSetup {
+        DeskSetup {
+            roster: Roster {
+                labels: (0..teams).map(|t| format!("team{t}")).collect(),
+            },
+            humans: humans.to_vec(),
+            timeout: Duration::from_secs(300),
+            max_repairs: 2,
+            fallback: Fallback::Previous,
+            sea: SeaFacts::default(),
+            secrets: None,
+            secrets_file: None,
+        }
+    }
+
+    /// A started desk (most tests are about questions, not the start).
     fn desk(teams: usize, humans: &[usize]) -> Arc<Desk> {
-        let roster = Roster {
-            labels: (0..teams).map(|t| format!("team{t}")).collect(),
-        };
-        Desk::new(
-            roster,
-            humans,
-            Duration::from_secs(300),
-            SeaFacts::default(),
-            None,
-            None,
-        )
+        let desk = Desk::new(setup(teams, humans));
+        desk.start();
+        desk
     }
 
     async fn until_asked(desk: &Desk, token: &str) -> u64 {
@@ -921,7 +1117,6 @@ mod tests {
         assert_eq!(response.finish_reason.as_deref(), Some(NO_ANSWER));
         let (_, token) = &desk.tokens()[0];
         let view = desk.view(token).unwrap();
-        assert_eq!((view.answered, view.timed_out), (0, 1));
         assert_eq!(view.status, SeatStatus::Waiting);
     }
 
@@ -955,7 +1150,6 @@ mod tests {
             desk.answer(&mine, id, "{}".into()),
             Err(AnswerError::Closed)
         );
-        assert_eq!(desk.view(&mine).unwrap().answered, 1);
         // Tokens are unguessable and distinct.
         assert_eq!(mine.len(), 32);
         assert_ne!(mine, other);
@@ -1053,20 +1247,155 @@ mod tests {
         assert_eq!(desk.team_of(&token), Some(3));
         assert!(desk.release(3));
         assert_eq!(desk.team_of(&token), None, "the old browser lost the seat");
+        assert_eq!(desk.released_from(&token), Some(3), "and is told so");
+        assert_eq!(desk.released_from("never-a-token"), None);
         let again = desk.claim(3).unwrap();
         assert_ne!(again, token);
         // A resumed desk gives every seat its token back.
         let secrets = desk.secrets();
-        let resumed = Desk::new(
-            desk.roster().clone(),
-            &[0, 2],
-            Duration::from_secs(1),
-            SeaFacts::default(),
-            Some(secrets.clone()),
-            None,
-        );
+        let resumed = Desk::new(DeskSetup {
+            secrets: Some(secrets.clone()),
+            ..setup(3, &[0, 2])
+        });
         assert_eq!(resumed.secrets(), secrets);
         assert_eq!(resumed.team_of(&again), Some(3));
         assert_eq!(join_code().len(), 6);
+    }
+
+    /// A decision asked in `year` with its typed facts (a sample observation).
+    fn asked(year: u32) -> Arc<Asked> {
+        let observation =
+            crate::question::Observation::sample(&crate::engine::GameParams::default(), 3, 8, year);
+        Arc::new(Asked {
+            request: crate::question::Request::decision(),
+            observation,
+            memory: Vec::new(),
+            limits: crate::question::Limits { max_fish: 4500 },
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_question_is_put_up_and_no_clock_runs_before_the_start() {
+        let desk = Desk::new(setup(2, &[0]));
+        let token = desk.tokens()[0].1.clone();
+        let asking = {
+            let desk = desk.clone();
+            tokio::spawn(async move { desk.complete(&request(0)).await })
+        };
+        // An hour before the start: nothing on the page, nothing timed out.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert!(!asking.is_finished());
+        let view = desk.view(&token).unwrap();
+        assert!(view.question.is_none() && !view.started);
+        desk.start();
+        let id = until_asked(&desk, &token).await;
+        let view = desk.view(&token).unwrap();
+        assert!(view.started);
+        let left = view.seconds_left.unwrap();
+        assert!(
+            (left - 300.0).abs() < 1.0,
+            "the full time from the start: {left}"
+        );
+        desk.answer(&token, id, "{}".into()).unwrap();
+        assert!(asking.await.unwrap().is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_question_says_its_tries_what_was_refused_and_what_applies_without_an_answer() {
+        let desk = desk(2, &[0]);
+        let token = desk.tokens()[0].1.clone();
+        let mut second = request(0);
+        second.context.repair = 2;
+        second.messages.push(ChatMessage::assistant("{}"));
+        second
+            .messages
+            .push(ChatMessage::user(crate::llm::agent::reask(
+                "field `order` is missing",
+            )));
+        second.asked = Some(asked(3));
+        let asking = {
+            let desk = desk.clone();
+            tokio::spawn(async move { desk.complete(&second).await })
+        };
+        until_asked(&desk, &token).await;
+        let q = desk.view(&token).unwrap().question.unwrap();
+        assert_eq!(q.tries_left, 1, "the last of 3 tries");
+        assert_eq!(q.refused.as_deref(), Some("field `order` is missing"));
+        assert_eq!(q.title, "your decision for the year");
+        let fallback = q.if_unanswered.unwrap();
+        assert!(
+            fallback.starts_with("your previous decision again"),
+            "{fallback}"
+        );
+        desk.stop("test");
+        let _ = asking.await;
+    }
+
+    #[test]
+    fn the_seat_is_told_what_the_game_applied_and_its_tally_and_years_come_from_every_resolution() {
+        let desk = desk(2, &[1]);
+        let token = desk.tokens()[0].1.clone();
+        let resolve = |year: u32, outcome: Outcome| {
+            desk.resolved(&Resolution {
+                context: CallContext {
+                    run_id: "r".into(),
+                    agent: 1,
+                    year,
+                    kind: RequestKind::Decision,
+                    round: 0,
+                    repair: 0,
+                },
+                asked: Some(asked(year)),
+                outcome,
+            })
+        };
+        let applied = crate::question::Response::Decision(crate::engine::Decision {
+            order: 0,
+            deep: 2,
+            coast: 1,
+        });
+        // As a --resume replays them from the cache: no question was ever on the page.
+        resolve(1, Outcome::Answered { repairs: 1 });
+        resolve(
+            2,
+            Outcome::TimedOut {
+                applied: applied.clone(),
+            },
+        );
+        let view = desk.view(&token).unwrap();
+        let notice = view.notice.clone().unwrap();
+        assert_eq!((notice.year, notice.why), (2, NoticeWhy::TimedOut));
+        assert!(
+            notice.applied.contains("2 ships to the deep sea"),
+            "{}",
+            notice.applied
+        );
+        resolve(
+            3,
+            Outcome::Refused {
+                repairs: 2,
+                reason: "field `deep` must be at most 4, got 9".into(),
+                applied,
+            },
+        );
+        let view = desk.view(&token).unwrap();
+        assert_eq!(view.notice.as_ref().unwrap().why, NoticeWhy::Refused);
+        assert_eq!(
+            view.tally,
+            Tally {
+                answered: 1,
+                reasked: 3,
+                timed_out: 1,
+                refused: 1
+            }
+        );
+        assert_eq!(
+            view.seen.iter().map(|s| s.year).collect::<Vec<_>>(),
+            [1, 2, 3],
+            "every year's facts, for the charts"
+        );
+        // The next valid answer clears the notice; other seats' resolutions are not its.
+        resolve(4, Outcome::Answered { repairs: 0 });
+        assert!(desk.view(&token).unwrap().notice.is_none());
     }
 }

@@ -32,7 +32,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::desk::{Desk, OpenQuestion, Roster, SeaFacts};
+use super::desk::{Desk, DeskSetup, OpenQuestion, Roster, SeaFacts};
 use crate::llm::{ChatModel, ChatRequest, ChatResponse, LlmError, McpSettings};
 
 /// The protocol versions the endpoint speaks; a client asking for another gets the
@@ -122,17 +122,23 @@ impl McpServer {
         let clients = clients
             .into_iter()
             .map(|c| {
-                let desk = Desk::new(
-                    Roster {
+                let desk = Desk::new(DeskSetup {
+                    roster: Roster {
                         labels: vec!["mcp".into(); c.team_count],
                     },
-                    &c.teams,
-                    Duration::from_secs_f64(settings.timeout_s),
-                    SeaFacts::default(),
-                    None,
-                    None,
-                );
+                    humans: c.teams.clone(),
+                    timeout: Duration::from_secs_f64(settings.timeout_s),
+                    // What a page would say of re-asks and the fallback: an MCP client
+                    // reads the payload, never these words.
+                    max_repairs: crate::llm::LlmSettings::default().max_repairs,
+                    fallback: crate::llm::LlmSettings::default().fallback,
+                    sea: SeaFacts::default(),
+                    secrets: None,
+                    secrets_file: None,
+                });
                 desk.start_clocks_when_taken();
+                // No facilitator starts a sweep: its questions are put up at once.
+                desk.start();
                 McpClient {
                     name: c.name,
                     key: c.key,

@@ -1,21 +1,29 @@
-//! The seat server's routes (axum) and its accept loop. Pages carry no data: each
-//! fetches its state as JSON and writes it as text. A wrong token or code is a 404
-//! whatever the route; an answer to a question that is no longer open is a 409.
+//! The seat server's routes (axum). Pages carry no data: each fetches its state as JSON
+//! and writes it as text. Every request first passes [`super::guard`] (the Host, the
+//! reserve, the origin of a POST); a wrong token or code is a 404 whatever the route; an
+//! answer to a question that is no longer open is a 409.
 //!
 //! - `GET /join/{code}`, `GET /join/{code}/state`, `POST /join/{code}/claim`
-//!   (`{"team": n}`: the seat's address, and a cookie so the browser finds it again);
+//!   (`{"team": n}`: the seat's address, and a cookie so the browser finds it again; a
+//!   browser holding a seat cannot take a second one); wrong codes are throttled per
+//!   client;
 //! - `GET /seat/{token}`, `GET /seat/{token}/state?since=V` (waits up to 20 s for a
 //!   change past version `V`), `POST /seat/{token}/answer` (`{"question": id, "answer":
-//!   {...}}`);
-//! - `GET /facilitator/{token}` (+ `/state`, `/qr.svg`, `/story/{n}`, `/report`,
-//!   `/messages.csv`), `POST /facilitator/{token}/{pause,resume,extend,release/{team}}`.
+//!   {...}}`); a released seat's old address says so (410) with the join address;
+//! - `GET /rules`: the game's rules in words (the seat page's "How to play");
+//! - `GET /facilitator/{token}`: the link `fishbanks play` prints; it sets the
+//!   facilitator's cookie (HttpOnly, SameSite=Strict) and redirects to `/facilitator`,
+//!   an address without the secret. Behind the cookie: `GET /facilitator/state` (with
+//!   the page's CSRF token), `/facilitator/qr.svg`, `/facilitator/story/{n}`,
+//!   `/facilitator/report`, `/facilitator/messages.csv`; `GET /projector` and
+//!   `/projector/state` (the view to project: no controls, no true sea before the
+//!   debrief); and the actions `POST /facilitator/{start,pause,resume,extend}`,
+//!   `POST /facilitator/release/{team}`, which also need this server's `Origin` and the
+//!   CSRF token.
 //!
 //! Every response is `no-store` and `nosniff`, and may not be framed; pages run only
-//! their own script (a fresh CSP nonce per page). The accept loop caps connections and
-//! closes one that sends no request in time, so idle sockets cannot starve a class.
+//! their own script (a fresh CSP nonce per page).
 
-use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,101 +35,128 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::accept::{self, Conn, Registry};
 use super::desk::{AnswerError, ClaimError, Desk, SeatStatus};
+use super::guard::{self, ConnInfo};
 use super::pages;
+use super::respond::{document, error, not_found, page, page_with, wants_page};
+use super::room::{cookie, Classroom, FACILITATOR_COOKIE, SEAT_COOKIE};
 
 /// How long a state request waits for a change before answering anyway.
 const LONG_POLL: Duration = Duration::from_secs(20);
-/// Connections served at once; more are closed at once (a page retries).
-pub const MAX_CONNECTIONS: usize = 512;
-/// Connections that have sent nothing yet, at most; a new one closes the oldest (a
-/// browser sends its request at once, so only idle sockets are ever closed this way).
-pub const MAX_SILENT: usize = 64;
-/// A connection must send its request's headers within this time.
-pub const HEADER_READ: Duration = Duration::from_secs(10);
-/// How long requests under way may take to finish once the server stops.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-/// The cookie that tells the join page which seat this browser holds.
-const SEAT_COOKIE: &str = "fishbanks_seat";
-
-/// What the routes share.
-#[derive(Clone)]
-pub struct Classroom {
-    pub desk: Arc<Desk>,
-    /// The results directory of the game (the facilitator's spreadsheet export).
-    pub results: PathBuf,
-    /// Addresses of the join page students can reach (the first goes in the QR code).
-    pub join_urls: Vec<String>,
-}
-
-/// Every route of the seat server. The join and facilitator routes are each behind one
-/// check of their code or token (a wrong one is a 404 before any handler runs).
+/// Every route of the seat server, behind the guards.
 pub fn router(room: Classroom) -> Router {
+    let body = || axum::middleware::from_fn_with_state(room.clone(), guard::body);
     let join = Router::new()
         .route("/join/{code}", get(join_page))
         .route("/join/{code}/state", get(join_state))
-        .route("/join/{code}/claim", post(join_claim))
+        .route("/join/{code}/claim", post(join_claim).layer(body()))
         .route_layer(axum::middleware::from_fn_with_state(
             room.clone(),
-            only_with_join_code,
+            guard::join_code,
+        ));
+    let actions = Router::new()
+        .route("/facilitator/start", post(start))
+        .route("/facilitator/pause", post(pause))
+        .route("/facilitator/resume", post(resume))
+        .route("/facilitator/extend", post(extend))
+        .route("/facilitator/release/{team}", post(release))
+        .route_layer(body())
+        .route_layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::facilitator_action,
         ));
     let facilitator = Router::new()
-        .route("/facilitator/{token}", get(facilitator_page))
-        .route("/facilitator/{token}/state", get(facilitator_state))
-        .route("/facilitator/{token}/qr.svg", get(qr))
-        .route("/facilitator/{token}/pause", post(pause))
-        .route("/facilitator/{token}/resume", post(resume))
-        .route("/facilitator/{token}/extend", post(extend))
-        .route("/facilitator/{token}/release/{team}", post(release))
-        .route("/facilitator/{token}/story/{n}", get(story))
-        .route("/facilitator/{token}/report", get(report))
-        .route("/facilitator/{token}/messages.csv", get(messages_csv))
+        .route("/facilitator/state", get(facilitator_state))
+        .route("/projector/state", get(projector_state))
+        .route("/facilitator/qr.svg", get(qr))
+        .route("/facilitator/story/{n}", get(story))
+        .route("/facilitator/report", get(report))
+        .route("/facilitator/messages.csv", get(messages_csv))
         .route_layer(axum::middleware::from_fn_with_state(
             room.clone(),
             only_facilitator,
         ));
-    Router::new()
+    let seat = Router::new()
         .route("/seat/{token}", get(seat_page))
         .route("/seat/{token}/state", get(seat_state))
-        .route("/seat/{token}/answer", post(seat_answer))
+        .route("/seat/{token}/answer", post(seat_answer).layer(body()))
+        .route_layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            only_seat,
+        ));
+    Router::new()
+        .route("/rules", get(rules))
+        // Browsers ask for an icon on every page: none, without a 404 in their console.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route("/facilitator/{token}", get(facilitator_enter))
+        .route("/facilitator", get(facilitator_page))
+        .route("/projector", get(projector_page))
+        .merge(seat)
         .merge(join)
+        .merge(actions)
         .merge(facilitator)
-        .fallback(|| async { not_found() })
+        .fallback(|headers: HeaderMap| async move { not_found(&headers) })
+        .layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::same_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::reserve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            room.clone(),
+            guard::host,
+        ))
         .layer(axum::middleware::map_response(secure))
         .with_state(room)
 }
 
-/// The value of path parameter `name`.
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Lets through requests whose `{token}` is the facilitator's.
-async fn only_facilitator(
-    State(room): State<Classroom>,
-    Path(params): Path<Vec<(String, String)>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    match param(&params, "token") {
-        Some(token) if room.desk.is_facilitator(token) => next.run(request).await,
-        _ => not_found(),
+/// A cookie only this site's pages send, never readable by a script.
+fn set_cookie(response: &mut Response, name: &str, value: &str, tls: bool) {
+    let secure = if tls { "; Secure" } else { "" };
+    let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
-/// Lets through requests whose `{code}` is the game's join code (any letter case).
-async fn only_with_join_code(
+/// Lets through requests to a seat's address that holds the seat (before any body is
+/// read); an address the facilitator released says so.
+async fn only_seat(
     State(room): State<Classroom>,
-    Path(params): Path<Vec<(String, String)>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    match param(&params, "code") {
-        Some(code) if code.eq_ignore_ascii_case(room.desk.join_code()) => next.run(request).await,
-        _ => not_found(),
+    let token = request
+        .uri()
+        .path()
+        .split('/')
+        .nth(2)
+        .unwrap_or("")
+        .to_string();
+    if room.desk.team_of(&token).is_some() {
+        next.run(request).await
+    } else {
+        not_a_seat(&room, &token, request.headers())
+    }
+}
+
+/// Lets through requests carrying the facilitator's cookie.
+async fn only_facilitator(
+    State(room): State<Classroom>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    if cookie(headers, FACILITATOR_COOKIE).is_some_and(|t| room.desk.is_facilitator(&t)) {
+        next.run(request).await
+    } else {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "this screen opens with the facilitator's link that `fishbanks play` printed",
+        )
     }
 }
 
@@ -143,162 +178,90 @@ async fn secure(mut response: Response) -> Response {
     response
 }
 
-/// Serves `room` on `listener` until `shutdown` completes: at most [`MAX_CONNECTIONS`]
-/// connections, each closed if its request's headers take longer than [`HEADER_READ`].
+/// Serves `room` on `listener` until `shutdown` completes, through the accept loop
+/// ([`accept`]: per-address caps, a reserve for credential holders, eviction of
+/// long-silent connections only, header and body deadlines), over TLS when given.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     room: Classroom,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    tls: Option<accept::Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_app(listener, router(room), shutdown).await
+    let limits = room.limits;
+    serve_with(listener, router(room), limits, tls, shutdown).await
 }
 
-/// Serves any of the seat module's routers (the classroom's, the MCP endpoint's) with
-/// the accept loop's limits.
+/// Serves any of the seat module's routers (the MCP endpoint's) through the same accept
+/// loop, with the default limits (per-address caps, eviction of long-silent connections
+/// only, header deadlines), over plain HTTP. Its requests carry no classroom credential:
+/// every connection counts as its address's.
 pub(crate) async fn serve_app(
     listener: tokio::net::TcpListener,
     app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let silent = Arc::new(Silent::default());
-    let mut next_id = 0u64;
-    let mut connections = tokio::task::JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                // A transient accept error (too many open files): pause, go on.
-                Err(e) => {
-                    tracing::warn!("accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+    serve_with(listener, app, accept::Limits::default(), None, shutdown).await
+}
+
+async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: accept::Limits,
+    tls: Option<accept::Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let registry = Registry::new(limits);
+    let app = App {
+        router: app,
+        registry: registry.clone(),
+    };
+    accept::serve(listener, registry, tls, app, shutdown).await
+}
+
+/// The router, handed each connection it serves.
+#[derive(Clone)]
+struct App {
+    router: Router,
+    registry: Arc<Registry>,
+}
+
+impl accept::MakeService for App {
+    type Service = ConnService;
+    fn for_connection(&self, conn: Arc<Conn>) -> ConnService {
+        ConnService {
+            inner: hyper_util::service::TowerToHyperService::new(self.router.clone()),
+            info: ConnInfo {
+                conn,
+                registry: self.registry.clone(),
             },
-            _ = &mut shutdown => break,
-        };
-        next_id += 1;
-        let id = next_id;
-        let hush = silent.enter(id);
-        // Over the cap: closed at once rather than queued behind idle sockets.
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            silent.leave(id);
-            drop(stream);
-            continue;
-        };
-        while connections.try_join_next().is_some() {}
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let silent = silent.clone();
-        connections.spawn(async move {
-            let _slot = slot;
-            // Nothing sent at all within the header time, or closed to make room for a
-            // newer connection while silent: dropped (hyper's own timeout starts only
-            // with the first byte).
-            let mut first = [0u8; 1];
-            let spoke = tokio::select! {
-                peeked = tokio::time::timeout(HEADER_READ, stream.peek(&mut first)) => {
-                    matches!(peeked, Ok(Ok(n)) if n > 0)
-                }
-                _ = hush.notified() => false,
-            };
-            silent.leave(id);
-            if !spoke {
-                return;
-            }
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_READ)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let _ = connection.await;
-        });
-    }
-    // Requests under way (a page's answer, the long poll that tells it the game is
-    // over) get a moment to finish; idle connections are then closed.
-    let drain = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
-        connections.abort_all();
-    }
-    Ok(())
-}
-
-/// The connections that have sent nothing yet, oldest first, each with the signal
-/// that closes it.
-#[derive(Default)]
-struct Silent(std::sync::Mutex<std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>>);
-
-impl Silent {
-    /// A new connection joins; past [`MAX_SILENT`], the oldest silent one is closed.
-    fn enter(&self, id: u64) -> Arc<tokio::sync::Notify> {
-        let hush = Arc::new(tokio::sync::Notify::new());
-        let mut queue = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if queue.len() >= MAX_SILENT {
-            if let Some((_, oldest)) = queue.pop_front() {
-                oldest.notify_one();
-            }
         }
-        queue.push_back((id, hush.clone()));
-        hush
-    }
-
-    /// A connection spoke (or closed).
-    fn leave(&self, id: u64) {
-        let mut queue = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        queue.retain(|(i, _)| *i != id);
     }
 }
 
-/// A fresh nonce for one page's script and style.
-fn nonce() -> String {
-    let bytes: [u8; 16] = rand::random();
-    crate::record::hex(&bytes)
+/// The router as one connection's service: every request carries its connection and
+/// counts as under way (never closed to make room) until its response is ready.
+struct ConnService {
+    inner: hyper_util::service::TowerToHyperService<Router>,
+    info: ConnInfo,
 }
 
-/// One of our pages: only the script and style carrying this response's nonce run.
-fn page(render: impl FnOnce(&str) -> String) -> Response {
-    let nonce = nonce();
-    let mut response = render(&nonce).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    let csp = format!(
-        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnService {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send>,
+    >;
+
+    fn call(&self, mut request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        let under_way = self.info.conn.begin();
+        request.extensions_mut().insert(self.info.clone());
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await;
+            drop(under_way);
+            response
+        })
     }
-    response
-}
-
-/// A recorded document (the story, the report): styles only, no script at all.
-fn document(html: String) -> Response {
-    let mut response = html.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
-        ),
-    );
-    response
-}
-
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({"error": "nothing here: check the address"})),
-    )
-        .into_response()
-}
-
-fn error(status: StatusCode, text: impl std::fmt::Display) -> Response {
-    (status, Json(json!({"error": text.to_string()}))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -306,19 +269,11 @@ struct Since {
     since: Option<u64>,
 }
 
-// ---- the join page ----
-
-/// The seat token in the browser's cookie, if any.
-fn seat_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SEAT_COOKIE)
-        .map(|(_, value)| value.to_string())
+async fn rules(State(room): State<Classroom>) -> Response {
+    Json(room.handout.as_ref()).into_response()
 }
+
+// ---- the join page ----
 
 async fn join_page() -> Response {
     page(pages::join)
@@ -326,7 +281,7 @@ async fn join_page() -> Response {
 
 async fn join_state(State(room): State<Classroom>, headers: HeaderMap) -> Response {
     let desk = &room.desk;
-    let mine = seat_cookie(&headers).and_then(|t| desk.team_of(&t).map(|team| (team, t)));
+    let mine = cookie(&headers, SEAT_COOKIE).and_then(|t| desk.team_of(&t).map(|team| (team, t)));
     let seats = desk.free_seats();
     let teams: Vec<serde_json::Value> = desk
         .roster()
@@ -345,6 +300,7 @@ async fn join_state(State(room): State<Classroom>, headers: HeaderMap) -> Respon
         .collect();
     Json(json!({
         "teams": teams,
+        "started": desk.is_started(),
         "yours": mine.map(|(team, token)| json!({"team": team, "seat": format!("/seat/{token}")})),
     }))
     .into_response()
@@ -355,14 +311,22 @@ struct Claim {
     team: usize,
 }
 
-async fn join_claim(State(room): State<Classroom>, Json(body): Json<Claim>) -> Response {
+async fn join_claim(
+    State(room): State<Classroom>,
+    headers: HeaderMap,
+    Json(body): Json<Claim>,
+) -> Response {
+    // One browser, one team: a browser that holds a seat goes back to it.
+    if let Some(team) = cookie(&headers, SEAT_COOKIE).and_then(|t| room.desk.team_of(&t)) {
+        return error(
+            StatusCode::CONFLICT,
+            format!("this browser already plays team {team}: one team per browser"),
+        );
+    }
     match room.desk.claim(body.team) {
         Ok(token) => {
             let mut response = Json(json!({"seat": format!("/seat/{token}")})).into_response();
-            let cookie = format!("{SEAT_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
+            set_cookie(&mut response, SEAT_COOKIE, &token, room.tls);
             response
         }
         Err(e @ ClaimError::Taken(_)) => error(StatusCode::CONFLICT, e),
@@ -372,10 +336,39 @@ async fn join_claim(State(room): State<Classroom>, Json(body): Json<Claim>) -> R
 
 // ---- a seat ----
 
-async fn seat_page(State(room): State<Classroom>, Path(token): Path<String>) -> Response {
+/// The answer to a seat's address that no longer holds the seat: the facilitator
+/// released it (410, with the join address), or it never did (404).
+fn not_a_seat(room: &Classroom, token: &str, headers: &HeaderMap) -> Response {
+    let Some(team) = room.desk.released_from(token) else {
+        return not_found(headers);
+    };
+    let join = format!("/join/{}", room.desk.join_code());
+    if wants_page(headers) {
+        page_with(StatusCode::GONE, |nonce| {
+            pages::notice(
+                nonce,
+                &format!("Team {team} was released"),
+                &format!("The facilitator released team {team}: this page no longer plays it. Join the game again to take a free team."),
+                Some((&join, "Join the game")),
+            )
+        })
+    } else {
+        (
+            StatusCode::GONE,
+            Json(json!({"released": team, "join": join})),
+        )
+            .into_response()
+    }
+}
+
+async fn seat_page(
+    State(room): State<Classroom>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match room.desk.view(&token) {
         Some(view) => page(|nonce| pages::seat(view.team, nonce)),
-        None => not_found(),
+        None => not_a_seat(&room, &token, &headers),
     }
 }
 
@@ -383,17 +376,18 @@ async fn seat_state(
     State(room): State<Classroom>,
     Path(token): Path<String>,
     Query(q): Query<Since>,
+    headers: HeaderMap,
 ) -> Response {
     let desk = &room.desk;
     if desk.view(&token).is_none() {
-        return not_found();
+        return not_a_seat(&room, &token, &headers);
     }
     if let Some(seen) = q.since {
         desk.changed_since(seen, LONG_POLL).await;
     }
     let version = desk.version();
     let Some(view) = desk.view(&token) else {
-        return not_found();
+        return not_a_seat(&room, &token, &headers);
     };
     // The true sea is the debrief's: shown to a seat only once the game is over.
     let debrief = (view.status == SeatStatus::Done).then(|| {
@@ -436,8 +430,13 @@ fn control_character(value: &serde_json::Value, path: &str) -> Option<String> {
 async fn seat_answer(
     State(room): State<Classroom>,
     Path(token): Path<String>,
-    Json(body): Json<Submitted>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
+    let body: Submitted = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not an answer: {e}")),
+    };
     if let Some(field) = control_character(&body.answer, "") {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -451,27 +450,45 @@ async fn seat_answer(
         .answer(&token, body.question, body.answer.to_string())
     {
         Ok(()) => (StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response(),
-        Err(AnswerError::UnknownSeat) => not_found(),
+        Err(AnswerError::UnknownSeat) => not_a_seat(&room, &token, &headers),
         Err(e @ AnswerError::Closed) => error(StatusCode::CONFLICT, e),
     }
 }
 
 // ---- the facilitator ----
 
+/// The printed link: the secret goes into a cookie and the browser on to an address
+/// without it, so a photograph of the screen gives nothing away.
+async fn facilitator_enter(
+    State(room): State<Classroom>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !room.desk.is_facilitator(&token) {
+        return not_found(&headers);
+    }
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, HeaderValue::from_static("/facilitator"))],
+    )
+        .into_response();
+    set_cookie(&mut response, FACILITATOR_COOKIE, &token, room.tls);
+    response
+}
+
 async fn facilitator_page() -> Response {
     page(pages::facilitator)
 }
 
-async fn facilitator_state(State(room): State<Classroom>, Query(q): Query<Since>) -> Response {
-    let desk = &room.desk;
-    if let Some(seen) = q.since {
-        desk.changed_since(seen, LONG_POLL).await;
-    }
-    let version = desk.version();
+async fn projector_page() -> Response {
+    page(pages::projector)
+}
+
+/// Every team's status, for the facilitator's screen and the projector (a person's seat
+/// never by its address).
+fn teams(desk: &Desk) -> Vec<serde_json::Value> {
     let views = desk.views();
-    // Every team's status; a person's seat never by its address (this page is projected).
-    let teams: Vec<serde_json::Value> = desk
-        .roster()
+    desk.roster()
         .labels
         .iter()
         .enumerate()
@@ -481,38 +498,73 @@ async fn facilitator_state(State(room): State<Classroom>, Query(q): Query<Since>
                 "who": "person",
                 "taken": desk.is_claimed(v.team),
                 "status": v.status,
-                "asked": v.question.as_ref().map(|q| json!({"kind": q.kind, "year": q.year, "repair": q.repair})),
+                "asked": v.question.as_ref().map(|q| json!({"title": q.title, "year": q.year, "repair": q.repair})),
                 "seconds_left": v.seconds_left,
-                "answered": v.answered,
-                "timed_out": v.timed_out,
+                "tally": v.tally,
             }),
             None => json!({"team": i + 1, "who": label}),
         })
-        .collect();
-    let ending = desk.ending().map(|e| {
+        .collect()
+}
+
+fn ending(desk: &Desk) -> Option<serde_json::Value> {
+    desk.ending().map(|e| {
         json!({
             "stories": e.stories.iter().map(|(run, _)| run).collect::<Vec<_>>(),
             "report": e.report.is_some(),
             "results": e.results,
         })
-    });
+    })
+}
+
+async fn facilitator_state(State(room): State<Classroom>, Query(q): Query<Since>) -> Response {
+    let desk = &room.desk;
+    if let Some(seen) = q.since {
+        desk.changed_since(seen, LONG_POLL).await;
+    }
     Json(json!({
-        "version": version,
-        "teams": teams,
+        "version": desk.version(),
+        "csrf": room.csrf,
+        "started": desk.is_started(),
+        "teams": teams(desk),
         "paused": desk.is_paused(),
         "years": desk.true_years(),
         "sea": desk.sea(),
         "join": {"code": desk.join_code(), "urls": room.join_urls},
-        "ending": ending,
+        "ending": ending(desk),
+    }))
+    .into_response()
+}
+
+/// What the projected screen shows: the join address, the teams' status and the clock;
+/// the true sea only once the game is over (the debrief).
+async fn projector_state(State(room): State<Classroom>, Query(q): Query<Since>) -> Response {
+    let desk = &room.desk;
+    if let Some(seen) = q.since {
+        desk.changed_since(seen, LONG_POLL).await;
+    }
+    let over = desk.ending().is_some();
+    let years = if over { desk.true_years() } else { Vec::new() };
+    let played = desk.true_years().last().map(|y| y.year);
+    Json(json!({
+        "version": desk.version(),
+        "started": desk.is_started(),
+        "teams": teams(desk),
+        "paused": desk.is_paused(),
+        "played": played,
+        "years": years,
+        "sea": desk.sea(),
+        "join": {"code": desk.join_code(), "urls": room.join_urls},
+        "ending": ending(desk),
     }))
     .into_response()
 }
 
 async fn qr(State(room): State<Classroom>) -> Response {
     let Some(url) = room.join_urls.first() else {
-        return not_found();
+        return error(StatusCode::NOT_FOUND, "no join address");
     };
-    match super::qr::svg(url) {
+    match super::qr::svg(&format!("{url}/join/{}", room.desk.join_code())) {
         Some(svg) => {
             let mut response = svg.into_response();
             response.headers_mut().insert(
@@ -530,6 +582,11 @@ async fn qr(State(room): State<Classroom>) -> Response {
 
 fn done() -> Response {
     Json(json!({"ok": true})).into_response()
+}
+
+async fn start(State(room): State<Classroom>) -> Response {
+    room.desk.start();
+    done()
 }
 
 async fn pause(State(room): State<Classroom>) -> Response {
@@ -559,10 +616,7 @@ async fn extend(State(room): State<Classroom>, Json(body): Json<Extend>) -> Resp
     done()
 }
 
-async fn release(
-    State(room): State<Classroom>,
-    Path((_, team)): Path<(String, usize)>,
-) -> Response {
+async fn release(State(room): State<Classroom>, Path(team): Path<usize>) -> Response {
     if room.desk.release(team) {
         done()
     } else {
@@ -573,17 +627,17 @@ async fn release(
     }
 }
 
-async fn story(State(room): State<Classroom>, Path((_, n)): Path<(String, usize)>) -> Response {
+async fn story(State(room): State<Classroom>, Path(n): Path<usize>) -> Response {
     match room.desk.ending().and_then(|e| e.stories.get(n).cloned()) {
         Some((_, html)) => document(html),
-        None => not_found(),
+        None => error(StatusCode::NOT_FOUND, "no such story"),
     }
 }
 
 async fn report(State(room): State<Classroom>) -> Response {
     match room.desk.ending().and_then(|e| e.report) {
         Some(html) => document(html),
-        None => not_found(),
+        None => error(StatusCode::NOT_FOUND, "no report yet"),
     }
 }
 
@@ -642,6 +696,103 @@ pub fn spreadsheet_safe(csv_text: &str) -> Result<String, csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seat::room::Handout;
+    use std::path::PathBuf;
+
+    /// A classroom of one person's seat (team 1) and one scripted team, at 127.0.0.1:80.
+    fn room() -> Classroom {
+        let desk = Desk::new(super::super::desk::DeskSetup {
+            roster: super::super::desk::Roster {
+                labels: vec!["human".into(), "greedy".into()],
+            },
+            humans: vec![0],
+            timeout: Duration::from_secs(60),
+            max_repairs: 2,
+            fallback: crate::question::Fallback::Previous,
+            sea: Default::default(),
+            secrets: None,
+            secrets_file: None,
+        });
+        Classroom::new(
+            desk,
+            PathBuf::from("/nonexistent"),
+            vec!["http://127.0.0.1:80".into()],
+            &[],
+            false,
+            Handout::default(),
+        )
+    }
+
+    /// A request whose body never comes.
+    fn stalled(method: &str, path: &str, host: &str) -> axum::extract::Request {
+        let never = futures::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, host)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from_stream(never))
+            .unwrap()
+    }
+
+    async fn send(room: &Classroom, request: axum::extract::Request) -> Response {
+        use tower::Service;
+        let mut app = router(room.clone());
+        std::future::poll_fn(|cx| {
+            <Router as Service<axum::extract::Request>>::poll_ready(&mut app, cx)
+        })
+        .await
+        .unwrap();
+        app.call(request).await.unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_never_comes_frees_its_connection_at_the_deadline() {
+        let room = room();
+        let code = room.desk.join_code().to_string();
+        let response = send(
+            &room,
+            stalled("POST", &format!("/join/{code}/claim"), "127.0.0.1"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(response.headers()[header::CONNECTION], "close");
+        // An answer to no seat is refused before its body is read (else: 408).
+        let response = send(&room, stalled("POST", "/seat/nobody/answer", "127.0.0.1")).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        // A wrong host is refused before anything else.
+        let response = send(
+            &room,
+            stalled("POST", &format!("/join/{code}/claim"), "evil.example"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn the_served_hosts_are_the_addresses_localhost_and_the_names_given() {
+        let room = Classroom::new(
+            room().desk,
+            PathBuf::new(),
+            vec![
+                "http://10.0.0.5:8080".into(),
+                "http://127.0.0.1:8080".into(),
+            ],
+            &["Teacher.local".into(), "class.example:9000".into()],
+            false,
+            Handout::default(),
+        );
+        assert_eq!(
+            room.hosts,
+            [
+                "10.0.0.5:8080",
+                "127.0.0.1:8080",
+                "localhost:8080",
+                "teacher.local:8080",
+                "class.example:9000"
+            ]
+        );
+    }
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {

@@ -47,6 +47,18 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         ("seat", &["llm", "question", "record"][..]),
         (
+            "play",
+            &[
+                "experiment",
+                "seat",
+                "analysis",
+                "llm",
+                "question",
+                "engine",
+                "record",
+            ][..],
+        ),
+        (
             "testkit",
             &["llm", "agents", "question", "engine", "record"][..],
         ),

@@ -23,6 +23,7 @@ mod market;
 mod mcp;
 mod mock_coverage;
 mod play;
+mod play_network;
 mod protocols;
 mod rating;
 mod remote;

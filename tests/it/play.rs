@@ -1,7 +1,9 @@
 //! `fishbanks play` end to end over HTTP: a client plays the human seat through the real
 //! server (one answer invalid and re-asked, one question left to time out, a `<script>`
 //! message), the game is recorded and told, wrong and stale answers are refused, and the
-//! game replays byte for byte with nobody at the desk.
+//! game replays byte for byte with nobody at the desk; the facilitator's cookie, origin
+//! and CSRF checks, the start gate, the Host check, released seats, one team per
+//! browser, the join-code throttle, a burst of connections, one address's slow bodies.
 
 use crate::common::*;
 use serde_json::{json, Value};
@@ -10,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// The game's process, killed if the test fails before it ends.
-struct Playing(Child);
+pub(crate) struct Playing(pub(crate) Child);
 
 impl Drop for Playing {
     fn drop(&mut self) {
@@ -19,14 +21,19 @@ impl Drop for Playing {
 }
 
 /// One HTTP/1.1 request over a fresh connection: the status and the body.
-fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
+pub(crate) fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
     let (status, _, body) = http_with(method, url, body, "");
     (status, body)
 }
 
 /// One HTTP/1.1 request with extra header lines: the status, the headers (lower-cased
 /// names) and the body.
-fn http_with(method: &str, url: &str, body: Option<&str>, extra: &str) -> (u16, String, String) {
+pub(crate) fn http_with(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    extra: &str,
+) -> (u16, String, String) {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = std::net::TcpStream::connect(host).unwrap();
@@ -45,20 +52,79 @@ fn http_with(method: &str, url: &str, body: Option<&str>, extra: &str) -> (u16, 
 }
 
 /// The value of header `name` (lower case) in a response head.
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}: ")))
         .map(str::trim)
+}
+
+/// The facilitator's browser: the printed link leaves the secret in a cookie; every
+/// action carries this server's `Origin` and the CSRF token of the screen's state.
+pub(crate) struct Facilitator {
+    /// `http://host:port`
+    pub(crate) origin: String,
+    pub(crate) cookie: String,
+}
+
+impl Facilitator {
+    /// Opens the printed link: a redirect to `/facilitator` (no secret in the address)
+    /// and an HttpOnly, SameSite=Strict cookie.
+    pub(crate) fn enter(link: &str) -> Facilitator {
+        let (status, head, _) = http_with("GET", link, None, "");
+        assert_eq!(status, 303, "{head}");
+        assert_eq!(header(&head, "location"), Some("/facilitator"));
+        let set = header(&head, "set-cookie").unwrap().to_string();
+        assert!(
+            set.contains("httponly") && set.contains("samesite=strict") && set.contains("path=/"),
+            "{set}"
+        );
+        let cookie = set.split(';').next().unwrap().to_string();
+        let origin = link[..link.find("/facilitator/").unwrap()].to_string();
+        Facilitator { origin, cookie }
+    }
+
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
+        let (status, _, body) = http_with(
+            "GET",
+            &format!("{}{path}", self.origin),
+            None,
+            &format!("Cookie: {}\r\n", self.cookie),
+        );
+        (status, body)
+    }
+
+    pub(crate) fn state(&self) -> Value {
+        let (status, body) = self.get("/facilitator/state");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// An action as the facilitator's page sends it.
+    pub(crate) fn act(&self, action: &str, body: Option<&str>) -> u16 {
+        let csrf = self.state()["csrf"].as_str().unwrap().to_string();
+        let extra = format!(
+            "Cookie: {}\r\nOrigin: {}\r\nX-Fishbanks-CSRF: {csrf}\r\n",
+            self.cookie, self.origin
+        );
+        http_with(
+            "POST",
+            &format!("{}/facilitator/{action}", self.origin),
+            body,
+            &extra,
+        )
+        .0
+    }
 }
 
 const INJECTED: &str = "<script>alert(1)</script> let us all fish less";
 /// A message a spreadsheet would run, quoting a code fence that is not the answer.
 const FORMULA: &str = "=HYPERLINK(\"http://example.com\") ```{}```";
 
-/// A 3-year game: team 1 a person, five scripted teams, broadcast; 5 s per question.
+/// A 3-year game: team 1 a person, five scripted teams, broadcast; 5 s per question;
+/// people may miss a tenth of their questions.
 fn experiment() -> TestExperiment {
     TestExperiment::new("people", 3, 2)
-        .section("[human]\ntimeout_s = 5\nmax_repairs = 2")
+        .section("[human]\ntimeout_s = 5\nmax_repairs = 2\nmax_fallback_share = 0.1")
         .population(
             "person",
             r#"{ kind = "human" }, { strategy = "conditional", count = 5, tremble = 0.05 }"#,
@@ -87,14 +153,14 @@ fn play_to_end(exp: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) 
 
 /// What `fishbanks play` printed: its join page, each seat's address (with
 /// `--seat-links`) and the facilitator's.
-struct Printed {
-    join: String,
-    seats: Vec<String>,
-    facilitator: String,
+pub(crate) struct Printed {
+    pub(crate) join: String,
+    pub(crate) seats: Vec<String>,
+    pub(crate) facilitator: String,
 }
 
 /// Starts `fishbanks play` with `extra` arguments and reads its addresses.
-fn start_with(exp: &Path, out: &Path, extra: &[&str]) -> (Playing, Printed) {
+pub(crate) fn start_with(exp: &Path, out: &Path, extra: &[&str]) -> (Playing, Printed) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fishbanks"))
         .args([
             "play",
@@ -131,9 +197,14 @@ fn start_with(exp: &Path, out: &Path, extra: &[&str]) -> (Playing, Printed) {
     (Playing(child), printed)
 }
 
-/// Starts `fishbanks play` and returns it with its seat's and facilitator's URLs.
+/// Starts `fishbanks play` (started at once) and returns it with its seat's and the
+/// facilitator's URLs.
 fn start(exp: &Path, out: &Path) -> (Playing, String, String) {
-    let (child, printed) = start_with(exp, out, &["--exit-when-done", "--seat-links"]);
+    let (child, printed) = start_with(
+        exp,
+        out,
+        &["--exit-when-done", "--seat-links", "--start-now"],
+    );
     (child, printed.seats[0].clone(), printed.facilitator)
 }
 
@@ -144,7 +215,7 @@ fn answer_for(schema: &Value) -> Value {
 }
 
 /// [`answer_for`] with `words` for every text.
-fn answer_with(schema: &Value, words: &str) -> Value {
+pub(crate) fn answer_with(schema: &Value, words: &str) -> Value {
     let branch = schema.get("anyOf").and_then(|b| b.get(0)).unwrap_or(schema);
     let mut out = serde_json::Map::new();
     for (name, field) in branch["properties"].as_object().unwrap() {
@@ -180,7 +251,10 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
         seat.trim_end_matches(|c: char| c.is_ascii_hexdigit())
     );
     assert_eq!(http("GET", &wrong, None).0, 404);
-    assert_eq!(http("GET", &format!("{facilitator}/state"), None).0, 200);
+    assert_eq!(
+        Facilitator::enter(&facilitator).get("/facilitator/state").0,
+        200
+    );
 
     let mut version: Option<u64> = None;
     let (mut questions, mut invalid_sent, mut skipped, mut repaired_seen) =
@@ -239,8 +313,8 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
         "{questions} questions"
     );
     let status = child.0.wait().unwrap();
-    // One timeout among a few answers is more than max_fallback_share: the run is kept
-    // and marked invalid, its fallback counted.
+    // One timeout among a few answers is more than this class's [human]
+    // max_fallback_share: the run is kept and marked invalid, its fallback counted.
     assert_eq!(status.code(), Some(3));
 
     let dir = out.join("people");
@@ -250,6 +324,12 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
     assert_eq!(row[runs.col("llm_fallbacks")], "1");
     assert_eq!(row[runs.col("llm_repairs")], "1");
     assert_eq!(row[runs.col("years_played")], "3");
+    assert_eq!(row[runs.col("status")], "invalid");
+    let why = &row[runs.col("error")];
+    assert!(
+        why.contains("questions to people") && why.contains("[human] max_fallback_share = 0.1"),
+        "{why}"
+    );
     let run_id = row[runs.col("run_id")].clone();
     let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
     assert!(manifest.contains(r#""kind": "human""#));
@@ -259,6 +339,13 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
     let story = std::fs::read_to_string(dir.join(format!("stories/{run_id}.html"))).unwrap();
     assert!(story.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!story.contains("<script>alert"));
+    // The story of a class game speaks of people.
+    assert!(story.contains("team 1: a person"), "{story}");
+    assert!(story.contains("People (team 1) were asked"), "{story}");
+    assert!(
+        story.contains("(a person) did not answer its") && story.contains("in time"),
+        "{story}"
+    );
 
     // Nobody at the desk: the cache replays the game byte for byte.
     let replayed = work.path().join("replayed");
@@ -273,7 +360,7 @@ fn a_person_plays_a_seat_over_http_and_the_game_is_recorded_and_replays() {
 }
 
 /// A game whose people have time: team 1 and team 3 people, four scripted teams.
-fn class_experiment(years: u32) -> TestExperiment {
+pub(crate) fn class_experiment(years: u32) -> TestExperiment {
     TestExperiment::new("class", years, 1)
         .section("[human]\ntimeout_s = 120\nmax_repairs = 2")
         .population(
@@ -288,7 +375,7 @@ fn students_join_by_code_a_seat_binds_to_one_browser_and_every_response_is_locke
     let work = tempfile::tempdir().unwrap();
     let exp = class_experiment(2).write(work.path());
     let out = work.path().join("out");
-    let (_child, printed) = start_with(&exp, &out, &["--exit-when-done"]);
+    let (_child, printed) = start_with(&exp, &out, &["--exit-when-done", "--start-now"]);
     assert!(
         printed.seats.is_empty(),
         "seat addresses are printed only on request"
@@ -372,9 +459,14 @@ fn students_join_by_code_a_seat_binds_to_one_browser_and_every_response_is_locke
     let wrong = format!("{}/join/ZZZZZZ", host);
     assert_eq!(http("GET", &wrong, None).0, 404);
 
-    // The projected page never holds a seat's address; its JSON is not cached.
-    let (status, head, body) =
-        http_with("GET", &format!("{}/state", printed.facilitator), None, "");
+    // The facilitator's pages never hold a seat's address; their JSON is not cached.
+    let facilitator = Facilitator::enter(&printed.facilitator);
+    let (status, head, body) = http_with(
+        "GET",
+        &format!("{host}/facilitator/state"),
+        None,
+        &format!("Cookie: {}\r\n", facilitator.cookie),
+    );
     assert_eq!(status, 200);
     assert_eq!(header(&head, "cache-control"), Some("no-store"));
     assert!(
@@ -384,9 +476,9 @@ fn students_join_by_code_a_seat_binds_to_one_browser_and_every_response_is_locke
     let state: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(state["teams"][2]["taken"], true);
     assert_eq!(state["teams"][0]["taken"], false);
-    let (status, head, _) = http_with("GET", &format!("{}/qr.svg", printed.facilitator), None, "");
+    let (status, body) = facilitator.get("/facilitator/qr.svg");
     assert_eq!(status, 200);
-    assert_eq!(header(&head, "content-type"), Some("image/svg+xml"));
+    assert!(body.starts_with("<svg"));
 
     // A control character in an answer is refused with the field named.
     let view = loop {
@@ -413,12 +505,31 @@ fn students_join_by_code_a_seat_binds_to_one_browser_and_every_response_is_locke
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("message"), "{body}");
 
-    // The facilitator releases team 3: the old address is gone, the seat is free again.
-    assert_eq!(
-        http("POST", &format!("{}/release/3", printed.facilitator), None).0,
-        200
+    // One browser, one team: the browser holding team 3 cannot take team 1 too.
+    let (status, _, body) = http_with(
+        "POST",
+        &format!("{join}/claim"),
+        Some(r#"{"team": 1}"#),
+        &format!("Cookie: fishbanks_seat={token}\r\n"),
     );
-    assert_eq!(http("GET", &seat, None).0, 404);
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("already plays team 3"), "{body}");
+
+    // The facilitator releases team 3: the old address says so (with the way back in),
+    // the seat is free again.
+    assert_eq!(facilitator.act("release/3", None), 200);
+    let (status, body) = http("GET", &format!("{seat}/state"), None);
+    assert_eq!(status, 410, "{body}");
+    let released: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(released["released"], 3);
+    assert!(released["join"].as_str().unwrap().starts_with("/join/"));
+    let (status, _, page) = http_with("GET", &seat, None, "Accept: text/html\r\n");
+    assert_eq!(status, 410);
+    assert!(
+        page.contains("Team 3 was released") && page.contains("Join the game"),
+        "{page}"
+    );
+    assert!(!page.contains("<form"), "a released page keeps no form");
     let (status, _, body) = http_with("POST", &format!("{join}/claim"), Some(r#"{"team": 3}"#), "");
     assert_eq!(status, 200, "{body}");
     let again = serde_json::from_str::<Value>(&body).unwrap()["seat"]
@@ -427,18 +538,13 @@ fn students_join_by_code_a_seat_binds_to_one_browser_and_every_response_is_locke
         .to_string();
     assert_ne!(again, seat_path);
     // Pause and extra time are the facilitator's alone.
-    assert_eq!(
-        http("POST", &format!("{}/pause", printed.facilitator), None).0,
-        200
-    );
-    let state: Value =
-        serde_json::from_str(&http("GET", &format!("{}/state", printed.facilitator), None).1)
-            .unwrap();
-    assert_eq!(state["paused"], true);
+    assert_eq!(facilitator.act("pause", None), 200);
+    assert_eq!(facilitator.state()["paused"], true);
+    assert_eq!(facilitator.act("extend", Some(r#"{"seconds": 60}"#)), 200);
     assert_eq!(
         http(
-            "POST",
-            &format!("{host}/facilitator/{}/pause", "0".repeat(32)),
+            "GET",
+            &format!("{host}/facilitator/{}", "0".repeat(32)),
             None
         )
         .0,
@@ -485,6 +591,24 @@ fn answer_until(seat: &str, stop: impl Fn(&Value) -> bool) -> usize {
     }
 }
 
+/// The seat's state once `done` says so (long-polling its changes, at most a minute).
+pub(crate) fn until_state(seat: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut version: Option<u64> = None;
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let url = match version {
+            Some(v) => format!("{seat}/state?since={v}"),
+            None => format!("{seat}/state"),
+        };
+        let state: Value = serde_json::from_str(&http("GET", &url, None).1).unwrap();
+        if done(&state) {
+            return state;
+        }
+        assert!(std::time::Instant::now() < give_up, "never came: {state}");
+        version = state["version"].as_u64();
+    }
+}
+
 /// One unhurried person (team 1) and five conditional cooperators under `protocol`.
 fn one_person(name: &str, years: u32, protocol: &str) -> TestExperiment {
     TestExperiment::new(name, years, 1)
@@ -503,7 +627,11 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
     let changed = exp.clone();
     let exp = exp.write(work.path());
     let out = work.path().join("out");
-    let (mut child, printed) = start_with(&exp, &out, &["--exit-when-done", "--seat-links"]);
+    let (mut child, printed) = start_with(
+        &exp,
+        &out,
+        &["--exit-when-done", "--seat-links", "--start-now"],
+    );
     let seat = printed.seats[0].clone();
     // Two years answered; the stop comes while year 3's question is open.
     answer_until(&seat, |q| q["year"].as_u64() == Some(3));
@@ -550,6 +678,30 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
     // --resume: the same seat address; years 1-2 come from the cache, year 3 on is asked.
     // (Without --exit-when-done: the facilitator's page stays up after the game.)
     let (mut child, resumed) = start_with(&exp, &out, &["--seat-links", "--resume"]);
+    // A resumed game waits for the facilitator's start too; the tally and the years of
+    // the seat came back from the cache.
+    let facilitator = Facilitator::enter(&resumed.facilitator);
+    // (Years 1-2 are replayed from the cache as the server starts: wait for them.)
+    let first = until_state(&resumed.seats[0], |s| {
+        s["seat"]["tally"]["answered"].as_u64() >= Some(4)
+    });
+    assert_eq!(first["seat"]["started"], false);
+    assert!(
+        first["seat"]["question"].is_null(),
+        "no question before the start"
+    );
+    let years: Vec<u64> = first["seat"]["seen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y["year"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        years[..2],
+        [1, 2],
+        "the early years survive the resume: {years:?}"
+    );
+    assert_eq!(facilitator.act("start", None), 200);
     // (The port is any free one here; a class gives --bind a fixed one.)
     let path = |url: &String| url[url.find("/seat/").or(url.find("/join/")).unwrap()..].to_string();
     assert_eq!(
@@ -565,9 +717,8 @@ fn a_stopped_game_is_recorded_and_resumes_with_the_same_seats() {
     );
     // The message reached the game whole (the fence inside it is text, not the answer)
     // and is recorded as written; the facilitator's spreadsheet export neutralises it.
-    let fac = &resumed.facilitator;
     let csv = loop {
-        let (status, body) = http("GET", &format!("{fac}/messages.csv"), None);
+        let (status, body) = facilitator.get("/facilitator/messages.csv");
         if status == 200 {
             break body;
         }
@@ -611,7 +762,11 @@ fn a_game_killed_outright_is_not_started_over_but_resumed_from_its_cache() {
     let work = tempfile::tempdir().unwrap();
     let exp = one_person("killed", 3, "none").write(work.path());
     let out = work.path().join("out");
-    let (mut child, printed) = start_with(&exp, &out, &["--exit-when-done", "--seat-links"]);
+    let (mut child, printed) = start_with(
+        &exp,
+        &out,
+        &["--exit-when-done", "--seat-links", "--start-now"],
+    );
     answer_until(&printed.seats[0], |q| q["year"].as_u64() == Some(2));
     // SIGKILL: nothing is recorded in runs.csv, but year 1's answer is in the cache.
     child.0.kill().unwrap();
@@ -625,7 +780,12 @@ fn a_game_killed_outright_is_not_started_over_but_resumed_from_its_cache() {
     let (mut child, resumed) = start_with(
         &exp,
         &out,
-        &["--exit-when-done", "--seat-links", "--resume"],
+        &[
+            "--exit-when-done",
+            "--seat-links",
+            "--resume",
+            "--start-now",
+        ],
     );
     let asked = answer_until(&resumed.seats[0], |_| false);
     assert_eq!(

@@ -73,6 +73,39 @@ pub fn year_of(e: &Event) -> Option<u32> {
 
 /// The event as a line of the year's story; `None` for what the table and the sea line
 /// already say (decisions, the year's outcome, phases) and for routine model calls.
+/// What a person's seat (`team`, from 0) did wrong or missed, in a class's words; its
+/// other events are told as any seat's.
+pub fn person_line(t: usize, event: &AgentEvent) -> Option<String> {
+    match event {
+        AgentEvent::LlmInvalid { kind, error, .. } => Some(format!(
+            "{} (a person) sent a {kind} the rules refused: {error}",
+            team(t)
+        )),
+        AgentEvent::LlmFallback {
+            kind,
+            fallback,
+            reason,
+            ..
+        } => Some(if reason.starts_with("no answer in time") {
+            format!(
+                "{} (a person) did not answer its {kind} in time: the game applied the fallback `{fallback}`.",
+                team(t)
+            )
+        } else {
+            format!(
+                "{} (a person) sent no {kind} the rules accepted: the game applied the fallback `{fallback}`.",
+                team(t)
+            )
+        }),
+        AgentEvent::LlmCall { .. } | AgentEvent::LlmRetry { .. } => None,
+        other => line(&Event::Agent {
+            year: 0,
+            team: t,
+            event: other.clone(),
+        }),
+    }
+}
+
 pub fn line(e: &Event) -> Option<String> {
     Some(match e {
         Event::Message {

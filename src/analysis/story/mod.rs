@@ -68,12 +68,64 @@ fn csv_rows<T: serde::de::DeserializeOwned>(
     Ok(rows)
 }
 
+/// How a person's seat is named in a story.
+const PERSON: &str = "a person";
+
+/// Questions put to people (the seats named [`PERSON`]) and how they ended, from the
+/// event log; `None` without people or without a full log.
+struct PeopleAnswers {
+    /// Their teams, from 1.
+    teams: Vec<usize>,
+    questions: u64,
+    /// Re-asks after an answer the rules refused.
+    reasked: u64,
+    /// Questions the fallback answered.
+    fell_back: u64,
+    /// Of those, left unanswered until the timeout.
+    timed_out: u64,
+}
+
+fn people_answers(s: &Story) -> Option<PeopleAnswers> {
+    use crate::record::AgentEvent;
+    let teams: Vec<usize> = (0..s.seats.len())
+        .filter(|t| s.seats[*t] == PERSON)
+        .collect();
+    if teams.is_empty() || s.detail != EventDetail::Full {
+        return None;
+    }
+    let mut told = PeopleAnswers {
+        teams: teams.iter().map(|t| t + 1).collect(),
+        questions: 0,
+        reasked: 0,
+        fell_back: 0,
+        timed_out: 0,
+    };
+    for e in &s.events {
+        let Event::Agent { team, event, .. } = e else {
+            continue;
+        };
+        if !teams.contains(team) {
+            continue;
+        }
+        match event {
+            AgentEvent::LlmCall { repair: 0, .. } => told.questions += 1,
+            AgentEvent::LlmCall { .. } => told.reasked += 1,
+            AgentEvent::LlmFallback { reason, .. } => {
+                told.fell_back += 1;
+                told.timed_out += u64::from(reason.starts_with("no answer in time"));
+            }
+            _ => {}
+        }
+    }
+    Some(told)
+}
+
 /// A seat of the manifest as a short label.
 fn seat_label(seat: &serde_json::Value) -> String {
     let field = |k: &str| seat.get(k).and_then(|v| v.as_str()).unwrap_or("");
     match field("kind") {
         "llm" => format!("llm {} ({})", field("provider"), field("persona")),
-        "human" => "human".to_string(),
+        "human" => PERSON.to_string(),
         kind => {
             let tremble = seat.get("tremble").and_then(|v| v.as_f64()).unwrap_or(0.0);
             if tremble > 0.0 {
@@ -187,9 +239,38 @@ pub fn overview(s: &Story) -> Vec<String> {
             format!(" Error: {}", r.error)
         }
     ));
-    lines.push(if r.llm_answers == 0 {
+    let people = people_answers(s);
+    if let Some(p) = &people {
+        let named: Vec<String> = p.teams.iter().map(|t| format!("team {t}")).collect();
+        lines.push(format!(
+            "People ({}) were asked {} questions: {} answered ({} asked again after an answer the rules refused), {} left to the fallback ({} of them unanswered in time).",
+            named.join(", "),
+            p.questions,
+            p.questions - p.fell_back.min(p.questions),
+            p.reasked,
+            p.fell_back,
+            p.timed_out
+        ));
+    }
+    let (people_asked, people_calls, people_fell_back) = people.as_ref().map_or((0, 0, 0), |p| {
+        (p.questions, p.questions + p.reasked, p.fell_back)
+    });
+    let model_answers = r.llm_answers.saturating_sub(people_asked);
+    lines.push(if model_answers == 0 {
         let repaired = s.agents.iter().filter(|a| a.repaired).count();
-        format!("No model calls: every answer came from a scripted strategy (or a person); {repaired} decisions were repaired by the engine.")
+        if people.is_some() {
+            format!("No model calls: the other teams are scripted strategies; {repaired} decisions were repaired by the engine.")
+        } else {
+            format!("No model calls: every answer came from a scripted strategy (or a person); {repaired} decisions were repaired by the engine.")
+        }
+    } else if people.is_some() {
+        format!(
+            "Model answers: {model_answers}, {} replaced by the fallback; {} calls, {} tokens in, {} out.",
+            r.llm_fallbacks.saturating_sub(people_fell_back),
+            r.llm_calls.saturating_sub(people_calls),
+            r.tokens_in,
+            r.tokens_out
+        )
     } else {
         format!(
             "Model answers: {} ({:.1}% valid at the first try), {} re-asked after an invalid answer, {} replaced by the fallback; {} calls, {} tokens in, {} out.",
@@ -243,7 +324,14 @@ pub fn years(s: &Story) -> Vec<Year> {
                 .events
                 .iter()
                 .filter(|e| describe::year_of(e) == Some(y.year))
-                .filter_map(describe::line)
+                .filter_map(|e| match e {
+                    Event::Agent { team, event, .. }
+                        if s.seats.get(*team).map(String::as_str) == Some(PERSON) =>
+                    {
+                        describe::person_line(*team, event)
+                    }
+                    _ => describe::line(e),
+                })
                 .map(|l| capitalised(&l)));
             // Messages from messages.csv when the log does not carry them.
             if s.detail != EventDetail::Full {
