@@ -203,6 +203,8 @@ struct Open {
     run_id: String,
     /// When a client took it (see [`Desk::take`]).
     taken: Option<Instant>,
+    /// Told when a client takes it: its clock starts, so its wait must look again.
+    on_take: Arc<tokio::sync::Notify>,
     answer: oneshot::Sender<String>,
 }
 
@@ -293,6 +295,11 @@ pub struct Desk {
     next_question: AtomicU64,
     /// Bumped on every change, so pages can wait for one.
     version: watch::Sender<u64>,
+    /// Bumped only by what moves every open question's deadline or ends every wait
+    /// (the start, pause, resume, extra time, a stop): what a waiting question listens to. With
+    /// hundreds of questions open at once (an MCP client playing many runs), waking
+    /// each of them at every change of any seat cost milliseconds a question.
+    timing: watch::Sender<u64>,
     clock: Mutex<Clock>,
     stopped: Mutex<Option<String>>,
     sea: SeaFacts,
@@ -402,6 +409,7 @@ impl Desk {
             // question for the one it had (ids stay below 2^53 for JavaScript).
             next_question: AtomicU64::new(u64::from(rand::random::<u32>()) + 1),
             version: watch::channel(0).0,
+            timing: watch::channel(0).0,
             clock: Mutex::new(Clock::default()),
             stopped: Mutex::new(None),
             sea,
@@ -481,6 +489,12 @@ impl Desk {
 
     fn bump(&self) {
         self.version.send_modify(|v| *v += 1);
+    }
+
+    /// A change every waiting question must see (and pages too).
+    fn bump_timing(&self) {
+        self.timing.send_modify(|v| *v += 1);
+        self.bump();
     }
 
     /// The current version (changes whenever any seat does).
@@ -563,7 +577,7 @@ impl Desk {
     /// Until then every person's question waits, its clock not running.
     pub fn start(&self) {
         self.started.store(true, Ordering::SeqCst);
-        self.bump();
+        self.bump_timing();
     }
 
     pub fn is_started(&self) -> bool {
@@ -577,7 +591,7 @@ impl Desk {
             clock.paused_since = Some(Instant::now());
         }
         drop(clock);
-        self.bump();
+        self.bump_timing();
     }
 
     /// Starts the clocks again; open questions get the paused time back.
@@ -590,7 +604,7 @@ impl Desk {
             }
         }
         drop(clock);
-        self.bump();
+        self.bump_timing();
     }
 
     pub fn is_paused(&self) -> bool {
@@ -602,7 +616,7 @@ impl Desk {
         for (_, added) in lock(&self.clock).added.iter_mut() {
             *added += extra;
         }
-        self.bump();
+        self.bump_timing();
     }
 
     /// When question `id` (asked with `deadline`) falls back, and whether the clock runs.
@@ -629,7 +643,7 @@ impl Desk {
             view.question = None;
             lock(&seat.pending).clear();
         }
-        self.bump();
+        self.bump_timing();
     }
 
     fn stopped(&self) -> Option<String> {
@@ -717,6 +731,48 @@ impl Desk {
             .collect()
     }
 
+    /// Takes the oldest open question of any seat that nobody took yet (see
+    /// [`Desk::take`]), looking at every question without copying any but that one.
+    pub fn take_oldest(&self) -> Option<(String, OpenQuestion)> {
+        let mut oldest: Option<(&Seat, u64)> = None;
+        for seat in self.seats.iter().flatten() {
+            let pending = lock(&seat.pending);
+            if let Some(o) = pending
+                .iter()
+                .filter(|o| o.taken.is_none())
+                .min_by_key(|o| o.question.id)
+            {
+                if oldest.is_none_or(|(_, id)| o.question.id < id) {
+                    oldest = Some((seat, o.question.id));
+                }
+            }
+        }
+        let (seat, id) = oldest?;
+        let token = lock(&seat.token).clone();
+        if !self.take(&token, id) {
+            return None;
+        }
+        self.open_question(id)
+    }
+
+    /// Open question `id` of any seat, with the token of its seat.
+    pub fn open_question(&self, id: u64) -> Option<(String, OpenQuestion)> {
+        self.seats.iter().flatten().find_map(|seat| {
+            let pending = lock(&seat.pending);
+            let o = pending.iter().find(|o| o.question.id == id)?;
+            Some((
+                lock(&seat.token).clone(),
+                OpenQuestion {
+                    team: seat.team + 1,
+                    run_id: o.run_id.clone(),
+                    question: o.question.clone(),
+                    payload: o.payload.clone(),
+                    taken: o.taken.is_some(),
+                },
+            ))
+        })
+    }
+
     /// A client takes question `id` of the seat with `token`: its time starts now (with
     /// [`Desk::start_clocks_when_taken`]). False when it is not open.
     pub fn take(&self, token: &str, id: u64) -> bool {
@@ -730,6 +786,8 @@ impl Desk {
                 let now = Instant::now();
                 o.taken.get_or_insert(now);
                 o.question.deadline = now + self.timeout;
+                // A permit if its wait is between two looks: never missed.
+                o.on_take.notify_one();
             })
             .is_some();
         if taken {
@@ -795,8 +853,9 @@ impl Desk {
         id: u64,
         asked_at: Instant,
         mut rx: oneshot::Receiver<String>,
+        on_take: &tokio::sync::Notify,
     ) -> Result<Option<String>, LlmError> {
-        let mut changes = self.version.subscribe();
+        let mut changes = self.timing.subscribe();
         loop {
             if let Some(reason) = self.stopped() {
                 return Err(LlmError::Stopped(reason));
@@ -825,6 +884,7 @@ impl Desk {
                     };
                 }
                 _ = tokio::time::sleep_until(sleep_until) => {}
+                _ = on_take.notified() => {}
                 changed = changes.changed() => {
                     if changed.is_err() {
                         return Ok(None);
@@ -837,7 +897,7 @@ impl Desk {
     /// Waits until the game is started and the clock runs (a new question is not put
     /// up before the start or during a pause).
     async fn until_open(&self) -> Result<(), LlmError> {
-        let mut changes = self.version.subscribe();
+        let mut changes = self.timing.subscribe();
         loop {
             if let Some(reason) = self.stopped() {
                 return Err(LlmError::Stopped(reason));
@@ -920,6 +980,7 @@ impl ChatModel for Desk {
         self.until_open().await?;
         let id = self.next_question.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = oneshot::channel();
+        let on_take = Arc::new(tokio::sync::Notify::new());
         let started = Instant::now();
         let payload = request
             .asked
@@ -961,12 +1022,13 @@ impl ChatModel for Desk {
                 asked: request.asked.clone(),
                 run_id: ctx.run_id.clone(),
                 taken: None,
+                on_take: on_take.clone(),
                 answer: tx,
             });
         }
         lock(&self.clock).added.push((id, Duration::ZERO));
         self.bump();
-        let outcome = self.wait_for(seat, id, started, rx).await;
+        let outcome = self.wait_for(seat, id, started, rx, &on_take).await;
         lock(&self.clock).added.retain(|(q, _)| *q != id);
         {
             let mut view = lock(&seat.view);

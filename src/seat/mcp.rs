@@ -645,22 +645,7 @@ async fn call_tool(server: &McpServer, client: usize, id: &Value, params: &Value
 async fn take_next(server: &McpServer, client: usize) -> Option<(OpenQuestion, String)> {
     let c = &server.clients[client];
     let _one_at_a_time = c.taking.lock().await;
-    let mut best: Option<(OpenQuestion, String)> = None;
-    for (_, token) in c.desk.tokens() {
-        for q in c.desk.open_questions(&token) {
-            if q.taken {
-                continue;
-            }
-            if best
-                .as_ref()
-                .is_none_or(|(b, _)| q.question.id < b.question.id)
-            {
-                best = Some((q, token.clone()));
-            }
-        }
-    }
-    let (q, token) = best?;
-    c.desk.take(&token, q.question.id).then_some((q, token))
+    c.desk.take_oldest().map(|(token, q)| (q, token))
 }
 
 /// `next_question`: a question (the payload with its id), `{"waiting": true}` or
@@ -715,20 +700,9 @@ fn answer(server: &McpServer, client: usize, args: &Value) -> Result<String, Str
         Value::Null => return Err("`answer` is missing: the answer object".into()),
         other => other.to_string(),
     };
-    let (token, open) = c
-        .desk
-        .tokens()
-        .into_iter()
-        .find_map(|(_, t)| {
-            c.desk
-                .open_questions(&t)
-                .into_iter()
-                .find(|q| q.question.id == id)
-                .map(|q| (t, q))
-        })
-        .ok_or_else(|| {
-            format!("question {id} is not open (answered, timed out, or not one of your seats')")
-        })?;
+    let (token, open) = c.desk.open_question(id).ok_or_else(|| {
+        format!("question {id} is not open (answered, timed out, or not one of your seats')")
+    })?;
     if !open.taken {
         return Err(format!(
             "question {id} was not taken: get it with `next_question` first"
