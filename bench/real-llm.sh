@@ -99,6 +99,8 @@ code=$?
 set -e
 end=$(date +%s.%N)
 dir="$out/$name"
+# An --out named after the experiment holds its results itself.
+[ -f "$dir/runs.csv" ] || dir="$out"
 
 python3 - "$dir" "$start" "$end" "$code" <<'PY'
 import csv, glob, json, sys
