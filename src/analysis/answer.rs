@@ -15,6 +15,18 @@ use super::render::{effect_with_ci, measure_value, measure_words, num, p};
 /// Things that print alike, named together: what they print, and who prints it.
 type Together<K, T> = Vec<(K, Vec<T>)>;
 
+/// Groups `(what it prints, who)` pairs by what they print, in order of first appearance.
+fn together<K: PartialEq, T>(items: impl IntoIterator<Item = (K, T)>) -> Together<K, T> {
+    let mut out: Together<K, T> = Vec::new();
+    for (key, item) in items {
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(item),
+            None => out.push((key, vec![item])),
+        }
+    }
+    out
+}
+
 /// Significant at 5% after Holm.
 fn significant(k: &Contrast) -> bool {
     k.p_adjusted.is_some_and(|p| p < 0.05)
@@ -204,13 +216,7 @@ fn alike_sentence(cmp: &Comparison, cells: &[&CellStats], population: &str) -> O
         .collect();
     // Cells that ended the same way are named together: "`a` and `b` (all 20 collapsed
     // in year 5 in each)".
-    let mut alike: Vec<(String, Vec<&CellStats>)> = Vec::new();
-    for (how, c) in parts {
-        match alike.iter_mut().find(|(h, _)| *h == how) {
-            Some((_, members)) => members.push(c),
-            None => alike.push((how, vec![c])),
-        }
-    }
+    let alike = together(parts);
     let parts: Vec<String> = alike
         .iter()
         .map(|(how, members)| {
@@ -247,14 +253,11 @@ fn why_untested(c: &CellStats) -> String {
 /// effect").
 fn nulls(cmp: &Comparison, contrasts: &[&Contrast], name: impl Fn(&Contrast) -> String) -> String {
     // Contrasts that print alike are named together, their numbers said once.
-    let mut alike: Vec<((String, String), Vec<String>)> = Vec::new();
-    for k in contrasts {
-        let shown = (effect_with_ci(k.effect, k.ci), p(k.p_adjusted));
-        match alike.iter_mut().find(|(s, _)| *s == shown) {
-            Some((_, names)) => names.push(name(k)),
-            None => alike.push((shown, vec![name(k)])),
-        }
-    }
+    let alike = together(
+        contrasts
+            .iter()
+            .map(|k| ((effect_with_ci(k.effect, k.ci), p(k.p_adjusted)), name(k))),
+    );
     let listed = and_list(
         &alike
             .iter()
@@ -463,17 +466,12 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
         let (found, null): (Vec<&Contrast>, Vec<&Contrast>) =
             these.iter().copied().partition(|k| significant(k));
         // Protocols under which the population's cell prints alike are named together.
-        let mut alike: Together<(String, String, String), &Contrast> = Vec::new();
-        for k in &found {
+        let alike = together(found.iter().map(|k| {
             let value = cmp
                 .cell(&k.cell)
                 .map_or("–".into(), |c| num(measure_value(c, cmp.primary).0));
-            let shown = (value, effect_with_ci(k.effect, k.ci), p(k.p_adjusted));
-            match alike.iter_mut().find(|(s, _)| *s == shown) {
-                Some((_, members)) => members.push(k),
-                None => alike.push((shown, vec![k])),
-            }
-        }
+            ((value, effect_with_ci(k.effect, k.ci), p(k.p_adjusted)), *k)
+        }));
         let changes: Vec<String> = alike
             .iter()
             .enumerate()
@@ -527,8 +525,7 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
             interactions.iter().copied().partition(|k| significant(k));
         // Interactions that print alike are one clause: "the effects of `a` and `b` were
         // each smaller in `q` than in `q0` (interaction …)".
-        let mut alike: Together<(bool, String, String, String, String), &Contrast> = Vec::new();
-        for k in &found {
+        let alike = together(found.iter().map(|k| {
             let shown = (
                 k.effect >= 0.0,
                 k.population.clone(),
@@ -536,11 +533,8 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
                 effect_with_ci(k.effect, k.ci),
                 p(k.p_adjusted),
             );
-            match alike.iter_mut().find(|(s, _)| *s == shown) {
-                Some((_, members)) => members.push(k),
-                None => alike.push((shown, vec![k])),
-            }
-        }
+            (shown, *k)
+        }));
         let mut parts: Vec<String> = alike
             .iter()
             .map(|((larger, population, against, effect, p_adj), members)| {

@@ -373,10 +373,9 @@ fn cache_line(merged: &experiment::merge::MergeOutcome) -> String {
     )
 }
 
-/// The report files written, as one line.
-fn files_written(summary: &fishbanks::analysis::ReportSummary) -> String {
-    summary
-        .files
+/// The files written (a report's, a leaderboard's), as one line.
+fn files_written(files: &[std::path::PathBuf]) -> String {
+    files
         .iter()
         .map(|f| f.display().to_string())
         .collect::<Vec<_>>()
@@ -411,7 +410,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 summary.runs,
                 summary.cells,
                 summary.reference,
-                files_written(&summary)
+                files_written(&summary.files)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -604,12 +603,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!(
                     "leaderboard of {} candidates: {}",
                     written.ranked.len(),
-                    written
-                        .files
-                        .iter()
-                        .map(|f| f.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    files_written(&written.files)
                 );
                 return Ok(ExitCode::SUCCESS);
             }
@@ -836,15 +830,7 @@ fn play_sweep(
                 .context("the rating finished, but its leaderboard failed")?;
         if !quiet {
             println!("{}", written.table);
-            eprintln!(
-                "leaderboard: {}",
-                written
-                    .files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            eprintln!("leaderboard: {}", files_written(&written.files));
         }
     } else if !no_report {
         let summary = fishbanks::analysis::report(
@@ -853,7 +839,7 @@ fn play_sweep(
         )
         .context("the sweep finished, but its report failed")?;
         if !quiet {
-            eprintln!("report: {}", files_written(&summary));
+            eprintln!("report: {}", files_written(&summary.files));
         }
     }
     let (failed, invalid) = outcome.summary.not_ok();

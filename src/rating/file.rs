@@ -71,6 +71,32 @@ fn scripted(strategy: &str, count: usize, tremble: f64) -> toml::Table {
     t
 }
 
+/// A scenario's population with `seat` in team 1: six instances of it in self-play, else
+/// it beside the scenario's scripted teams. The candidate's and the reference's alike.
+fn scenario_population(
+    scenario: &battery::Scenario,
+    mut seat: toml::Table,
+    battery: &Battery,
+) -> PopulationSpec {
+    let mut agents = Vec::new();
+    if scenario.self_play() {
+        seat.insert("count".into(), toml::Value::Integer(6));
+        agents.push(seat);
+    } else {
+        agents.push(seat);
+        agents.extend(
+            scenario
+                .others
+                .iter()
+                .map(|(strategy, n)| scripted(strategy, *n, battery.tremble)),
+        );
+    }
+    PopulationSpec {
+        description: String::new(),
+        agents,
+    }
+}
+
 /// The experiment a rating plays (as written), or the problems that keep it from being
 /// one; problems of the candidates' own tables are the experiment's to find.
 fn experiment_file(rating: &RatingFile, battery: &Battery) -> Result<ExperimentFile, Vec<Invalid>> {
@@ -121,48 +147,20 @@ fn experiment_file(rating: &RatingFile, battery: &Battery) -> Result<ExperimentF
             continue;
         }
         for scenario in battery.scenarios {
-            let mut seat = candidate.agent.clone();
-            let mut agents = Vec::new();
-            if scenario.self_play() {
-                seat.insert("count".into(), toml::Value::Integer(6));
-                agents.push(seat);
-            } else {
-                agents.push(seat);
-                agents.extend(
-                    scenario
-                        .others
-                        .iter()
-                        .map(|(strategy, n)| scripted(strategy, *n, battery.tremble)),
-                );
-            }
             populations.insert(
                 battery::population(scenario.name, name),
-                PopulationSpec {
-                    description: String::new(),
-                    agents,
-                },
+                scenario_population(scenario, candidate.agent.clone(), battery),
             );
         }
     }
     for scenario in battery.scenarios {
-        let mut agents = Vec::new();
-        if scenario.self_play() {
-            agents.push(scripted(battery.reference, 6, battery.tremble));
-        } else {
-            agents.push(scripted(battery.reference, 1, battery.tremble));
-            agents.extend(
-                scenario
-                    .others
-                    .iter()
-                    .map(|(strategy, n)| scripted(strategy, *n, battery.tremble)),
-            );
-        }
         populations.insert(
             battery::population(scenario.name, REFERENCE),
-            PopulationSpec {
-                description: String::new(),
-                agents,
-            },
+            scenario_population(
+                scenario,
+                scripted(battery.reference, 1, battery.tremble),
+                battery,
+            ),
         );
     }
     let mut protocols = BTreeMap::new();
