@@ -102,27 +102,39 @@ pub(super) fn plan_schema_text(fields: &[FieldSpec], obs: &Observation) -> Strin
     object["properties"]["coast"] = json!(COAST);
     let template = object.to_string();
     let (deep_at, coast_at) = (json!(DEEP).to_string(), json!(COAST).to_string());
+    // The template cut at its two markers, in the order they come: each branch is the
+    // three pieces with the two values between them (no text searched per branch).
+    let mut marks = [(0, &deep_at, true), (0, &coast_at, false)];
+    for m in marks.iter_mut() {
+        m.0 = template.find(m.1.as_str()).unwrap_or(template.len());
+    }
+    marks.sort_by_key(|m| m.0);
+    let [(first_at, first, first_is_deep), (second_at, second, _)] = marks;
+    let end_first = (first_at + first.len()).min(second_at);
+    let pieces = [
+        &template[..first_at],
+        &template[end_first..second_at],
+        template.get(second_at + second.len()..).unwrap_or(""),
+    ];
     let mut out = String::with_capacity(16 + (ships as usize + 1) * (template.len() + 64));
     out.push_str("{\"anyOf\":[");
     for d in 0..=ships {
         if d > 0 {
             out.push(',');
         }
-        let branch = template
-            .replacen(
-                &deep_at,
-                &format!("{{\"const\":{d},\"type\":\"integer\"}}"),
-                1,
-            )
-            .replacen(
-                &coast_at,
-                &format!(
-                    "{{\"maximum\":{},\"minimum\":0,\"type\":\"integer\"}}",
-                    ships - d
-                ),
-                1,
-            );
-        out.push_str(&branch);
+        let deep = format!("{{\"const\":{d},\"type\":\"integer\"}}");
+        let coast = format!(
+            "{{\"maximum\":{},\"minimum\":0,\"type\":\"integer\"}}",
+            ships - d
+        );
+        let (a, b) = if first_is_deep {
+            (&deep, &coast)
+        } else {
+            (&coast, &deep)
+        };
+        for text in [pieces[0], a, pieces[1], b, pieces[2]] {
+            out.push_str(text);
+        }
     }
     out.push_str("],\"description\":");
     out.push_str(&json!(format!("deep + coast must be at most {ships} (your ships)")).to_string());

@@ -709,10 +709,10 @@ impl ChatModel for RemoteModel {
                 self.name()
             )));
         };
-        // Written once, as text: every attempt sends these bytes.
-        let payload = serde_json::to_string(&Payload::of(request, asked))
-            .and_then(RawValue::from_string)
-            .map_err(|e| {
+        // Written once, as text: every attempt sends these bytes (not parsed back:
+        // serde_json wrote them).
+        let payload =
+            serde_json::value::to_raw_value(&Payload::of(request, asked)).map_err(|e| {
                 LlmError::Config(format!(
                     "{}: the payload could not be written: {e}",
                     self.name()
