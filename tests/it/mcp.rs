@@ -295,9 +295,17 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
     // again (attempt 2, the reason ending its prompt) and answered.
     let mut refused: Option<Value> = None;
     let mut came_back = false;
+    // Every other valid answer also takes the next question (`next_wait_s`).
+    let (mut pending, mut combined): (Option<Value>, u32) = (None, 0);
     loop {
-        let (q, error) = client.call("next_question", json!({"wait_s": 5}));
-        assert!(!error, "{q}");
+        let q = match pending.take() {
+            Some(next) => next,
+            None => {
+                let (q, error) = client.call("next_question", json!({"wait_s": 5}));
+                assert!(!error, "{q}");
+                q
+            }
+        };
         if q["done"] == true {
             break;
         }
@@ -351,12 +359,27 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
             }
             Some(_) => assert_eq!(q["attempt"], 1),
         }
-        let (verdict, error) = client.call("answer", json!({"question_id": id, "answer": valid}));
-        assert!(!error, "{verdict}");
-        assert_eq!(verdict, json!({"accepted": true}));
+        if answered % 2 == 1 {
+            let (mut verdict, error) = client.call(
+                "answer",
+                json!({"question_id": id, "answer": valid, "next_wait_s": 5}),
+            );
+            assert!(!error, "{verdict}");
+            let next = verdict["next"].take();
+            assert_eq!(verdict, json!({"accepted": true, "next": null}));
+            assert!(next.is_object(), "the next question comes with the verdict");
+            pending = Some(next);
+            combined += 1;
+        } else {
+            let (verdict, error) =
+                client.call("answer", json!({"question_id": id, "answer": valid}));
+            assert!(!error, "{verdict}");
+            assert_eq!(verdict, json!({"accepted": true}));
+        }
         answered += 1;
     }
     assert!(came_back);
+    assert!(combined > 0);
     assert!(sets > 0, "fines and directed messages were asked as sets");
     let (code, stderr) = harness.wait();
     assert_eq!(code, Some(0), "{stderr}");
