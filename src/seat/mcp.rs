@@ -310,8 +310,8 @@ fn rpc_error(id: &Value, code: i64, message: impl Into<String>) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message.into()}})
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn json_response(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -496,12 +496,16 @@ async fn on_post(
     };
     let params = object.get("params").cloned().unwrap_or(Value::Null);
     let reply = match method {
-        "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}}).to_string(),
-        "tools/list" => {
-            json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools()}}).to_string()
-        }
+        "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}})
+            .to_string()
+            .into_bytes(),
+        "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools()}})
+            .to_string()
+            .into_bytes(),
         "tools/call" => call_tool(&server, client, &id, &params).await,
-        other => rpc_error(&id, -32601, format!("no method `{other}`")).to_string(),
+        other => rpc_error(&id, -32601, format!("no method `{other}`"))
+            .to_string()
+            .into_bytes(),
     };
     json_response(StatusCode::OK, reply)
 }
@@ -595,28 +599,28 @@ fn tools() -> Value {
     ])
 }
 
-/// A tool's result: its JSON as text and as structured content (written into one
-/// buffer: a question's result is some 20 KB, a tenth of the harness's work per question).
-fn tool_result(id: &Value, text: &str, is_error: bool) -> String {
-    let quoted = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
-    let id = id.to_string();
-    let mut out = String::with_capacity(quoted.len() + text.len() + id.len() + 96);
-    out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
-    out.push_str(&id);
-    out.push_str(",\"result\":{\"content\":[{\"type\":\"text\",\"text\":");
-    out.push_str(&quoted);
-    out.push_str("}],");
+/// A tool's result: its JSON as text and as structured content, as the body's bytes. A
+/// question's result is some 20 KB (the payload twice, once escaped): it is written into
+/// one buffer with room for the escapes, never grown and copied.
+fn tool_result(id: &Value, text: &str, is_error: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 * text.len() + text.len() / 2 + 128);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    // Writing JSON into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut out, id);
+    out.extend_from_slice(b",\"result\":{\"content\":[{\"type\":\"text\",\"text\":");
+    let _ = serde_json::to_writer(&mut out, text);
+    out.extend_from_slice(b"}],");
     if is_error {
-        out.push_str("\"isError\":true}}");
+        out.extend_from_slice(b"\"isError\":true}}");
     } else {
-        out.push_str("\"structuredContent\":");
-        out.push_str(text);
-        out.push_str(",\"isError\":false}}");
+        out.extend_from_slice(b"\"structuredContent\":");
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(b",\"isError\":false}}");
     }
     out
 }
 
-async fn call_tool(server: &McpServer, client: usize, id: &Value, params: &Value) -> String {
+async fn call_tool(server: &McpServer, client: usize, id: &Value, params: &Value) -> Vec<u8> {
     let args = &params["arguments"];
     match params["name"].as_str() {
         Some("next_question") => match wait_of(&args["wait_s"], "wait_s") {
@@ -648,8 +652,11 @@ async fn call_tool(server: &McpServer, client: usize, id: &Value, params: &Value
             -32602,
             format!("no tool `{other}` (next_question, answer)"),
         )
-        .to_string(),
-        None => rpc_error(id, -32602, "tools/call needs `name`").to_string(),
+        .to_string()
+        .into_bytes(),
+        None => rpc_error(id, -32602, "tools/call needs `name`")
+            .to_string()
+            .into_bytes(),
     }
 }
 
@@ -779,12 +786,12 @@ mod tests {
     #[test]
     fn a_tool_result_carries_its_json_as_text_and_as_structure() {
         let r: Value =
-            serde_json::from_str(&tool_result(&json!(7), "{\"accepted\":true}", false)).unwrap();
+            serde_json::from_slice(&tool_result(&json!(7), "{\"accepted\":true}", false)).unwrap();
         assert_eq!(r["id"], 7);
         assert_eq!(r["result"]["structuredContent"]["accepted"], true);
         assert_eq!(r["result"]["content"][0]["text"], "{\"accepted\":true}");
         let e: Value =
-            serde_json::from_str(&tool_result(&json!("x"), "no \"such\"", true)).unwrap();
+            serde_json::from_slice(&tool_result(&json!("x"), "no \"such\"", true)).unwrap();
         assert_eq!(e["result"]["isError"], true);
         assert!(e["result"].get("structuredContent").is_none());
     }
