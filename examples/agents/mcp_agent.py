@@ -37,27 +37,35 @@ def content(result):
     return json.loads(result.content[0].text)
 
 
-async def seat_loop(session, quiet, counts):
+async def seat_loop(session, quiet, counts, over):
     """Take questions and answer them until the sweep is done. Each answer also takes
-    the next question (`next_wait_s`): one call per question instead of two."""
+    the next question (`next_wait_s`): one call per question instead of two. `over` is
+    set by the first loop told {"done": true}: the endpoint then closes, and a call of
+    another loop that fails on the way ends that loop quietly."""
     question = None
     while True:
-        if question is None:
-            question = content(await session.call_tool("next_question", {"wait_s": 20}))
-        if question.get("done"):
-            return
-        if question.get("waiting"):
-            question = None
-            continue
-        started = time.perf_counter()
-        result = await session.call_tool(
-            "answer",
-            {
-                "question_id": question["question_id"],
-                "answer": rule.answer(question),
-                "next_wait_s": 20,
-            },
-        )
+        try:
+            if question is None:
+                question = content(await session.call_tool("next_question", {"wait_s": 20}))
+            if question.get("done"):
+                over.set()
+                return
+            if question.get("waiting"):
+                question = None
+                continue
+            started = time.perf_counter()
+            result = await session.call_tool(
+                "answer",
+                {
+                    "question_id": question["question_id"],
+                    "answer": rule.answer(question),
+                    "next_wait_s": 20,
+                },
+            )
+        except Exception:
+            if over.is_set():
+                return
+            raise
         took = (time.perf_counter() - started) * 1000
         if result.is_error:  # the question was no longer open (it timed out): go on
             print(f"not taken: {result.content[0].text}", flush=True)
@@ -86,7 +94,10 @@ async def play(url, token, quiet, parallel):
                 await session.initialize()
                 counts = {"accepted": 0, "refused": 0}
                 # Several questions at once (the runs of a sweep ask in parallel).
-                await asyncio.gather(*(seat_loop(session, quiet, counts) for _ in range(parallel)))
+                over = asyncio.Event()
+                await asyncio.gather(
+                    *(seat_loop(session, quiet, counts, over) for _ in range(parallel))
+                )
                 print(f"done: {counts['accepted']} answers accepted, {counts['refused']} refused", flush=True)
 
 
