@@ -212,22 +212,26 @@ pub struct Plan {
 
 impl Plan {
     /// The runs of shard `k` of `n` (all runs without a shard), in plan order. Within each
-    /// cell, runs are dealt round-robin in the order of their ids, starting one shard
-    /// further for each cell so that remainders spread: every shard gets a near-equal
-    /// share of every cell (and so of its expected cost), and the split depends only on
+    /// cell, runs are dealt round-robin in the order of their ids, each cell starting at
+    /// the shard where the previous one stopped: every shard gets a near-equal share of
+    /// every cell (and so of its expected cost) and of the whole plan (at most one run
+    /// apart, even with more shards than a cell has runs), and the split depends only on
     /// the plan. A later generation goes with its parent.
     pub fn shard(&self, shard: Option<(u32, u32)>) -> impl Iterator<Item = &RunSpec> {
         let mut keep = vec![true; self.runs.len()];
         if let Some((k, n)) = shard {
-            for (c, cell) in self.cells.iter().enumerate() {
+            let mut dealt = 0usize;
+            for cell in &self.cells {
                 let mut ids: Vec<&RunSpec> = self
                     .runs
                     .iter()
                     .filter(|r| r.label.cell == cell.cell)
                     .collect();
                 ids.sort_by(|a, b| a.label.run_id.cmp(&b.label.run_id));
-                for (i, r) in ids.iter().enumerate() {
-                    keep[r.index] = (i + c) as u32 % n.max(1) == k.saturating_sub(1);
+                for r in &ids {
+                    keep[r.index] =
+                        (dealt as u64 % u64::from(n.max(1))) as u32 == k.saturating_sub(1);
+                    dealt += 1;
                 }
             }
             // A replicate's line of generations stays on one shard: each later
@@ -343,4 +347,45 @@ pub fn plan(exp: &ExperimentConfig) -> Plan {
         }
     }
     Plan { cells, runs }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Shards are at most one run apart, in all and in every cell, and together hold
+    /// every run once, even with more shards than a cell has runs (the quickstart's 14
+    /// cells of 20 runs dealt to 40 shards gave shard 1 one run, and shard 14 fourteen).
+    #[test]
+    fn shards_share_the_plan_and_every_cell_within_one_run() {
+        let path = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/experiments/quickstart.toml"
+        ));
+        let exp = crate::experiment::Experiment::load(path).unwrap();
+        let plan = &exp.plan;
+        assert_eq!((plan.cells.len(), plan.runs.len()), (14, 280));
+        for n in [1, 3, 7, 40, 300] {
+            let mut seen = vec![0; plan.runs.len()];
+            let (mut sizes, mut per_cell) = (Vec::new(), BTreeMap::<_, Vec<usize>>::new());
+            for k in 1..=n {
+                let runs: Vec<&RunSpec> = plan.shard(Some((k, n))).collect();
+                sizes.push(runs.len());
+                for r in &runs {
+                    seen[r.index] += 1;
+                }
+                for cell in &plan.cells {
+                    let here = runs.iter().filter(|r| r.label.cell == cell.cell).count();
+                    per_cell.entry(cell.cell.clone()).or_default().push(here);
+                }
+            }
+            assert!(seen.iter().all(|&s| s == 1), "{n} shards: every run once");
+            let spread = |v: &[usize]| v.iter().max().unwrap() - v.iter().min().unwrap();
+            assert!(spread(&sizes) <= 1, "{n} shards: {sizes:?}");
+            for (cell, counts) in &per_cell {
+                assert!(spread(counts) <= 1, "{n} shards, cell {cell}: {counts:?}");
+            }
+        }
+    }
 }
