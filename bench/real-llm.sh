@@ -87,7 +87,8 @@ start=$(date +%s.%N)
 set +e
 out=${OUT:-$work/out}
 # A rating file (`battery = ...`) is played by `fishbanks rate`, which ends with its
-# leaderboard; RUN_ARGS adds options (e.g. RUN_ARGS="--shard 1/40": a share of the games).
+# leaderboard (a shard prints none: a share of the games is not a rating); RUN_ARGS adds
+# options (e.g. RUN_ARGS="--shard 1/40": a share of the games).
 if grep -q '^battery = ' "$work/experiment.toml"; then
   # shellcheck disable=SC2086
   $bin rate "$work/experiment.toml" --out "$out" --jobs 2 ${RUN_ARGS:-}

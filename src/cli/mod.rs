@@ -824,7 +824,21 @@ fn play_sweep(
             outcome.dir.display()
         );
     }
-    if !no_report && rating {
+    if let (false, Some((k, n))) = (no_report, shard) {
+        // A shard holds a share of every cell: a report or a leaderboard of it alone
+        // would answer with a fraction of the games (a rating shard: one or two each).
+        if !quiet {
+            let then = if rating {
+                "fishbanks rate --leaderboard MERGED"
+            } else {
+                "fishbanks report MERGED"
+            };
+            eprintln!(
+                "shard {k}/{n} is complete; the {} comes from every shard together: fishbanks merge DIR... --out MERGED, then {then}",
+                if rating { "leaderboard" } else { "report" }
+            );
+        }
+    } else if !no_report && rating {
         let written =
             fishbanks::rating::leaderboard(std::slice::from_ref(&outcome.dir), &outcome.dir)
                 .context("the rating finished, but its leaderboard failed")?;

@@ -131,6 +131,32 @@ fn torn_rows_are_cut_off_and_replayed() {
     assert_same(&reference, &dir);
 }
 
+/// A shard is a share of every cell: it reports nothing of its own and says how the
+/// report comes (merge every shard, then report), so no one reads a fraction as a result.
+#[test]
+fn a_shard_says_its_report_comes_from_every_shard_together() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("s1");
+    let assert = fishbanks()
+        .args([
+            "run",
+            quickstart().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--shard", "1/40"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("shard 1/40: 7 of 280 runs"), "{stderr}");
+    assert!(
+        stderr.contains("fishbanks merge DIR... --out MERGED, then fishbanks report MERGED"),
+        "{stderr}"
+    );
+    assert!(!out.join("quickstart/report.md").exists());
+    assert!(out.join("quickstart/runs.csv").exists());
+}
+
 #[test]
 fn shards_merged_equal_a_single_machine_run() {
     let work = tempfile::tempdir().unwrap();
