@@ -51,6 +51,16 @@ fn protocols(cells: &[&CellStats]) -> String {
     )
 }
 
+/// The protocols of `contrasts` as `` `a`, `b` and `c` ``.
+fn protocols_of(contrasts: &[&Contrast]) -> String {
+    and_list(
+        &contrasts
+            .iter()
+            .map(|k| format!("`{}`", k.protocol))
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// "the fish collapsed in 20 of 20 runs under `none` and `broadcast` and in 0 of 20
 /// under `quota`": protocols with the same count named together, in plan order of their
 /// first member.
@@ -489,11 +499,7 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
                 } else {
                     format!("{effect}, p {p_adj}")
                 };
-                let names: Vec<String> = members
-                    .iter()
-                    .map(|k| format!("`{}`", k.protocol))
-                    .collect();
-                format!("under {} to {value}{each} ({what})", and_list(&names))
+                format!("under {} to {value}{each} ({what})", protocols_of(members))
             })
             .collect();
         let mut parts = Vec::new();
@@ -541,15 +547,7 @@ fn between_populations(cmp: &Comparison) -> Option<String> {
                 let size = if *larger { "larger" } else { "smaller" };
                 let whose = match members.as_slice() {
                     [one] => format!("`{}`'s effect was", one.protocol),
-                    many => format!(
-                        "the effects of {} were each",
-                        and_list(
-                            &many
-                                .iter()
-                                .map(|k| format!("`{}`", k.protocol))
-                                .collect::<Vec<_>>()
-                        )
-                    ),
+                    many => format!("the effects of {} were each", protocols_of(many)),
                 };
                 format!(
                     "{whose} {size} in `{population}` than in `{against}` (interaction {effect}, Holm p {p_adj})"

@@ -824,36 +824,42 @@ fn play_sweep(
             outcome.dir.display()
         );
     }
-    if let (false, Some((k, n))) = (no_report, shard) {
-        // A shard holds a share of every cell: a report or a leaderboard of it alone
-        // would answer with a fraction of the games (a rating shard: one or two each).
-        if !quiet {
-            let then = if rating {
-                "fishbanks rate --leaderboard MERGED"
-            } else {
-                "fishbanks report MERGED"
-            };
-            eprintln!(
-                "shard {k}/{n} is complete; the {} comes from every shard together: fishbanks merge DIR... --out MERGED, then {then}",
-                if rating { "leaderboard" } else { "report" }
-            );
-        }
-    } else if !no_report && rating {
-        let written =
-            fishbanks::rating::leaderboard(std::slice::from_ref(&outcome.dir), &outcome.dir)
+    if !no_report {
+        match shard {
+            // A shard holds a share of every cell: a report or a leaderboard of it alone
+            // would answer with a fraction of the games (a rating shard: one or two each).
+            Some((k, n)) if !quiet => {
+                let (what, then) = if rating {
+                    ("leaderboard", "fishbanks rate --leaderboard MERGED")
+                } else {
+                    ("report", "fishbanks report MERGED")
+                };
+                eprintln!(
+                    "shard {k}/{n} is complete; the {what} comes from every shard together: fishbanks merge DIR... --out MERGED, then {then}"
+                );
+            }
+            Some(_) => {}
+            None if rating => {
+                let written = fishbanks::rating::leaderboard(
+                    std::slice::from_ref(&outcome.dir),
+                    &outcome.dir,
+                )
                 .context("the rating finished, but its leaderboard failed")?;
-        if !quiet {
-            println!("{}", written.table);
-            eprintln!("leaderboard: {}", files_written(&written.files));
-        }
-    } else if !no_report {
-        let summary = fishbanks::analysis::report(
-            std::slice::from_ref(&outcome.dir),
-            &fishbanks::analysis::ReportOptions::default(),
-        )
-        .context("the sweep finished, but its report failed")?;
-        if !quiet {
-            eprintln!("report: {}", files_written(&summary.files));
+                if !quiet {
+                    println!("{}", written.table);
+                    eprintln!("leaderboard: {}", files_written(&written.files));
+                }
+            }
+            None => {
+                let summary = fishbanks::analysis::report(
+                    std::slice::from_ref(&outcome.dir),
+                    &fishbanks::analysis::ReportOptions::default(),
+                )
+                .context("the sweep finished, but its report failed")?;
+                if !quiet {
+                    eprintln!("report: {}", files_written(&summary.files));
+                }
+            }
         }
     }
     let (failed, invalid) = outcome.summary.not_ok();

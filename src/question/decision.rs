@@ -102,20 +102,10 @@ pub(super) fn plan_schema_text(fields: &[FieldSpec], obs: &Observation) -> Strin
     object["properties"]["coast"] = json!(COAST);
     let template = object.to_string();
     let (deep_at, coast_at) = (json!(DEEP).to_string(), json!(COAST).to_string());
-    // The template cut at its two markers, in the order they come: each branch is the
-    // three pieces with the two values between them (no text searched per branch).
-    let mut marks = [(0, &deep_at, true), (0, &coast_at, false)];
-    for m in marks.iter_mut() {
-        m.0 = template.find(m.1.as_str()).unwrap_or(template.len());
-    }
-    marks.sort_by_key(|m| m.0);
-    let [(first_at, first, first_is_deep), (second_at, second, _)] = marks;
-    let end_first = (first_at + first.len()).min(second_at);
-    let pieces = [
-        &template[..first_at],
-        &template[end_first..second_at],
-        template.get(second_at + second.len()..).unwrap_or(""),
-    ];
+    // The template cut at its two markers (serde_json writes keys sorted: `coast` comes
+    // before `deep`); each branch is the three pieces with the two values between them.
+    let (before, rest) = template.split_once(&coast_at).unwrap_or((&template, ""));
+    let (between, after) = rest.split_once(&deep_at).unwrap_or((rest, ""));
     let mut out = String::with_capacity(16 + (ships as usize + 1) * (template.len() + 64));
     out.push_str("{\"anyOf\":[");
     for d in 0..=ships {
@@ -127,12 +117,7 @@ pub(super) fn plan_schema_text(fields: &[FieldSpec], obs: &Observation) -> Strin
             "{{\"maximum\":{},\"minimum\":0,\"type\":\"integer\"}}",
             ships - d
         );
-        let (a, b) = if first_is_deep {
-            (&deep, &coast)
-        } else {
-            (&coast, &deep)
-        };
-        for text in [pieces[0], a, pieces[1], b, pieces[2]] {
+        for text in [before, &coast, between, &deep, after] {
             out.push_str(text);
         }
     }

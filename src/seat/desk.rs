@@ -208,6 +208,28 @@ struct Open {
     answer: oneshot::Sender<String>,
 }
 
+impl Open {
+    /// What a client sees of it, in `seat`.
+    fn view(&self, seat: &Seat) -> OpenQuestion {
+        OpenQuestion {
+            team: seat.team + 1,
+            run_id: self.run_id.clone(),
+            question: self.question.clone(),
+            payload: self.payload.clone(),
+            taken: self.taken.is_some(),
+        }
+    }
+
+    /// A client takes it: its time starts now, `timeout` from now.
+    fn mark_taken(&mut self, timeout: Duration) {
+        let now = Instant::now();
+        self.taken.get_or_insert(now);
+        self.question.deadline = now + timeout;
+        // A permit if its wait is between two looks: never missed.
+        self.on_take.notify_one();
+    }
+}
+
 /// An open question of a seat, for a client that takes questions one by one (an MCP
 /// client): the question, its typed facts, and whether it was taken already.
 #[derive(Debug, Clone)]
@@ -719,16 +741,7 @@ impl Desk {
         let Some(seat) = self.seat(token) else {
             return Vec::new();
         };
-        lock(&seat.pending)
-            .iter()
-            .map(|o| OpenQuestion {
-                team: seat.team + 1,
-                run_id: o.run_id.clone(),
-                question: o.question.clone(),
-                payload: o.payload.clone(),
-                taken: o.taken.is_some(),
-            })
-            .collect()
+        lock(&seat.pending).iter().map(|o| o.view(seat)).collect()
     }
 
     /// Takes the oldest open question of any seat that nobody took yet (see
@@ -748,11 +761,17 @@ impl Desk {
             }
         }
         let (seat, id) = oldest?;
-        let token = lock(&seat.token).clone();
-        if !self.take(&token, id) {
-            return None;
-        }
-        self.open_question(id)
+        let view = {
+            let mut pending = lock(&seat.pending);
+            // Still open and untaken (it may have been answered since the look).
+            let o = pending
+                .iter_mut()
+                .find(|o| o.question.id == id && o.taken.is_none())?;
+            o.mark_taken(self.timeout);
+            o.view(seat)
+        };
+        self.bump();
+        Some((lock(&seat.token).clone(), view))
     }
 
     /// Open question `id` of any seat, with the token of its seat.
@@ -760,16 +779,7 @@ impl Desk {
         self.seats.iter().flatten().find_map(|seat| {
             let pending = lock(&seat.pending);
             let o = pending.iter().find(|o| o.question.id == id)?;
-            Some((
-                lock(&seat.token).clone(),
-                OpenQuestion {
-                    team: seat.team + 1,
-                    run_id: o.run_id.clone(),
-                    question: o.question.clone(),
-                    payload: o.payload.clone(),
-                    taken: o.taken.is_some(),
-                },
-            ))
+            Some((lock(&seat.token).clone(), o.view(seat)))
         })
     }
 
@@ -782,13 +792,7 @@ impl Desk {
         let taken = lock(&seat.pending)
             .iter_mut()
             .find(|o| o.question.id == id)
-            .map(|o| {
-                let now = Instant::now();
-                o.taken.get_or_insert(now);
-                o.question.deadline = now + self.timeout;
-                // A permit if its wait is between two looks: never missed.
-                o.on_take.notify_one();
-            })
+            .map(|o| o.mark_taken(self.timeout))
             .is_some();
         if taken {
             self.bump();

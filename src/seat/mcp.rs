@@ -676,11 +676,9 @@ fn wait_of(v: &Value, name: &str) -> Result<Duration, String> {
 /// as its `next` field: one request per question for a client that asks for it, instead
 /// of an `answer` and a `next_question`.
 fn with_next(verdict: &str, next: &str) -> String {
-    match verdict.trim_end().strip_suffix('}') {
-        Some(head) if head.trim_end().ends_with('{') => format!("{head}\"next\":{next}}}"),
-        Some(head) => format!("{head},\"next\":{next}}}"),
-        None => verdict.to_string(),
-    }
+    // Every verdict is an object with at least `accepted`: `next` goes before its end.
+    let head = verdict.strip_suffix('}').unwrap_or(verdict);
+    format!("{head},\"next\":{next}}}")
 }
 
 /// The oldest open question of the client's seats that nobody took, taken now.
