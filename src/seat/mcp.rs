@@ -667,7 +667,8 @@ fn wait_of(v: &Value, name: &str) -> Result<Duration, String> {
         v => v
             .as_f64()
             .filter(|w| w.is_finite() && *w >= 0.0)
-            .map(|w| Duration::from_secs_f64(w).min(MAX_WAIT))
+            // Capped before it becomes a `Duration`: a huge number (1e308) would panic.
+            .map(|w| Duration::from_secs_f64(w.min(MAX_WAIT.as_secs_f64())))
             .ok_or_else(|| format!("`{name}` must be a number of seconds, 0 to 60")),
     }
 }
@@ -808,6 +809,7 @@ mod tests {
         assert_eq!(v["next"], json!({"done": true}));
         assert_eq!(wait_of(&Value::Null, "w"), Ok(Duration::from_secs(20)));
         assert_eq!(wait_of(&json!(600), "w"), Ok(MAX_WAIT));
+        assert_eq!(wait_of(&json!(1e308), "w"), Ok(MAX_WAIT));
         assert!(wait_of(&json!(-1), "next_wait_s")
             .unwrap_err()
             .contains("`next_wait_s`"));
