@@ -5,7 +5,7 @@ use super::field::Checked;
 use super::quote::data_block;
 use super::{team_name, Fallback, FieldSpec, Limits, Observation, Question, RequestKind, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// Titles of the message blocks (the mock model reads them back).
 pub const EARLIER_TITLE: &str =
@@ -126,13 +126,29 @@ impl Message {
     }
 
     /// The message as the board quotes it (`to` only when it was addressed).
-    pub fn item(&self) -> Value {
-        let mut item = json!({"year": self.year, "from": team_name(self.from), "round": self.round, "text": self.text});
-        if !self.to.is_empty() {
-            item["to"] = json!(self.to.iter().map(|t| team_name(*t)).collect::<Vec<_>>());
+    pub fn item(&self) -> QuotedMessage<'_> {
+        QuotedMessage {
+            from: team_name(self.from),
+            round: self.round,
+            text: &self.text,
+            to: self.to.iter().map(|t| team_name(*t)).collect(),
+            year: self.year,
         }
-        item
     }
+}
+
+/// A message as a board's `<<<DATA` line: its fields in alphabetical order, as the
+/// prompts have always written them (a `Value`'s order), so prompts and the caches keyed
+/// on them stay the same bytes; a plain struct, so no map is built for every message of
+/// every prompt.
+#[derive(Serialize)]
+pub struct QuotedMessage<'a> {
+    from: String,
+    round: u32,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    to: Vec<String>,
+    year: u32,
 }
 
 /// Messages of earlier years (social memory).

@@ -7,7 +7,8 @@
 //! (servers reuse a cached prefix: cheaper and faster). A label that another part reads
 //! back is a constant of [`label`], never a literal written twice.
 
-use super::quote::lines;
+use std::fmt::Write as _;
+
 use super::{Board, Observation, OwnView, PublicView};
 use crate::engine::{Decision, GameParams};
 
@@ -75,9 +76,11 @@ impl Observation {
     /// The observation as text: the public facts, the board, then the team's own section
     /// with its remembered years.
     pub fn render(&self, memory: &[MemoryEntry]) -> String {
-        let mut s = self.render_public();
+        // Written into one buffer, line by line: every prompt of every call renders one.
+        let mut s = String::with_capacity(2048);
+        self.render_public(&mut s);
         s.push_str(&self.board.render());
-        s.push_str(&self.render_own(memory));
+        self.render_own(&mut s, memory);
         s
     }
 
@@ -86,110 +89,123 @@ impl Observation {
         self.public.catch_per_ship.is_none()
     }
 
-    fn render_public(&self) -> String {
+    fn render_public(&self, out: &mut String) {
         let public = &self.public;
-        let mut l = vec![
-            "# This year".to_string(),
-            format!(
-                "Year: {} of {} ({} years left including this one)",
-                public.year, public.years_total, public.years_left
-            ),
-            format!(
-                "{} {} (team 1 to team {})",
-                label::TEAMS,
-                public.teams,
-                public.teams
-            ),
-        ];
+        // Writing into a `String` cannot fail.
+        let _ = writeln!(out, "# This year");
+        let _ = writeln!(
+            out,
+            "Year: {} of {} ({} years left including this one)",
+            public.year, public.years_total, public.years_left
+        );
+        let _ = writeln!(
+            out,
+            "{} {} (team 1 to team {})",
+            label::TEAMS,
+            public.teams,
+            public.teams
+        );
         if self.first_year() {
-            l.push("This is the first year: there is no previous year yet.".into());
-            l.push(format!(
+            let _ = writeln!(
+                out,
+                "This is the first year: there is no previous year yet."
+            );
+            let _ = writeln!(
+                out,
                 "Fleet at the start (all teams): deep {}, coast {}, harbor {}",
                 public.fleet[0], public.fleet[1], public.fleet[2]
-            ));
+            );
         } else {
-            l.push(format!(
+            let _ = writeln!(
+                out,
                 "Fleet last year (all teams): deep {}, coast {}, harbor {}",
                 public.fleet[0], public.fleet[1], public.fleet[2]
-            ));
+            );
         }
         if let Some([a, b]) = public.catch_per_ship {
-            l.push(format!(
-                "Catch per ship last year: deep {a:.1}, coast {b:.1}"
-            ));
+            let _ = writeln!(out, "Catch per ship last year: deep {a:.1}, coast {b:.1}");
         }
-        l.push(match public.density {
-            Some([a, b]) => format!("{}{a:.2}{}{b:.2}", label::DENSITY, label::DENSITY_COAST),
-            None => "Density: not revealed".into(),
-        });
-        l.push(format!("Ship value: ${}", public.ship_value));
-        l.push(format!(
+        let _ = match public.density {
+            Some([a, b]) => writeln!(
+                out,
+                "{}{a:.2}{}{b:.2}",
+                label::DENSITY,
+                label::DENSITY_COAST
+            ),
+            None => writeln!(out, "Density: not revealed"),
+        };
+        let _ = writeln!(out, "Ship value: ${}", public.ship_value);
+        let _ = writeln!(
+            out,
             "Prices: fish ${}, new ship ${}; operating cost per ship: deep ${}, coast ${}, harbor ${}",
             public.fish_price, public.ship_price, public.costs[0], public.costs[1], public.costs[2]
-        ));
-        lines(l)
+        );
     }
 
-    fn render_own(&self, memory: &[MemoryEntry]) -> String {
+    fn render_own(&self, out: &mut String, memory: &[MemoryEntry]) {
         let own = &self.own;
-        let mut l = vec![
-            "# Your team".to_string(),
-            format!("{} {}", label::YOUR_TEAM, own.team + 1),
-            format!("{} {}", label::YOUR_SHIPS, own.ships),
-            format!("Your bank: ${}", own.bank),
-            format!("Your assets: ${}", own.assets),
-            format!("{} {}", label::ORDER_LIMIT, own.order_limit),
-        ];
+        // Writing into a `String` cannot fail.
+        let _ = writeln!(out, "# Your team");
+        let _ = writeln!(out, "{} {}", label::YOUR_TEAM, own.team + 1);
+        let _ = writeln!(out, "{} {}", label::YOUR_SHIPS, own.ships);
+        let _ = writeln!(out, "Your bank: ${}", own.bank);
+        let _ = writeln!(out, "Your assets: ${}", own.assets);
+        let _ = writeln!(out, "{} {}", label::ORDER_LIMIT, own.order_limit);
         let d = own.last_decision;
         if self.first_year() {
-            l.push(format!(
+            let _ = writeln!(
+                out,
                 "Your ships at the start: deep {}, coast {}",
                 d.deep, d.coast
-            ));
+            );
         } else {
-            l.push(format!(
+            let _ = writeln!(
+                out,
                 "Your decision last year: order {}, deep {}, coast {}",
                 d.order, d.deep, d.coast
-            ));
-            l.push(format!(
+            );
+            let _ = writeln!(
+                out,
                 "Your catch last year: deep {}, coast {}",
                 own.last_catch[0], own.last_catch[1]
-            ));
+            );
         }
         if let Some(p) = &own.private {
-            let regen = p
-                .regeneration
-                .map(|[d, c]| format!("; regeneration last year: deep {d}, coast {c}"))
-                .unwrap_or_default();
-            l.push(format!(
-                "Known only to you, as the leader: fish in the sea: deep {} of {}, coast {} of {}{regen}",
+            let _ = write!(
+                out,
+                "Known only to you, as the leader: fish in the sea: deep {} of {}, coast {} of {}",
                 p.stock[0], p.capacity[0], p.stock[1], p.capacity[1]
-            ));
+            );
+            if let Some([d, c]) = p.regeneration {
+                let _ = write!(out, "; regeneration last year: deep {d}, coast {c}");
+            }
+            out.push('\n');
         }
         if let Some(q) = &self.board.quota {
             if let Some(mine) = q.my_quota {
                 let how = if q.binding { "binding" } else { "advisory" };
-                l.push(format!("{} {mine} ({how})", label::YOUR_QUOTA));
+                let _ = writeln!(out, "{} {mine} ({how})", label::YOUR_QUOTA);
             }
         }
         if let Some(left) = self.board.text_budget_left {
-            l.push(format!(
+            let _ = writeln!(
+                out,
                 "Text you may still publish this year: {left} characters"
-            ));
+            );
         }
         if !memory.is_empty() {
-            l.push("# Your recent years".into());
+            let _ = writeln!(out, "# Your recent years");
             for m in memory {
-                let dens = m
-                    .density_after
-                    .map(|[a, b]| format!("; density after: deep {a:.2}, coast {b:.2}"))
-                    .unwrap_or_default();
-                l.push(format!(
-                    "Year {}: ordered {}, deep {}, coast {}; caught deep {}, coast {}; bank after ${}{}",
-                    m.year, m.order, m.deep, m.coast, m.catch[0], m.catch[1], m.bank_after, dens
-                ));
+                let _ = write!(
+                    out,
+                    "Year {}: ordered {}, deep {}, coast {}; caught deep {}, coast {}; bank after ${}",
+                    m.year, m.order, m.deep, m.coast, m.catch[0], m.catch[1], m.bank_after
+                );
+                if let Some([a, b]) = m.density_after {
+                    let _ = write!(out, "; density after: deep {a:.2}, coast {b:.2}");
+                }
+                out.push('\n');
             }
         }
-        lines(l)
     }
 }

@@ -7,10 +7,10 @@ use super::{DATA_CLOSE, DATA_OPEN};
 
 /// A `<<<DATA` block under `title`: each item one JSON line (nothing when there are no
 /// items).
-pub fn data_block(
+pub fn data_block<T: serde::Serialize>(
     out: &mut String,
     title: &str,
-    items: impl IntoIterator<Item = serde_json::Value>,
+    items: impl IntoIterator<Item = T>,
 ) {
     let mut items = items.into_iter().peekable();
     if items.peek().is_none() {
@@ -21,7 +21,8 @@ pub fn data_block(
     out.push_str(DATA_OPEN);
     out.push('\n');
     for item in items {
-        out.push_str(&item.to_string());
+        // Plain data: writing it cannot fail.
+        out.push_str(&serde_json::to_string(&item).unwrap_or_default());
         out.push('\n');
     }
     out.push_str(DATA_CLOSE);

@@ -6,17 +6,73 @@
 //!
 //! The renumbering names every field of the observation and of a request that holds a
 //! team (a test fills each with team 0 and finds none left), so a new field of that kind
-//! is caught by the test, never sent from 0.
+//! is caught by the test, never sent from 0. The observation is renumbered as its own
+//! type and serialized once, straight into the payload: no `Value` tree is built for the
+//! largest part of every remote question.
 
 use serde_json::Value;
 
-use super::{Observation, Request};
+use super::{Observation, Request, TacSource};
 
 /// The observation as the payload carries it: team numbers from 1.
-pub fn observation(obs: &Observation) -> Value {
-    let mut v = serde_json::to_value(obs).unwrap_or(Value::Null);
-    observation_from_one(&mut v);
-    v
+pub fn observation(obs: &Observation) -> Observation {
+    let mut o = obs.clone();
+    o.own.team += 1;
+    let b = &mut o.board;
+    for m in b.messages.iter_mut().chain(&mut b.earlier_messages) {
+        m.from += 1;
+        m.to.iter_mut().for_each(|t| *t += 1);
+    }
+    for i in b.intentions.iter_mut().chain(&mut b.earlier_intentions) {
+        i.team += 1;
+    }
+    for e in b.ledger.iter_mut().chain(&mut b.actions) {
+        e.team += 1;
+    }
+    for l in &mut b.lessons {
+        l.team += 1;
+    }
+    // `[team, pledge]` pairs.
+    for (team, _) in &mut b.pledges {
+        *team += 1;
+    }
+    for s in &mut b.sanctions_last_year {
+        s.from += 1;
+        s.to += 1;
+    }
+    if let Some(q) = &mut b.quota {
+        for v in &mut q.violations_last_year {
+            v.team += 1;
+        }
+        if let TacSource::Leader(t) = &mut q.set_by {
+            *t += 1;
+        }
+    }
+    if let Some(l) = &mut b.leader {
+        if let Some(t) = &mut l.leader {
+            *t += 1;
+        }
+        for a in &mut l.agendas {
+            a.team += 1;
+        }
+        // `[team, votes]` pairs.
+        for (team, _) in &mut l.votes {
+            *team += 1;
+        }
+    }
+    if let Some(m) = &mut b.market {
+        for w in &mut m.auction {
+            w.team += 1;
+        }
+        for o in &mut m.offers {
+            o.team += 1;
+        }
+        for t in &mut m.trades {
+            t.seller += 1;
+            t.buyer += 1;
+        }
+    }
+    o
 }
 
 /// A request's own fields as the payload carries them (`{}` for a question without
@@ -37,7 +93,13 @@ pub fn request(request: &Request) -> Value {
     if let Some(list) = inner.get_mut("candidates").and_then(Value::as_array_mut) {
         list.iter_mut().for_each(plus_one);
     }
-    each(&mut inner, &["offers"], |o| field(o, "team"));
+    if let Some(list) = inner.get_mut("offers").and_then(Value::as_array_mut) {
+        for offer in list {
+            if let Some(team) = offer.get_mut("team") {
+                plus_one(team);
+            }
+        }
+    }
     inner
 }
 
@@ -45,85 +107,6 @@ pub fn request(request: &Request) -> Value {
 fn plus_one(v: &mut Value) {
     if let Some(n) = v.as_u64() {
         *v = Value::from(n + 1);
-    }
-}
-
-/// The value at `path` (object keys), if every step is there.
-fn at<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
-    path.iter().try_fold(v, |v, k| v.get_mut(*k))
-}
-
-/// `f` on each element of the list at `path`.
-fn each(v: &mut Value, path: &[&str], f: impl Fn(&mut Value)) {
-    if let Some(list) = at(v, path).and_then(Value::as_array_mut) {
-        list.iter_mut().for_each(f);
-    }
-}
-
-/// Adds one to the team index in field `name` of `v` (a number or a list of numbers).
-fn field(v: &mut Value, name: &str) {
-    match v.get_mut(name) {
-        Some(Value::Array(list)) => list.iter_mut().for_each(plus_one),
-        Some(n) => plus_one(n),
-        None => {}
-    }
-}
-
-fn observation_from_one(obs: &mut Value) {
-    if let Some(own) = obs.get_mut("own") {
-        field(own, "team");
-    }
-    let Some(board) = obs.get_mut("board") else {
-        return;
-    };
-    for list in ["messages", "earlier_messages"] {
-        each(board, &[list], |m| {
-            field(m, "from");
-            field(m, "to");
-        });
-    }
-    for list in [
-        "intentions",
-        "earlier_intentions",
-        "ledger",
-        "actions",
-        "lessons",
-    ] {
-        each(board, &[list], |x| field(x, "team"));
-    }
-    // `[team, pledge]` pairs.
-    each(board, &["pledges"], |p| {
-        if let Some(team) = p.get_mut(0) {
-            plus_one(team);
-        }
-    });
-    each(board, &["sanctions_last_year"], |s| {
-        field(s, "from");
-        field(s, "to");
-    });
-    each(board, &["quota", "violations_last_year"], |x| {
-        field(x, "team")
-    });
-    if let Some(set_by) = at(board, &["quota", "set_by"]) {
-        field(set_by, "leader");
-    }
-    if let Some(leader) = board.get_mut("leader").filter(|l| l.is_object()) {
-        field(leader, "leader");
-        each(leader, &["agendas"], |a| field(a, "team"));
-        // `[team, votes]` pairs.
-        each(leader, &["votes"], |p| {
-            if let Some(team) = p.get_mut(0) {
-                plus_one(team);
-            }
-        });
-    }
-    if let Some(market) = board.get_mut("market").filter(|m| m.is_object()) {
-        each(market, &["auction"], |w| field(w, "team"));
-        each(market, &["offers"], |o| field(o, "team"));
-        each(market, &["trades"], |t| {
-            field(t, "seller");
-            field(t, "buyer");
-        });
     }
 }
 
@@ -298,7 +281,7 @@ mod tests {
             before.len() >= 20,
             "the sample names team 0 everywhere: {before:?}"
         );
-        let wired = observation(&o);
+        let wired = serde_json::to_value(observation(&o)).unwrap();
         let mut left = Vec::new();
         zeros(&wired, None, &mut left);
         assert!(left.is_empty(), "team numbers still from 0: {left:?}");

@@ -18,6 +18,7 @@
 //! GET stream (405: it never sends requests of its own) and ends a session on DELETE.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -494,7 +495,7 @@ async fn on_post(
     let (Some(id), Some(method)) = (id, method) else {
         return plain(StatusCode::ACCEPTED, "");
     };
-    let params = object.get("params").cloned().unwrap_or(Value::Null);
+    let params = object.get("params").unwrap_or(&Value::Null);
     let reply = match method {
         "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}})
             .to_string()
@@ -502,7 +503,7 @@ async fn on_post(
         "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools()}})
             .to_string()
             .into_bytes(),
-        "tools/call" => call_tool(&server, client, &id, &params).await,
+        "tools/call" => call_tool(&server, client, &id, params).await,
         other => rpc_error(&id, -32601, format!("no method `{other}`"))
             .to_string()
             .into_bytes(),
@@ -679,7 +680,12 @@ fn wait_of(v: &Value, name: &str) -> Result<Duration, String> {
 fn with_next(verdict: &str, next: &str) -> String {
     // Every verdict is an object with at least `accepted`: `next` goes before its end.
     let head = verdict.strip_suffix('}').unwrap_or(verdict);
-    format!("{head},\"next\":{next}}}")
+    let mut out = String::with_capacity(head.len() + next.len() + 10);
+    out.push_str(head);
+    out.push_str(",\"next\":");
+    out.push_str(next);
+    out.push('}');
+    out
 }
 
 /// The oldest open question of the client's seats that nobody took, taken now.
@@ -701,14 +707,20 @@ async fn next_question(server: &McpServer, client: usize, wait: Duration) -> Str
             let payload = q.payload.as_ref().map_or("{}", |p| p.get());
             // The payload with the question's id and time in front (spliced as text: the
             // payload is written once, at the question).
-            let head = format!(
-                "{{\"question_id\":\"{}\",\"answer_within_s\":{},",
+            let mut out = String::with_capacity(payload.len() + 64);
+            let _ = write!(
+                out,
+                "{{\"question_id\":\"{}\",\"answer_within_s\":{}",
                 q.question.id, server.settings.timeout_s
             );
-            return match payload.strip_prefix('{') {
-                Some(rest) if rest.trim_start() != "}" => format!("{head}{rest}"),
-                _ => format!("{}}}", head.trim_end_matches(',')),
-            };
+            match payload.strip_prefix('{') {
+                Some(rest) if rest.trim_start() != "}" => {
+                    out.push(',');
+                    out.push_str(rest);
+                }
+                _ => out.push('}'),
+            }
+            return out;
         }
         if server.done.load(Ordering::SeqCst) {
             lock(&c.presence).told_done = true;

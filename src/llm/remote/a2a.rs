@@ -9,6 +9,9 @@
 //! `contextId` is the run and the team, so an agent that keeps a conversation per context
 //! sees one per seat and game.
 
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::llm::model::CallContext;
@@ -248,78 +251,147 @@ impl Endpoint {
                 },
             },
         };
-        // Plain data with string keys: serializing it cannot fail.
-        serde_json::to_string(&request).unwrap_or_default()
+        // Written once into a buffer with room for the prompt's escapes (a few hundred
+        // newlines and quotes), never grown and copied. Plain data with string keys:
+        // serializing it cannot fail, and serde_json writes UTF-8.
+        let mut out = Vec::with_capacity(payload.get().len() + prompt.len() * 9 / 8 + 512);
+        let _ = serde_json::to_writer(&mut out, &request);
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// The answer in a JSON-RPC reply, as text for the question's validator: a data
     /// part as JSON, else the text parts; a task that did not complete as a sentence
     /// saying so (which no validator accepts).
     pub fn answer(&self, reply: &str) -> Result<Answer, Reply> {
-        let v: Value = serde_json::from_str(reply).map_err(|e| {
-            Reply::Malformed(format!(
-                "not a JSON-RPC reply ({e}): {}",
-                reply.chars().take(200).collect::<String>()
-            ))
-        })?;
-        let is_rpc = v.get("jsonrpc").is_some() || v.get("result").is_some();
-        if let Some(error) = v.get("error").filter(|_| v.get("result").is_none()) {
-            return Err(Reply::RpcError(format!(
-                "JSON-RPC error {}: {}",
-                error["code"],
-                error["message"].as_str().unwrap_or("(no message)")
-            )));
+        // The usual reply (a result holding a message or a task) is read without building
+        // what the answer is not in; anything else is read whole, for its exact error.
+        match usual_answer(reply) {
+            Some(answer) => Ok(answer),
+            None => whole_answer(reply),
         }
-        if !is_rpc {
-            return Err(Reply::NotJsonRpc(format!(
-                "the agent answered the JSON-RPC request with JSON that is not JSON-RPC ({}): is it a plain JSON agent? (its seat would take transport = \"json\")",
-                reply.chars().take(120).collect::<String>()
-            )));
-        }
-        let Some(result) = v.get("result") else {
-            return Err(Reply::Malformed("a JSON-RPC reply without `result`".into()));
+    }
+}
+
+/// The answer of any reply, read as one `Value`: every error said exactly.
+fn whole_answer(reply: &str) -> Result<Answer, Reply> {
+    let v: Value = serde_json::from_str(reply).map_err(|e| {
+        Reply::Malformed(format!(
+            "not a JSON-RPC reply ({e}): {}",
+            reply.chars().take(200).collect::<String>()
+        ))
+    })?;
+    let is_rpc = v.get("jsonrpc").is_some() || v.get("result").is_some();
+    if let Some(error) = v.get("error").filter(|_| v.get("result").is_none()) {
+        return Err(Reply::RpcError(format!(
+            "JSON-RPC error {}: {}",
+            error["code"],
+            error["message"].as_str().unwrap_or("(no message)")
+        )));
+    }
+    if !is_rpc {
+        return Err(Reply::NotJsonRpc(format!(
+            "the agent answered the JSON-RPC request with JSON that is not JSON-RPC ({}): is it a plain JSON agent? (its seat would take transport = \"json\")",
+            reply.chars().take(120).collect::<String>()
+        )));
+    }
+    let Some(result) = v.get("result") else {
+        return Err(Reply::Malformed("a JSON-RPC reply without `result`".into()));
+    };
+    // 1.0 wraps the payload (`{"message": …}` or `{"task": …}`); 0.3 tags it (`kind`).
+    let (message, task) = match result["kind"].as_str() {
+        Some("message") => (Some(result), None),
+        Some("task") => (None, Some(result)),
+        _ => (result.get("message"), result.get("task")),
+    };
+    if let Some(m) = message {
+        return Ok(Answer {
+            text: parts_answer(&m["parts"]).unwrap_or_default(),
+            input_required: None,
+        });
+    }
+    let Some(task) = task else {
+        return Err(Reply::Malformed(
+            "the reply's result is neither a message nor a task".into(),
+        ));
+    };
+    Ok(task_answer(
+        &task["status"],
+        &task["artifacts"],
+        &task["id"],
+    ))
+}
+
+/// An object's fields as the reply wrote them, each read only when asked for.
+type Fields<'a> = HashMap<String, &'a RawValue>;
+
+/// The fields of an object (`None` for anything else).
+fn fields(json: &str) -> Option<Fields<'_>> {
+    serde_json::from_str(json).ok()
+}
+
+/// A field's value (`null` when it is not there).
+fn field(object: &Fields, key: &str) -> Value {
+    object
+        .get(key)
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// The answer of a reply whose result is a message or a task, read as [`Endpoint::answer`]
+/// reads it; `None` for any other reply. Only the fields the answer is in are built: a
+/// task's `history` echoes the whole question back (the prompt and the payload), which a
+/// `Value` of the reply would build node by node at every call.
+fn usual_answer(reply: &str) -> Option<Answer> {
+    let top = fields(reply)?;
+    let result = fields(top.get("result")?.get())?;
+    let inner = |key: &str| result.get(key).and_then(|raw| fields(raw.get()));
+    // 0.3 tags the result with `kind`; 1.0 wraps it in `message` or `task`.
+    let (message, task) = match field(&result, "kind").as_str() {
+        Some("message") => (Some(result.clone()), None),
+        Some("task") => (None, Some(result.clone())),
+        _ => (inner("message"), inner("task")),
+    };
+    if let Some(m) = message {
+        return Some(Answer {
+            text: parts_answer(&field(&m, "parts")).unwrap_or_default(),
+            input_required: None,
+        });
+    }
+    let task = task?;
+    Some(task_answer(
+        &field(&task, "status"),
+        &field(&task, "artifacts"),
+        &field(&task, "id"),
+    ))
+}
+
+/// A task's answer: a completed task's first artifact with an answer, else its status
+/// message; any other state as a sentence saying so (which no validator accepts), with
+/// the task's id when it needs input.
+fn task_answer(status: &Value, artifacts: &Value, id: &Value) -> Answer {
+    let state = status["state"].as_str().unwrap_or("unknown");
+    let completed = matches!(state, "TASK_STATE_COMPLETED" | "completed");
+    if completed {
+        let from_artifacts = artifacts
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|a| parts_answer(&a["parts"]));
+        let from_status = parts_answer(&status["message"]["parts"]);
+        return Answer {
+            text: from_artifacts.or(from_status).unwrap_or_default(),
+            input_required: None,
         };
-        // 1.0 wraps the payload (`{"message": …}` or `{"task": …}`); 0.3 tags it (`kind`).
-        let (message, task) = match result["kind"].as_str() {
-            Some("message") => (Some(result), None),
-            Some("task") => (None, Some(result)),
-            _ => (result.get("message"), result.get("task")),
-        };
-        if let Some(m) = message {
-            return Ok(Answer {
-                text: parts_answer(&m["parts"]).unwrap_or_default(),
-                input_required: None,
-            });
-        }
-        let Some(task) = task else {
-            return Err(Reply::Malformed(
-                "the reply's result is neither a message nor a task".into(),
-            ));
-        };
-        let state = task["status"]["state"].as_str().unwrap_or("unknown");
-        let completed = matches!(state, "TASK_STATE_COMPLETED" | "completed");
-        if completed {
-            let from_artifacts = task["artifacts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find_map(|a| parts_answer(&a["parts"]));
-            let from_status = parts_answer(&task["status"]["message"]["parts"]);
-            return Ok(Answer {
-                text: from_artifacts.or(from_status).unwrap_or_default(),
-                input_required: None,
-            });
-        }
-        let said = parts_answer(&task["status"]["message"]["parts"])
-            .map(|t| format!(": {t}"))
-            .unwrap_or_default();
-        let input_required = matches!(state, "TASK_STATE_INPUT_REQUIRED" | "input-required")
-            .then(|| task["id"].as_str().map(str::to_string))
-            .flatten();
-        Ok(Answer {
-            text: format!("the agent's task ended in state `{state}` without an answer{said}"),
-            input_required,
-        })
+    }
+    let said = parts_answer(&status["message"]["parts"])
+        .map(|t| format!(": {t}"))
+        .unwrap_or_default();
+    let input_required = matches!(state, "TASK_STATE_INPUT_REQUIRED" | "input-required")
+        .then(|| id.as_str().map(str::to_string))
+        .flatten();
+    Answer {
+        text: format!("the agent's task ended in state `{state}` without an answer{said}"),
+        input_required,
     }
 }
 
@@ -627,6 +699,35 @@ mod tests {
                 "JSON-RPC error -32601: no such method".into()
             ))
         );
+        // The usual reply is read as the whole reply reads it, without its history;
+        // anything unusual is left to the whole reading (and its exact error).
+        let history = json!([{"role": "ROLE_USER", "parts": [{"text": "x".repeat(5000)},
+            {"data": {"observation": {"board": {"messages": [1, 2, 3]}}}}]}]);
+        let usual = [
+            json!({"jsonrpc": "2.0", "id": 1, "result": {"task": {"id": "t", "history": history,
+                "status": {"state": "TASK_STATE_COMPLETED"},
+                "artifacts": [{"parts": [{"data": {"deep": 1, "coast": 0, "order": 0}}]}]}}}),
+            json!({"result": {"kind": "task", "id": "t", "history": history,
+                "status": {"state": "input-required", "message": {"parts": [{"text": "?"}]}}}}),
+            json!({"result": {"message": {"parts": [{"text": "a"}, {"text": "b"}]}}}),
+        ];
+        for reply in &usual {
+            let reply = reply.to_string();
+            assert_eq!(usual_answer(&reply).map(Ok), Some(whole_answer(&reply)));
+        }
+        for unusual in [
+            r#"[{"result": {"kind": "message", "parts": [{"data": {"vote": true}}]}}]"#,
+            r#"{"result": ["message", null, [{"data": {"vote": true}}], null, null]}"#,
+            r#"{"result": {"message": null}}"#,
+            r#"{"result": {"kind": 5, "parts": []}}"#,
+            r#"{"result": null, "error": {"code": 1, "message": "m"}}"#,
+        ] {
+            assert_eq!(usual_answer(unusual), None, "{unusual}");
+        }
+        assert!(matches!(
+            e.answer(r#"[{"result": {"kind": "message", "parts": [{"data": {"vote": true}}]}}]"#),
+            Err(Reply::NotJsonRpc(_))
+        ));
         // A plain JSON agent's answer to a JSON-RPC request: the wrong transport.
         assert!(matches!(
             e.answer(r#"{"order": 0, "deep": 1, "coast": 1}"#),

@@ -202,7 +202,7 @@ pub struct Payload<'a> {
     /// vote, the candidates of a ballot), team numbers from 1.
     pub request: Value,
     /// What the team may know (the facts its prompt states), team numbers from 1.
-    pub observation: Value,
+    pub observation: crate::question::Observation,
     /// The team's own past years.
     pub memory: &'a [MemoryEntry],
     /// The conversation as an LLM in this seat reads it (the system prompt, the rules,
@@ -239,11 +239,18 @@ impl<'a> Payload<'a> {
 
 /// The prompt as one text (for an A2A text part): each message under its role.
 pub fn prompt_text(messages: &[ChatMessage]) -> String {
-    messages
-        .iter()
-        .map(|m| format!("[{}]\n{}", m.role, m.content))
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    let size = messages.iter().map(|m| m.content.len() + 16).sum();
+    let mut out = String::with_capacity(size);
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\n\n");
+        }
+        out.push('[');
+        out.push_str(&m.role);
+        out.push_str("]\n");
+        out.push_str(&m.content);
+    }
+    out
 }
 
 /// The question a reply belongs to, across its re-asks (run, team, year, question,
