@@ -14,7 +14,11 @@
 #   AGENT=a2a bash bench/llm-sweep.sh      # six A2A seats (the a2a-sdk example; its venv
 #                                          # from bench/a2a-agent.sh)
 #   AGENT=mcp bash bench/llm-sweep.sh      # six MCP seats, the harness serving them to the
-#                                          # mcp SDK example (its venv from bench/mcp-agent.sh)
+#                                          # mcp SDK example (its venv from bench/mcp-agent.sh),
+#                                          # one question per call
+#   AGENT=mcp MCP_BATCH=8 bash bench/llm-sweep.sh   # the example as a program playing many
+#                                          # seats: up to 8 questions per call (next_questions,
+#                                          # answer_many)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LATENCY_MS=${LATENCY_MS:-100}
@@ -85,7 +89,7 @@ if [ "$AGENT" = mcp ]; then
   harness=$!
   for _ in $(seq 200); do grep -q 'mcp: http://' "$work/harness.log" && break; sleep 0.05; done
   url=$(grep -o 'http://[0-9.:]*/mcp' "$work/harness.log" | head -1)
-  "$CACHE/venv-mcp/bin/python" examples/agents/mcp_agent.py --url "$url" --quiet --parallel 16
+  "$CACHE/venv-mcp/bin/python" examples/agents/mcp_agent.py --url "$url" --quiet --parallel 16 --batch "${MCP_BATCH:-1}"
   wait "$harness"
 else
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" \

@@ -7,6 +7,8 @@
 #
 #   bash bench/mcp-agent.sh                # OUT=DIR keeps the results (default: deleted)
 #   BIN=/path/to/fishbanks bash bench/mcp-agent.sh   # another build; builds nothing
+#   BATCH=8 PARALLEL=4 bash bench/mcp-agent.sh       # the client takes and answers up to
+#                                                    # 8 questions per call, 4 calls at once
 #
 # Needs the package registries once (mcp and its dependencies). Not part of `cargo test`:
 # the test suite speaks the MCP wire protocol to the harness from Rust.
@@ -41,7 +43,8 @@ for _ in $(seq 200); do grep -q 'mcp: http://' "$work/harness.log" && break; sle
 url=$(grep -o 'http://[0-9.:]*/mcp' "$work/harness.log" | head -1)
 [ -n "$url" ] || { cat "$work/harness.log" >&2; echo "the harness did not start its endpoint" >&2; exit 1; }
 echo "endpoint         $url"
-"$VENV/bin/python" examples/agents/mcp_agent.py --url "$url" --quiet
+"$VENV/bin/python" examples/agents/mcp_agent.py --url "$url" --quiet \
+  --batch "${BATCH:-1}" --parallel "${PARALLEL:-1}"
 set +e
 wait "$harness"
 code=$?

@@ -4,7 +4,8 @@
 //! `answer`: a wrong token refused, an answer wrapped in prose refused with its reason
 //! and asked again, sets answered as objects of booleans, teams numbered from 1; the
 //! games replay byte for byte with no client, and a client that never comes stops the
-//! sweep with exit 75.
+//! sweep with exit 75. A program plays the same games in batches (`next_questions`,
+//! `answer_many`), each answer read as `answer` reads it.
 
 use crate::common::*;
 use serde_json::{json, Value};
@@ -274,7 +275,10 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["next_question", "answer"]);
+    assert_eq!(
+        names,
+        vec!["next_question", "answer", "next_questions", "answer_many"]
+    );
     // No stream of the server's own.
     let get = http(
         &harness.address,
@@ -428,6 +432,116 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
     assert_same_files(
         &live,
         &work.path().join("replay/mcp-play"),
+        &["runs.csv", "years.csv", "agents.csv", "messages.csv"],
+    );
+}
+
+#[test]
+fn a_program_plays_in_batches_and_each_answer_is_read_as_one() {
+    let work = tempfile::tempdir().unwrap();
+    let exp = experiment(work.path(), "mcp-batch", "[llm]\nmax_repairs = 2");
+    let harness = Harness::start(&exp, &work.path().join("live"));
+    let mut client = Client::new(&harness.address, &harness.tokens[0]);
+    client.initialize();
+
+    let (bad, error) = client.call("next_questions", json!({"max_questions": 0}));
+    assert!(error && bad.as_str().unwrap().contains("1 to 64"), "{bad}");
+    let (mut got, error) = client.call("next_questions", json!({"wait_s": 5, "max_questions": 4}));
+    assert!(!error, "{got}");
+    let (mut answered, mut largest, mut refused, mut strays) = (0, 0, 0, 0);
+    let mut prose_sent = false;
+    loop {
+        if got["done"] == true {
+            break;
+        }
+        if got["waiting"] == true {
+            got = client
+                .call("next_questions", json!({"wait_s": 5, "max_questions": 4}))
+                .0;
+            continue;
+        }
+        let questions = got["questions"].as_array().unwrap().clone();
+        assert!((1..=4).contains(&questions.len()), "{got}");
+        largest = largest.max(questions.len());
+        let mut answers: Vec<Value> = Vec::new();
+        for q in &questions {
+            assert_eq!(q["protocol"], "fishbanks.remote/1");
+            let valid = smallest(&q["schema"]);
+            // The very first answer is prose: refused, then asked again.
+            let answer = if !prose_sent {
+                prose_sent = true;
+                json!(format!("I think this is best: {valid}"))
+            } else {
+                valid
+            };
+            answers.push(json!({"question_id": q["question_id"], "answer": answer}));
+        }
+        // Once, an answer to a question nobody asked rides along: its own error, the
+        // others still count.
+        if strays == 0 {
+            answers.push(json!({"question_id": "999999", "answer": {}}));
+        }
+        let (mut out, error) = client.call(
+            "answer_many",
+            json!({"answers": answers, "next_wait_s": 5, "next_max_questions": 4}),
+        );
+        assert!(!error, "{out}");
+        let results = out["results"].as_array().unwrap().clone();
+        assert_eq!(results.len(), answers.len());
+        for (given, result) in answers.iter().zip(&results) {
+            assert_eq!(result["question_id"], given["question_id"]);
+            if given["question_id"] == "999999" {
+                assert!(
+                    result["error"].as_str().unwrap().contains("not open"),
+                    "{result}"
+                );
+                strays += 1;
+            } else if given["answer"].is_string() {
+                assert_eq!(result["accepted"], false);
+                assert!(result["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("one JSON object"));
+                refused += 1;
+            } else {
+                assert_eq!(result["accepted"], true, "{result}");
+                answered += 1;
+            }
+        }
+        got = out["next"].take();
+    }
+    assert_eq!((refused, strays), (1, 1));
+    assert!(largest > 1, "questions came in batches");
+    let (code, stderr) = harness.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    let live = work.path().join("live/mcp-batch");
+    let runs = Table::read(&live.join("runs.csv"));
+    assert!(runs.column("status").iter().all(|s| *s == "ok"));
+    let sum = |c: &str| runs.numbers(c).iter().sum::<f64>();
+    assert_eq!(sum("llm_fallbacks"), 0.0);
+    assert_eq!(sum("llm_repairs"), 1.0);
+    assert_eq!(sum("llm_answers"), answered as f64);
+
+    // Replayed with nobody connected: the same games, byte for byte.
+    let out = run_experiment(
+        &exp,
+        &work.path().join("replay"),
+        &[
+            "--no-report",
+            "--cache-mode",
+            "replay",
+            "--cache-dir",
+            live.join("cache").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_files(
+        &live,
+        &work.path().join("replay/mcp-batch"),
         &["runs.csv", "years.csv", "agents.csv", "messages.csv"],
     );
 }

@@ -432,7 +432,7 @@ impl RemoteModel {
     async fn post(
         &self,
         url: &str,
-        body: &[u8],
+        body: Vec<u8>,
         extra: &[(&str, &str)],
         timeout: Duration,
     ) -> Result<Body, LlmError> {
@@ -441,7 +441,7 @@ impl RemoteModel {
             .post(url)
             .headers(self.headers.clone())
             .header("content-type", "application/json")
-            .body(body.to_vec());
+            .body(body);
         for (k, v) in extra {
             request = request.header(*k, *v);
         }
@@ -614,7 +614,12 @@ impl RemoteModel {
         let body = match self.agent.transport {
             RemoteTransport::Json => {
                 let body = self
-                    .post(&self.agent.url, payload.get().as_bytes(), &[], timeout)
+                    .post(
+                        &self.agent.url,
+                        payload.get().as_bytes().to_vec(),
+                        &[],
+                        timeout,
+                    )
                     .await?;
                 // A JSON-RPC envelope is never an answer (answers have no such field):
                 // the agent speaks A2A.
@@ -646,7 +651,12 @@ impl RemoteModel {
                     task.as_deref(),
                 );
                 let reply = self
-                    .post(&endpoint.url, rpc.as_bytes(), &endpoint.headers(), timeout)
+                    .post(
+                        &endpoint.url,
+                        rpc.into_bytes(),
+                        &endpoint.headers(),
+                        timeout,
+                    )
                     .await?;
                 if reply.too_large {
                     reply
