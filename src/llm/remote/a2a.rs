@@ -217,6 +217,7 @@ impl Endpoint {
                     },
                     configuration: wire::Configuration {
                         accepted_output_modes: ["application/json", "text/plain"],
+                        history_length: 0,
                         blocking: None,
                     },
                 },
@@ -246,6 +247,7 @@ impl Endpoint {
                     },
                     configuration: wire::Configuration {
                         accepted_output_modes: ["application/json", "text/plain"],
+                        history_length: 0,
                         blocking: Some(true),
                     },
                 },
@@ -449,6 +451,9 @@ mod wire {
     #[serde(rename_all = "camelCase")]
     pub(super) struct Configuration {
         pub accepted_output_modes: [&'static str; 2],
+        /// 0: the task comes back without its history (the question echoed back), which
+        /// the harness never reads.
+        pub history_length: u32,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub blocking: Option<bool>,
     }
@@ -644,6 +649,8 @@ mod tests {
         assert_eq!(r["params"]["message"]["contextId"], "fishbanks-r1-3");
         assert!(r["params"]["message"].get("taskId").is_none());
         assert_eq!(r["id"], "fishbanks-r1-3-4-decision-0-2");
+        // The question is not echoed back in the task's history.
+        assert_eq!(r["params"]["configuration"]["historyLength"], 0);
         let old = Endpoint {
             url: "u".into(),
             version: Version::V03,
@@ -651,6 +658,7 @@ mod tests {
         let r: Value =
             serde_json::from_str(&old.request(&ctx(), &raw, "prompt", Some("t7"))).unwrap();
         assert_eq!(r["params"]["configuration"]["blocking"], true);
+        assert_eq!(r["params"]["configuration"]["historyLength"], 0);
         assert_eq!(r["params"]["message"]["role"], "user");
         assert_eq!(r["params"]["message"]["parts"][0]["kind"], "text");
         assert_eq!(r["method"], "message/send");
