@@ -281,7 +281,7 @@ impl LlmAgent {
         for repair in 0..=self.p.max_repairs {
             let ctx = self.context(request, obs, repair);
             let call = ChatRequest {
-                messages: messages.clone(),
+                messages: std::mem::take(&mut messages),
                 params: SamplingParams {
                     seed: Some(self.call_seed(&ctx)),
                     max_tokens,
@@ -291,7 +291,10 @@ impl LlmAgent {
                 context: ctx.clone(),
                 asked: asked.clone(),
             };
-            let response = match self.p.model.complete(&call).await {
+            let result = self.p.model.complete(&call).await;
+            // The conversation goes on (a re-ask adds to it): taken back, never copied.
+            messages = call.messages;
+            let response = match result {
                 Ok(r) => r,
                 Err(LlmError::Outage { provider, reason }) => {
                     return Err(AgentError::Outage { provider, reason })

@@ -2,7 +2,9 @@
 //! `http://<[mcp] bind>/mcp`, and an agent host (any MCP client) plays `kind = "mcp"`
 //! seats by calling two tools: `next_question` (the next open question of its seats,
 //! across the runs of the sweep, as the `fishbanks.remote/1` payload with its
-//! `question_id`) and `answer` (`question_id`, `answer`: the answer object).
+//! `question_id`) and `answer` (`question_id`, `answer`: the answer object). A program
+//! that plays many seats may use their batch forms, `next_questions` and `answer_many`:
+//! the same questions and the same reading of every answer, in fewer requests.
 //!
 //! Each client's seats are asked through a [`Desk`], the model people's seats are asked
 //! through: the game asks an MCP seat what it asks an LLM, the desk holds the question
