@@ -40,6 +40,18 @@ def content(result):
     return json.loads(result.content[0].text)
 
 
+def tally(counts, quiet, question, verdict, took):
+    """Count a verdict and, unless quiet, print a line for it."""
+    counts["accepted" if verdict.get("accepted") else "refused"] += 1
+    if not quiet:
+        print(
+            f"{question['run_id']} team {question['team']} year {question['year']} "
+            f"{question['question']}: {'accepted' if verdict.get('accepted') else verdict.get('reason')} "
+            f"({took})",
+            flush=True,
+        )
+
+
 async def seat_loop(session, quiet, counts, over):
     """Take questions and answer them until the sweep is done. Each answer also takes
     the next question (`next_wait_s`): one call per question instead of two. `over` is
@@ -75,14 +87,7 @@ async def seat_loop(session, quiet, counts, over):
             question = None
             continue
         verdict = content(result)
-        counts["accepted" if verdict.get("accepted") else "refused"] += 1
-        if not quiet:
-            print(
-                f"{question['run_id']} team {question['team']} year {question['year']} "
-                f"{question['question']}: {'accepted' if verdict.get('accepted') else verdict.get('reason')} "
-                f"({took:.1f} ms)",
-                flush=True,
-            )
+        tally(counts, quiet, question, verdict, f"{took:.1f} ms")
         question = verdict.get("next")
 
 
@@ -123,14 +128,7 @@ async def batch_loop(session, quiet, counts, over, batch):
             if "error" in verdict:  # no longer open (it timed out): go on
                 print(f"not taken: {verdict['error']}", flush=True)
                 continue
-            counts["accepted" if verdict.get("accepted") else "refused"] += 1
-            if not quiet:
-                print(
-                    f"{question['run_id']} team {question['team']} year {question['year']} "
-                    f"{question['question']}: {'accepted' if verdict.get('accepted') else verdict.get('reason')} "
-                    f"({took:.1f} ms for {len(questions)})",
-                    flush=True,
-                )
+            tally(counts, quiet, question, verdict, f"{took:.1f} ms for {len(questions)}")
         got = out.get("next")
 
 

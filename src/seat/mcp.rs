@@ -803,12 +803,7 @@ async fn answer_many(server: &McpServer, client: usize, args: &Value) -> Result<
 fn with_next(verdict: &str, next: &str) -> String {
     // Every verdict is an object with at least `accepted`: `next` goes before its end.
     let head = verdict.strip_suffix('}').unwrap_or(verdict);
-    let mut out = String::with_capacity(head.len() + next.len() + 10);
-    out.push_str(head);
-    out.push_str(",\"next\":");
-    out.push_str(next);
-    out.push('}');
-    out
+    format!("{head},\"next\":{next}}}")
 }
 
 /// The oldest open question of the client's seats that nobody took, taken now.
@@ -841,14 +836,7 @@ impl Next {
     /// As `next_questions` gives it: `{"questions": [...]}`.
     fn many(self) -> String {
         match self {
-            Next::Questions(list) => {
-                let size = list.iter().map(|q| q.len() + 1).sum::<usize>() + 16;
-                let mut out = String::with_capacity(size);
-                out.push_str("{\"questions\":[");
-                out.push_str(&list.join(","));
-                out.push_str("]}");
-                out
-            }
+            Next::Questions(list) => format!("{{\"questions\":[{}]}}", list.join(",")),
             waiting_or_done => waiting_or_done.one(),
         }
     }

@@ -413,26 +413,11 @@ fn an_mcp_client_plays_whole_games_and_they_replay_without_it() {
     }
 
     // Replayed with nobody connected: the same games, byte for byte.
-    let out = run_experiment(
+    assert_replays(
         &exp,
-        &work.path().join("replay"),
-        &[
-            "--no-report",
-            "--cache-mode",
-            "replay",
-            "--cache-dir",
-            live.join("cache").to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_same_files(
+        &live.join("cache"),
         &live,
-        &work.path().join("replay/mcp-play"),
-        &["runs.csv", "years.csv", "agents.csv", "messages.csv"],
+        &work.path().join("replay"),
     );
 }
 
@@ -523,26 +508,11 @@ fn a_program_plays_in_batches_and_each_answer_is_read_as_one() {
     assert_eq!(sum("llm_answers"), answered as f64);
 
     // Replayed with nobody connected: the same games, byte for byte.
-    let out = run_experiment(
+    assert_replays(
         &exp,
-        &work.path().join("replay"),
-        &[
-            "--no-report",
-            "--cache-mode",
-            "replay",
-            "--cache-dir",
-            live.join("cache").to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_same_files(
+        &live.join("cache"),
         &live,
-        &work.path().join("replay/mcp-batch"),
-        &["runs.csv", "years.csv", "agents.csv", "messages.csv"],
+        &work.path().join("replay"),
     );
 }
 

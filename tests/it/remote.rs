@@ -354,29 +354,7 @@ fn the_json_example_agent_plays_a_whole_game_and_replays_without_it() {
     // The agent is gone: the game replays from its cache, byte for byte.
     let cache = work.path().join("cache-copy");
     copy_dir(&live.join("cache"), &cache);
-    let out = run_experiment(
-        &exp,
-        &work.path().join("replay"),
-        &[
-            "--no-report",
-            "--cache-mode",
-            "replay",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for file in ["runs.csv", "years.csv", "agents.csv", "messages.csv"] {
-        assert_eq!(
-            fs::read(live.join(file)).unwrap(),
-            fs::read(work.path().join("replay/remote-json").join(file)).unwrap(),
-            "{file}"
-        );
-    }
+    assert_replays(&exp, &cache, &live, &work.path().join("replay"));
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -288,6 +288,33 @@ impl TestExperiment {
     }
 }
 
+/// Replay `exp` from the cache `cache` into `out` with nobody to ask, and assert that it
+/// plays the games of `live` (the sweep's directory) byte for byte.
+pub fn assert_replays(exp: &Path, cache: &Path, live: &Path, out: &Path) {
+    let replay = run_experiment(
+        exp,
+        out,
+        &[
+            "--no-report",
+            "--cache-mode",
+            "replay",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let name = live.file_name().unwrap();
+    assert_same_files(
+        live,
+        &out.join(name),
+        &["runs.csv", "years.csv", "agents.csv", "messages.csv"],
+    );
+}
+
 /// Assert that the results directories `a` and `b` hold byte-identical `files`.
 pub fn assert_same_files(a: &Path, b: &Path, files: &[&str]) {
     for file in files {
